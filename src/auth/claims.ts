@@ -1,0 +1,141 @@
+/**
+ * Turns the claims of a verified token into what a connection or a
+ * subscription is allowed to be. Both Centrifugo-style claims (`sub`, `info`)
+ * and Scaledrone-style claims (`client`, `data`, `permissions`) are read, so
+ * tokens minted for either kind of backend work unchanged.
+ */
+
+import { PermissionSet } from './permissions.js';
+import type { RegexGuard } from './regex-guard.js';
+import { TokenError } from './token-error.js';
+
+/** Longest user id accepted. */
+export const MAX_USER_LENGTH = 255;
+/** Longest channel name a token may name. */
+export const MAX_CHANNEL_LENGTH = 255;
+
+/** Who a connection token says the client is and what it may do. */
+export interface ConnectionCredentials {
+  /** User id; "" for an anonymous connection. */
+  user: string;
+  /** When the connection must refresh its token, in Unix seconds; absent for never. */
+  expiresAt?: number;
+  /** Public information about the connection (becomes `conn_info`), any JSON. */
+  info?: unknown;
+  /** Channels the server subscribes the connection to, without duplicates, in token order. */
+  channels: string[];
+  /** Per-channel permissions; absent when the token carries none. */
+  permissions?: PermissionSet;
+}
+
+/** What a subscription token grants: one user on one channel. */
+export interface SubscriptionCredentials {
+  /** User id the token was issued to; "" for anonymous. */
+  user: string;
+  /** The channel the token is for. */
+  channel: string;
+  /** When the subscription must refresh its token, in Unix seconds; absent for never. */
+  expiresAt?: number;
+  /** Public information about the subscriber in this channel (becomes `chan_info`), any JSON. */
+  info?: unknown;
+}
+
+export interface ClaimsOptions {
+  /** Guard that runs permission patterns, e.g. one that logs timeouts. Defaults to a shared guard. */
+  regexGuard?: RegexGuard;
+}
+
+/**
+ * Reads a verified connection token's claims.
+ *
+ * - user: `sub` when present (even ""), otherwise `client`, otherwise "";
+ *   a string of at most {@link MAX_USER_LENGTH} characters;
+ * - info: `info` when present (even `null`), otherwise `data`;
+ * - `channels`: optional array of non-empty strings of at most
+ *   {@link MAX_CHANNEL_LENGTH} characters;
+ * - `permissions`: optional, see {@link PermissionSet.fromClaim};
+ * - `exp`: optional number, copied to `expiresAt`.
+ *
+ * Other claims are ignored. Throws a {@link TokenError} of kind `claims`
+ * naming the offending claim when one has the wrong type. It does not check
+ * expiry: that is `verifyToken`'s job.
+ */
+export function parseConnectionClaims(
+  claims: Record<string, unknown>,
+  options: ClaimsOptions = {},
+): ConnectionCredentials {
+  const credentials: ConnectionCredentials = { user: userOf(claims), channels: channelsOf(claims) };
+  const expiresAt = expiryOf(claims);
+  if (expiresAt !== undefined) credentials.expiresAt = expiresAt;
+  const info = infoOf(claims);
+  if (info.present) credentials.info = info.value;
+  if (Object.hasOwn(claims, 'permissions')) {
+    credentials.permissions = PermissionSet.fromClaim(claims.permissions, options.regexGuard);
+  }
+  return credentials;
+}
+
+/**
+ * Reads a verified subscription token's claims: `channel` (required,
+ * non-empty, at most {@link MAX_CHANNEL_LENGTH} characters), the user, info
+ * and `exp` as for {@link parseConnectionClaims}.
+ *
+ * The caller must still check that `channel` is the channel being
+ * subscribed to and `user` is the connection's user; this function only
+ * vouches for the claims' shape.
+ */
+export function parseSubscriptionClaims(claims: Record<string, unknown>): SubscriptionCredentials {
+  if (!Object.hasOwn(claims, 'channel')) throw claimsError('claim "channel" is required');
+  const channel = channelName(claims.channel, 'claim "channel" must be a non-empty string');
+  const credentials: SubscriptionCredentials = { user: userOf(claims), channel };
+  const expiresAt = expiryOf(claims);
+  if (expiresAt !== undefined) credentials.expiresAt = expiresAt;
+  const info = infoOf(claims);
+  if (info.present) credentials.info = info.value;
+  return credentials;
+}
+
+function userOf(claims: Record<string, unknown>): string {
+  const name = Object.hasOwn(claims, 'sub') ? 'sub' : Object.hasOwn(claims, 'client') ? 'client' : undefined;
+  if (name === undefined) return '';
+  const value = claims[name];
+  if (typeof value !== 'string') throw claimsError(`claim "${name}" must be a string`);
+  if (value.length > MAX_USER_LENGTH) {
+    throw claimsError(`claim "${name}" is longer than ${MAX_USER_LENGTH} characters`);
+  }
+  return value;
+}
+
+function infoOf(claims: Record<string, unknown>): { present: boolean; value?: unknown } {
+  if (Object.hasOwn(claims, 'info')) return { present: true, value: claims.info };
+  if (Object.hasOwn(claims, 'data')) return { present: true, value: claims.data };
+  return { present: false };
+}
+
+function expiryOf(claims: Record<string, unknown>): number | undefined {
+  if (!Object.hasOwn(claims, 'exp')) return undefined;
+  const exp = claims.exp;
+  if (typeof exp !== 'number' || !Number.isFinite(exp)) throw claimsError('claim "exp" must be a number');
+  return exp;
+}
+
+function channelsOf(claims: Record<string, unknown>): string[] {
+  if (!Object.hasOwn(claims, 'channels')) return [];
+  const value = claims.channels;
+  if (!Array.isArray(value)) throw claimsError('claim "channels" must be an array of strings');
+  const channels = new Set<string>();
+  for (const item of value as unknown[]) channels.add(channelName(item, 'claim "channels" must hold non-empty strings'));
+  return [...channels];
+}
+
+function channelName(value: unknown, requirement: string): string {
+  if (typeof value !== 'string' || value.length === 0) throw claimsError(requirement);
+  if (value.length > MAX_CHANNEL_LENGTH) {
+    throw claimsError(`${requirement} of at most ${MAX_CHANNEL_LENGTH} characters`);
+  }
+  return value;
+}
+
+function claimsError(message: string): TokenError {
+  return new TokenError('claims', message);
+}

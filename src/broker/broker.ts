@@ -1,0 +1,45 @@
+import type { ClientInfo, Publication } from '../protocol/types.js';
+
+/** What a broker delivers to the node that subscribed. */
+export interface BrokerHandler {
+  /** A publication for a channel this node is subscribed to. */
+  onPublication(channel: string, publication: Publication): void;
+  /** A client joined a channel (on any node). */
+  onJoin(channel: string, info: ClientInfo): void;
+  /** A client left a channel (on any node). */
+  onLeave(channel: string, info: ClientInfo): void;
+}
+
+/**
+ * Carries positioned publications and join/leave events between the nodes of
+ * a deployment. The {@link Store} gives publications their offset and epoch;
+ * the broker only moves them.
+ *
+ * Guarantees every implementation keeps (checked by `test/contracts/broker-contract.ts`):
+ * - **Interest.** After `subscribe(channel)` resolves, every later publish
+ *   to that channel — from any node — reaches this node's handler until
+ *   `unsubscribe(channel)` resolves. Nothing arrives for channels this node
+ *   is not subscribed to.
+ * - **Order.** Publications of one channel reach each node in the order
+ *   their `publish` calls resolved on the publishing node, hence in offset
+ *   order for a channel with one writer order (the store's).
+ * - **At most once.** A publication reaches each subscribed node once.
+ * - **Self-delivery.** A node receives its own publications when subscribed.
+ * - `subscribe` and `unsubscribe` are idempotent.
+ */
+export interface Broker {
+  /** Sets the receiver of deliveries. Call once before `subscribe`. */
+  setHandler(handler: BrokerHandler): void;
+  /** Delivers a publication to every node subscribed to the channel. */
+  publish(channel: string, publication: Publication): Promise<void>;
+  /** Delivers a join event to every node subscribed to the channel. */
+  publishJoin(channel: string, info: ClientInfo): Promise<void>;
+  /** Delivers a leave event to every node subscribed to the channel. */
+  publishLeave(channel: string, info: ClientInfo): Promise<void>;
+  /** Starts receiving the channel's events on this node. */
+  subscribe(channel: string): Promise<void>;
+  /** Stops receiving the channel's events on this node. */
+  unsubscribe(channel: string): Promise<void>;
+  /** Releases resources; later calls reject. Idempotent. */
+  close(): Promise<void>;
+}

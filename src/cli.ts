@@ -1,0 +1,137 @@
+/**
+ * The `parley` command: `serve` (the default) runs the server; `token` prints
+ * a signed connection or subscription JWT made with the configured secret.
+ */
+import { signToken } from './auth/jwt.js';
+import { PermissionSet } from './auth/permissions.js';
+import { TokenError } from './auth/token-error.js';
+import { parseDuration } from './config/duration.js';
+import { ConfigError, loadConfig } from './config/schema.js';
+import { ensureSecrets } from './config/secrets.js';
+import { createLogger } from './log/logger.js';
+import { startServer, VERSION } from './server.js';
+
+const USAGE = `Usage:
+  parley [serve] [options]     run the chat server
+  parley token --user ID [--name NAME] [--ttl 1h] [--permissions JSON] [--channel CH] [options]
+                               print a signed connection token (a subscription token with --channel)
+  parley --help | --version
+
+Options (each also settable in parley.config.json or the environment; see README):
+  --config PATH  --host HOST  --port N  --data-dir DIR  --log-level LEVEL  --log-file PATH
+  --token-secret S  --api-key K  --allowed-origins A,B  --max-message-size N  --allow-anonymous ...`;
+
+/** Thrown for wrong command-line usage; the message is printed with the usage text. */
+class UsageError extends Error {}
+
+export async function main(argv: readonly string[]): Promise<number> {
+  const [first, ...rest] = argv;
+  if (first === '--help' || first === '-h' || first === 'help') {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  if (first === '--version' || first === '-v') {
+    process.stdout.write(`${VERSION}\n`);
+    return 0;
+  }
+  try {
+    if (first === 'token') return await tokenCommand(rest);
+    if (first === 'serve') return await serveCommand(rest);
+    if (first === undefined || first.startsWith('-')) return await serveCommand(argv);
+    throw new UsageError(`unknown command "${first}"`);
+  } catch (error) {
+    if (error instanceof ConfigError || error instanceof TokenError) {
+      process.stderr.write(`parley: ${error.message}\n`);
+      return 1;
+    }
+    if (error instanceof UsageError) {
+      process.stderr.write(`parley: ${error.message}\n\n${USAGE}\n`);
+      return 2;
+    }
+    throw error;
+  }
+}
+
+async function serveCommand(flags: readonly string[]): Promise<number> {
+  const loaded = await loadConfig({ argv: flags });
+  const logger = createLogger(loaded);
+  const config = await ensureSecrets(loaded, logger);
+  const server = await startServer(config, logger);
+
+  await new Promise<void>((resolve) => {
+    let stopping = false;
+    const stop = (signal: NodeJS.Signals) => {
+      if (stopping) {
+        logger.warn({ signal }, 'second signal: exiting now');
+        process.exit(1);
+      }
+      stopping = true;
+      logger.info({ signal }, 'shutting down');
+      server.close().then(resolve, (error: unknown) => {
+        logger.error({ err: error }, 'shutdown failed');
+        resolve();
+      });
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+  logger.flush();
+  return 0;
+}
+
+/** Flags that belong to `parley token`; all others are configuration flags. */
+const TOKEN_FLAGS = new Set(['--user', '--name', '--ttl', '--permissions', '--channel']);
+
+async function tokenCommand(argv: readonly string[]): Promise<number> {
+  const own = new Map<string, string>();
+  const configFlags: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] as string;
+    const [name, inline] = arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
+    if (!TOKEN_FLAGS.has(name)) {
+      configFlags.push(arg);
+      continue;
+    }
+    const value = inline ?? argv[++i];
+    if (value === undefined) throw new UsageError(`${name} needs a value`);
+    own.set(name, value);
+  }
+  const user = own.get('--user');
+  if (user === undefined) throw new UsageError('--user is required');
+
+  const loaded = await loadConfig({ argv: configFlags });
+  // Secrets generated now are the ones the server will use; log to stderr so stdout is only the token.
+  const config = await ensureSecrets(loaded, { info: (_obj, msg) => process.stderr.write(`parley: ${msg}\n`) });
+
+  const claims: Record<string, unknown> = { sub: user };
+  const ttl = parseTtl(own.get('--ttl') ?? '1h');
+  if (ttl > 0) claims.exp = Math.floor(Date.now() / 1000 + ttl);
+  const name = own.get('--name');
+  if (name !== undefined) claims.info = { name };
+  const channel = own.get('--channel');
+  if (channel !== undefined) {
+    claims.channel = channel;
+  }
+  const permissions = own.get('--permissions');
+  if (permissions !== undefined) {
+    if (channel !== undefined) throw new UsageError('--permissions applies to connection tokens, not with --channel');
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(permissions);
+    } catch {
+      throw new UsageError('--permissions must be JSON, e.g. \'{"^room:.*$":{"subscribe":true}}\'');
+    }
+    PermissionSet.fromClaim(parsed);
+    claims.permissions = parsed;
+  }
+  process.stdout.write(`${signToken(claims, config.tokenSecret)}\n`);
+  return 0;
+}
+
+function parseTtl(text: string): number {
+  try {
+    return parseDuration(/^\d+(\.\d+)?$/.test(text) ? Number(text) : text);
+  } catch {
+    throw new UsageError(`--ttl must be a duration such as 30m, 1h or 7d (got "${text}")`);
+  }
+}

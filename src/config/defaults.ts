@@ -1,0 +1,99 @@
+/**
+ * Default configuration: the `@default` values documented in `types.ts`, and
+ * the built-in namespaces the chat features rely on.
+ */
+import { deepFreeze } from './freeze.js';
+import type { Config, NamespaceOptions } from './types.js';
+
+/**
+ * Options of channels without a namespace (no colon in the name), and the
+ * base of every namespace the config file defines that is not built in.
+ * Plain broadcast: no presence, no history.
+ */
+export const DEFAULT_NAMESPACE: Readonly<NamespaceOptions> = deepFreeze({
+  presence: false,
+  joinLeave: false,
+  historySize: 0,
+  historyTtl: 0,
+  recover: false,
+  allowPublish: true,
+  allowSubscribe: true,
+  allowPresence: true,
+  allowHistory: true,
+  membersFromName: false,
+});
+
+/**
+ * Namespaces that exist without any configuration; a config file entry of the
+ * same name is merged over them.
+ * - `room`: public chat rooms with a live member list and durable history;
+ * - `dm`: `dm:alice,bob` — a private conversation readable only by the users named;
+ * - `user`: `user:alice` — a personal inbox the server publishes to (clients cannot).
+ */
+export const BUILTIN_NAMESPACES: Readonly<Record<string, Readonly<NamespaceOptions>>> = deepFreeze({
+  room: {
+    presence: true,
+    joinLeave: true,
+    historySize: 1000,
+    historyTtl: 0,
+    recover: true,
+    allowPublish: true,
+    allowSubscribe: true,
+    allowPresence: true,
+    allowHistory: true,
+    membersFromName: false,
+  },
+  dm: {
+    presence: true,
+    joinLeave: false,
+    historySize: 1000,
+    historyTtl: 0,
+    recover: true,
+    allowPublish: 'members',
+    allowSubscribe: 'members',
+    allowPresence: 'members',
+    allowHistory: 'members',
+    membersFromName: true,
+  },
+  user: {
+    presence: false,
+    joinLeave: false,
+    historySize: 100,
+    historyTtl: 86_400,
+    recover: true,
+    allowPublish: false,
+    allowSubscribe: 'members',
+    allowPresence: false,
+    allowHistory: 'members',
+    membersFromName: true,
+  },
+});
+
+/**
+ * The configuration used when nothing is configured. `dataDir` is still
+ * relative here; `loadConfig` resolves it. Empty secrets mean "generate into
+ * the data dir" (see `secrets.ts`).
+ */
+export const DEFAULT_CONFIG: Config = deepFreeze({
+  host: '0.0.0.0',
+  port: 8080,
+  dataDir: './data',
+  tokenSecret: '',
+  apiKey: '',
+  allowedOrigins: [],
+  logLevel: 'info',
+  logFile: '',
+  maxMessageSize: 65_536,
+  commandRateLimit: 100,
+  commandBurst: 200,
+  maxQueuedBytes: 1_048_576,
+  pingInterval: 25,
+  pongTimeout: 10,
+  connectTimeout: 10,
+  historyMaxLimit: 1000,
+  maxChannelsPerConnection: 256,
+  shutdownTimeout: 10,
+  allowAnonymous: false,
+  defaultNamespace: DEFAULT_NAMESPACE,
+  namespaces: BUILTIN_NAMESPACES,
+});

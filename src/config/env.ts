@@ -1,0 +1,61 @@
+/**
+ * The one place environment variables map to configuration keys. Nothing
+ * else in the server reads `process.env` for configuration.
+ */
+import type { ScalarKey } from './fields.js';
+import { deepFreeze } from './freeze.js';
+
+/** One environment variable and the configuration key it sets. */
+export interface EnvVar {
+  /** Variable name, e.g. `PARLEY_PORT`. */
+  readonly name: string;
+  /** Configuration key it sets. */
+  readonly key: ScalarKey;
+  /** What the text means, for documentation. */
+  readonly description: string;
+}
+
+/**
+ * Every environment variable the server reads. When two variables set the
+ * same key, the later one in this table wins: `PARLEY_PORT` over `PORT`
+ * (platforms set `PORT`; a `PARLEY_` variable is a deliberate choice).
+ * Values are parsed like flag values: numbers as decimal text, booleans as
+ * `true`/`false` (or 1/0, yes/no, on/off), lists comma-separated.
+ */
+export const ENV_VARS: readonly EnvVar[] = deepFreeze<EnvVar[]>([
+  { name: 'HOST', key: 'host', description: 'interface to listen on' },
+  { name: 'PARLEY_HOST', key: 'host', description: 'interface to listen on (wins over HOST)' },
+  { name: 'PORT', key: 'port', description: 'TCP port; 0 picks a free one' },
+  { name: 'PARLEY_PORT', key: 'port', description: 'TCP port (wins over PORT)' },
+  { name: 'PARLEY_DATA_DIR', key: 'dataDir', description: 'directory for the database and generated secrets' },
+  { name: 'PARLEY_TOKEN_SECRET', key: 'tokenSecret', description: 'HS256 secret for tokens (at least 32 bytes)' },
+  { name: 'PARLEY_API_KEY', key: 'apiKey', description: 'key for the server HTTP API (at least 16 bytes)' },
+  { name: 'PARLEY_ALLOWED_ORIGINS', key: 'allowedOrigins', description: 'comma-separated WebSocket origins, or *' },
+  { name: 'PARLEY_LOG_LEVEL', key: 'logLevel', description: 'fatal, error, warn, info, debug, trace or silent' },
+  { name: 'PARLEY_LOG_FILE', key: 'logFile', description: 'also write logs to this file' },
+  { name: 'PARLEY_MAX_MESSAGE_SIZE', key: 'maxMessageSize', description: 'largest WebSocket message in bytes' },
+  { name: 'PARLEY_ALLOW_ANONYMOUS', key: 'allowAnonymous', description: 'allow connections without a token' },
+]);
+
+/** A configuration value found in the environment. */
+export interface EnvValue {
+  readonly key: ScalarKey;
+  readonly value: string;
+  /** The variable it came from. */
+  readonly name: string;
+}
+
+/**
+ * The configuration values set in `env`, in {@link ENV_VARS} order (so a
+ * later entry for the same key overrides an earlier one). An empty variable
+ * counts as unset, because container tooling often passes empty variables
+ * for options the operator did not fill in.
+ */
+export function readEnv(env: NodeJS.ProcessEnv): EnvValue[] {
+  const values: EnvValue[] = [];
+  for (const { name, key } of ENV_VARS) {
+    const value = env[name];
+    if (value !== undefined && value !== '') values.push({ key, value, name });
+  }
+  return values;
+}

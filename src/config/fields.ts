@@ -1,0 +1,85 @@
+/**
+ * The configuration schema: every key that exists and what it accepts.
+ * Unknown keys are errors, so a key missing here cannot be configured.
+ */
+import type { Config, LogLevel, NamespaceOptions } from './types.js';
+import {
+  accessRule,
+  boolean,
+  duration,
+  integer,
+  oneOf,
+  origins,
+  positiveNumber,
+  secret,
+  text,
+  type Check,
+} from './validate.js';
+
+/** Top-level keys with a single value: the ones flags and environment variables can set. */
+export type ScalarKey = Exclude<keyof Config, 'defaultNamespace' | 'namespaces'>;
+
+const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+// Node timers fire at once (with a warning) beyond 2^31-1 ms, so timer settings stop just short of it.
+const MAX_TIMER_SECONDS = 2_147_483;
+
+/** Checks for every top-level scalar key. */
+export const SCALAR_FIELDS: { readonly [K in ScalarKey]: Check<Config[K]> } = {
+  host: text({ nonEmpty: true }),
+  port: integer(0, 65_535),
+  dataDir: text({ nonEmpty: true }),
+  // RFC 7518 §3.2: an HS256 key must be at least as long as the hash, 256 bits.
+  tokenSecret: secret(32),
+  apiKey: secret(16),
+  allowedOrigins: origins(),
+  logLevel: oneOf(LOG_LEVELS),
+  logFile: text(),
+  maxMessageSize: integer(1024, 16 * 1024 * 1024),
+  commandRateLimit: positiveNumber(),
+  commandBurst: integer(1),
+  maxQueuedBytes: integer(1),
+  pingInterval: duration({ positive: true, max: MAX_TIMER_SECONDS }),
+  pongTimeout: duration({ positive: true, max: MAX_TIMER_SECONDS }),
+  connectTimeout: duration({ positive: true, max: MAX_TIMER_SECONDS }),
+  historyMaxLimit: integer(1),
+  maxChannelsPerConnection: integer(1),
+  shutdownTimeout: duration({ max: MAX_TIMER_SECONDS }),
+  allowAnonymous: boolean(),
+};
+
+/** Every top-level scalar key, in declaration order. */
+export const SCALAR_KEYS = Object.keys(SCALAR_FIELDS) as readonly ScalarKey[];
+
+/** Boolean keys, which flags set by their presence (`--allow-anonymous`) rather than with a value. */
+export const SWITCH_KEYS: ReadonlySet<ScalarKey> = new Set<ScalarKey>(['allowAnonymous']);
+
+/** Checks for every namespace option. */
+export const NAMESPACE_FIELDS: { readonly [K in keyof NamespaceOptions]: Check<NamespaceOptions[K]> } = {
+  presence: boolean(),
+  joinLeave: boolean(),
+  historySize: integer(0),
+  historyTtl: duration(),
+  recover: boolean(),
+  allowPublish: accessRule(),
+  allowSubscribe: accessRule(),
+  allowPresence: accessRule(),
+  allowHistory: accessRule(),
+  membersFromName: boolean(),
+};
+
+/** Every namespace option key. */
+export const NAMESPACE_KEYS = Object.keys(NAMESPACE_FIELDS) as readonly (keyof NamespaceOptions)[];
+
+/** Namespace names: they are the part of a channel name before the colon. */
+export const NAMESPACE_NAME = /^[A-Za-z0-9_.-]+$/;
+
+/** True if `key` is a top-level scalar key. */
+export function isScalarKey(key: string): key is ScalarKey {
+  return Object.hasOwn(SCALAR_FIELDS, key);
+}
+
+/** True if `key` is a namespace option key. */
+export function isNamespaceKey(key: string): key is keyof NamespaceOptions {
+  return Object.hasOwn(NAMESPACE_FIELDS, key);
+}

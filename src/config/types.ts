@@ -1,0 +1,98 @@
+/**
+ * The validated, frozen configuration every part of the server reads.
+ * `schema.ts` builds it once at start-up from defaults, the config file,
+ * the environment and flags; nothing else parses configuration.
+ */
+
+/**
+ * Who may perform an operation on a channel of a namespace:
+ * - `true`: any authenticated connection;
+ * - `false`: no client (the server API still can);
+ * - `"members"`: only users listed in the channel name (see {@link NamespaceOptions.membersFromName}).
+ */
+export type AccessRule = boolean | 'members';
+
+/** Options of the channels in one namespace (`ns:name` takes the options of `ns`). */
+export interface NamespaceOptions {
+  /** Keep presence (who is subscribed). @default false */
+  presence: boolean;
+  /** Push join and leave events to subscribers. @default false */
+  joinLeave: boolean;
+  /** Publications kept per channel; 0 keeps no history. @default 0 */
+  historySize: number;
+  /** Seconds a publication stays in history; 0 keeps it until trimmed by size. Config accepts a duration string (`"7d"`). @default 0 */
+  historyTtl: number;
+  /** Let clients recover missed publications on resubscribe (needs history). @default false */
+  recover: boolean;
+  /** Who may publish from a client. @default true */
+  allowPublish: AccessRule;
+  /** Who may subscribe. @default true */
+  allowSubscribe: AccessRule;
+  /** Who may call presence and presence_stats. @default true */
+  allowPresence: AccessRule;
+  /** Who may read history. @default true */
+  allowHistory: AccessRule;
+  /**
+   * The part of the channel name after `ns:` is a comma-separated list of
+   * user ids: the channel's members, for `"members"` rules. With two or
+   * more ids they must be in ascending order, so each group has one channel.
+   * @default false
+   */
+  membersFromName: boolean;
+}
+
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+
+export interface Config {
+  /** Interface to listen on. Env `HOST`, `PARLEY_HOST` (wins). @default "0.0.0.0" */
+  host: string;
+  /** TCP port; 0 picks a free one. Env `PORT`, `PARLEY_PORT` (wins). @default 8080 */
+  port: number;
+  /** Directory for the SQLite database and generated secrets; always absolute once loaded (resolved against the working directory). Env `PARLEY_DATA_DIR`. @default "./data" */
+  dataDir: string;
+  /** HS256 secret for connection and subscription tokens, at least 32 bytes. Env `PARLEY_TOKEN_SECRET`. Generated into the data dir when absent. */
+  tokenSecret: string;
+  /** Key for the server HTTP API, at least 16 bytes. Env `PARLEY_API_KEY`. Generated into the data dir when absent. */
+  apiKey: string;
+  /**
+   * Origins allowed to open WebSockets, e.g. `https://chat.example.com`; `*` allows any.
+   * Empty: only same-origin browsers (and non-browser clients, which send no Origin).
+   * Stored normalized as browsers send them (lower case, default port dropped).
+   * Env `PARLEY_ALLOWED_ORIGINS` (comma-separated). @default []
+   */
+  allowedOrigins: readonly string[];
+  /** Env `PARLEY_LOG_LEVEL`. @default "info" */
+  logLevel: LogLevel;
+  /** Also write logs to this file; absolute once loaded. Env `PARLEY_LOG_FILE`. @default "" (stdout only) */
+  logFile: string;
+  /** Largest WebSocket message accepted, in bytes (1 KiB to 16 MiB). Env `PARLEY_MAX_MESSAGE_SIZE`. @default 65536 */
+  maxMessageSize: number;
+  /** Sustained commands per second allowed per connection. @default 100 */
+  commandRateLimit: number;
+  /** Commands a connection may send in a burst above the rate. @default 200 */
+  commandBurst: number;
+  /** Bytes queued for one connection before it is disconnected as slow; at least `maxMessageSize`. @default 1048576 */
+  maxQueuedBytes: number;
+  /** Seconds between server pings. Config accepts a duration string (`"25s"`), as do the other timeouts. @default 25 */
+  pingInterval: number;
+  /** Seconds to wait for a pong before closing; less than `pingInterval`. @default 10 */
+  pongTimeout: number;
+  /** Seconds a new connection has to send its connect command. @default 10 */
+  connectTimeout: number;
+  /** Largest page a history request may return. @default 1000 */
+  historyMaxLimit: number;
+  /** Subscriptions one connection may hold. @default 256 */
+  maxChannelsPerConnection: number;
+  /** Seconds to wait for clients and writes on shutdown. @default 10 */
+  shutdownTimeout: number;
+  /** Allow connections without a token (user ""). Env `PARLEY_ALLOW_ANONYMOUS`. @default false */
+  allowAnonymous: boolean;
+  /** Options of channels without a namespace. */
+  defaultNamespace: NamespaceOptions;
+  /**
+   * Options per namespace; built-in: `room`, `dm`, `user`. A null-prototype
+   * object, so `namespaces[prefix]` is `undefined` for any unknown prefix
+   * (including `constructor` or `__proto__`).
+   */
+  namespaces: Readonly<Record<string, NamespaceOptions>>;
+}

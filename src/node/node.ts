@@ -1,0 +1,325 @@
+import { randomUUID } from 'node:crypto';
+import type { Broker, BrokerHandler } from '../broker/broker.js';
+import type { ChannelResolver, ChannelSpec } from '../channel/channel.js';
+import type { Config } from '../config/types.js';
+import type { Logger } from '../log/logger.js';
+import type { PresenceManager } from '../presence/presence.js';
+import { encodeJoinPush, encodeLeavePush, encodePublicationPush } from '../protocol/encode.js';
+import { Errors } from '../protocol/errors.js';
+import type { ClientInfo, Publication, PublishRequest, StreamPosition } from '../protocol/types.js';
+import { UnrecoverablePositionError, type HistoryPage, type HistoryQuery, type Store } from '../store/store.js';
+
+/**
+ * Something that receives a channel's events on this node — in practice a
+ * session's subscription. `frame` is the encoded push, shared by every
+ * listener of the channel: listeners must not modify it.
+ */
+export interface ChannelListener {
+  onPublication(channel: string, publication: Publication, frame: Buffer): void;
+  onJoinLeave(channel: string, frame: Buffer): void;
+}
+
+/** A position a client last saw, to recover from. */
+export interface RecoveryRequest {
+  offset: number;
+  epoch: string;
+}
+
+/** What attaching to a channel yields for the subscribe reply. */
+export interface AttachResult {
+  /** Current top, for channels with history. */
+  position?: StreamPosition;
+  /** Set when recovery was asked for. */
+  recovered?: boolean;
+  /** The missed publications, when recovered. */
+  publications?: Publication[];
+}
+
+/** Caller of an RPC method. */
+export interface RpcContext {
+  readonly user: string;
+  readonly client: string;
+  readonly info: ClientInfo;
+}
+
+export type RpcHandler = (context: RpcContext, data: unknown) => Promise<unknown> | unknown;
+
+/** How the node can reach a connected session (for the server API and shutdown). */
+export interface SessionHandle {
+  readonly clientId: string;
+  readonly user: string;
+  /** Stops taking commands; those already running finish. */
+  drain(): void;
+  /** Closes the session with the shutdown code. */
+  shutdown(): void;
+}
+
+export interface NodeOptions {
+  config: Config;
+  store: Store;
+  broker: Broker;
+  presence: PresenceManager;
+  channels: ChannelResolver;
+  logger: Logger;
+}
+
+/** How long a presence entry lives without refresh; refreshed every third of it. */
+const PRESENCE_TTL_MS = 60_000;
+
+/**
+ * The hub of one server process: the local subscription index (channel →
+ * listeners), fan-out of publications (encoded once per event), presence,
+ * history and recovery. Sessions and the HTTP API talk to it; it talks to the
+ * broker, presence manager and store through their interfaces only.
+ */
+export class Node implements BrokerHandler {
+  readonly id = randomUUID();
+  readonly config: Config;
+  readonly channels: ChannelResolver;
+  readonly logger: Logger;
+  private readonly store: Store;
+  private readonly broker: Broker;
+  private readonly presence: PresenceManager;
+  private readonly listeners = new Map<string, Set<ChannelListener>>();
+  private readonly brokerSubscriptions = new Map<string, Promise<void>>();
+  private readonly localPresence = new Map<string, Map<string, ClientInfo>>();
+  private readonly sessions = new Map<string, SessionHandle>();
+  private readonly rpcHandlers = new Map<string, RpcHandler>();
+  private presenceTimer: NodeJS.Timeout | undefined;
+
+  constructor(options: NodeOptions) {
+    this.config = options.config;
+    this.store = options.store;
+    this.broker = options.broker;
+    this.presence = options.presence;
+    this.channels = options.channels;
+    this.logger = options.logger;
+    this.broker.setHandler(this);
+  }
+
+  /** Starts background work (presence refresh). */
+  start(): void {
+    this.presenceTimer = setInterval(() => this.refreshPresence(), PRESENCE_TTL_MS / 3);
+    this.presenceTimer.unref();
+  }
+
+  // ---- sessions -------------------------------------------------------
+
+  registerSession(session: SessionHandle): void {
+    this.sessions.set(session.clientId, session);
+  }
+
+  unregisterSession(session: SessionHandle): void {
+    this.sessions.delete(session.clientId);
+  }
+
+  get sessionCount(): number {
+    return this.sessions.size;
+  }
+
+  /** Every connected session, for shutdown and the server API. */
+  allSessions(): IterableIterator<SessionHandle> {
+    return this.sessions.values();
+  }
+
+  // ---- subscriptions and fan-out ----------------------------------------
+
+  /**
+   * Starts delivering a channel's events to a listener and reads what its
+   * subscribe reply needs. Events that arrive while this runs are delivered
+   * to the listener, which must hold them until its reply is sent and drop
+   * those at or below the returned position (see `Subscription`).
+   */
+  async attach(channel: ChannelSpec, listener: ChannelListener, recovery?: RecoveryRequest): Promise<AttachResult> {
+    await this.addListener(channel.name, listener);
+    if (!channel.historyEnabled) return recovery ? { recovered: false } : {};
+    if (!recovery) return { position: await this.store.position(channel.name) };
+    if (!channel.options.recover) return { position: await this.store.position(channel.name), recovered: false };
+    return this.recover(channel, recovery);
+  }
+
+  /** Stops delivering a channel's events to a listener. */
+  async detach(channel: string, listener: ChannelListener): Promise<void> {
+    const set = this.listeners.get(channel);
+    if (!set || !set.delete(listener)) return;
+    if (set.size > 0) return;
+    this.listeners.delete(channel);
+    const pending = this.brokerSubscriptions.get(channel);
+    this.brokerSubscriptions.delete(channel);
+    await pending?.catch(() => undefined);
+    // Someone may have attached again while we waited.
+    if (!this.listeners.has(channel)) await this.broker.unsubscribe(channel);
+  }
+
+  private async addListener(channel: string, listener: ChannelListener): Promise<void> {
+    let set = this.listeners.get(channel);
+    if (!set) {
+      set = new Set();
+      this.listeners.set(channel, set);
+    }
+    set.add(listener);
+    let subscribed = this.brokerSubscriptions.get(channel);
+    if (!subscribed) {
+      subscribed = this.broker.subscribe(channel);
+      this.brokerSubscriptions.set(channel, subscribed);
+    }
+    try {
+      await subscribed;
+    } catch (error) {
+      this.brokerSubscriptions.delete(channel);
+      set.delete(listener);
+      if (set.size === 0) this.listeners.delete(channel);
+      throw error;
+    }
+  }
+
+  private async recover(channel: ChannelSpec, since: RecoveryRequest): Promise<AttachResult> {
+    try {
+      const page = await this.store.read(channel.name, { since, limit: channel.options.historySize });
+      const missed = page.position.offset - since.offset;
+      // Every missed publication must be there, or recovery must say it failed: never a partial list.
+      if (missed === page.publications.length) {
+        return { position: page.position, recovered: true, publications: page.publications };
+      }
+    } catch (error) {
+      if (!(error instanceof UnrecoverablePositionError)) throw error;
+    }
+    return { position: await this.store.position(channel.name), recovered: false };
+  }
+
+  /** Broker delivery: encode once, hand the same bytes to every local listener. */
+  onPublication(channel: string, publication: Publication): void {
+    const set = this.listeners.get(channel);
+    if (!set || set.size === 0) return;
+    const frame = encodePublicationPush(channel, publication);
+    for (const listener of set) listener.onPublication(channel, publication, frame);
+  }
+
+  onJoin(channel: string, info: ClientInfo): void {
+    const set = this.listeners.get(channel);
+    if (!set || set.size === 0) return;
+    const frame = encodeJoinPush(channel, info);
+    for (const listener of set) listener.onJoinLeave(channel, frame);
+  }
+
+  onLeave(channel: string, info: ClientInfo): void {
+    const set = this.listeners.get(channel);
+    if (!set || set.size === 0) return;
+    const frame = encodeLeavePush(channel, info);
+    for (const listener of set) listener.onJoinLeave(channel, frame);
+  }
+
+  // ---- publishing and history -----------------------------------------
+
+  /**
+   * Publishes to a channel: stores it first when the channel keeps history
+   * (resolving only once it is durable), then delivers it to every node.
+   */
+  async publish(channel: ChannelSpec, message: PublishRequest): Promise<Publication> {
+    let publication: Publication;
+    if (channel.historyEnabled) {
+      const [stored] = await this.store.append(channel.name, [message], {
+        size: channel.options.historySize,
+        ttlMs: channel.options.historyTtl * 1000,
+      });
+      publication = stored as Publication;
+    } else {
+      publication = message;
+    }
+    await this.broker.publish(channel.name, publication);
+    return publication;
+  }
+
+  /**
+   * Reads a channel's history page.
+   * @throws ProtocolError 108 when the channel keeps no history, 112 for an unusable `since`.
+   */
+  async history(channel: ChannelSpec, query: HistoryQuery): Promise<HistoryPage> {
+    if (!channel.historyEnabled) throw Errors.notAvailable('history is not enabled for this channel');
+    try {
+      return await this.store.read(channel.name, query);
+    } catch (error) {
+      if (error instanceof UnrecoverablePositionError) throw Errors.unrecoverablePosition();
+      throw error;
+    }
+  }
+
+  /** Drops a channel's history (server API); its epoch changes. */
+  async removeHistory(channel: ChannelSpec): Promise<void> {
+    await this.store.removeHistory(channel.name);
+  }
+
+  // ---- presence ---------------------------------------------------------
+
+  /** Records a client in a channel's presence and announces it, as the namespace asks. */
+  async join(channel: ChannelSpec, info: ClientInfo): Promise<void> {
+    if (channel.options.presence) {
+      let local = this.localPresence.get(channel.name);
+      if (!local) {
+        local = new Map();
+        this.localPresence.set(channel.name, local);
+      }
+      local.set(info.client, info);
+      await this.presence.add(channel.name, info, PRESENCE_TTL_MS);
+    }
+    if (channel.options.joinLeave) await this.broker.publishJoin(channel.name, info);
+  }
+
+  /** Removes a client from a channel's presence and announces it, as the namespace asks. */
+  async leave(channel: ChannelSpec, info: ClientInfo): Promise<void> {
+    if (channel.options.presence) {
+      const local = this.localPresence.get(channel.name);
+      if (local) {
+        local.delete(info.client);
+        if (local.size === 0) this.localPresence.delete(channel.name);
+      }
+      await this.presence.remove(channel.name, info.client);
+    }
+    if (channel.options.joinLeave) await this.broker.publishLeave(channel.name, info);
+  }
+
+  /** @throws ProtocolError 108 when the channel keeps no presence. */
+  async presenceOf(channel: ChannelSpec): Promise<Map<string, ClientInfo>> {
+    if (!channel.options.presence) throw Errors.notAvailable('presence is not enabled for this channel');
+    return this.presence.get(channel.name);
+  }
+
+  /** @throws ProtocolError 108 when the channel keeps no presence. */
+  async presenceStats(channel: ChannelSpec): Promise<{ numClients: number; numUsers: number }> {
+    if (!channel.options.presence) throw Errors.notAvailable('presence is not enabled for this channel');
+    return this.presence.stats(channel.name);
+  }
+
+  private refreshPresence(): void {
+    for (const [channel, entries] of this.localPresence) {
+      for (const info of entries.values()) {
+        this.presence.add(channel, info, PRESENCE_TTL_MS).catch((error: unknown) => {
+          this.logger.error({ err: error, channel }, 'presence refresh failed');
+        });
+      }
+    }
+  }
+
+  // ---- rpc ----------------------------------------------------------------
+
+  /** Registers an RPC method for clients. A second registration of a name replaces the first. */
+  registerRpc(method: string, handler: RpcHandler): void {
+    this.rpcHandlers.set(method, handler);
+  }
+
+  /** @throws ProtocolError 104 for an unknown method; handlers' ProtocolErrors pass through. */
+  async callRpc(method: string, context: RpcContext, data: unknown): Promise<unknown> {
+    const handler = this.rpcHandlers.get(method);
+    if (!handler) throw Errors.methodNotFound(`unknown rpc method "${method}"`);
+    return handler(context, data);
+  }
+
+  // ---- lifecycle ----------------------------------------------------------
+
+  /** Stops background work and releases broker and presence. The store is closed by its owner. */
+  async close(): Promise<void> {
+    if (this.presenceTimer) clearInterval(this.presenceTimer);
+    await Promise.allSettled([this.broker.close(), this.presence.close()]);
+  }
+}
+

@@ -1,0 +1,93 @@
+/**
+ * The error catalogue: every error a client can receive in a reply, and every
+ * code a connection can be closed with. Codes are the Centrifuge protocol's,
+ * because clients decide from them whether to retry:
+ * - reply errors with `temporary: true` are retried by the client;
+ * - close codes 3000–3499 make the client reconnect, 3500–3999 stop it.
+ */
+
+/** An error answered to one command; the connection stays open. */
+export class ProtocolError extends Error {
+  constructor(
+    readonly code: number,
+    message: string,
+    readonly temporary = false,
+  ) {
+    super(message);
+    this.name = 'ProtocolError';
+  }
+
+  toJSON(): { code: number; message: string; temporary?: boolean } {
+    return this.temporary
+      ? { code: this.code, message: this.message, temporary: true }
+      : { code: this.code, message: this.message };
+  }
+}
+
+/** Reply errors. Factories, because each carries a message specific to the case. */
+export const Errors = {
+  internal: (message = 'internal server error') => new ProtocolError(100, message, true),
+  unauthorized: (message = 'unauthorized') => new ProtocolError(101, message),
+  unknownChannel: (message = 'unknown channel') => new ProtocolError(102, message),
+  permissionDenied: (message = 'permission denied') => new ProtocolError(103, message),
+  methodNotFound: (message = 'method not found') => new ProtocolError(104, message),
+  alreadySubscribed: (message = 'already subscribed') => new ProtocolError(105, message),
+  limitExceeded: (message = 'limit exceeded') => new ProtocolError(106, message),
+  badRequest: (message = 'bad request') => new ProtocolError(107, message),
+  notAvailable: (message = 'not available') => new ProtocolError(108, message),
+  tokenExpired: (message = 'token expired') => new ProtocolError(109, message),
+  expired: (message = 'expired') => new ProtocolError(110, message),
+  tooManyRequests: (message = 'too many requests') => new ProtocolError(111, message, true),
+  unrecoverablePosition: (message = 'unrecoverable position') => new ProtocolError(112, message),
+} as const;
+
+/**
+ * A reason to close a connection. The reason text is sent in the close frame
+ * (at most 123 bytes) and must never parse as JSON: clients read a JSON reason
+ * as legacy reconnect advice.
+ */
+export interface Disconnect {
+  readonly code: number;
+  readonly reason: string;
+  /** Whether a well-behaved client reconnects after it (derived from the code range). */
+  readonly reconnect: boolean;
+}
+
+function disconnect(code: number, reason: string): Disconnect {
+  return Object.freeze({ code, reason, reconnect: code < 3500 });
+}
+
+/** Close codes. */
+export const Disconnects = {
+  /** The server is shutting down; reconnect (to another node). */
+  shutdown: disconnect(3001, 'shutdown'),
+  /** A server fault. */
+  serverError: disconnect(3004, 'internal server error'),
+  /** The connection token expired and was not refreshed; reconnect with a new one. */
+  expired: disconnect(3005, 'connection expired'),
+  /** A subscription token expired and was not refreshed. */
+  subExpired: disconnect(3006, 'subscription expired'),
+  /** The client read too slowly and its queue filled up. */
+  slow: disconnect(3008, 'slow'),
+  /** The server asked the client to reconnect. */
+  forceReconnect: disconnect(3011, 'force reconnect'),
+  /** No pong arrived in time. */
+  noPong: disconnect(3012, 'no pong'),
+  /** The client kept sending after being told to slow down. */
+  tooManyRequests: disconnect(3013, 'too many requests'),
+  /** The token was malformed, forged, or used a disallowed algorithm. */
+  invalidToken: disconnect(3500, 'invalid token'),
+  /** The client sent something the protocol does not allow. */
+  badRequest: disconnect(3501, 'bad request'),
+  /** No connect command arrived in time. */
+  stale: disconnect(3502, 'stale'),
+  /** Disconnected by the server API, not to come back. */
+  forceDisconnect: disconnect(3503, 'force disconnect'),
+  /** Too many subscriptions on one connection. */
+  channelLimit: disconnect(3505, 'channel limit'),
+  /** The user lost access (e.g. a refreshed token for another user). */
+  permissionDenied: disconnect(3507, 'permission denied'),
+} as const;
+
+/** WebSocket close code for a message above the size limit; the client stops and reports "message size". */
+export const MESSAGE_TOO_BIG_CLOSE_CODE = 1009;

@@ -1,0 +1,118 @@
+import { mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { AddressInfo } from 'node:net';
+import type { FastifyInstance } from 'fastify';
+import type { Broker } from './broker/broker.js';
+import { MemoryBroker } from './broker/memory-broker.js';
+import { ChannelResolver } from './channel/channel.js';
+import type { Config } from './config/types.js';
+import { createHttpServer } from './http/http-server.js';
+import type { Logger } from './log/logger.js';
+import { Node } from './node/node.js';
+import { MemoryPresence } from './presence/memory-presence.js';
+import type { PresenceManager } from './presence/presence.js';
+import { Heartbeat } from './session/heartbeat.js';
+import { bindWebSocketSession } from './session/websocket-binding.js';
+import { SqliteStore } from './store/sqlite-store.js';
+import type { Store } from './store/store.js';
+import { UpgradeRouter } from './transport/upgrade-router.js';
+
+/** Path of the Centrifuge-protocol WebSocket endpoint. */
+export const WEBSOCKET_PATH = '/connection/websocket';
+
+/** The server version, from package.json (reported to clients on connect). */
+export const VERSION: string = (
+  JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
+).version;
+
+export interface ServerParts {
+  /** Defaults to SQLite in `config.dataDir`. */
+  store?: Store;
+  /** Defaults to an in-process broker. */
+  broker?: Broker;
+  /** Defaults to in-process presence. */
+  presence?: PresenceManager;
+}
+
+/** A running server. */
+export interface ParleyServer {
+  readonly config: Config;
+  readonly node: Node;
+  readonly http: FastifyInstance;
+  /** The bound port (useful with port 0). */
+  readonly port: number;
+  /** `http://host:port` of the listening socket. */
+  readonly url: string;
+  /**
+   * Graceful shutdown: stop accepting, let pending writes become durable,
+   * close clients with the shutdown code (they reconnect elsewhere), release
+   * storage. Idempotent.
+   */
+  close(): Promise<void>;
+}
+
+/**
+ * The composition root: the one place that picks implementations and wires
+ * transport, sessions, node, broker, presence, store and HTTP together.
+ */
+export async function startServer(config: Config, logger: Logger, parts: ServerParts = {}): Promise<ParleyServer> {
+  let ready = false;
+  const store = parts.store ?? defaultStore(config, logger);
+  await store.open();
+
+  const node = new Node({
+    config,
+    store,
+    broker: parts.broker ?? new MemoryBroker(),
+    presence: parts.presence ?? new MemoryPresence(),
+    channels: new ChannelResolver(config),
+    logger,
+  });
+  const heartbeat = new Heartbeat(config.pingInterval, config.pongTimeout);
+  const http = createHttpServer({ logger, bodyLimit: config.maxMessageSize, isReady: () => ready });
+  const router = new UpgradeRouter({
+    maxPayload: config.maxMessageSize,
+    allowedOrigins: config.allowedOrigins,
+    onRefused: (reason, request) =>
+      logger.info({ reason, path: request.url?.split('?', 1)[0], origin: request.headers.origin }, 'websocket upgrade refused'),
+  });
+  const sessionContext = { node, heartbeat, logger, version: VERSION };
+  router.route(WEBSOCKET_PATH, (socket, request) => bindWebSocketSession(socket, request, sessionContext));
+  router.attach(http.server);
+
+  await http.listen({ host: config.host, port: config.port });
+  node.start();
+  heartbeat.start();
+  ready = true;
+  const address = http.server.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  logger.info({ url: `http://${host}:${address.port}`, websocket: WEBSOCKET_PATH }, 'parley listening');
+
+  let closing: Promise<void> | undefined;
+  const close = (): Promise<void> => {
+    closing ??= (async () => {
+      ready = false;
+      router.stopAccepting();
+      const httpClosed = http.close();
+      const sessions = [...node.allSessions()];
+      for (const session of sessions) session.drain();
+      // Pending publishes finish becoming durable before clients are told to go.
+      await store.close();
+      for (const session of sessions) session.shutdown();
+      heartbeat.stop();
+      await node.close();
+      await router.drain(config.shutdownTimeout * 1000);
+      http.server.closeAllConnections();
+      await httpClosed;
+      logger.info('parley stopped');
+    })();
+    return closing;
+  };
+
+  return { config, node, http, port: address.port, url: `http://${host}:${address.port}`, close };
+}
+
+function defaultStore(config: Config, logger: Logger): Store {
+  mkdirSync(config.dataDir, { recursive: true });
+  return new SqliteStore({ path: join(config.dataDir, 'parley.db'), logger });
+}

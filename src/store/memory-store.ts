@@ -1,0 +1,189 @@
+import { randomBytes } from 'node:crypto';
+import type { Publication, PublishRequest, StreamPosition } from '../protocol/types.js';
+import {
+  UnrecoverablePositionError,
+  type HistoryPage,
+  type HistoryQuery,
+  type Retention,
+  type Store,
+} from './store.js';
+
+/** One channel's stream. `pubs` holds the retained publications in ascending offset order. */
+interface Stream {
+  epoch: string;
+  top: number;
+  /** TTL of the last append; 0 keeps publications until trimmed by size. */
+  ttlMs: number;
+  pubs: Publication[];
+}
+
+/** Options for {@link MemoryStore}. */
+export interface MemoryStoreOptions {
+  /** How often expired publications are dropped from memory. @default 60000 */
+  sweepIntervalMs?: number;
+}
+
+const EPOCH_SPACE = 36 ** 8;
+
+/** A random 8-character base-36 epoch. */
+function newEpoch(): string {
+  return (randomBytes(6).readUIntBE(0, 6) % EPOCH_SPACE).toString(36).padStart(8, '0');
+}
+
+/**
+ * {@link Store} kept in process memory: every guarantee of the interface
+ * holds except survival across a restart, since nothing is written anywhere.
+ * Used in tests and when no persistence is wanted.
+ *
+ * Appends take effect synchronously when `append` is called, so a `read` or
+ * `position` issued after an `append` call (even before its promise
+ * resolves) sees it. Returned publications share `info`/`tags` objects
+ * with the store; treat them as immutable.
+ */
+export class MemoryStore implements Store {
+  private readonly streams = new Map<string, Stream>();
+  private readonly sweepIntervalMs: number;
+  private sweepTimer: NodeJS.Timeout | undefined;
+  private state: 'new' | 'open' | 'closed' = 'new';
+
+  constructor(options: MemoryStoreOptions = {}) {
+    this.sweepIntervalMs = options.sweepIntervalMs ?? 60_000;
+  }
+
+  async open(): Promise<void> {
+    if (this.state === 'closed') throw new Error('store is closed');
+    if (this.state === 'open') return;
+    this.state = 'open';
+    // Without this, channels that are never touched again would hold their
+    // expired publications for the life of the process.
+    this.sweepTimer = setInterval(() => this.sweep(), this.sweepIntervalMs);
+    this.sweepTimer.unref();
+  }
+
+  async append(channel: string, messages: PublishRequest[], retention: Retention): Promise<Publication[]> {
+    this.assertOpen();
+    validateRetention(retention);
+    const stream = this.stream(channel);
+    const now = Date.now();
+    // Publications that expired under the previous TTL stay hidden even if
+    // this append sets a longer one.
+    this.dropExpired(stream, now);
+    stream.ttlMs = retention.ttlMs;
+    const added = messages.map((m, i) => toPublication(m, stream.top + 1 + i, stream.epoch, now));
+    stream.top += added.length;
+    stream.pubs.push(...added);
+    if (stream.pubs.length > retention.size) stream.pubs.splice(0, stream.pubs.length - retention.size);
+    this.dropExpired(stream, now);
+    return added.map((p) => ({ ...p }));
+  }
+
+  async read(channel: string, query: HistoryQuery): Promise<HistoryPage> {
+    this.assertOpen();
+    validateLimit(query.limit);
+    const stream = this.stream(channel);
+    this.dropExpired(stream, Date.now());
+    const position: StreamPosition = { offset: stream.top, epoch: stream.epoch };
+    const first = stream.pubs[0]?.offset ?? stream.top + 1;
+    const { since, reverse = false, limit } = query;
+    if (since) checkSince(since, position, first, reverse);
+    if (limit === 0) return { publications: [], position };
+
+    let selected: Publication[];
+    if (reverse) {
+      const below = since ? since.offset : Number.POSITIVE_INFINITY;
+      selected = stream.pubs.filter((p) => (p.offset ?? 0) < below).reverse();
+    } else {
+      const after = since ? since.offset : 0;
+      selected = stream.pubs.filter((p) => (p.offset ?? 0) > after);
+    }
+    if (limit > 0) selected = selected.slice(0, limit);
+    return { publications: selected.map((p) => ({ ...p })), position };
+  }
+
+  async position(channel: string): Promise<StreamPosition> {
+    this.assertOpen();
+    const stream = this.stream(channel);
+    return { offset: stream.top, epoch: stream.epoch };
+  }
+
+  async removeHistory(channel: string): Promise<void> {
+    this.assertOpen();
+    const stream = this.stream(channel);
+    stream.pubs = [];
+    let epoch = newEpoch();
+    while (epoch === stream.epoch) epoch = newEpoch();
+    stream.epoch = epoch;
+  }
+
+  async close(): Promise<void> {
+    if (this.state === 'closed') return;
+    this.state = 'closed';
+    clearInterval(this.sweepTimer);
+    this.streams.clear();
+  }
+
+  private assertOpen(): void {
+    if (this.state === 'new') throw new Error('store is not open: call open() first');
+    if (this.state === 'closed') throw new Error('store is closed');
+  }
+
+  private stream(channel: string): Stream {
+    let stream = this.streams.get(channel);
+    if (!stream) {
+      stream = { epoch: newEpoch(), top: 0, ttlMs: 0, pubs: [] };
+      this.streams.set(channel, stream);
+    }
+    return stream;
+  }
+
+  /** Drops publications older than the stream's TTL (age strictly above `ttlMs`). */
+  private dropExpired(stream: Stream, now: number): void {
+    if (stream.ttlMs <= 0 || stream.pubs.length === 0) return;
+    const oldest = now - stream.ttlMs;
+    // Filter rather than cut a prefix: a clock step back can leave times out of order.
+    const live = (p: Publication): boolean => (p.time ?? 0) >= oldest;
+    if (!stream.pubs.every(live)) stream.pubs = stream.pubs.filter(live);
+  }
+
+  private sweep(): void {
+    const now = Date.now();
+    for (const stream of this.streams.values()) this.dropExpired(stream, now);
+  }
+}
+
+function toPublication(m: PublishRequest, offset: number, epoch: string, time: number): Publication {
+  const pub: Publication = { data: m.data, offset, epoch, time };
+  if (m.info !== undefined) pub.info = m.info;
+  if (m.tags !== undefined) pub.tags = m.tags;
+  return pub;
+}
+
+function validateRetention(retention: Retention): void {
+  if (!Number.isInteger(retention.size) || retention.size <= 0) {
+    throw new RangeError(`retention.size must be a positive integer, got ${retention.size}`);
+  }
+  if (!Number.isFinite(retention.ttlMs) || retention.ttlMs < 0) {
+    throw new RangeError(`retention.ttlMs must be a non-negative number, got ${retention.ttlMs}`);
+  }
+}
+
+function validateLimit(limit: number): void {
+  if (!Number.isInteger(limit)) throw new RangeError(`limit must be an integer, got ${limit}`);
+}
+
+/**
+ * Throws {@link UnrecoverablePositionError} when `since` cannot be served:
+ * another epoch, an offset above the top, or (reading forward) a gap between
+ * `since.offset` and the first retained offset `first`.
+ */
+function checkSince(since: StreamPosition, position: StreamPosition, first: number, reverse: boolean): void {
+  if (since.epoch && since.epoch !== position.epoch) {
+    throw new UnrecoverablePositionError(`epoch ${since.epoch} is not the stream's epoch ${position.epoch}`);
+  }
+  if (since.offset > position.offset) {
+    throw new UnrecoverablePositionError(`offset ${since.offset} is above the top ${position.offset}`);
+  }
+  if (!reverse && since.offset < position.offset && since.offset + 1 < first) {
+    throw new UnrecoverablePositionError(`publications after offset ${since.offset} are no longer retained`);
+  }
+}

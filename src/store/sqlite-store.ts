@@ -1,0 +1,422 @@
+import { randomBytes } from 'node:crypto';
+import Database from 'better-sqlite3';
+import type { ClientInfo, Publication, PublishRequest, StreamPosition } from '../protocol/types.js';
+import {
+  UnrecoverablePositionError,
+  type HistoryPage,
+  type HistoryQuery,
+  type Retention,
+  type Store,
+} from './store.js';
+
+/** Where {@link SqliteStore} reports failures that no caller is waiting on, or that affect many. */
+export interface SqliteStoreLogger {
+  error(obj: object, msg: string): void;
+}
+
+/** Options for {@link SqliteStore}. */
+export interface SqliteStoreOptions {
+  /** Database file; its directory must exist. */
+  path: string;
+  logger?: SqliteStoreLogger;
+  /** How long a write waits for a lock held by another connection before failing. @default 5000 */
+  busyTimeoutMs?: number;
+  /** How often expired publications are deleted. @default 60000 */
+  sweepIntervalMs?: number;
+}
+
+/**
+ * Schema migrations; entry `i` takes the database from `user_version` i to
+ * i + 1. Append new entries, never edit applied ones.
+ */
+const MIGRATIONS: readonly string[] = [
+  `CREATE TABLE channels (
+     name   TEXT PRIMARY KEY NOT NULL,
+     epoch  TEXT NOT NULL,
+     top    INTEGER NOT NULL DEFAULT 0,
+     ttl_ms INTEGER NOT NULL DEFAULT 0 -- TTL of the last committed append; 0 = none
+   ) WITHOUT ROWID;
+   -- Covers the TTL sweep's channel scan (the key, name, is part of every index entry).
+   CREATE INDEX channels_with_ttl ON channels (ttl_ms) WHERE ttl_ms > 0;
+   CREATE TABLE publications (
+     channel  TEXT NOT NULL,
+     "offset" INTEGER NOT NULL,
+     data     TEXT NOT NULL,    -- JSON text, verbatim
+     info     TEXT,             -- JSON or NULL
+     tags     TEXT,             -- JSON or NULL
+     time     INTEGER NOT NULL, -- ms since the Unix epoch
+     PRIMARY KEY (channel, "offset")
+   ) WITHOUT ROWID;
+   CREATE INDEX publications_by_time ON publications (channel, time);`,
+];
+
+/** Cursors kept at most; past this the cache is dropped after a flush and refilled on demand. */
+const MAX_CACHED_CURSORS = 10_000;
+const EPOCH_SPACE = 36 ** 8;
+/** `time >= NO_TTL_MIN_TIME` holds for every row: the filter used when a channel has no TTL. */
+const NO_TTL_MIN_TIME = Number.MIN_SAFE_INTEGER;
+
+interface ChannelRow {
+  epoch: string;
+  top: number;
+  ttl_ms: number;
+}
+
+interface PublicationRow {
+  offset: number;
+  data: string;
+  info: string | null;
+  tags: string | null;
+  time: number;
+}
+
+/** An append whose offsets are assigned and whose rows wait for the next batch commit. */
+interface PendingAppend {
+  channel: string;
+  pubs: Publication[];
+  rows: PublicationRow[];
+  retention: Retention;
+  /** The channel's last offset once this append is applied. */
+  top: number;
+  resolve(pubs: Publication[]): void;
+  reject(err: Error): void;
+}
+
+/** Next offsets to hand out: the channel's top including queued appends. */
+interface Cursor {
+  epoch: string;
+  top: number;
+}
+
+type Statements = ReturnType<typeof prepareStatements>;
+
+/**
+ * {@link Store} in one SQLite file (WAL, `synchronous = FULL`).
+ *
+ * Appends get their offsets when `append` is called and are committed
+ * together, all channels in one transaction per event-loop turn, so many
+ * publishers share each fsync. `read` and `position` see committed data
+ * only: an append still queued is not visible to them (nor counted in the
+ * top); its batch commits just before its promise resolves. Expired rows
+ * are hidden on read and deleted by a periodic sweep.
+ *
+ * One database file must be served by one `SqliteStore` at a time: offsets
+ * are handed out from an in-process cache of each channel's top.
+ */
+export class SqliteStore implements Store {
+  private readonly busyTimeoutMs: number;
+  private state: 'new' | 'open' | 'closed' = 'new';
+  private db: Database.Database | undefined;
+  private stmts: Statements | undefined;
+  private readonly cursors = new Map<string, Cursor>();
+  private pending: PendingAppend[] = [];
+  private flushTimer: NodeJS.Immediate | undefined;
+  private sweepTimer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly options: SqliteStoreOptions) {
+    this.busyTimeoutMs = Math.max(0, Math.floor(options.busyTimeoutMs ?? 5000));
+  }
+
+  async open(): Promise<void> {
+    if (this.state === 'closed') throw new Error('store is closed');
+    if (this.state === 'open') return;
+    const db = new Database(this.options.path, { timeout: this.busyTimeoutMs });
+    try {
+      db.pragma('journal_mode = WAL');
+      db.pragma('synchronous = FULL');
+      db.pragma(`busy_timeout = ${this.busyTimeoutMs}`);
+      migrate(db);
+      this.stmts = prepareStatements(db);
+    } catch (err) {
+      db.close();
+      throw err;
+    }
+    this.db = db;
+    this.state = 'open';
+    this.sweepTimer = setInterval(() => this.sweep(), this.options.sweepIntervalMs ?? 60_000);
+    this.sweepTimer.unref();
+  }
+
+  async append(channel: string, messages: PublishRequest[], retention: Retention): Promise<Publication[]> {
+    this.assertOpen();
+    validateRetention(retention);
+    // Serialize before taking offsets, so a value that cannot be stored
+    // fails this call alone and consumes no offset.
+    const encoded = messages.map(encode);
+    const cursor = this.cursor(channel);
+    const time = Date.now();
+    const pubs: Publication[] = [];
+    const rows: PublicationRow[] = [];
+    messages.forEach((m, i) => {
+      const offset = cursor.top + 1 + i;
+      pubs.push(toPublication(m, offset, cursor.epoch, time));
+      rows.push({ offset, time, ...encoded[i]! });
+    });
+    cursor.top += messages.length;
+    const top = cursor.top;
+    return new Promise<Publication[]>((resolve, reject) => {
+      this.pending.push({ channel, pubs, rows, retention, top, resolve, reject });
+      this.flushTimer ??= setImmediate(() => this.flush());
+    });
+  }
+
+  async read(channel: string, query: HistoryQuery): Promise<HistoryPage> {
+    const s = this.assertOpen();
+    if (!Number.isInteger(query.limit)) throw new RangeError(`limit must be an integer, got ${query.limit}`);
+    const row = this.channelRow(channel);
+    const position: StreamPosition = { offset: row.top, epoch: row.epoch };
+    const minTime = row.ttl_ms > 0 ? Date.now() - row.ttl_ms : NO_TTL_MIN_TIME;
+    const { since, reverse = false, limit } = query;
+    if (since) checkSince(since, position, reverse, () => s.firstLive.get(channel, minTime) ?? row.top + 1);
+    if (limit === 0) return { publications: [], position };
+    // SQLite reads a negative LIMIT as "no limit".
+    const sqlLimit = limit < 0 ? -1 : limit;
+    const found = reverse
+      ? s.readBefore.all(channel, since ? since.offset : row.top + 1, minTime, sqlLimit)
+      : s.readAfter.all(channel, since ? since.offset : 0, minTime, sqlLimit);
+    return { publications: found.map((r) => decode(r, row.epoch)), position };
+  }
+
+  async position(channel: string): Promise<StreamPosition> {
+    this.assertOpen();
+    const row = this.channelRow(channel);
+    return { offset: row.top, epoch: row.epoch };
+  }
+
+  async removeHistory(channel: string): Promise<void> {
+    const s = this.assertOpen();
+    // Queued appends were called first: commit them under the old epoch so
+    // the removal covers them and later appends get the new epoch.
+    this.flush();
+    const row = this.channelRow(channel);
+    let epoch = newEpoch();
+    while (epoch === row.epoch) epoch = newEpoch();
+    s.resetHistory.immediate(channel, epoch);
+    const cursor = this.cursors.get(channel);
+    if (cursor) cursor.epoch = epoch;
+  }
+
+  async close(): Promise<void> {
+    if (this.state === 'closed') return;
+    const wasOpen = this.state === 'open';
+    this.state = 'closed';
+    if (!wasOpen) return;
+    clearInterval(this.sweepTimer);
+    this.flush();
+    this.db?.close();
+    this.db = undefined;
+    this.stmts = undefined;
+    this.cursors.clear();
+  }
+
+  private assertOpen(): Statements {
+    if (this.state === 'new') throw new Error('store is not open: call open() first');
+    if (this.state === 'closed' || !this.stmts) throw new Error('store is closed');
+    return this.stmts;
+  }
+
+  /** The committed row of a channel, creating (and committing) a fresh epoch for a new one. */
+  private channelRow(channel: string): ChannelRow {
+    const s = this.assertOpen();
+    const row = s.getChannel.get(channel);
+    if (row) return row;
+    const fresh: ChannelRow = { epoch: newEpoch(), top: 0, ttl_ms: 0 };
+    s.insertChannel.run(channel, fresh.epoch);
+    return fresh;
+  }
+
+  private cursor(channel: string): Cursor {
+    let cursor = this.cursors.get(channel);
+    if (!cursor) {
+      const row = this.channelRow(channel);
+      cursor = { epoch: row.epoch, top: row.top };
+      this.cursors.set(channel, cursor);
+    }
+    return cursor;
+  }
+
+  /**
+   * Commits every queued append in one transaction, then settles their
+   * promises in call order. On failure all of them reject and the cursors
+   * of their channels are dropped, so offsets are reloaded from what was
+   * committed and the uncommitted ones are handed out again.
+   */
+  private flush(): void {
+    if (this.flushTimer) clearImmediate(this.flushTimer);
+    this.flushTimer = undefined;
+    const batch = this.pending;
+    if (batch.length === 0 || !this.stmts) return;
+    this.pending = [];
+    try {
+      this.stmts.commitBatch.immediate(batch, Date.now());
+    } catch (err) {
+      const channels = [...new Set(batch.map((p) => p.channel))];
+      for (const channel of channels) this.cursors.delete(channel);
+      const error = err instanceof Error ? err : new Error(String(err));
+      this.options.logger?.error({ err: error, channels, appends: batch.length }, 'store: batch commit failed');
+      for (const p of batch) p.reject(error);
+      return;
+    }
+    // Nothing is queued now, so every cursor can be rebuilt from the database.
+    if (this.cursors.size > MAX_CACHED_CURSORS) this.cursors.clear();
+    for (const p of batch) p.resolve(p.pubs);
+  }
+
+  private sweep(): void {
+    if (this.state !== 'open' || !this.stmts) return;
+    try {
+      this.stmts.sweep.immediate(Date.now());
+    } catch (err) {
+      this.options.logger?.error({ err }, 'store: TTL sweep failed');
+    }
+  }
+}
+
+function migrate(db: Database.Database): void {
+  const version = db.pragma('user_version', { simple: true }) as number;
+  if (version > MIGRATIONS.length) {
+    throw new Error(`database schema version ${version} is newer than the supported ${MIGRATIONS.length}`);
+  }
+  for (let v = version; v < MIGRATIONS.length; v++) {
+    const step = MIGRATIONS[v]!;
+    db.transaction(() => {
+      db.exec(step);
+      // user_version is stored in the file header, so it commits or rolls back with the step.
+      db.pragma(`user_version = ${v + 1}`);
+    }).immediate();
+  }
+}
+
+function prepareStatements(db: Database.Database) {
+  const getChannel = db.prepare<[string], ChannelRow>('SELECT epoch, top, ttl_ms FROM channels WHERE name = ?');
+  const insertChannel = db.prepare<[string, string]>(
+    'INSERT INTO channels (name, epoch, top, ttl_ms) VALUES (?, ?, 0, 0)',
+  );
+  const updateChannel = db.prepare<[number, number, string]>('UPDATE channels SET top = ?, ttl_ms = ? WHERE name = ?');
+  const setEpoch = db.prepare<[string, string]>('UPDATE channels SET epoch = ? WHERE name = ?');
+  const insertPublication = db.prepare<[string, number, string, string | null, string | null, number]>(
+    'INSERT INTO publications (channel, "offset", data, info, tags, time) VALUES (?, ?, ?, ?, ?, ?)',
+  );
+  const deleteUpTo = db.prepare<[string, number]>('DELETE FROM publications WHERE channel = ? AND "offset" <= ?');
+  const deleteOlder = db.prepare<[string, number]>('DELETE FROM publications WHERE channel = ? AND time < ?');
+  const deleteAll = db.prepare<[string]>('DELETE FROM publications WHERE channel = ?');
+  const ttlChannels = db.prepare<[], { name: string; ttl_ms: number }>(
+    'SELECT name, ttl_ms FROM channels WHERE ttl_ms > 0',
+  );
+  const columns = 'SELECT "offset", data, info, tags, time FROM publications';
+
+  /** Applies one batch: rows in offset order, then each channel's retention and new top. */
+  const commitBatch = db.transaction((batch: PendingAppend[], now: number) => {
+    const byChannel = new Map<string, PendingAppend[]>();
+    for (const p of batch) {
+      const list = byChannel.get(p.channel);
+      if (list) list.push(p);
+      else byChannel.set(p.channel, [p]);
+    }
+    for (const [channel, appends] of byChannel) {
+      const row = getChannel.get(channel);
+      if (!row) throw new Error(`channel ${channel} has no stream row`);
+      let last = row.top;
+      // Retention as if each append were applied on its own: keep what every
+      // append's size allows, and expire under every TTL in force meanwhile
+      // (so a longer TTL never brings back what a shorter one hid).
+      let trimUpTo = 0;
+      let shortestTtl = row.ttl_ms;
+      for (const p of appends) {
+        for (const r of p.rows) {
+          // Guards "offsets go up by exactly 1" against a stale cursor.
+          if (r.offset !== last + 1) throw new Error(`offset ${r.offset} of ${channel} does not follow ${last}`);
+          insertPublication.run(channel, r.offset, r.data, r.info, r.tags, r.time);
+          last = r.offset;
+        }
+        trimUpTo = Math.max(trimUpTo, p.top - p.retention.size);
+        if (p.retention.ttlMs > 0 && (shortestTtl <= 0 || p.retention.ttlMs < shortestTtl)) {
+          shortestTtl = p.retention.ttlMs;
+        }
+      }
+      if (trimUpTo > 0) deleteUpTo.run(channel, trimUpTo);
+      if (shortestTtl > 0) deleteOlder.run(channel, now - shortestTtl);
+      updateChannel.run(last, appends.at(-1)!.retention.ttlMs, channel);
+    }
+  });
+
+  return {
+    getChannel,
+    insertChannel,
+    insertPublication,
+    commitBatch,
+    /** First offset that is retained and not expired. */
+    firstLive: db
+      .prepare<[string, number], number>(`SELECT "offset" FROM publications WHERE channel = ? AND time >= ? ORDER BY "offset" LIMIT 1`)
+      .pluck(),
+    /** (channel, after offset, min time, limit): ascending. */
+    readAfter: db.prepare<[string, number, number, number], PublicationRow>(
+      `${columns} WHERE channel = ? AND "offset" > ? AND time >= ? ORDER BY "offset" ASC LIMIT ?`,
+    ),
+    /** (channel, before offset, min time, limit): newest first. */
+    readBefore: db.prepare<[string, number, number, number], PublicationRow>(
+      `${columns} WHERE channel = ? AND "offset" < ? AND time >= ? ORDER BY "offset" DESC LIMIT ?`,
+    ),
+    resetHistory: db.transaction((channel: string, epoch: string) => {
+      deleteAll.run(channel);
+      setEpoch.run(epoch, channel);
+    }),
+    sweep: db.transaction((now: number) => {
+      for (const c of ttlChannels.all()) deleteOlder.run(c.name, now - c.ttl_ms);
+    }),
+  };
+}
+
+/** A random 8-character base-36 epoch. */
+function newEpoch(): string {
+  return (randomBytes(6).readUIntBE(0, 6) % EPOCH_SPACE).toString(36).padStart(8, '0');
+}
+
+function encode(m: PublishRequest): Pick<PublicationRow, 'data' | 'info' | 'tags'> {
+  if (typeof m.data !== 'string') throw new TypeError('publication data must be JSON text (a string)');
+  return {
+    data: m.data,
+    info: m.info === undefined ? null : JSON.stringify(m.info),
+    tags: m.tags === undefined ? null : JSON.stringify(m.tags),
+  };
+}
+
+function decode(row: PublicationRow, epoch: string): Publication {
+  const pub: Publication = { data: row.data, offset: row.offset, epoch, time: row.time };
+  if (row.info !== null) pub.info = JSON.parse(row.info) as ClientInfo;
+  if (row.tags !== null) pub.tags = JSON.parse(row.tags) as Record<string, string>;
+  return pub;
+}
+
+function toPublication(m: PublishRequest, offset: number, epoch: string, time: number): Publication {
+  const pub: Publication = { data: m.data, offset, epoch, time };
+  if (m.info !== undefined) pub.info = m.info;
+  if (m.tags !== undefined) pub.tags = m.tags;
+  return pub;
+}
+
+function validateRetention(retention: Retention): void {
+  if (!Number.isInteger(retention.size) || retention.size <= 0) {
+    throw new RangeError(`retention.size must be a positive integer, got ${retention.size}`);
+  }
+  if (!Number.isFinite(retention.ttlMs) || retention.ttlMs < 0) {
+    throw new RangeError(`retention.ttlMs must be a non-negative number, got ${retention.ttlMs}`);
+  }
+}
+
+/**
+ * Throws {@link UnrecoverablePositionError} when `since` cannot be served:
+ * another epoch, an offset above the top, or (reading forward) a gap between
+ * `since.offset` and the first retained offset.
+ */
+function checkSince(since: StreamPosition, position: StreamPosition, reverse: boolean, first: () => number): void {
+  if (since.epoch && since.epoch !== position.epoch) {
+    throw new UnrecoverablePositionError(`epoch ${since.epoch} is not the stream's epoch ${position.epoch}`);
+  }
+  if (since.offset > position.offset) {
+    throw new UnrecoverablePositionError(`offset ${since.offset} is above the top ${position.offset}`);
+  }
+  if (!reverse && since.offset < position.offset && since.offset + 1 < first()) {
+    throw new UnrecoverablePositionError(`publications after offset ${since.offset} are no longer retained`);
+  }
+}

@@ -1,0 +1,109 @@
+import type { WebSocket } from 'ws';
+import { Disconnects, type Disconnect } from '../protocol/errors.js';
+import type { Transport } from './transport.js';
+
+export interface WebSocketTransportOptions {
+  /** Bytes that may wait (ours plus the socket's) before the client counts as slow. */
+  maxQueuedBytes: number;
+  /** Called once when the connection is dropped for reading too slowly. */
+  onSlow?: () => void;
+}
+
+const NEWLINE = Buffer.from('\n');
+/** Clients decode text frames only; a Buffer would otherwise go out as a binary frame. */
+const TEXT_FRAME = { binary: false } as const;
+/** How long a closing socket may take to finish the close handshake before it is cut. */
+const CLOSE_GRACE_MS = 3_000;
+
+/**
+ * A {@link Transport} over a `ws` WebSocket.
+ *
+ * At most one write is in flight per connection. While it is, messages
+ * accumulate and then leave together as one newline-joined frame, so a busy
+ * connection costs one write per drain instead of one per message. A single
+ * queued message is written as is, so a buffer shared by all subscribers of
+ * a channel is never copied.
+ */
+export class WebSocketTransport implements Transport {
+  private queue: (string | Buffer)[] = [];
+  private queuedBytes = 0;
+  private writing = false;
+  private closing = false;
+  private readonly onWritten = (error?: Error) => this.afterWrite(error);
+
+  constructor(
+    private readonly socket: WebSocket,
+    private readonly options: WebSocketTransportOptions,
+  ) {}
+
+  get closed(): boolean {
+    return this.closing;
+  }
+
+  send(message: string | Buffer): void {
+    if (this.closing) return;
+    if (!this.writing) {
+      this.write(message);
+      return;
+    }
+    this.queue.push(message);
+    this.queuedBytes += typeof message === 'string' ? Buffer.byteLength(message) : message.length;
+    if (this.queuedBytes + this.socket.bufferedAmount > this.options.maxQueuedBytes) this.dropSlow();
+  }
+
+  /** Stops reading from the socket (TCP back-pressure reaches the client). */
+  pause(): void {
+    this.socket.pause();
+  }
+
+  resume(): void {
+    this.socket.resume();
+  }
+
+  close(disconnect: Disconnect): void {
+    if (this.closing) return;
+    this.closing = true;
+    this.queue = [];
+    this.queuedBytes = 0;
+    try {
+      this.socket.close(disconnect.code, disconnect.reason);
+    } catch {
+      this.socket.terminate();
+      return;
+    }
+    // A peer that never answers the close frame must not hold the socket.
+    setTimeout(() => this.socket.terminate(), CLOSE_GRACE_MS).unref();
+  }
+
+  private write(frame: string | Buffer): void {
+    this.writing = true;
+    this.socket.send(frame, TEXT_FRAME, this.onWritten);
+  }
+
+  private afterWrite(error?: Error): void {
+    this.writing = false;
+    if (error || this.closing) return;
+    if (this.queue.length === 0) return;
+    const pending = this.queue;
+    this.queue = [];
+    this.queuedBytes = 0;
+    this.write(pending.length === 1 ? (pending[0] as string | Buffer) : joinLines(pending));
+  }
+
+  private dropSlow(): void {
+    this.options.onSlow?.();
+    this.close(Disconnects.slow);
+    // The close frame would wait behind everything the client has not read.
+    setTimeout(() => this.socket.terminate(), 1_000).unref();
+  }
+}
+
+function joinLines(messages: (string | Buffer)[]): Buffer {
+  const parts: Buffer[] = [];
+  for (let i = 0; i < messages.length; i++) {
+    if (i > 0) parts.push(NEWLINE);
+    const message = messages[i] as string | Buffer;
+    parts.push(typeof message === 'string' ? Buffer.from(message) : message);
+  }
+  return Buffer.concat(parts);
+}

@@ -1,0 +1,174 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import Database from 'better-sqlite3';
+import type { PublishRequest } from '../src/protocol/types.js';
+import { SqliteStore, type SqliteStoreOptions } from '../src/store/sqlite-store.js';
+import type { Retention } from '../src/store/store.js';
+import { runStoreContract } from './contracts/store-contract.js';
+
+const KEEP: Retention = { size: 1000, ttlMs: 0 };
+const msg = (n: number | string): PublishRequest => ({ data: JSON.stringify({ n }) });
+
+/** A fresh directory for one database file, removed by `cleanup`. */
+function tempDb(): { file: string; cleanup: () => Promise<void> } {
+  const dir = mkdtempSync(join(tmpdir(), 'parley-store-'));
+  return { file: join(dir, 'parley.db'), cleanup: async () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+runStoreContract('SqliteStore', async () => {
+  const { file, cleanup } = tempDb();
+  return {
+    store: new SqliteStore({ path: file }),
+    reopen: async () => new SqliteStore({ path: file }),
+    cleanup,
+  };
+});
+
+/** Runs `fn` with an opened store on a fresh file, then closes and removes it. */
+async function withStore(
+  options: Omit<SqliteStoreOptions, 'path'>,
+  fn: (store: SqliteStore, file: string) => Promise<void>,
+): Promise<void> {
+  const { file, cleanup } = tempDb();
+  const store = new SqliteStore({ path: file, ...options });
+  await store.open();
+  try {
+    await fn(store, file);
+  } finally {
+    try {
+      await store.close();
+    } finally {
+      await cleanup();
+    }
+  }
+}
+
+describe('SqliteStore', () => {
+  it('creates a versioned schema in WAL mode', () =>
+    withStore({}, async (_store, file) => {
+      const db = new Database(file, { readonly: true });
+      try {
+        assert.equal(db.pragma('user_version', { simple: true }), 1);
+        assert.equal(db.pragma('journal_mode', { simple: true }), 'wal');
+        const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").pluck().all();
+        assert.deepEqual(tables, ['channels', 'publications']);
+      } finally {
+        db.close();
+      }
+    }));
+
+  it('refuses a database from a newer schema version', async () => {
+    const { file, cleanup } = tempDb();
+    try {
+      const db = new Database(file);
+      db.pragma('user_version = 99');
+      db.close();
+      await assert.rejects(new SqliteStore({ path: file }).open(), /schema version 99/);
+    } finally {
+      await cleanup();
+    }
+  });
+
+  it('rejects a failed batch and keeps offsets consistent', async () => {
+    const errors: { obj: object; msg: string }[] = [];
+    const logger = { error: (obj: object, msg: string) => errors.push({ obj, msg }) };
+    // A second connection holding the write lock makes the batch commit fail with SQLITE_BUSY.
+    await withStore({ logger, busyTimeoutMs: 20 }, async (store, file) => {
+      await store.append('a', [msg('a1')], KEEP);
+      await store.append('b', [msg('b1')], KEEP);
+      const locker = new Database(file);
+      locker.exec('BEGIN IMMEDIATE');
+      const failed = await Promise.allSettled([
+        store.append('a', [msg('lost-1'), msg('lost-2')], KEEP),
+        store.append('b', [msg('lost-3')], KEEP),
+        store.append('a', [msg('lost-4')], KEEP),
+      ]);
+      locker.exec('ROLLBACK');
+      locker.close();
+      assert.deepEqual(failed.map((r) => r.status), ['rejected', 'rejected', 'rejected']);
+      assert.equal(errors.length, 1);
+
+      const [a2] = await store.append('a', [msg('a2')], KEEP);
+      const [b2] = await store.append('b', [msg('b2')], KEEP);
+      assert.equal(a2?.offset, 2);
+      assert.equal(b2?.offset, 2);
+      const pageA = await store.read('a', { limit: -1 });
+      assert.deepEqual(pageA.publications.map((p) => [p.offset, p.data]), [[1, msg('a1').data], [2, msg('a2').data]]);
+      assert.deepEqual((await store.read('b', { limit: -1 })).publications.map((p) => p.data), [msg('b1').data, msg('b2').data]);
+    });
+  });
+
+  it('round-trips unicode, quotes and formatting byte-exact', () =>
+    withStore({}, async (store) => {
+      const texts = [
+        '{"text":"héllo wörld — 你好 — مرحبا — 🎉👩‍👩‍👧‍👦"}',
+        String.raw`{"q":"it's \"quoted\" and \\back\\slashed\n","nul":"\u0000"}`,
+        '  [ 1 ,\n\t2.50 , 1e3 , null ]  ',
+        '"\u00e9 vs e\u0301"',
+        '{"emoji":"\ud83d\ude00","zwj":"a\u200db"}',
+      ];
+      const info = { user: 'üser "x"', client: "c'1", conn_info: { nick: '🙂' } };
+      const tags = { 'k"ey': "v'al", ключ: 'значение' };
+      await store.append('ch', texts.map((data) => ({ data, info, tags })), KEEP);
+      const page = await store.read('ch', { limit: -1 });
+      assert.deepEqual(page.publications.map((p) => p.data), texts);
+      for (const p of page.publications) {
+        assert.deepEqual(p.info, info);
+        assert.deepEqual(p.tags, tags);
+      }
+      assert.deepEqual(
+        page.publications.map((p) => Buffer.from(p.data, 'utf8').toString('hex')),
+        texts.map((t) => Buffer.from(t, 'utf8').toString('hex')),
+      );
+    }));
+
+  it('deletes expired rows in the periodic sweep', () =>
+    withStore({ sweepIntervalMs: 20 }, async (store, file) => {
+      await store.append('short', [msg(1), msg(2)], { size: 10, ttlMs: 30 });
+      await store.append('forever', [msg(1)], KEEP);
+      const db = new Database(file, { readonly: true });
+      try {
+        const count = db.prepare<[string], number>('SELECT count(*) FROM publications WHERE channel = ?').pluck();
+        const deadline = Date.now() + 3000;
+        while (count.get('short') !== 0) {
+          assert.ok(Date.now() < deadline, 'expired rows were not swept');
+          await new Promise((resolve) => setTimeout(resolve, 10));
+        }
+        assert.equal(count.get('forever'), 1);
+        assert.equal((await store.position('short')).offset, 2);
+      } finally {
+        db.close();
+      }
+    }));
+
+  it('commits 10,000 appends across 100 channels, all readable', () =>
+    withStore({}, async (store) => {
+      const channels = 100;
+      const total = 10_000;
+      const waves = 10;
+      for (let w = 0; w < waves; w++) {
+        const calls = [];
+        for (let i = w * (total / waves); i < (w + 1) * (total / waves); i++) {
+          calls.push(store.append(`ch-${i % channels}`, [msg(i)], KEEP));
+        }
+        const results = await Promise.all(calls);
+        assert.equal(results.flat().length, total / waves);
+      }
+      let seen = 0;
+      for (let c = 0; c < channels; c++) {
+        const page = await store.read(`ch-${c}`, { limit: -1 });
+        const perChannel = total / channels;
+        assert.equal(page.publications.length, perChannel);
+        assert.equal(page.position.offset, perChannel);
+        assert.deepEqual(
+          page.publications.map((p) => [p.offset, p.data]),
+          Array.from({ length: perChannel }, (_, k) => [k + 1, msg(c + k * channels).data]),
+        );
+        seen += page.publications.length;
+      }
+      assert.equal(seen, total);
+    }));
+});
