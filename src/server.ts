@@ -2,6 +2,7 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
+import { Authenticator } from './auth/authenticator.js';
 import type { Broker } from './broker/broker.js';
 import { MemoryBroker } from './broker/memory-broker.js';
 import { ChannelResolver } from './channel/channel.js';
@@ -76,7 +77,7 @@ export async function startServer(config: Config, logger: Logger, parts: ServerP
     onRefused: (reason, request) =>
       logger.info({ reason, path: request.url?.split('?', 1)[0], origin: request.headers.origin }, 'websocket upgrade refused'),
   });
-  const sessionContext = { node, heartbeat, logger, version: VERSION };
+  const sessionContext = { node, heartbeat, logger, authenticator: new Authenticator(config.tokenSecret, logger), version: VERSION };
   router.route(WEBSOCKET_PATH, (socket, request) => bindWebSocketSession(socket, request, sessionContext));
   router.attach(http.server);
 

@@ -36,7 +36,6 @@ export const Errors = {
   badRequest: (message = 'bad request') => new ProtocolError(107, message),
   notAvailable: (message = 'not available') => new ProtocolError(108, message),
   tokenExpired: (message = 'token expired') => new ProtocolError(109, message),
-  expired: (message = 'expired') => new ProtocolError(110, message),
   tooManyRequests: (message = 'too many requests') => new ProtocolError(111, message, true),
   unrecoverablePosition: (message = 'unrecoverable position') => new ProtocolError(112, message),
 } as const;
@@ -69,8 +68,6 @@ export const Disconnects = {
   subExpired: disconnect(3006, 'subscription expired'),
   /** The client read too slowly and its queue filled up. */
   slow: disconnect(3008, 'slow'),
-  /** The server asked the client to reconnect. */
-  forceReconnect: disconnect(3011, 'force reconnect'),
   /** No pong arrived in time. */
   noPong: disconnect(3012, 'no pong'),
   /** The client kept sending after being told to slow down. */
@@ -81,12 +78,6 @@ export const Disconnects = {
   badRequest: disconnect(3501, 'bad request'),
   /** No connect command arrived in time. */
   stale: disconnect(3502, 'stale'),
-  /** Disconnected by the server API, not to come back. */
-  forceDisconnect: disconnect(3503, 'force disconnect'),
-  /** Too many subscriptions on one connection. */
-  channelLimit: disconnect(3505, 'channel limit'),
-  /** The user lost access (e.g. a refreshed token for another user). */
-  permissionDenied: disconnect(3507, 'permission denied'),
 } as const;
 
 /** WebSocket close code for a message above the size limit; the client stops and reports "message size". */

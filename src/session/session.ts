@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { parseConnectionClaims, parseSubscriptionClaims, type ConnectionCredentials } from '../auth/claims.js';
-import { TokenError, verifyToken } from '../auth/jwt.js';
+import type { Authenticator } from '../auth/authenticator.js';
+import type { ConnectionCredentials } from '../auth/claims.js';
+import { TokenError } from '../auth/token-error.js';
 import type { PermissionSet } from '../auth/permissions.js';
 import { historyLimitFor, isAllowed } from '../channel/access.js';
 import type { ChannelSpec } from '../channel/channel.js';
@@ -17,6 +18,7 @@ import { Subscription } from './subscription.js';
 
 export interface SessionContext {
   node: Node;
+  authenticator: Authenticator;
   heartbeat: Heartbeat;
   logger: Logger;
   /** Server version, reported in the connect reply. */
@@ -237,7 +239,7 @@ export class Session implements SessionHandle, HeartbeatTarget {
   /** Verifies a connection token; answers or disconnects and returns undefined when it is not acceptable. */
   private verifyConnectionToken(token: string): ConnectionCredentials | undefined {
     try {
-      return parseConnectionClaims(verifyToken(token, this.node.config.tokenSecret));
+      return this.context.authenticator.connection(token);
     } catch (error) {
       if (error instanceof TokenError && error.kind === 'expired') throw Errors.tokenExpired();
       if (error instanceof TokenError) {
@@ -316,7 +318,7 @@ export class Session implements SessionHandle, HeartbeatTarget {
 
   private verifySubscriptionToken(token: string, channel: string) {
     try {
-      const granted = parseSubscriptionClaims(verifyToken(token, this.node.config.tokenSecret));
+      const granted = this.context.authenticator.subscription(token);
       if (granted.channel !== channel || granted.user !== this.credentials.user) {
         this.logger.info({ channel }, 'subscription token for another channel or user');
         this.disconnect(Disconnects.invalidToken, 'subscription token does not match');

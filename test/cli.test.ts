@@ -1,0 +1,138 @@
+/**
+ * The `parley` command as an operator uses it: tokens, configuration errors,
+ * and a server process that shuts down gracefully on SIGTERM.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, test } from 'node:test';
+import { jwtVerify } from 'jose';
+import { runCli, startServeCli } from './helpers/cli.js';
+import { connectRaw } from './helpers/raw-client.js';
+import { mintToken } from './helpers/server.js';
+import { waitFor } from './helpers/wait.js';
+
+const dirs: string[] = [];
+function tempDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'parley-cli-'));
+  dirs.push(dir);
+  return dir;
+}
+after(() => dirs.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
+
+async function verifyWith(dataDir: string, token: string) {
+  const secret = readFileSync(join(dataDir, 'token-secret'), 'utf8').trim();
+  return (await jwtVerify(token, new TextEncoder().encode(secret))).payload;
+}
+
+describe('parley token', () => {
+  test('prints a connection token signed with the generated secret', async () => {
+    const dir = tempDir();
+    const run = await runCli(['token', '--user', 'alice', '--name', 'Alice', '--ttl', '2h', '--data-dir', dir]);
+    assert.equal(run.code, 0, run.stderr);
+    const claims = await verifyWith(dir, run.stdout.trim());
+    assert.equal(claims.sub, 'alice');
+    assert.deepEqual(claims.info, { name: 'Alice' });
+    const ttl = (claims.exp as number) - Date.now() / 1000;
+    assert.ok(ttl > 7000 && ttl <= 7200, `ttl ${ttl}`);
+    assert.ok(!run.stderr.includes(readFileSync(join(dir, 'token-secret'), 'utf8').trim()), 'secret not printed');
+  });
+
+  test('prints a subscription token with --channel and permission claims with --permissions', async () => {
+    const dir = tempDir();
+    const sub = await runCli(['token', '--user', 'bob', '--channel', 'room:secret', '--data-dir', dir]);
+    assert.equal(sub.code, 0, sub.stderr);
+    assert.equal((await verifyWith(dir, sub.stdout.trim())).channel, 'room:secret');
+    const permissions = { '^observable-room$': { publish: true, subscribe: true } };
+    const conn = await runCli(['token', '--user', 'bob', '--permissions', JSON.stringify(permissions), '--data-dir', dir]);
+    assert.equal(conn.code, 0, conn.stderr);
+    assert.deepEqual((await verifyWith(dir, conn.stdout.trim())).permissions, permissions);
+  });
+
+  test('refuses missing --user, bad --ttl and bad --permissions with a message', async () => {
+    const dir = tempDir();
+    const noUser = await runCli(['token', '--data-dir', dir]);
+    assert.equal(noUser.code, 2);
+    assert.match(noUser.stderr, /--user is required/);
+    const badTtl = await runCli(['token', '--user', 'a', '--ttl', 'soon', '--data-dir', dir]);
+    assert.equal(badTtl.code, 2);
+    assert.match(badTtl.stderr, /--ttl/);
+    const badPermissions = await runCli(['token', '--user', 'a', '--permissions', '{"(": {"subscribe": true}}', '--data-dir', dir]);
+    assert.equal(badPermissions.code, 1);
+    assert.match(badPermissions.stderr, /permission/i);
+    assert.equal(badPermissions.stdout, '');
+  });
+});
+
+describe('parley serve', () => {
+  test('a bad value exits non-zero with one line naming the key', async () => {
+    const dir = tempDir();
+    const flag = await runCli(['serve', '--port', 'abc', '--data-dir', dir]);
+    assert.equal(flag.code, 1);
+    assert.equal(flag.stderr.trim().split('\n').length, 1);
+    assert.match(flag.stderr, /port/);
+
+    writeFileSync(join(dir, 'parley.config.json'), JSON.stringify({ namespaces: { room: { historySize: -1 } } }));
+    const file = await runCli(['serve'], { cwd: dir });
+    assert.equal(file.code, 1);
+    assert.equal(file.stderr.trim().split('\n').length, 1);
+    assert.match(file.stderr, /namespaces\.room\.historySize/);
+
+    const env = await runCli(['serve', '--data-dir', dir], { env: { PORT: '70000' } });
+    assert.equal(env.code, 1);
+    assert.match(env.stderr, /PORT/);
+  });
+
+  test('SIGTERM: acknowledged publishes are durable, clients get the shutdown code, the process exits 0', async () => {
+    const dir = tempDir();
+    const first = await startServeCli(['--data-dir', dir, '--token-secret', 'cli-test-secret-0123456789abcdef0123']);
+    const url = `ws://127.0.0.1:${first.port}/connection/websocket`;
+    const token = await mintToken({ sub: 'writer' }, { secret: 'cli-test-secret-0123456789abcdef0123' });
+    const client = await connectRaw(url, token);
+    for (let i = 0; i < 200; i++) client.command(10 + i, 'publish', { channel: 'room:durable', data: { i } });
+    await client.reply(10);
+    first.child.kill('SIGTERM');
+    const closed = await client.waitClose(10_000);
+    assert.equal(closed.code, 3001);
+    const run = await first.exited;
+    assert.equal(run.code, 0, run.stderr);
+    const acked = client.received.filter((line) => line.publish).map((line) => line.id - 10);
+    assert.ok(acked.length >= 1);
+
+    const second = await startServeCli(['--data-dir', dir, '--token-secret', 'cli-test-secret-0123456789abcdef0123']);
+    try {
+      const reader = await connectRaw(`ws://127.0.0.1:${second.port}/connection/websocket`, token);
+      reader.command(2, 'history', { channel: 'room:durable', limit: -1 });
+      const history = (await reader.reply(2)).history;
+      const stored = new Set(history.publications.map((p: { data: { i: number } }) => p.data.i));
+      for (const i of acked) assert.ok(stored.has(i), `acknowledged publish ${i} is in history`);
+      // Offsets stay dense and ordered as the publishes were sent.
+      assert.deepEqual(history.publications.map((p: { data: { i: number } }) => p.data.i), [...stored].sort((a, b) => (a as number) - (b as number)));
+      reader.close();
+    } finally {
+      second.child.kill('SIGTERM');
+      await second.exited;
+    }
+  });
+
+  test('logs go to the log file too, and never contain the token secret', async () => {
+    const dir = tempDir();
+    const logFile = join(dir, 'logs', 'parley.log');
+    const cli = await startServeCli(['--data-dir', dir], { env: { PARLEY_LOG_FILE: logFile } });
+    cli.child.kill('SIGTERM');
+    const run = await cli.exited;
+    assert.equal(run.code, 0);
+    const secret = readFileSync(join(dir, 'token-secret'), 'utf8').trim();
+    const apiKey = readFileSync(join(dir, 'api-key'), 'utf8').trim();
+    const fileLog = await waitFor(() => {
+      const text = readFileSync(logFile, 'utf8');
+      return text.includes('parley stopped') && text;
+    });
+    assert.match(fileLog, /generated token secret/);
+    for (const text of [fileLog, run.stdout, run.stderr]) {
+      assert.ok(!text.includes(secret), 'secret not logged');
+      assert.ok(!text.includes(apiKey), 'api key not logged');
+    }
+  });
+});

@@ -1,0 +1,52 @@
+/** Running the `parley` command from source in a child process. */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { waitFor } from './wait.js';
+
+const ENTRY = fileURLToPath(new URL('./cli-entry.ts', import.meta.url));
+/** Absolute, so the child can load TypeScript whatever its working directory. */
+const TSX = import.meta.resolve('tsx');
+
+export interface CliRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+export interface CliProcess {
+  child: ChildProcess;
+  stdout: () => string;
+  stderr: () => string;
+  exited: Promise<CliRun>;
+}
+
+export function startCli(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): CliProcess {
+  const child = spawn(process.execPath, ['--import', TSX, ENTRY, ...args], {
+    cwd: options.cwd,
+    env: { PATH: process.env.PATH, ...options.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const exited = new Promise<CliRun>((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
+  return { child, stdout: () => stdout, stderr: () => stderr, exited };
+}
+
+export function runCli(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<CliRun> {
+  return startCli(args, options).exited;
+}
+
+/** Starts `parley serve` on a free port and resolves with its port once it listens. */
+export async function startServeCli(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<CliProcess & { port: number }> {
+  const cli = startCli(['serve', '--host', '127.0.0.1', '--port', '0', ...args], options);
+  const port = await waitFor(
+    () => {
+      const match = /"url":"http:\/\/127\.0\.0\.1:(\d+)"/.exec(cli.stdout());
+      return match ? Number(match[1]) : undefined;
+    },
+    { timeoutMs: 20_000, message: 'server listening' },
+  );
+  return { ...cli, port };
+}

@@ -1,0 +1,111 @@
+/**
+ * The node on its own: fan-out encodes a publication once for all local
+ * listeners, and recovery is all-or-nothing.
+ */
+import assert from 'node:assert/strict';
+import { Writable } from 'node:stream';
+import { describe, test } from 'node:test';
+import { MemoryBroker } from '../src/broker/memory-broker.js';
+import { ChannelResolver } from '../src/channel/channel.js';
+import { loadConfig } from '../src/config/schema.js';
+import { createLogger } from '../src/log/logger.js';
+import { Node, type ChannelListener } from '../src/node/node.js';
+import { MemoryPresence } from '../src/presence/memory-presence.js';
+import type { Publication } from '../src/protocol/types.js';
+import { MemoryStore } from '../src/store/memory-store.js';
+
+async function makeNode(file?: Record<string, unknown>) {
+  const config = await loadConfig({ argv: [], env: {}, cwd: '/tmp' });
+  const merged = file ? { ...config, ...file } : config;
+  const store = new MemoryStore();
+  await store.open();
+  const logger = createLogger(config, { destination: new Writable({ write: (_c, _e, done) => done() }) });
+  const node = new Node({
+    config: merged as typeof config,
+    store,
+    broker: new MemoryBroker(),
+    presence: new MemoryPresence(),
+    channels: new ChannelResolver(merged as typeof config),
+    logger,
+  });
+  return { node, store };
+}
+
+function listener() {
+  const frames: Buffer[] = [];
+  const publications: Publication[] = [];
+  const l: ChannelListener & { frames: Buffer[]; publications: Publication[] } = {
+    frames,
+    publications,
+    onPublication: (_channel, publication, frame) => {
+      publications.push(publication);
+      frames.push(frame);
+    },
+    onJoinLeave: (_channel, frame) => frames.push(frame),
+  };
+  return l;
+}
+
+describe('Node', () => {
+  test('a publication is encoded once: every listener gets the same bytes', async () => {
+    const { node } = await makeNode();
+    const channel = node.channels.resolve('room:fanout');
+    const listeners = [listener(), listener(), listener()];
+    for (const l of listeners) await node.attach(channel, l);
+    await node.publish(channel, { data: '{"text":"hi"}' });
+    const [first, ...rest] = listeners.map((l) => l.frames[0]);
+    assert.ok(first);
+    for (const frame of rest) assert.equal(frame, first, 'same Buffer instance');
+    assert.deepEqual(JSON.parse(first.toString()), { push: { channel: 'room:fanout', pub: { data: { text: 'hi' }, offset: 1 } } });
+    await node.close();
+  });
+
+  test('publications get consecutive offsets in call order and are delivered in that order', async () => {
+    const { node } = await makeNode();
+    const channel = node.channels.resolve('room:order');
+    const l = listener();
+    await node.attach(channel, l);
+    await Promise.all(Array.from({ length: 100 }, (_, i) => node.publish(channel, { data: String(i) })));
+    assert.deepEqual(l.publications.map((p) => p.offset), Array.from({ length: 100 }, (_, i) => i + 1));
+    assert.deepEqual(l.publications.map((p) => p.data), Array.from({ length: 100 }, (_, i) => String(i)));
+    await node.close();
+  });
+
+  test('recovery returns every missed publication or reports failure, never a part', async () => {
+    const { node } = await makeNode();
+    const channel = node.channels.resolve('room:recover');
+    for (let i = 0; i < 10; i++) await node.publish(channel, { data: String(i) });
+    const position = (await node.attach(channel, listener())).position!;
+    const ok = await node.attach(channel, listener(), { offset: 4, epoch: position.epoch });
+    assert.equal(ok.recovered, true);
+    assert.deepEqual(ok.publications!.map((p) => p.offset), [5, 6, 7, 8, 9, 10]);
+    const wrongEpoch = await node.attach(channel, listener(), { offset: 4, epoch: 'other' });
+    assert.equal(wrongEpoch.recovered, false);
+    assert.equal(wrongEpoch.publications, undefined);
+    assert.deepEqual(wrongEpoch.position, position);
+    await node.close();
+  });
+
+  test('recovery fails when the history window no longer holds every missed publication', async () => {
+    const { node } = await makeNode();
+    const channel = node.channels.resolve('room:window');
+    const small = { ...channel, options: { ...channel.options, historySize: 3 } };
+    for (let i = 0; i < 10; i++) await node.publish(small, { data: String(i) });
+    const result = await node.attach(small, listener(), { offset: 5, epoch: '' });
+    assert.equal(result.recovered, false);
+    assert.equal(result.position!.offset, 10);
+    const close = await node.attach(small, listener(), { offset: 7, epoch: '' });
+    assert.equal(close.recovered, true);
+    assert.deepEqual(close.publications!.map((p) => p.offset), [8, 9, 10]);
+    await node.close();
+  });
+
+  test('rpc: registered methods answer, unknown ones are 104', async () => {
+    const { node } = await makeNode();
+    node.registerRpc('double', (_ctx, data) => (data as number) * 2);
+    const context = { user: 'u', client: 'c', info: { user: 'u', client: 'c' } };
+    assert.equal(await node.callRpc('double', context, 21), 42);
+    await assert.rejects(node.callRpc('triple', context, 1), { code: 104 });
+    await node.close();
+  });
+});
