@@ -1,12 +1,11 @@
-import { randomBytes } from 'node:crypto';
 import type { Publication, PublishRequest, StreamPosition } from '../protocol/types.js';
 import {
-  UnrecoverablePositionError,
   type HistoryPage,
   type HistoryQuery,
   type Retention,
   type Store,
 } from './store.js';
+import { checkSince, newEpoch, toPublication, validateLimit, validateRetention } from './stream-rules.js';
 
 /** One channel's stream. `pubs` holds the retained publications in ascending offset order. */
 interface Stream {
@@ -23,12 +22,7 @@ export interface MemoryStoreOptions {
   sweepIntervalMs?: number;
 }
 
-const EPOCH_SPACE = 36 ** 8;
 
-/** A random 8-character base-36 epoch. */
-function newEpoch(): string {
-  return (randomBytes(6).readUIntBE(0, 6) % EPOCH_SPACE).toString(36).padStart(8, '0');
-}
 
 /**
  * {@link Store} kept in process memory: every guarantee of the interface
@@ -85,7 +79,7 @@ export class MemoryStore implements Store {
     const position: StreamPosition = { offset: stream.top, epoch: stream.epoch };
     const first = stream.pubs[0]?.offset ?? stream.top + 1;
     const { since, reverse = false, limit } = query;
-    if (since) checkSince(since, position, first, reverse);
+    if (since) checkSince(since, position, reverse, () => first);
     if (limit === 0) return { publications: [], position };
 
     let selected: Publication[];
@@ -151,39 +145,6 @@ export class MemoryStore implements Store {
   }
 }
 
-function toPublication(m: PublishRequest, offset: number, epoch: string, time: number): Publication {
-  const pub: Publication = { data: m.data, offset, epoch, time };
-  if (m.info !== undefined) pub.info = m.info;
-  if (m.tags !== undefined) pub.tags = m.tags;
-  return pub;
-}
 
-function validateRetention(retention: Retention): void {
-  if (!Number.isInteger(retention.size) || retention.size <= 0) {
-    throw new RangeError(`retention.size must be a positive integer, got ${retention.size}`);
-  }
-  if (!Number.isFinite(retention.ttlMs) || retention.ttlMs < 0) {
-    throw new RangeError(`retention.ttlMs must be a non-negative number, got ${retention.ttlMs}`);
-  }
-}
 
-function validateLimit(limit: number): void {
-  if (!Number.isInteger(limit)) throw new RangeError(`limit must be an integer, got ${limit}`);
-}
 
-/**
- * Throws {@link UnrecoverablePositionError} when `since` cannot be served:
- * another epoch, an offset above the top, or (reading forward) a gap between
- * `since.offset` and the first retained offset `first`.
- */
-function checkSince(since: StreamPosition, position: StreamPosition, first: number, reverse: boolean): void {
-  if (since.epoch && since.epoch !== position.epoch) {
-    throw new UnrecoverablePositionError(`epoch ${since.epoch} is not the stream's epoch ${position.epoch}`);
-  }
-  if (since.offset > position.offset) {
-    throw new UnrecoverablePositionError(`offset ${since.offset} is above the top ${position.offset}`);
-  }
-  if (!reverse && since.offset < position.offset && since.offset + 1 < first) {
-    throw new UnrecoverablePositionError(`publications after offset ${since.offset} are no longer retained`);
-  }
-}

@@ -1,13 +1,12 @@
-import { randomBytes } from 'node:crypto';
 import Database from 'better-sqlite3';
 import type { ClientInfo, Publication, PublishRequest, StreamPosition } from '../protocol/types.js';
 import {
-  UnrecoverablePositionError,
   type HistoryPage,
   type HistoryQuery,
   type Retention,
   type Store,
 } from './store.js';
+import { checkSince, newEpoch, toPublication, validateLimit, validateRetention } from './stream-rules.js';
 
 /** Where {@link SqliteStore} reports failures that no caller is waiting on, or that affect many. */
 export interface SqliteStoreLogger {
@@ -52,7 +51,6 @@ const MIGRATIONS: readonly string[] = [
 
 /** Cursors kept at most; past this the cache is dropped after a flush and refilled on demand. */
 const MAX_CACHED_CURSORS = 10_000;
-const EPOCH_SPACE = 36 ** 8;
 /** `time >= NO_TTL_MIN_TIME` holds for every row: the filter used when a channel has no TTL. */
 const NO_TTL_MIN_TIME = Number.MIN_SAFE_INTEGER;
 
@@ -162,7 +160,7 @@ export class SqliteStore implements Store {
 
   async read(channel: string, query: HistoryQuery): Promise<HistoryPage> {
     const s = this.assertOpen();
-    if (!Number.isInteger(query.limit)) throw new RangeError(`limit must be an integer, got ${query.limit}`);
+    validateLimit(query.limit);
     const row = this.channelRow(channel);
     const position: StreamPosition = { offset: row.top, epoch: row.epoch };
     const minTime = row.ttl_ms > 0 ? Date.now() - row.ttl_ms : NO_TTL_MIN_TIME;
@@ -367,10 +365,6 @@ function prepareStatements(db: Database.Database) {
   };
 }
 
-/** A random 8-character base-36 epoch. */
-function newEpoch(): string {
-  return (randomBytes(6).readUIntBE(0, 6) % EPOCH_SPACE).toString(36).padStart(8, '0');
-}
 
 function encode(m: PublishRequest): Pick<PublicationRow, 'data' | 'info' | 'tags'> {
   if (typeof m.data !== 'string') throw new TypeError('publication data must be JSON text (a string)');
@@ -388,35 +382,5 @@ function decode(row: PublicationRow, epoch: string): Publication {
   return pub;
 }
 
-function toPublication(m: PublishRequest, offset: number, epoch: string, time: number): Publication {
-  const pub: Publication = { data: m.data, offset, epoch, time };
-  if (m.info !== undefined) pub.info = m.info;
-  if (m.tags !== undefined) pub.tags = m.tags;
-  return pub;
-}
 
-function validateRetention(retention: Retention): void {
-  if (!Number.isInteger(retention.size) || retention.size <= 0) {
-    throw new RangeError(`retention.size must be a positive integer, got ${retention.size}`);
-  }
-  if (!Number.isFinite(retention.ttlMs) || retention.ttlMs < 0) {
-    throw new RangeError(`retention.ttlMs must be a non-negative number, got ${retention.ttlMs}`);
-  }
-}
 
-/**
- * Throws {@link UnrecoverablePositionError} when `since` cannot be served:
- * another epoch, an offset above the top, or (reading forward) a gap between
- * `since.offset` and the first retained offset.
- */
-function checkSince(since: StreamPosition, position: StreamPosition, reverse: boolean, first: () => number): void {
-  if (since.epoch && since.epoch !== position.epoch) {
-    throw new UnrecoverablePositionError(`epoch ${since.epoch} is not the stream's epoch ${position.epoch}`);
-  }
-  if (since.offset > position.offset) {
-    throw new UnrecoverablePositionError(`offset ${since.offset} is above the top ${position.offset}`);
-  }
-  if (!reverse && since.offset < position.offset && since.offset + 1 < first()) {
-    throw new UnrecoverablePositionError(`publications after offset ${since.offset} are no longer retained`);
-  }
-}
