@@ -66,6 +66,8 @@ export class WebSocketTransport implements Transport {
     this.queue = [];
     this.queuedBytes = 0;
     try {
+      // A paused socket would never read the peer's close reply, stalling the handshake.
+      this.socket.resume();
       this.socket.close(disconnect.code, disconnect.reason);
     } catch {
       this.socket.terminate();

@@ -1,0 +1,119 @@
+/**
+ * The `centrifuge` SDK's browser build, in a real Chromium, against the
+ * server: a page served from the server's origin connects, subscribes,
+ * publishes, and sees another client's publication and presence.
+ */
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { Centrifuge } from 'centrifuge';
+import type { Browser } from 'playwright-core';
+import WebSocket from 'ws';
+import { launchBrowser } from './helpers/browser.js';
+import { mintToken, startTestServer, type TestServer } from './helpers/server.js';
+import { nextEvent } from './helpers/wait.js';
+
+const sdkBundle = readFileSync(
+  join(dirname(createRequire(import.meta.url).resolve('centrifuge')), '..', 'dist', 'centrifuge.js'),
+  'utf8',
+);
+
+/** Serves one HTML page (with the SDK inlined) from its own loopback origin. */
+async function servePage(): Promise<{ origin: string; close: () => Promise<void> }> {
+  const page = `<!doctype html><meta charset="utf-8"><title>sdk</title><script>${sdkBundle}</script>`;
+  const server = createServer((_request, response) => {
+    response.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+    response.end(page);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return { origin: `http://127.0.0.1:${port}`, close: () => new Promise((resolve) => server.close(() => resolve())) };
+}
+
+let t: TestServer;
+let browser: Browser;
+let allowedPage: Awaited<ReturnType<typeof servePage>>;
+let foreignPage: Awaited<ReturnType<typeof servePage>>;
+before(async () => {
+  allowedPage = await servePage();
+  foreignPage = await servePage();
+  t = await startTestServer({ flags: ['--allowed-origins', allowedPage.origin] });
+  browser = await launchBrowser();
+});
+after(async () => {
+  await browser?.close();
+  await t?.stop();
+  await allowedPage?.close();
+  await foreignPage?.close();
+});
+
+test('the SDK in a browser connects, subscribes, publishes and receives', { timeout: 30_000 }, async () => {
+  const page = await browser.newPage();
+  await page.goto(allowedPage.origin);
+
+  const token = await mintToken({ sub: 'browser-user', info: { name: 'Browser' } }, { expiresIn: '1h' });
+  const other = new Centrifuge(t.wsUrl, { websocket: WebSocket, token: await mintToken({ sub: 'node-user' }) });
+  const otherSub = other.newSubscription('room:browser');
+  try {
+    await page.evaluate(
+      ({ url, token }) =>
+        new Promise<void>((resolve, reject) => {
+          const w = globalThis as unknown as { Centrifuge: any; received: unknown[]; sub: any };
+          const client = new w.Centrifuge(url, { token });
+          w.received = [];
+          const sub = client.newSubscription('room:browser');
+          w.sub = sub;
+          sub.on('publication', (ctx: { data: unknown }) => w.received.push(ctx.data));
+          sub.on('subscribed', () => resolve());
+          sub.on('error', (ctx: unknown) => reject(new Error(JSON.stringify(ctx))));
+          sub.subscribe();
+          client.connect();
+        }),
+      { url: t.wsUrl, token },
+    );
+
+    otherSub.subscribe();
+    other.connect();
+    await nextEvent(otherSub, 'subscribed');
+    const fromBrowser = nextEvent<[{ data: unknown; info?: { user: string } }]>(otherSub, 'publication');
+    await page.evaluate(() => (globalThis as unknown as { sub: any }).sub.publish({ text: 'from the browser' }));
+    const [publication] = await fromBrowser;
+    assert.deepEqual(publication.data, { text: 'from the browser' });
+    assert.equal(publication.info?.user, 'browser-user');
+
+    await otherSub.publish({ text: 'from node' });
+    await page.waitForFunction(() => (globalThis as unknown as { received: unknown[] }).received.length === 2);
+    const received = await page.evaluate(() => (globalThis as unknown as { received: unknown[] }).received);
+    assert.deepEqual(received, [{ text: 'from the browser' }, { text: 'from node' }]);
+
+    const presence = await page.evaluate(async () => {
+      const result = await (globalThis as unknown as { sub: any }).sub.presence();
+      return Object.values(result.clients).map((info) => (info as { user: string }).user).sort();
+    });
+    assert.deepEqual(presence, ['browser-user', 'node-user']);
+  } finally {
+    other.disconnect();
+    await page.close();
+  }
+});
+
+test('a page from an origin that is not allowed cannot open a socket', { timeout: 30_000 }, async () => {
+  const page = await browser.newPage();
+  await page.goto(foreignPage.origin);
+  const outcome = await page.evaluate(
+    (url) =>
+      new Promise<string>((resolve) => {
+        const ws = new WebSocket(url);
+        ws.onopen = () => resolve('open');
+        ws.onerror = () => resolve('refused');
+      }),
+    t.wsUrl,
+  );
+  assert.equal(outcome, 'refused');
+  assert.ok(t.logs.some((line) => line.includes('origin not allowed') && line.includes(foreignPage.origin)));
+  await page.close();
+});
