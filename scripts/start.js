@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// `npm start`: builds first when the build is missing or older than the sources, then runs the CLI.
+// `npm start`: builds the server and the web app when their build is missing
+// or older than their sources, then runs the CLI.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -19,14 +20,19 @@ function newestMtime(path) {
   return newest;
 }
 
-const built = join(root, 'dist', 'cli.js');
-const sources = ['src', 'package.json', 'tsconfig.json', 'tsconfig.build.json'].map((p) => join(root, p));
-const stale = !existsSync(built) || Math.max(...sources.map(newestMtime)) > statSync(built).mtimeMs;
-if (stale) {
-  console.error('parley: building…');
-  const result = spawnSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(root, 'tsconfig.build.json')], { stdio: 'inherit' });
+function isStale(output, sources) {
+  return !existsSync(output) || Math.max(...sources.map((p) => newestMtime(join(root, p)))) > statSync(output).mtimeMs;
+}
+
+function run(script) {
+  console.error(`parley: npm run ${script}…`);
+  const result = spawnSync('npm', ['run', '--silent', script], { cwd: root, stdio: 'inherit' });
   if (result.status !== 0) process.exit(result.status ?? 1);
 }
+
+const common = ['package.json', 'package-lock.json'];
+if (isStale(join(root, 'dist', 'cli.js'), ['src', 'tsconfig.json', 'tsconfig.build.json', ...common])) run('build:server');
+if (isStale(join(root, 'dist', 'web', 'index.html'), ['web', 'src/chat/protocol.ts', ...common])) run('build:web');
 
 const { main } = await import(join(root, 'dist', 'cli.js'));
 process.exitCode = await main(process.argv.slice(2));

@@ -1,5 +1,6 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { Authenticator } from './auth/authenticator.js';
@@ -7,7 +8,9 @@ import type { Broker } from './broker/broker.js';
 import { MemoryBroker } from './broker/memory-broker.js';
 import { ChannelResolver } from './channel/channel.js';
 import type { Config } from './config/types.js';
+import { attachChat } from './chat/chat-module.js';
 import { createHttpServer } from './http/http-server.js';
+import { registerWebApp } from './http/web-app.js';
 import type { Logger } from './log/logger.js';
 import { Node } from './node/node.js';
 import { MemoryPresence } from './presence/memory-presence.js';
@@ -20,6 +23,9 @@ import { UpgradeRouter } from './transport/upgrade-router.js';
 
 /** Path of the Centrifuge-protocol WebSocket endpoint. */
 export const WEBSOCKET_PATH = '/connection/websocket';
+
+/** Where `npm run build:web` puts the web app. */
+const WEB_ROOT = fileURLToPath(new URL('../dist/web', import.meta.url));
 
 /** The server version, from package.json (reported to clients on connect). */
 export const VERSION: string = (
@@ -80,6 +86,8 @@ export async function startServer(config: Config, logger: Logger, parts: ServerP
   const sessionContext = { node, heartbeat, logger, authenticator: new Authenticator(config.tokenSecret, logger), version: VERSION };
   router.route(WEBSOCKET_PATH, (socket, request) => bindWebSocketSession(socket, request, sessionContext));
   router.attach(http.server);
+  const chat = await attachChat({ config, node, http, logger, dataDir: config.dataDir });
+  if (!(await registerWebApp(http, WEB_ROOT))) logger.warn({ path: WEB_ROOT }, 'web app not built (npm run build:web); serving the API only');
 
   await http.listen({ host: config.host, port: config.port });
   node.start();
@@ -98,6 +106,7 @@ export async function startServer(config: Config, logger: Logger, parts: ServerP
       const sessions = [...node.allSessions()];
       for (const session of sessions) session.drain();
       // Pending publishes finish becoming durable before clients are told to go.
+      await chat.close();
       await store.close();
       for (const session of sessions) session.shutdown();
       heartbeat.stop();

@@ -94,6 +94,8 @@ export const DEFAULT_CONFIG: Config = deepFreeze({
   maxChannelsPerConnection: 256,
   shutdownTimeout: 10,
   allowAnonymous: false,
+  guestSignIn: true,
+  tokenUrl: '',
   defaultNamespace: DEFAULT_NAMESPACE,
   namespaces: BUILTIN_NAMESPACES,
 });

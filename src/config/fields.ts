@@ -46,13 +46,15 @@ export const SCALAR_FIELDS: { readonly [K in ScalarKey]: Check<Config[K]> } = {
   maxChannelsPerConnection: integer(1),
   shutdownTimeout: duration({ max: MAX_TIMER_SECONDS }),
   allowAnonymous: boolean(),
+  guestSignIn: boolean(),
+  tokenUrl: text(),
 };
 
 /** Every top-level scalar key, in declaration order. */
 export const SCALAR_KEYS = Object.keys(SCALAR_FIELDS) as readonly ScalarKey[];
 
 /** Boolean keys, which flags set by their presence (`--allow-anonymous`) rather than with a value. */
-export const SWITCH_KEYS: ReadonlySet<ScalarKey> = new Set<ScalarKey>(['allowAnonymous']);
+export const SWITCH_KEYS: ReadonlySet<ScalarKey> = new Set<ScalarKey>(['allowAnonymous', 'guestSignIn']);
 
 /** Checks for every namespace option. */
 export const NAMESPACE_FIELDS: { readonly [K in keyof NamespaceOptions]: Check<NamespaceOptions[K]> } = {

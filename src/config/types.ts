@@ -87,6 +87,16 @@ export interface Config {
   shutdownTimeout: number;
   /** Allow connections without a token (user ""). Env `PARLEY_ALLOW_ANONYMOUS`. @default false */
   allowAnonymous: boolean;
+  /**
+   * Let anyone sign in to the bundled web app as a guest (`POST /app/guest`).
+   * Turn off when your own backend mints tokens. Env `PARLEY_GUEST_SIGN_IN`. @default true
+   */
+  guestSignIn: boolean;
+  /**
+   * With guest sign-in off: a URL of your backend that the web app fetches
+   * (GET, with cookies) to get `{ user, token }`. Env `PARLEY_TOKEN_URL`. @default ""
+   */
+  tokenUrl: string;
   /** Options of channels without a namespace. */
   defaultNamespace: NamespaceOptions;
   /**

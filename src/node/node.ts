@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { PermissionSet } from '../auth/permissions.js';
 import type { Broker, BrokerHandler } from '../broker/broker.js';
 import type { ChannelResolver, ChannelSpec } from '../channel/channel.js';
 import type { Config } from '../config/types.js';
@@ -40,6 +41,8 @@ export interface RpcContext {
   readonly user: string;
   readonly client: string;
   readonly info: ClientInfo;
+  /** The connection token's permission claim, when it has one (it then decides channel access). */
+  readonly permissions?: PermissionSet | undefined;
 }
 
 export type RpcHandler = (context: RpcContext, data: unknown) => Promise<unknown> | unknown;
@@ -214,10 +217,12 @@ export class Node implements BrokerHandler {
   /**
    * Publishes to a channel: stores it first when the channel keeps history
    * (resolving only once it is durable), then delivers it to every node.
+   * With `history: false` the publication is delivered only, without offset.
    */
-  async publish(channel: ChannelSpec, message: PublishRequest): Promise<Publication> {
+  async publish(channel: ChannelSpec, message: PublishRequest, options: { history?: boolean } = {}): Promise<Publication> {
     let publication: Publication;
-    if (channel.historyEnabled) {
+    // `history: false` sends an ephemeral event (e.g. "typing") that is neither stored nor given an offset.
+    if (channel.historyEnabled && options.history !== false) {
       const [stored] = await this.store.append(channel.name, [message], {
         size: channel.options.historySize,
         ttlMs: channel.options.historyTtl * 1000,

@@ -478,7 +478,7 @@ export class Session implements SessionHandle, HeartbeatTarget {
   private async handleRpc(id: number, request: CommandRequests['rpc']): Promise<string> {
     const data = await this.node.callRpc(
       request.method ?? '',
-      { user: this.credentials.user, client: this.clientId, info: this.clientInfo },
+      { user: this.credentials.user, client: this.clientId, info: this.clientInfo, permissions: this.credentials.permissions },
       request.data,
     );
     return data === undefined ? encodeReply(id, 'rpc', {}) : encodeReply(id, 'rpc', { data });

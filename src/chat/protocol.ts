@@ -1,0 +1,170 @@
+/**
+ * The chat conventions on top of the realtime protocol, shared by the server
+ * and the web app (type-only imports on the web side).
+ *
+ * - Chat operations are `rpc` calls named `chat.*` (see {@link ChatRpc}).
+ * - Conversations are channels: rooms are `room:<name>`, direct messages
+ *   `dm:<userA>,<userB>` (ids ascending). Their publications are
+ *   {@link ChannelEvent}s; all but `typing` are kept in the channel's stream,
+ *   so a client that reconnects recovers edits, deletes and reactions too.
+ * - Each user has `user:<id>`, where the server publishes {@link UserEvent}s:
+ *   read positions (for the user's other devices) and new conversations.
+ * - The durable state (messages with their edits, deletions and reactions,
+ *   rooms, memberships, read positions) lives in the chat store; `chat.history`
+ *   returns messages as they are now.
+ */
+
+/** Longest message text, in characters. */
+export const MAX_MESSAGE_LENGTH = 4000;
+/** Longest room name (the part after `room:`). */
+export const MAX_ROOM_NAME_LENGTH = 40;
+/** Longest room topic. */
+export const MAX_TOPIC_LENGTH = 200;
+/** Longest display name. */
+export const MAX_DISPLAY_NAME_LENGTH = 40;
+/** Room names: lower-case letters, digits, `-` and `_`, starting with a letter or digit. */
+export const ROOM_NAME_PATTERN = /^[a-z0-9][a-z0-9_-]{0,39}$/;
+/** The room every user is in at first. */
+export const DEFAULT_ROOM = 'general';
+
+/** A user as other users see them. Never carries an email. */
+export interface ChatUser {
+  id: string;
+  name: string;
+  /** CSS color, e.g. `#3a7bd5`. */
+  color: string;
+  /** MD5 hash of the user's email for Gravatar, when they gave one. */
+  avatar?: string;
+}
+
+export interface ChatMessage {
+  id: string;
+  channel: string;
+  /** Position in the conversation: increases with every message; pages and read positions use it. */
+  seq: number;
+  author: ChatUser;
+  /** Empty when deleted. */
+  text: string;
+  /** Milliseconds since the Unix epoch. */
+  createdAt: number;
+  editedAt?: number;
+  deleted?: boolean;
+  /** Emoji → ids of the users who reacted with it, in reaction order. Empty emoji lists are left out. */
+  reactions: Record<string, string[]>;
+}
+
+/** Publications in `room:` and `dm:` channels. */
+export type ChannelEvent =
+  | { type: 'message'; message: ChatMessage }
+  | { type: 'edit'; id: string; text: string; editedAt: number }
+  | { type: 'delete'; id: string }
+  | { type: 'reactions'; id: string; reactions: Record<string, string[]> }
+  /** Not stored: someone is typing now. Shown for a few seconds. */
+  | { type: 'typing'; user: ChatUser };
+
+/** Publications in `user:<id>` channels. */
+export type UserEvent =
+  /** The user read up to `seq` in `channel` (on any device). */
+  | { type: 'read'; channel: string; seq: number }
+  /** A conversation appeared for the user: a DM someone opened with them, or a room they joined elsewhere. */
+  | { type: 'conversation'; conversation: Conversation }
+  /** The user left a room (on any device). */
+  | { type: 'left'; channel: string };
+
+export interface Room {
+  /** The name after `room:`. */
+  name: string;
+  channel: string;
+  topic: string;
+  createdBy: string;
+  createdAt: number;
+  /** Users who joined. */
+  members: number;
+  /** Connections subscribed now. */
+  online: number;
+  /** Whether the caller joined it. */
+  joined: boolean;
+}
+
+/** A room the user joined or a DM they have, as the sidebar shows it. */
+export interface Conversation {
+  channel: string;
+  kind: 'room' | 'dm';
+  /** Room name, or the other user's name. */
+  title: string;
+  /** Rooms only. */
+  topic?: string;
+  /** DMs only: the other participant. */
+  peer?: ChatUser;
+  /** Seq of the newest message (0 when none). */
+  lastSeq: number;
+  /** Seq the user last read. */
+  lastReadSeq: number;
+  /** Messages from others after `lastReadSeq` that are not deleted. */
+  unread: number;
+  lastMessageAt?: number;
+}
+
+export interface Member extends ChatUser {
+  online: boolean;
+}
+
+/** Every chat RPC method: its request and its result. */
+export interface ChatRpc {
+  /** Records the caller's profile and returns everything the sidebar needs. The caller joins `general` on first use. */
+  'chat.bootstrap': { request: Record<string, never>; result: { user: ChatUser; conversations: Conversation[] } };
+  'chat.rooms': { request: Record<string, never>; result: { rooms: Room[] } };
+  'chat.createRoom': { request: { name: string; topic?: string }; result: { conversation: Conversation } };
+  'chat.joinRoom': { request: { name: string }; result: { conversation: Conversation } };
+  'chat.leaveRoom': { request: { name: string }; result: Record<string, never> };
+  /** Opens (or returns) the DM with another user. */
+  'chat.openDm': { request: { user: string }; result: { conversation: Conversation } };
+  /** Room members (joined users) or DM participants, with online state. */
+  'chat.members': { request: { channel: string }; result: { members: Member[] } };
+  /** Messages before `before` (seq; newest when absent), oldest first, at most `limit` (default 50, max 100). */
+  'chat.history': {
+    request: { channel: string; before?: number; limit?: number };
+    result: { messages: ChatMessage[]; hasMore: boolean };
+  };
+  /** `nonce` makes a retried send idempotent: the same author and nonce return the first message. */
+  'chat.send': { request: { channel: string; text: string; nonce?: string }; result: { message: ChatMessage } };
+  'chat.edit': { request: { channel: string; id: string; text: string }; result: Record<string, never> };
+  'chat.delete': { request: { channel: string; id: string }; result: Record<string, never> };
+  /** Toggles the caller's reaction. */
+  'chat.react': {
+    request: { channel: string; id: string; emoji: string };
+    result: { reactions: Record<string, string[]> };
+  };
+  'chat.typing': { request: { channel: string }; result: Record<string, never> };
+  /** Moves the caller's read position forward (never back). */
+  'chat.markRead': { request: { channel: string; seq: number }; result: Record<string, never> };
+  /** Full-text search in the rooms and DMs the caller can read, newest first. */
+  'chat.search': { request: { query: string; limit?: number }; result: { messages: ChatMessage[] } };
+}
+
+export type ChatMethod = keyof ChatRpc;
+
+/** `GET /app/config`: what the web app needs before signing in. */
+export interface AppConfig {
+  guestSignIn: boolean;
+  /** When guest sign-in is off: where the app gets a token from the deployment's own backend (GET, with cookies). */
+  tokenUrl?: string;
+  maxMessageLength: number;
+}
+
+/** `POST /app/guest` request body. */
+export interface GuestSignInRequest {
+  /** Blank: a random name is chosen. */
+  name?: string;
+  /** Optional; only its Gravatar hash is kept and shown. */
+  email?: string;
+}
+
+/** `POST /app/guest` response, and the shape a deployment's `tokenUrl` returns (without `refreshToken`). */
+export interface SignInResult {
+  user: ChatUser;
+  /** Connection token for the realtime endpoint. */
+  token: string;
+  /** Long-lived credential for `POST /app/token` and `POST /app/signout`. */
+  refreshToken?: string;
+}
