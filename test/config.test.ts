@@ -142,6 +142,7 @@ describe('sources and precedence', () => {
       PARLEY_ALLOWED_ORIGINS: 'https://Chat.Example.com:443, http://localhost:5173',
       PARLEY_LOG_LEVEL: 'debug', PARLEY_LOG_FILE: '/var/log/parley.log',
       PARLEY_MAX_MESSAGE_SIZE: '2048', PARLEY_ALLOW_ANONYMOUS: 'true',
+      PARLEY_GUEST_SIGN_IN: 'false', PARLEY_TOKEN_URL: 'https://example.com/parley-token',
     };
     assert.deepEqual(Object.keys(env).sort(), ENV_VARS.map((v) => v.name).sort());
     const config = await load({ env });
@@ -155,6 +156,8 @@ describe('sources and precedence', () => {
     assert.equal(config.logFile, '/var/log/parley.log');
     assert.equal(config.maxMessageSize, 2048);
     assert.equal(config.allowAnonymous, true);
+    assert.equal(config.guestSignIn, false);
+    assert.equal(config.tokenUrl, 'https://example.com/parley-token');
   });
 
   test('an empty environment variable counts as unset', async () => {

@@ -1,7 +1,21 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Config } from '../config/types.js';
 import type { Logger } from '../log/logger.js';
 import type { Node } from '../node/node.js';
+import { Errors } from '../protocol/errors.js';
+import { registerAppRoutes } from './app-routes.js';
+import { ChatChannels } from './chat-channels.js';
+import { registerChatRpc } from './chat-rpc.js';
+import { ChatService } from './chat-service.js';
+import type { ChatStore } from './chat-store.js';
+import { ConversationService } from './conversation-service.js';
+import { InFlight } from './in-flight.js';
+import { ProfileBook } from './profile-book.js';
+import { DEFAULT_ROOM } from './protocol.js';
+import { SqliteChatStore } from './sqlite-chat-store.js';
+import { UserEvents } from './user-events.js';
 
 export interface ChatModuleOptions {
   config: Config;
@@ -17,10 +31,47 @@ export interface ChatModule {
   close(): Promise<void>;
 }
 
+/** Topic of the room every user starts in. */
+const DEFAULT_ROOM_TOPIC = 'Everyone is here';
+
 /**
  * Adds the chat features to a server: the `chat.*` RPC methods on the node
- * and the web app's sign-in routes (`/app/*`) on the HTTP server.
+ * and the web app's sign-in routes (`/app/*`) on the HTTP server, over a chat
+ * database at `<dataDir>/chat.db`. The default room exists once this resolves.
+ *
+ * `close()` refuses new chat operations, waits for running ones to finish
+ * (their writes durable, their events published), then closes the chat
+ * database; call it before the core store closes. Idempotent.
  */
-export async function attachChat(_options: ChatModuleOptions): Promise<ChatModule> {
-  return { close: async () => undefined };
+export async function attachChat(options: ChatModuleOptions): Promise<ChatModule> {
+  const { config, node, http, dataDir } = options;
+  const logger = options.logger.child({ component: 'chat' });
+  mkdirSync(dataDir, { recursive: true });
+  const store: ChatStore = new SqliteChatStore({ path: join(dataDir, 'chat.db'), logger });
+  await store.open();
+  const inFlight = new InFlight(() => Errors.notAvailable('The chat server is shutting down; try again in a moment'));
+  try {
+    await store.createRoom({ name: DEFAULT_ROOM, topic: DEFAULT_ROOM_TOPIC, createdBy: '', createdAt: Date.now() });
+    const channels = new ChatChannels(node, store);
+    const profiles = new ProfileBook(store);
+    const userEvents = new UserEvents(node, logger);
+    const chat = new ChatService({ node, store, channels, profiles, userEvents });
+    const conversations = new ConversationService({ store, channels, profiles, userEvents });
+    registerChatRpc(node, chat, conversations, inFlight);
+    await registerAppRoutes(http, { config, store, inFlight, logger });
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
+
+  let closing: Promise<void> | undefined;
+  return {
+    close: () => {
+      closing ??= (async () => {
+        await inFlight.close();
+        await store.close();
+      })();
+      return closing;
+    },
+  };
 }

@@ -89,6 +89,7 @@ export class Node implements BrokerHandler {
   private readonly sessions = new Map<string, SessionHandle>();
   private readonly rpcHandlers = new Map<string, RpcHandler>();
   private presenceTimer: NodeJS.Timeout | undefined;
+  private readonly cleanups = new Set<Promise<unknown>>();
 
   constructor(options: NodeOptions) {
     this.config = options.config;
@@ -118,6 +119,13 @@ export class Node implements BrokerHandler {
 
   get sessionCount(): number {
     return this.sessions.size;
+  }
+
+  /** Registers work a closing session still has to finish (unsubscribes, leaves); {@link close} waits for it. */
+  trackCleanup(work: Promise<unknown>): void {
+    this.cleanups.add(work);
+    const forget = () => this.cleanups.delete(work);
+    work.then(forget, forget);
   }
 
   /** Every connected session, for shutdown and the server API. */
@@ -321,9 +329,13 @@ export class Node implements BrokerHandler {
 
   // ---- lifecycle ----------------------------------------------------------
 
-  /** Stops background work and releases broker and presence. The store is closed by its owner. */
+  /**
+   * Waits for closing sessions to finish their cleanup, stops background
+   * work and releases broker and presence. The store is closed by its owner.
+   */
   async close(): Promise<void> {
     if (this.presenceTimer) clearInterval(this.presenceTimer);
+    await Promise.allSettled([...this.cleanups]);
     await Promise.allSettled([this.broker.close(), this.presence.close()]);
   }
 }

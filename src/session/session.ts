@@ -528,11 +528,12 @@ export class Session implements SessionHandle, HeartbeatTarget {
     this.pending.length = 0;
     this.context.heartbeat.remove(this);
     this.node.unregisterSession(this);
-    const subscriptions = [...this.subscriptions.values()];
-    for (const subscription of subscriptions) {
+    const cleanup = [...this.subscriptions.values()].map((subscription) =>
       this.removeSubscription(subscription).catch((error: unknown) =>
         this.logger.error({ err: error, channel: subscription.channel.name }, 'cleanup after disconnect failed'),
-      );
-    }
+      ),
+    );
+    // The node waits for this before it closes, so leave events and presence removals still go out on shutdown.
+    this.node.trackCleanup(Promise.all(cleanup));
   }
 }

@@ -1,0 +1,84 @@
+import type { ChannelOperation } from '../auth/permissions.js';
+import { isAllowed, type Principal } from '../channel/access.js';
+import type { ChannelSpec } from '../channel/channel.js';
+import type { Node } from '../node/node.js';
+import { Errors } from '../protocol/errors.js';
+import type { ChatStore, DmRecord, RoomRecord } from './chat-store.js';
+import { ROOM_NAME_PATTERN } from './protocol.js';
+
+/** A conversation channel that exists and that the caller may use as asked. */
+export type ChatChannel =
+  | { kind: 'room'; spec: ChannelSpec; room: RoomRecord }
+  | { kind: 'dm'; spec: ChannelSpec; dm: DmRecord };
+
+/**
+ * The one place that decides whether a chat operation may touch a channel:
+ * only `room:` and `dm:` channels, only with the caller's channel rights
+ * (their token's permission claim, or else the namespace rules), and only
+ * conversations that exist (rooms created, DMs opened).
+ */
+export class ChatChannels {
+  constructor(
+    private readonly node: Node,
+    private readonly store: ChatStore,
+  ) {}
+
+  /**
+   * The channel named `name`, checked for `operation` by `principal`.
+   * @throws ProtocolError 107 for a malformed name or one outside `room:`
+   *   and `dm:`; 103 when the caller may not; 102 when the room or DM does
+   *   not exist.
+   */
+  async open(name: string, operation: ChannelOperation, principal: Principal): Promise<ChatChannel> {
+    const spec = this.node.channels.resolve(name);
+    if (spec.namespace !== 'room' && spec.namespace !== 'dm') {
+      throw Errors.badRequest('Chat works in room: and dm: channels only');
+    }
+    if (!isAllowed(operation, spec, principal)) throw Errors.permissionDenied(deniedMessage(spec));
+    if (spec.namespace === 'room') {
+      const roomName = spec.name.slice('room:'.length);
+      const room = ROOM_NAME_PATTERN.test(roomName) ? await this.store.getRoom(roomName) : undefined;
+      if (!room) throw Errors.unknownChannel(`There is no room "${roomName}"`);
+      return { kind: 'room', spec, room };
+    }
+    const dm = await this.store.getDm(spec.name);
+    if (!dm) throw Errors.unknownChannel('This conversation does not exist; open it first');
+    return { kind: 'dm', spec, dm };
+  }
+
+  /** The channel spec of a room name (which must match `ROOM_NAME_PATTERN`). */
+  roomSpec(name: string): ChannelSpec {
+    return this.node.channels.resolve(`room:${name}`);
+  }
+
+  /** The spec of a channel name, or undefined when the name is not a valid channel. */
+  specOf(name: string): ChannelSpec | undefined {
+    try {
+      return this.node.channels.resolve(name);
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Whether the principal may perform an operation on a channel. */
+  allows(operation: ChannelOperation, spec: ChannelSpec, principal: Principal): boolean {
+    return isAllowed(operation, spec, principal);
+  }
+
+  /** Which users are connected to a channel now (empty when it keeps no presence). */
+  async onlineUsers(spec: ChannelSpec): Promise<Set<string>> {
+    if (!spec.options.presence) return new Set();
+    const clients = await this.node.presenceOf(spec);
+    return new Set([...clients.values()].map((info) => info.user));
+  }
+
+  /** How many connections are subscribed to a channel now (0 when it keeps no presence). */
+  async onlineCount(spec: ChannelSpec): Promise<number> {
+    if (!spec.options.presence) return 0;
+    return (await this.node.presenceStats(spec)).numClients;
+  }
+}
+
+function deniedMessage(spec: ChannelSpec): string {
+  return spec.namespace === 'dm' ? 'This conversation is between other users' : 'You do not have access to this room';
+}

@@ -1,0 +1,111 @@
+import type { Node, RpcContext } from '../node/node.js';
+import { Errors } from '../protocol/errors.js';
+import type { ChatService } from './chat-service.js';
+import type { ConversationService } from './conversation-service.js';
+import type { InFlight } from './in-flight.js';
+import { callerOf, type Caller } from './profile.js';
+import type { ChatMethod, ChatRpc } from './protocol.js';
+
+/** The fields of an RPC's `data`, read with type checks that name the field at fault. */
+class Fields {
+  constructor(private readonly data: Record<string, unknown>) {}
+
+  string(name: string): string {
+    const value = this.data[name];
+    if (typeof value !== 'string') throw Errors.badRequest(`${name} must be a string`);
+    return value;
+  }
+
+  optionalString(name: string): string | undefined {
+    const value = this.data[name];
+    return value === undefined || value === null ? undefined : this.string(name);
+  }
+
+  integer(name: string): number {
+    const value = this.data[name];
+    if (typeof value !== 'number' || !Number.isSafeInteger(value)) throw Errors.badRequest(`${name} must be a whole number`);
+    return value;
+  }
+
+  optionalInteger(name: string): number | undefined {
+    const value = this.data[name];
+    return value === undefined || value === null ? undefined : this.integer(name);
+  }
+}
+
+function fieldsOf(data: unknown): Fields {
+  if (data === undefined || data === null) return new Fields({});
+  if (typeof data !== 'object' || Array.isArray(data)) throw Errors.badRequest('request data must be a JSON object');
+  return new Fields(data as Record<string, unknown>);
+}
+
+/** Copies the optional fields that are present, so absent ones stay absent (not `undefined`). */
+function withOptional<T extends object, O extends Record<string, unknown>>(required: T, optional: O): T & Partial<O> {
+  const out: Record<string, unknown> = { ...(required as Record<string, unknown>) };
+  for (const [key, value] of Object.entries(optional)) if (value !== undefined) out[key] = value;
+  return out as T & Partial<O>;
+}
+
+type Handler<M extends ChatMethod> = (caller: Caller, request: ChatRpc[M]['request']) => Promise<ChatRpc[M]['result']>;
+
+/**
+ * Registers every `chat.*` method of {@link ChatRpc} on the node. Each call
+ * is refused for anonymous connections (101), has its request checked for
+ * shape (107 naming the field), and runs counted by `inFlight` so shutdown
+ * waits for it.
+ */
+export function registerChatRpc(node: Node, chat: ChatService, conversations: ConversationService, inFlight: InFlight): void {
+  const register = <M extends ChatMethod>(method: M, parse: (fields: Fields) => ChatRpc[M]['request'], handle: Handler<M>): void => {
+    node.registerRpc(method, (context: RpcContext, data: unknown) =>
+      inFlight.run(async () => {
+        const caller = callerOf(context);
+        return handle(caller, parse(fieldsOf(data)));
+      }),
+    );
+  };
+  const none = (): Record<string, never> => ({});
+
+  register('chat.bootstrap', none, (caller) => conversations.bootstrap(caller));
+  register('chat.rooms', none, (caller) => conversations.rooms(caller));
+  register(
+    'chat.createRoom',
+    (f) => withOptional({ name: f.string('name') }, { topic: f.optionalString('topic') }),
+    (caller, request) => conversations.createRoom(caller, request),
+  );
+  register('chat.joinRoom', (f) => ({ name: f.string('name') }), (caller, request) => conversations.joinRoom(caller, request));
+  register('chat.leaveRoom', (f) => ({ name: f.string('name') }), (caller, request) => conversations.leaveRoom(caller, request));
+  register('chat.openDm', (f) => ({ user: f.string('user') }), (caller, request) => conversations.openDm(caller, request));
+  register('chat.members', (f) => ({ channel: f.string('channel') }), (caller, request) => conversations.members(caller, request));
+  register(
+    'chat.history',
+    (f) => withOptional({ channel: f.string('channel') }, { before: f.optionalInteger('before'), limit: f.optionalInteger('limit') }),
+    (caller, request) => chat.history(caller, request),
+  );
+  register(
+    'chat.send',
+    (f) => withOptional({ channel: f.string('channel'), text: f.string('text') }, { nonce: f.optionalString('nonce') }),
+    (caller, request) => chat.send(caller, request),
+  );
+  register(
+    'chat.edit',
+    (f) => ({ channel: f.string('channel'), id: f.string('id'), text: f.string('text') }),
+    (caller, request) => chat.edit(caller, request),
+  );
+  register('chat.delete', (f) => ({ channel: f.string('channel'), id: f.string('id') }), (caller, request) => chat.delete(caller, request));
+  register(
+    'chat.react',
+    (f) => ({ channel: f.string('channel'), id: f.string('id'), emoji: f.string('emoji') }),
+    (caller, request) => chat.react(caller, request),
+  );
+  register('chat.typing', (f) => ({ channel: f.string('channel') }), (caller, request) => chat.typingNotice(caller, request));
+  register(
+    'chat.markRead',
+    (f) => ({ channel: f.string('channel'), seq: f.integer('seq') }),
+    (caller, request) => chat.markRead(caller, request),
+  );
+  register(
+    'chat.search',
+    (f) => withOptional({ query: f.string('query') }, { limit: f.optionalInteger('limit') }),
+    (caller, request) => chat.search(caller, request),
+  );
+}

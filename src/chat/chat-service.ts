@@ -1,0 +1,183 @@
+import { historyLimitFor } from '../channel/access.js';
+import type { ChannelSpec } from '../channel/channel.js';
+import type { Node } from '../node/node.js';
+import { Errors, type ProtocolError } from '../protocol/errors.js';
+import type { ChatChannels } from './chat-channels.js';
+import type { ChatStore, MessageRefusal } from './chat-store.js';
+import type { ProfileBook } from './profile-book.js';
+import type { Caller } from './profile.js';
+import type { ChannelEvent, ChatRpc } from './protocol.js';
+import type { UserEvents } from './user-events.js';
+import * as valid from './validation.js';
+import { WindowLimiter } from './window-limiter.js';
+
+type Request<M extends keyof ChatRpc> = ChatRpc[M]['request'];
+type Result<M extends keyof ChatRpc> = Promise<ChatRpc[M]['result']>;
+
+/** Typing notices per user and channel: one per this period, extras are dropped. */
+export const TYPING_INTERVAL_MS = 2000;
+const HISTORY_DEFAULT = 50;
+const HISTORY_MAX = 100;
+const SEARCH_DEFAULT = 20;
+const SEARCH_MAX = 50;
+
+/** What {@link ChatService} works with. */
+export interface ChatServiceOptions {
+  node: Node;
+  store: ChatStore;
+  channels: ChatChannels;
+  profiles: ProfileBook;
+  userEvents: UserEvents;
+}
+
+/**
+ * The message side of the chat: sending, editing, deleting, reacting,
+ * typing, reading history, searching and read positions.
+ *
+ * Every change is made durable in the chat store first, then published as a
+ * {@link ChannelEvent} in the conversation's channel, so live subscribers see
+ * it at once and a client that reconnects recovers it from the channel's
+ * stream (typing notices excepted: they are not kept). Events of one channel
+ * are published in the order their changes were stored: the store settles
+ * writes in call order and each event is published as soon as its write
+ * settles, with nothing awaited in between, and a publish takes its place in
+ * the stream when it is called.
+ *
+ * Events are published without `info`. Every publication a client makes
+ * itself carries its `info`, so clients can tell the server's chat events
+ * from anything a connection publishes into the channel directly (which the
+ * `room` namespace allows, for the seed clients).
+ */
+export class ChatService {
+  private readonly node: Node;
+  private readonly store: ChatStore;
+  private readonly channels: ChatChannels;
+  private readonly profiles: ProfileBook;
+  private readonly userEvents: UserEvents;
+  private readonly typing = new WindowLimiter(1, TYPING_INTERVAL_MS);
+
+  constructor(options: ChatServiceOptions) {
+    this.node = options.node;
+    this.store = options.store;
+    this.channels = options.channels;
+    this.profiles = options.profiles;
+    this.userEvents = options.userEvents;
+  }
+
+  /** Adds a message; a retry with the same nonce returns the first one and publishes nothing. */
+  async send(caller: Caller, request: Request<'chat.send'>): Result<'chat.send'> {
+    const text = valid.messageText(request.text);
+    const nonce = valid.sendNonce(request.nonce);
+    const channel = await this.channels.open(request.channel, 'publish', caller.principal);
+    await this.profiles.record(caller.user);
+    const { message, created } = await this.store.addMessage({
+      channel: channel.spec.name,
+      author: caller.user,
+      text,
+      createdAt: Date.now(),
+      ...(nonce === undefined ? {} : { nonce }),
+    });
+    if (created) await this.publish(channel.spec, { type: 'message', message });
+    return { message };
+  }
+
+  /** Replaces the text of one of the caller's messages. */
+  async edit(caller: Caller, request: Request<'chat.edit'>): Result<'chat.edit'> {
+    const text = valid.messageText(request.text);
+    const channel = await this.channels.open(request.channel, 'publish', caller.principal);
+    const change = await this.store.editMessage(channel.spec.name, request.id, caller.user.id, text, Date.now());
+    if (!change.ok) throw refusal(change.reason, 'edit');
+    const { message } = change;
+    await this.publish(channel.spec, { type: 'edit', id: message.id, text: message.text, editedAt: message.editedAt ?? Date.now() });
+    return {};
+  }
+
+  /** Deletes one of the caller's messages; deleting it again changes nothing. */
+  async delete(caller: Caller, request: Request<'chat.delete'>): Result<'chat.delete'> {
+    const channel = await this.channels.open(request.channel, 'publish', caller.principal);
+    const change = await this.store.deleteMessage(channel.spec.name, request.id, caller.user.id);
+    if (!change.ok) {
+      if (change.reason === 'deleted') return {};
+      throw refusal(change.reason, 'delete');
+    }
+    await this.publish(channel.spec, { type: 'delete', id: request.id });
+    return {};
+  }
+
+  /** Toggles the caller's reaction on a message and returns the message's reactions. */
+  async react(caller: Caller, request: Request<'chat.react'>): Result<'chat.react'> {
+    const emoji = valid.reactionEmoji(request.emoji);
+    const channel = await this.channels.open(request.channel, 'publish', caller.principal);
+    const change = await this.store.toggleReaction(channel.spec.name, request.id, caller.user.id, emoji);
+    if (!change.ok) throw refusal(change.reason, 'react to');
+    const { reactions } = change.message;
+    await this.publish(channel.spec, { type: 'reactions', id: request.id, reactions });
+    return { reactions };
+  }
+
+  /** Tells the conversation the caller is typing: live only, at most once per {@link TYPING_INTERVAL_MS}. */
+  async typingNotice(caller: Caller, request: Request<'chat.typing'>): Result<'chat.typing'> {
+    const channel = await this.channels.open(request.channel, 'publish', caller.principal);
+    // Extra notices are dropped without an error: clients send them on every keystroke.
+    if (!this.typing.take(`${caller.user.id}\n${channel.spec.name}`)) return {};
+    await this.publish(channel.spec, { type: 'typing', user: caller.user }, false);
+    return {};
+  }
+
+  /** A page of messages as they are now, oldest first. */
+  async history(caller: Caller, request: Request<'chat.history'>): Result<'chat.history'> {
+    const channel = await this.channels.open(request.channel, 'history', caller.principal);
+    const cap = Math.min(HISTORY_MAX, historyLimitFor(channel.spec, caller.principal) ?? HISTORY_MAX);
+    if (cap < 1) throw Errors.permissionDenied('You may not read the history of this conversation');
+    const limit = valid.pageLimit(request.limit, HISTORY_DEFAULT, cap);
+    if (request.before !== undefined && request.before < 1) throw Errors.badRequest('before must be a seq of at least 1');
+    const page = await this.store.history(channel.spec.name, {
+      limit,
+      ...(request.before === undefined ? {} : { before: request.before }),
+    });
+    return page;
+  }
+
+  /** Moves the caller's read position forward and tells their other devices. */
+  async markRead(caller: Caller, request: Request<'chat.markRead'>): Result<'chat.markRead'> {
+    if (request.seq < 0) throw Errors.badRequest('seq must be at least 0');
+    const channel = await this.channels.open(request.channel, 'history', caller.principal);
+    const read = await this.store.markRead(caller.user.id, channel.spec.name, request.seq);
+    if (read.moved) await this.userEvents.publish(caller.user.id, { type: 'read', channel: channel.spec.name, seq: read.seq });
+    return {};
+  }
+
+  /** Messages matching the query in the rooms the caller may read and their own DMs, newest first. */
+  async search(caller: Caller, request: Request<'chat.search'>): Result<'chat.search'> {
+    const limit = valid.pageLimit(request.limit, SEARCH_DEFAULT, SEARCH_MAX);
+    if (valid.charLength(request.query) > valid.MAX_QUERY_LENGTH) {
+      throw Errors.badRequest(`Search query is longer than ${valid.MAX_QUERY_LENGTH} characters`);
+    }
+    const userId = caller.user.id;
+    const readable = (channel: string): boolean => {
+      const spec = this.channels.specOf(channel);
+      return spec !== undefined && this.channels.allows('history', spec, caller.principal);
+    };
+    const rooms = (await this.store.listRooms(userId)).map((room) => `room:${room.name}`);
+    const dms = (await this.store.conversationsOf(userId)).filter((c) => c.kind === 'dm').map((c) => c.channel);
+    const channels = [...rooms, ...dms].filter(readable);
+    return { messages: await this.store.search(request.query, { channels, limit }) };
+  }
+
+  private async publish(spec: ChannelSpec, event: ChannelEvent, history = true): Promise<void> {
+    await this.node.publish(spec, { data: JSON.stringify(event) }, history ? {} : { history: false });
+  }
+}
+
+function refusal(reason: MessageRefusal, action: string): ProtocolError {
+  switch (reason) {
+    case 'not-found':
+      return Errors.badRequest('Message not found');
+    case 'not-author':
+      return Errors.permissionDenied(`You can only ${action} your own messages`);
+    case 'deleted':
+      return Errors.badRequest('This message was deleted');
+    case 'too-many-reactions':
+      return Errors.badRequest('This message has as many different reactions as it can take');
+  }
+}

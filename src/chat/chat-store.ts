@@ -1,0 +1,198 @@
+/**
+ * Durable chat state: user profiles, rooms and memberships, direct-message
+ * conversations, messages with their edits, deletions and reactions, read
+ * positions, and guest sign-in sessions. The realtime stream of each channel
+ * (offsets, recovery) lives in the core store; this one holds what the chat
+ * shows, as it is now.
+ */
+import type { ChatMessage, ChatUser } from './protocol.js';
+
+/** How long a guest session lives without being used; each use starts the period again. */
+export const GUEST_SESSION_TTL_MS = 30 * 24 * 60 * 60 * 1000;
+/** Distinct emoji one message can carry, so reactions cannot grow a message without bound. */
+export const MAX_REACTION_EMOJI = 20;
+
+/** A room as created. */
+export interface RoomRecord {
+  /** The name after `room:`. */
+  name: string;
+  topic: string;
+  /** User id of the creator; "" for rooms the server made. */
+  createdBy: string;
+  /** Milliseconds since the Unix epoch. */
+  createdAt: number;
+}
+
+/** A room with its member count and whether a given user joined it. */
+export interface RoomSummary extends RoomRecord {
+  members: number;
+  joined: boolean;
+}
+
+/** A direct-message conversation between two users. */
+export interface DmRecord {
+  /** `dm:<a>,<b>` with `a < b`. */
+  channel: string;
+  /** The two user ids, ascending. */
+  users: readonly [string, string];
+  createdAt: number;
+}
+
+/** Where a user stands in one conversation. */
+export interface ReadState {
+  /** Seq of the newest message (0 when none). */
+  lastSeq: number;
+  /** Seq the user read up to (0 when never). */
+  lastReadSeq: number;
+  /** Messages after `lastReadSeq` written by others and not deleted. */
+  unread: number;
+  /** When the newest message was written. */
+  lastMessageAt?: number;
+}
+
+/** A conversation of a user: a room they joined or a DM they are in, with their read state. */
+export type ConversationRecord =
+  | ({ kind: 'room'; channel: string; room: RoomRecord } & ReadState)
+  | ({ kind: 'dm'; channel: string; peer: ChatUser } & ReadState);
+
+/** A message to add. */
+export interface NewMessage {
+  channel: string;
+  /** Snapshot of the author as they are now; later profile changes do not alter it. */
+  author: ChatUser;
+  text: string;
+  createdAt: number;
+  /** Makes a retried add return the first message (per author). */
+  nonce?: string;
+}
+
+/** Why a change to a message was not made. */
+export type MessageRefusal = 'not-found' | 'not-author' | 'deleted' | 'too-many-reactions';
+
+/** The outcome of editing, deleting or reacting to a message. */
+export type MessageChange = { ok: true; message: ChatMessage } | { ok: false; reason: MessageRefusal };
+
+/** One page of a conversation. */
+export interface MessagePage {
+  /** Oldest first. */
+  messages: ChatMessage[];
+  /** Whether older messages exist before the first one returned. */
+  hasMore: boolean;
+}
+
+/** The channel of the DM between two users: `dm:<a>,<b>` with the ids ascending. */
+export function dmChannelOf(a: string, b: string): string {
+  return a < b ? `dm:${a},${b}` : `dm:${b},${a}`;
+}
+
+/**
+ * Durable chat state. Every implementation runs
+ * `test/contracts/chat-store-contract.ts` and keeps these guarantees:
+ *
+ * - **Durability.** A write is durable when its promise resolves: it is
+ *   there after `close()` and a new store opened on the same storage.
+ *   `close()` waits for writes already called.
+ * - **Order.** Writes take effect in the order they were called, and their
+ *   promises settle in that order (so a caller that publishes each result as
+ *   it resolves publishes in write order). A read reflects every write whose
+ *   promise resolved before the read was called.
+ * - **Atomicity.** Each write applies entirely or not at all; a write that
+ *   fails leaves no trace and does not affect others.
+ * - **Profiles** hold id, name, color and an optional avatar hash; an avatar
+ *   that is not a 32-digit hex MD5 is refused with a `TypeError`, so an
+ *   email can never be stored as one.
+ * - **Messages.** Each channel's `seq` starts at 1 and goes up by exactly 1
+ *   per added message; deleted messages keep their seq. Ids are random,
+ *   url-safe and unique across channels. The author is a snapshot. A
+ *   deleted message has `deleted: true`, empty text, no reactions, and
+ *   cannot be edited or reacted to. Reactions list user ids per emoji in
+ *   the order they reacted; an emoji whose last reaction is removed
+ *   disappears.
+ * - **Idempotency.** Adding with a nonce an author already used returns the
+ *   first message with `created: false` and adds nothing.
+ * - **Read positions** only move forward and never past the channel's last
+ *   seq. Unread counts are messages after the position, by others, not deleted.
+ * - **Search** finds messages containing every word of a query (each word a
+ *   prefix, case and diacritics ignored), newest first, only in the given
+ *   channels, never deleted ones, and reflects edits. Any query text is
+ *   safe: it never fails and is never read as search syntax.
+ * - **Guest sessions** are found by the SHA-256 hex of their refresh token
+ *   (the token itself never reaches the store) and expire
+ *   {@link GUEST_SESSION_TTL_MS} after their last use.
+ */
+export interface ChatStore {
+  /** Opens storage, creating or migrating its schema. */
+  open(): Promise<void>;
+  /** Makes every write already called durable, then releases storage. Idempotent. */
+  close(): Promise<void>;
+
+  // ---- users ------------------------------------------------------------
+  /** Records a profile, replacing the previous one of the same id. */
+  upsertUser(user: ChatUser, now: number): Promise<void>;
+  getUser(id: string): Promise<ChatUser | undefined>;
+  /** Resolves true the first time it is called for a user id, false ever after. */
+  claimFirstVisit(userId: string): Promise<boolean>;
+
+  // ---- rooms ------------------------------------------------------------
+  /** Creates a room; resolves false (and changes nothing) when the name is taken. */
+  createRoom(room: RoomRecord): Promise<boolean>;
+  getRoom(name: string): Promise<RoomRecord | undefined>;
+  /** Every room, by name, with member counts and whether `userId` joined it. */
+  listRooms(userId: string): Promise<RoomSummary[]>;
+  /**
+   * Adds a member; resolves false when they already were one. Rejects when
+   * the room does not exist or the user has no stored profile.
+   */
+  joinRoom(name: string, userId: string, now: number): Promise<boolean>;
+  /** Removes a member; resolves false when they were not one. */
+  leaveRoom(name: string, userId: string): Promise<boolean>;
+  /** Profiles of a room's members, in the order they joined. */
+  roomMembers(name: string): Promise<ChatUser[]>;
+
+  // ---- direct messages --------------------------------------------------
+  /**
+   * Opens the DM between two different users who both have stored profiles
+   * (resolves undefined otherwise); opening it again returns the same one
+   * with `created: false`, whichever user opens it.
+   */
+  openDm(userA: string, userB: string, now: number): Promise<{ dm: DmRecord; created: boolean } | undefined>;
+  getDm(channel: string): Promise<DmRecord | undefined>;
+
+  // ---- messages ---------------------------------------------------------
+  addMessage(input: NewMessage): Promise<{ message: ChatMessage; created: boolean }>;
+  getMessage(channel: string, id: string): Promise<ChatMessage | undefined>;
+  /** Replaces the text of a message of `userId` and sets `editedAt`. */
+  editMessage(channel: string, id: string, userId: string, text: string, editedAt: number): Promise<MessageChange>;
+  /** Deletes a message of `userId`: its text and reactions are cleared, its seq stays. */
+  deleteMessage(channel: string, id: string, userId: string): Promise<MessageChange>;
+  /**
+   * Adds `userId`'s reaction with `emoji`, or removes it when present.
+   * Refuses a new emoji beyond {@link MAX_REACTION_EMOJI} on one message.
+   */
+  toggleReaction(channel: string, id: string, userId: string, emoji: string): Promise<MessageChange>;
+  /** Up to `limit` messages with seq below `before` (all when absent), oldest first. */
+  history(channel: string, options: { before?: number; limit: number }): Promise<MessagePage>;
+  /** Messages matching `query` in `channels`, newest first, at most `limit`. */
+  search(query: string, options: { channels: readonly string[]; limit: number }): Promise<ChatMessage[]>;
+
+  // ---- read state -------------------------------------------------------
+  /**
+   * Moves the user's read position in a channel forward to `seq` (capped at
+   * the channel's last seq). Resolves the position after the call and
+   * whether it moved.
+   */
+  markRead(userId: string, channel: string, seq: number): Promise<{ seq: number; moved: boolean }>;
+  readState(userId: string, channel: string): Promise<ReadState>;
+  /** The rooms the user joined (by name) then their DMs (newest first), with read states. */
+  conversationsOf(userId: string): Promise<ConversationRecord[]>;
+  /** One conversation of the user: any existing room, or a DM they are in; undefined otherwise. */
+  conversationOf(userId: string, channel: string): Promise<ConversationRecord | undefined>;
+
+  // ---- guest sessions ---------------------------------------------------
+  /** Records a guest session for the SHA-256 hex of a refresh token; also drops expired sessions. */
+  createGuestSession(tokenHash: string, user: ChatUser, now: number): Promise<void>;
+  /** The session's user when it exists and has not expired, marking it used at `now`. */
+  useGuestSession(tokenHash: string, now: number): Promise<ChatUser | undefined>;
+  /** Ends a session; resolves false when there was none. */
+  revokeGuestSession(tokenHash: string): Promise<boolean>;
+}

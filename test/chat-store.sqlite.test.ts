@@ -1,0 +1,78 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import Database from 'better-sqlite3';
+import { SqliteChatStore } from '../src/chat/sqlite-chat-store.js';
+import { ftsMatchExpression, searchTerms } from '../src/chat/fts-query.js';
+import { runChatStoreContract } from './contracts/chat-store-contract.js';
+
+/** A fresh directory for one database file, removed by `cleanup`. */
+function tempDb(): { file: string; cleanup: () => Promise<void> } {
+  const dir = mkdtempSync(join(tmpdir(), 'parley-chat-store-'));
+  return { file: join(dir, 'chat.db'), cleanup: async () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+runChatStoreContract('SqliteChatStore', async () => {
+  const { file, cleanup } = tempDb();
+  return {
+    store: new SqliteChatStore({ path: file }),
+    reopen: async () => new SqliteChatStore({ path: file }),
+    cleanup,
+  };
+});
+
+describe('SqliteChatStore specifics', () => {
+  it('uses WAL, a versioned schema and an FTS5 index', async () => {
+    const { file, cleanup } = tempDb();
+    const store = new SqliteChatStore({ path: file });
+    await store.open();
+    await store.close();
+    const db = new Database(file, { readonly: true });
+    try {
+      assert.equal(db.pragma('journal_mode', { simple: true }), 'wal');
+      assert.equal(db.pragma('user_version', { simple: true }), 1);
+      const fts = db.prepare("SELECT sql FROM sqlite_master WHERE name = 'messages_fts'").pluck().get() as string;
+      assert.match(fts, /USING fts5/i);
+    } finally {
+      db.close();
+      await cleanup();
+    }
+  });
+
+  it('refuses a database written by a newer version', async () => {
+    const { file, cleanup } = tempDb();
+    const db = new Database(file);
+    db.pragma('user_version = 99');
+    db.close();
+    const store = new SqliteChatStore({ path: file });
+    try {
+      await assert.rejects(() => store.open(), /newer than the supported/);
+    } finally {
+      await store.close();
+      await cleanup();
+    }
+  });
+
+  it('refuses calls before open and after close', async () => {
+    const { file, cleanup } = tempDb();
+    const store = new SqliteChatStore({ path: file });
+    await assert.rejects(async () => store.getUser('a'), /not open/);
+    await store.open();
+    await store.close();
+    await assert.rejects(async () => store.addMessage({ channel: 'room:x', author: { id: 'a', name: 'A', color: '#000000' }, text: 't', createdAt: 1 }), /closed/);
+    await cleanup();
+  });
+});
+
+describe('FTS query building', () => {
+  it('keeps only words, quoted, as prefixes joined with AND', () => {
+    assert.equal(ftsMatchExpression('hello wor'), '"hello"* AND "wor"*');
+    assert.equal(ftsMatchExpression('"foo AND ('), '"foo"* AND "AND"*');
+    assert.equal(ftsMatchExpression('text:foo -bar^ NEAR(x)'), '"text"* AND "foo"* AND "bar"* AND "NEAR"* AND "x"*');
+    assert.equal(ftsMatchExpression('  ()"*: '), undefined);
+    assert.deepEqual(searchTerms('Grüße, 東京! don\'t don\'t'), ['Grüße', '東京', 'don', 't']);
+    assert.equal(searchTerms(Array.from({ length: 40 }, (_, i) => `w${i}`).join(' ')).length, 12);
+  });
+});

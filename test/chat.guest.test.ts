@@ -1,0 +1,252 @@
+/**
+ * Guest sign-in for the web app (`/app/*`) and what a connection's token
+ * makes of a chat profile: random names and palette colors, emails reduced
+ * to their Gravatar hash and never shown to anyone, refresh and sign-out,
+ * guest sign-in turned off, rate limits.
+ */
+import { createHash } from 'node:crypto';
+import { after, afterEach, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { NAME_ADJECTIVES, NAME_NOUNS, USER_COLORS, colorForUser } from '../src/chat/names.js';
+import { GUEST_SIGN_INS_PER_MINUTE } from '../src/chat/app-routes.js';
+import { verifyToken } from '../src/auth/jwt.js';
+import {
+  connectChat,
+  getJson,
+  guestClient,
+  postJson,
+  signInGuest,
+  waitForEvent,
+  assertRpcError,
+} from './helpers/chat.js';
+import { disconnectAll, eventsOf, subscribe } from './helpers/sdk.js';
+import { mintToken, startTestServer, TEST_SECRET, type TestServer } from './helpers/server.js';
+
+const md5 = (text: string): string => createHash('md5').update(text).digest('hex');
+
+/** WCAG contrast ratio between two #rrggbb colors. */
+function contrast(a: string, b: string): number {
+  const luminance = (hex: string): number => {
+    const [r, g, bl] = [1, 3, 5].map((i) => {
+      const v = parseInt(hex.slice(i, i + 2), 16) / 255;
+      return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4;
+    }) as [number, number, number];
+    return 0.2126 * r + 0.7152 * g + 0.0722 * bl;
+  };
+  const [hi, lo] = [luminance(a), luminance(b)].sort((x, y) => y - x) as [number, number];
+  return (hi + 0.05) / (lo + 0.05);
+}
+
+describe('chat: names and colors', () => {
+  test('every palette color is readable on light and dark backgrounds', () => {
+    assert.ok(USER_COLORS.length >= 12);
+    for (const color of USER_COLORS) {
+      assert.match(color, /^#[0-9a-f]{6}$/);
+      assert.ok(contrast(color, '#ffffff') >= 3, `${color} on white`);
+      assert.ok(contrast(color, '#1a1b1e') >= 3, `${color} on dark`);
+    }
+    assert.equal(new Set(USER_COLORS).size, USER_COLORS.length);
+  });
+
+  test('a user id always gets the same palette color', () => {
+    assert.equal(colorForUser('alice'), colorForUser('alice'));
+    assert.ok(USER_COLORS.includes(colorForUser('alice')));
+    const spread = new Set(Array.from({ length: 200 }, (_, i) => colorForUser(`user-${i}`)));
+    assert.ok(spread.size > USER_COLORS.length / 2, 'ids spread over the palette');
+  });
+});
+
+describe('chat: guest sign-in', () => {
+  let ts: TestServer;
+  // All sign-ins come from 127.0.0.1: this file's server must stay under the per-IP limit.
+  before(async () => {
+    ts = await startTestServer();
+  });
+  afterEach(() => disconnectAll());
+  after(async () => {
+    disconnectAll();
+    await ts?.stop();
+  });
+
+  test('/app/config tells the app that guests may sign in', async () => {
+    const answer = await getJson(ts, '/app/config');
+    assert.equal(answer.status, 200);
+    assert.deepEqual(answer.body, { guestSignIn: true, maxMessageLength: 4000 });
+  });
+
+  test('a blank name gets a random adjective_noun name and a palette color', async () => {
+    for (const name of [undefined, '', '   ']) {
+      const guest = await signInGuest(ts, name === undefined ? {} : { name });
+      const [adjective, noun, ...rest] = guest.user.name.split('_');
+      assert.equal(rest.length, 0, guest.user.name);
+      assert.ok(NAME_ADJECTIVES.includes(adjective!), guest.user.name);
+      assert.ok(NAME_NOUNS.includes(noun!), guest.user.name);
+      assert.ok(USER_COLORS.includes(guest.user.color), guest.user.color);
+      assert.match(guest.user.id, /^g_[0-9a-z]+$/);
+      assert.equal(guest.user.avatar, undefined);
+      assert.match(guest.refreshToken, /^[A-Za-z0-9_-]{43}$/, '32 random bytes');
+    }
+  });
+
+  test('the connection token carries the profile, expires in an hour, and connects', async () => {
+    const guest = await signInGuest(ts, { name: '  Ada \t  Lovelace ' });
+    assert.equal(guest.user.name, 'Ada Lovelace', 'trimmed, whitespace collapsed');
+    const claims = verifyToken(guest.token, TEST_SECRET);
+    assert.equal(claims.sub, guest.user.id);
+    assert.deepEqual(claims.info, { name: 'Ada Lovelace', color: guest.user.color });
+    const ttl = (claims.exp as number) - Date.now() / 1000;
+    assert.ok(ttl > 3500 && ttl <= 3600, `expires in an hour (${ttl})`);
+    const client = await connectChat(ts.wsUrl, guest.token);
+    const { user } = await client.rpc('chat.bootstrap', {});
+    assert.deepEqual(user, guest.user);
+  });
+
+  test('bad names and emails are refused with a message', async () => {
+    const cases: [unknown, number, RegExp][] = [
+      [{ name: 'x'.repeat(41) }, 400, /longer than 40 characters/],
+      [{ name: 'bell\u0007' }, 400, /control characters/],
+      [{ name: 42 }, 400, /name must be a string/],
+      [{ email: 'not-an-email' }, 400, /email address does not look right/],
+      [{ email: 'a@b' }, 400, /email address does not look right/],
+      [{ email: ['x@y.z'] }, 400, /email must be a string/],
+      [[1, 2], 400, /JSON object/],
+    ];
+    for (const [body, status, message] of cases) {
+      const answer = await postJson(ts, '/app/guest', body);
+      assert.equal(answer.status, status, JSON.stringify(body));
+      assert.match(answer.body.error, message);
+    }
+    const huge = await postJson(ts, '/app/guest', { name: 'x'.repeat(5000) });
+    assert.equal(huge.status, 413, 'bodies are limited to 4 KiB');
+    assert.match(huge.body.error, /too large/);
+    const broken = await postJson(ts, '/app/guest', '{"email": "secret@example.com"', 'application/json');
+    assert.equal(broken.status, 400);
+    assert.deepEqual(Object.keys(broken.body), ['error']);
+    assert.doesNotMatch(broken.body.error, /secret/, 'a body that is not JSON is not quoted back');
+  });
+
+  test('the email stays private: only its MD5 is kept, and nobody else ever sees even that as an email', async () => {
+    const email = 'Grace.Secret@Example.com';
+    const avatar = md5('grace.secret@example.com');
+    const bob = await guestClient(ts, { name: 'Bob' });
+    await bob.rpc('chat.bootstrap', {});
+    const room = await subscribe(bob.client, 'room:general');
+
+    const grace = await guestClient(ts, { name: 'Grace', email: ` ${email} ` });
+    assert.equal(grace.user.avatar, avatar, 'lower-cased and trimmed before hashing');
+    assert.doesNotMatch(JSON.stringify(grace.guest), /secret|example/i, 'not even in her own sign-in answer');
+    await grace.rpc('chat.bootstrap', {});
+    await subscribe(grace.client, 'room:general');
+    const [join] = await eventsOf(room, 'join');
+    const sent = await grace.rpc('chat.send', { channel: 'room:general', text: 'hello from grace' });
+    await waitForEvent(room, (e) => e.type === 'message' && e.message.id === sent.message.id, 'grace’s message');
+    const refreshed = await postJson(ts, '/app/token', { refreshToken: grace.guest.refreshToken });
+
+    const seenByBob = JSON.stringify([
+      join,
+      room.publications,
+      await room.sub.presence(),
+      await bob.rpc('chat.members', { channel: 'room:general' }),
+      await bob.rpc('chat.history', { channel: 'room:general' }),
+      await bob.rpc('chat.search', { query: 'grace' }),
+      await bob.rpc('chat.rooms', {}),
+      (await postJson(ts, '/app/token', { refreshToken: bob.guest.refreshToken })).body,
+    ]);
+    assert.match(seenByBob, new RegExp(avatar), 'the hash is what others see');
+    assert.doesNotMatch(seenByBob, /secret|example\.com/i);
+    assert.doesNotMatch(JSON.stringify(refreshed.body), /secret|example\.com/i);
+    const logs = ts.logs.join('\n');
+    assert.doesNotMatch(logs, /secret|example\.com/i, 'never logged');
+    assert.ok(!logs.includes(grace.guest.refreshToken), 'refresh tokens are never logged');
+    assert.ok(!logs.includes(grace.guest.token), 'tokens are never logged');
+  });
+
+  test('a refresh token gets new connection tokens until sign-out', async () => {
+    const guest = await signInGuest(ts, { name: 'Refresher' });
+    const refreshed = await postJson(ts, '/app/token', { refreshToken: guest.refreshToken });
+    assert.equal(refreshed.status, 200);
+    assert.deepEqual(refreshed.body.user, guest.user);
+    assert.equal(verifyToken(refreshed.body.token, TEST_SECRET).sub, guest.user.id);
+    assert.equal(refreshed.headers.get('cache-control'), 'no-store');
+    await connectChat(ts.wsUrl, refreshed.body.token);
+
+    const out = await postJson(ts, '/app/signout', { refreshToken: guest.refreshToken });
+    assert.equal(out.status, 204);
+    const after = await postJson(ts, '/app/token', { refreshToken: guest.refreshToken });
+    assert.equal(after.status, 401);
+    assert.match(after.body.error, /sign in again/);
+    const unknown = await postJson(ts, '/app/token', { refreshToken: 'never-issued' });
+    assert.equal(unknown.status, 401);
+    const malformed = await postJson(ts, '/app/token', { refreshToken: 7 });
+    assert.equal(malformed.status, 400);
+    assert.match(malformed.body.error, /refreshToken/);
+  });
+
+  test('tokens from other backends: name, color and avatar are used only when well formed', async () => {
+    const plain = await connectChat(ts.wsUrl, await mintToken({ sub: 'ext-1' }));
+    assert.deepEqual((await plain.rpc('chat.bootstrap', {})).user, { id: 'ext-1', name: 'ext-1', color: colorForUser('ext-1') });
+    const named = await connectChat(
+      ts.wsUrl,
+      await mintToken({ sub: 'ext-2', info: { name: ' Eve ', color: 'red', avatar: 'eve@example.com', email: 'eve@example.com' } }),
+    );
+    assert.deepEqual((await named.rpc('chat.bootstrap', {})).user, { id: 'ext-2', name: 'Eve', color: colorForUser('ext-2') });
+    const full = await connectChat(ts.wsUrl, await mintToken({ sub: 'ext-3', info: { name: 'Zed', color: '#123ABC', avatar: 'A'.repeat(32) } }));
+    assert.deepEqual((await full.rpc('chat.bootstrap', {})).user, { id: 'ext-3', name: 'Zed', color: '#123ABC', avatar: 'a'.repeat(32) });
+  });
+});
+
+describe('chat: anonymous connections', () => {
+  let ts: TestServer;
+  before(async () => {
+    ts = await startTestServer({ flags: ['--allow-anonymous'] });
+  });
+  after(async () => {
+    disconnectAll();
+    await ts?.stop();
+  });
+
+  test('cannot use chat methods', async () => {
+    const anonymous = await connectChat(ts.wsUrl, '');
+    await assertRpcError(anonymous.rpc('chat.bootstrap', {}), 101, /Sign in/);
+    await assertRpcError(anonymous.rpc('chat.send', { channel: 'room:general', text: 'hi' }), 101);
+  });
+});
+
+describe('chat: guest sign-in turned off', () => {
+  let ts: TestServer;
+  before(async () => {
+    ts = await startTestServer({ flags: ['--no-guest-sign-in', '--token-url', 'https://example.org/parley-token'] });
+  });
+  after(async () => {
+    await ts?.stop();
+  });
+
+  test('/app/config says so and /app/guest answers 403', async () => {
+    assert.deepEqual((await getJson(ts, '/app/config')).body, {
+      guestSignIn: false,
+      tokenUrl: 'https://example.org/parley-token',
+      maxMessageLength: 4000,
+    });
+    const answer = await postJson(ts, '/app/guest', { name: 'Nope' });
+    assert.equal(answer.status, 403);
+    assert.match(answer.body.error, /turned off/);
+    assert.equal((await postJson(ts, '/app/token', { refreshToken: 'x' })).status, 403);
+  });
+});
+
+describe('chat: guest sign-in rate limit', () => {
+  let ts: TestServer;
+  before(async () => {
+    ts = await startTestServer();
+  });
+  after(async () => {
+    await ts?.stop();
+  });
+
+  test(`allows ${GUEST_SIGN_INS_PER_MINUTE} sign-ins per minute from one address, then 429`, async () => {
+    for (let i = 0; i < GUEST_SIGN_INS_PER_MINUTE; i++) await signInGuest(ts);
+    const answer = await postJson(ts, '/app/guest', {});
+    assert.equal(answer.status, 429);
+    assert.match(answer.body.error, /Too many sign-ins/);
+  });
+});
