@@ -141,7 +141,11 @@ describe('chat: messages', () => {
     assert.deepEqual(last, { type: 'reactions', id: message.id, reactions: { '👍': [ann.user.id] } });
     const stored = (await bob.rpc('chat.history', { channel })).messages.find((m) => m.id === message.id);
     assert.deepEqual(stored?.reactions, { '👍': [ann.user.id] });
-    for (const emoji of ['', 'abc', '👍 👍', ' 👍', '👍'.repeat(17), ':+1:']) {
+    // Flags and keycaps are emoji too, though not pictographs.
+    for (const emoji of ['🇫🇷', '1️⃣', '#️⃣']) {
+      assert.deepEqual((await bob.rpc('chat.react', { channel, id: message.id, emoji })).reactions[emoji], [bob.user.id]);
+    }
+    for (const emoji of ['', 'abc', '1', '#', '👍 👍', ' 👍', '👍'.repeat(17), ':+1:']) {
       await assertRpcError(bob.rpc('chat.react', { channel, id: message.id, emoji }), 107, /emoji/);
     }
   });

@@ -20,6 +20,19 @@ describe('chat: read state and search', () => {
     await ts?.stop();
   });
 
+  test('a newcomer to a room starts with its backlog read, and counts what comes after', async () => {
+    const ann = await guestClient(ts, { name: 'Ann' });
+    await ann.rpc('chat.createRoom', { name: 'backlog' });
+    const channel = 'room:backlog';
+    for (const text of ['old one', 'old two', 'old three']) await ann.rpc('chat.send', { channel, text });
+    const cleo = await guestClient(ts, { name: 'Cleo' });
+    const { conversation } = await cleo.rpc('chat.joinRoom', { name: 'backlog' });
+    assert.deepEqual([conversation.lastSeq, conversation.lastReadSeq, conversation.unread], [3, 3, 0]);
+    await ann.rpc('chat.send', { channel, text: 'new one' });
+    const after = (await cleo.rpc('chat.bootstrap', {})).conversations.find((c) => c.channel === channel);
+    assert.deepEqual([after?.lastReadSeq, after?.unread], [3, 1]);
+  });
+
   test('unread counts follow read positions, which only move forward and reach every device', async () => {
     const ann = await guestClient(ts, { name: 'Ann' });
     const bob = await guestClient(ts, { name: 'Bob' });

@@ -140,8 +140,10 @@ export interface ChatStore {
   /** Every room, by name, with member counts and whether `userId` joined it. */
   listRooms(userId: string): Promise<RoomSummary[]>;
   /**
-   * Adds a member; resolves false when they already were one. Rejects when
-   * the room does not exist or the user has no stored profile.
+   * Adds a member; resolves false when they already were one. A new member's
+   * read position moves up to the room's newest message, so they start with
+   * nothing unread. Rejects when the room does not exist or the user has no
+   * stored profile.
    */
   joinRoom(name: string, userId: string, now: number): Promise<boolean>;
   /** Removes a member; resolves false when they were not one. */

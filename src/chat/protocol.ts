@@ -7,6 +7,11 @@
  *   `dm:<userA>,<userB>` (ids ascending). Their publications are
  *   {@link ChannelEvent}s; all but `typing` are kept in the channel's stream,
  *   so a client that reconnects recovers edits, deletes and reactions too.
+ * - Chat events are published by the server only, and carry no publisher
+ *   `info`. The protocol lets clients publish to `room:` and `dm:` channels
+ *   directly; such publications always carry the publisher's `info` and are
+ *   not chat events: apps must ignore them, or anyone could forge a message,
+ *   an edit or a deletion in someone else's name. Post with `chat.send`.
  * - Each user has `user:<id>`, where the server publishes {@link UserEvent}s:
  *   read positions (for the user's other devices) and new conversations.
  * - The durable state (messages with their edits, deletions and reactions,

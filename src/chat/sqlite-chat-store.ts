@@ -127,7 +127,14 @@ export class SqliteChatStore implements ChatStore {
   }
 
   joinRoom(name: string, userId: string, now: number): Promise<boolean> {
-    return this.write((s) => s.insertMember.run(name, userId, now).changes === 1);
+    return this.write((s) => {
+      if (s.insertMember.run(name, userId, now).changes !== 1) return false;
+      // A newcomer starts with the room read up to now: its backlog is history, not unread news.
+      const channel = `room:${name}`;
+      const last = s.lastMessage.get(channel)?.seq ?? 0;
+      if (last > (s.getRead.get(userId, channel) ?? 0)) s.setRead.run(userId, channel, last);
+      return true;
+    });
   }
 
   leaveRoom(name: string, userId: string): Promise<boolean> {

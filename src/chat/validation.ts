@@ -12,7 +12,11 @@ export const MAX_EMOJI_LENGTH = 32;
 /** Longest search query, in characters. */
 export const MAX_QUERY_LENGTH = 200;
 
-const PICTOGRAPHIC = /\p{Extended_Pictographic}/u;
+/**
+ * Something that makes a string an emoji: a pictograph, a flag (a pair of
+ * regional indicators) or a keycap (`1️⃣`, `#️⃣`).
+ */
+const EMOJI_MARK = /\p{Extended_Pictographic}|\p{Regional_Indicator}{2}|\u20e3/u;
 const WHITESPACE_OR_CONTROL = /[\s\p{Cc}]/u;
 const CONTROL_EXCEPT_LINE_BREAKS = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/;
 
@@ -60,7 +64,7 @@ export function roomTopic(raw: string | undefined): string {
 
 /** @throws ProtocolError 107 unless `emoji` looks like one emoji (or a short sequence of them). */
 export function reactionEmoji(emoji: string): string {
-  if (emoji.length === 0 || emoji.length > MAX_EMOJI_LENGTH || WHITESPACE_OR_CONTROL.test(emoji) || !PICTOGRAPHIC.test(emoji)) {
+  if (emoji.length === 0 || emoji.length > MAX_EMOJI_LENGTH || WHITESPACE_OR_CONTROL.test(emoji) || !EMOJI_MARK.test(emoji)) {
     throw Errors.badRequest('Reactions must be an emoji');
   }
   return emoji;

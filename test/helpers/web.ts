@@ -1,0 +1,69 @@
+/**
+ * Driving the web app in real Chromium: sign-in, sending, waiting for
+ * messages, and saving screenshots for the README.
+ */
+import { mkdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+
+export const SCREENSHOT_DIR = fileURLToPath(new URL('../../docs/screenshots/', import.meta.url));
+
+export interface ChatPage {
+  context: BrowserContext;
+  page: Page;
+  /** Dialogs (alert, confirm…) the page opened that the test did not expect; an XSS would show up here. */
+  dialogs: string[];
+  /** Console errors and uncaught page errors. */
+  errors: string[];
+}
+
+export async function openApp(
+  browser: Browser,
+  baseUrl: string,
+  options: { viewport?: { width: number; height: number }; colorScheme?: 'light' | 'dark' } = {},
+): Promise<ChatPage> {
+  const context = await browser.newContext({
+    viewport: options.viewport ?? { width: 1280, height: 800 },
+    colorScheme: options.colorScheme ?? 'light',
+  });
+  const page = await context.newPage();
+  const chat: ChatPage = { context, page, dialogs: [], errors: [] };
+  page.on('dialog', (dialog) => {
+    // Delete confirmations are part of the app; anything else is unexpected.
+    if (dialog.type() !== 'confirm') chat.dialogs.push(`${dialog.type()}: ${dialog.message()}`);
+    void dialog.accept();
+  });
+  page.on('pageerror', (error) => chat.errors.push(error.message));
+  page.on('console', (message) => {
+    if (message.type() === 'error' && !/gravatar|ERR_NAME_NOT_RESOLVED|ERR_INTERNET_DISCONNECTED|net::ERR/i.test(message.text())) {
+      chat.errors.push(message.text());
+    }
+  });
+  await page.goto(baseUrl);
+  return chat;
+}
+
+/** Signs in through the join screen and waits for the chat to be ready (general open). */
+export async function signIn(chat: ChatPage, name: string, email = ''): Promise<void> {
+  const { page } = chat;
+  await page.getByTestId('join-name').fill(name);
+  if (email) await page.getByTestId('join-email').fill(email);
+  await page.getByTestId('join-submit').click();
+  await page.getByTestId('composer-input').waitFor();
+}
+
+export async function send(chat: ChatPage, text: string): Promise<void> {
+  const input = chat.page.getByTestId('composer-input');
+  await input.fill(text);
+  await input.press('Enter');
+}
+
+/** The message item whose text contains `text`. */
+export function messageWith(chat: ChatPage, text: string) {
+  return chat.page.getByTestId('message').filter({ has: chat.page.getByTestId('message-text').filter({ hasText: text }) });
+}
+
+export async function screenshot(page: Page, name: string): Promise<void> {
+  mkdirSync(SCREENSHOT_DIR, { recursive: true });
+  await page.screenshot({ path: `${SCREENSHOT_DIR}${name}.png` });
+}

@@ -1,0 +1,167 @@
+import {
+  Centrifuge,
+  UnauthorizedError,
+  type JoinContext,
+  type LeaveContext,
+  type PublicationContext,
+  type SubscribedContext,
+  type Subscription,
+} from 'centrifuge';
+import { reactive, readonly } from 'vue';
+import type { ChatMethod, ChatRpc } from '../protocol';
+import { SessionExpiredError } from './useSession';
+
+export type ConnectionState = 'idle' | 'connecting' | 'connected' | 'disconnected';
+
+const connection = reactive({
+  state: 'idle' as ConnectionState,
+  /** Whether this session has been connected at least once (then "connecting" means reconnecting). */
+  everConnected: false,
+  /** Why the client stopped, when it did. */
+  reason: '',
+});
+
+let client: Centrifuge | null = null;
+const connectedWaiters = new Set<() => void>();
+
+export interface RealtimeOptions {
+  /** Token to connect with first; empty makes the SDK call `getToken` at once. */
+  token: string;
+  getToken: () => Promise<string>;
+  onConnected: () => void;
+  /** The session can no longer connect (token refused for good). */
+  onUnauthorized: () => void;
+}
+
+export interface SubscriptionHandlers {
+  publication: (ctx: PublicationContext) => void;
+  subscribed?: (ctx: SubscribedContext) => void;
+  join?: (ctx: JoinContext) => void;
+  leave?: (ctx: LeaveContext) => void;
+}
+
+function endpoint(): string {
+  const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
+  return `${scheme}://${location.host}/connection/websocket`;
+}
+
+export function startRealtime(options: RealtimeOptions): void {
+  stopRealtime();
+  connection.everConnected = false;
+  connection.reason = '';
+  const instance = new Centrifuge(endpoint(), {
+    token: options.token,
+    getToken: async () => {
+      try {
+        return await options.getToken();
+      } catch (error) {
+        // UnauthorizedError tells the SDK to stop instead of retrying.
+        if (error instanceof SessionExpiredError) throw new UnauthorizedError(error.message);
+        throw error;
+      }
+    },
+  });
+  instance.on('connecting', () => {
+    connection.state = 'connecting';
+  });
+  instance.on('connected', () => {
+    connection.state = 'connected';
+    connection.everConnected = true;
+    connection.reason = '';
+    for (const resolve of connectedWaiters) resolve();
+    connectedWaiters.clear();
+    options.onConnected();
+  });
+  let lastTokenReset = 0;
+  instance.on('disconnected', (ctx) => {
+    connection.state = 'disconnected';
+    connection.reason = ctx.reason;
+    // 1: unauthorized (getToken said the session is gone).
+    if (ctx.code === 1) options.onUnauthorized();
+    // 3500: the server refused the token itself (e.g. its secret changed): once, start over with a fresh one.
+    else if (ctx.code === 3500 && Date.now() - lastTokenReset > 60_000) {
+      lastTokenReset = Date.now();
+      instance.setToken('');
+      instance.connect();
+    }
+  });
+  client = instance;
+  connection.state = 'connecting';
+  instance.connect();
+}
+
+export function stopRealtime(): void {
+  if (!client) return;
+  const instance = client;
+  client = null;
+  instance.removeAllListeners();
+  for (const sub of Object.values(instance.subscriptions())) sub.removeAllListeners();
+  instance.disconnect();
+  connection.state = 'idle';
+}
+
+/** Connect again after the client stopped ("Disconnected" banner's retry). */
+export function reconnect(): void {
+  client?.connect();
+}
+
+/** Resolves when connected (at once when already), or rejects after `timeoutMs`. */
+export function whenConnected(timeoutMs: number): Promise<void> {
+  if (connection.state === 'connected') return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const done = () => {
+      clearTimeout(timer);
+      resolve();
+    };
+    const timer = setTimeout(() => {
+      connectedWaiters.delete(done);
+      reject(new Error('not connected'));
+    }, timeoutMs);
+    connectedWaiters.add(done);
+  });
+}
+
+/** Calls a `chat.*` RPC method; rejects with the server's `{ code, message }` error. */
+export async function rpc<M extends ChatMethod>(method: M, data: ChatRpc[M]['request']): Promise<ChatRpc[M]['result']> {
+  if (!client) throw { code: 2, message: 'not connected' };
+  const reply = await client.rpc(method, data);
+  return reply.data as ChatRpc[M]['result'];
+}
+
+/** Subscribes to a channel (once; a second call returns the existing subscription). */
+export function subscribe(channel: string, handlers: SubscriptionHandlers): Subscription | null {
+  if (!client) return null;
+  const existing = client.getSubscription(channel);
+  if (existing) return existing;
+  const sub = client.newSubscription(channel);
+  sub.on('publication', handlers.publication);
+  if (handlers.subscribed) sub.on('subscribed', handlers.subscribed);
+  if (handlers.join) sub.on('join', handlers.join);
+  if (handlers.leave) sub.on('leave', handlers.leave);
+  sub.subscribe();
+  return sub;
+}
+
+export function getSubscription(channel: string): Subscription | null {
+  return client?.getSubscription(channel) ?? null;
+}
+
+export function unsubscribe(channel: string): void {
+  const sub = client?.getSubscription(channel);
+  if (!sub || !client) return;
+  sub.removeAllListeners();
+  sub.unsubscribe();
+  client.removeSubscription(sub);
+}
+
+/** User ids with a connection subscribed to the channel now. */
+export async function presentUsers(channel: string): Promise<Set<string>> {
+  const sub = getSubscription(channel);
+  if (!sub) return new Set();
+  const result = await sub.presence();
+  return new Set(Object.values(result.clients).map((info) => info.user));
+}
+
+export function useConnection() {
+  return readonly(connection);
+}

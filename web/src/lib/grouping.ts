@@ -1,0 +1,41 @@
+import type { ChatMessage } from '../protocol';
+import { dayLabel, isSameDay } from './time';
+
+/** Messages from the same author closer together than this share one header. */
+export const GROUP_WINDOW_MS = 5 * 60 * 1000;
+
+export type Row =
+  | { kind: 'day'; key: string; label: string }
+  | { kind: 'unread'; key: string }
+  | { kind: 'message'; key: string; message: ChatMessage; compact: boolean };
+
+/**
+ * Turns a conversation's messages (oldest first) into list rows: a divider
+ * for each day, a "new" divider before the first unread message from someone
+ * else, and each message marked compact when it continues its author's group.
+ */
+export function buildRows(messages: readonly ChatMessage[], options: { unreadAfterSeq?: number | null; me?: string; now?: number } = {}): Row[] {
+  const rows: Row[] = [];
+  const now = options.now ?? Date.now();
+  let previous: ChatMessage | undefined;
+  let unreadPlaced = options.unreadAfterSeq == null;
+  for (const message of messages) {
+    const newDay = !previous || !isSameDay(previous.createdAt, message.createdAt);
+    if (newDay) rows.push({ kind: 'day', key: `day-${message.id}`, label: dayLabel(message.createdAt, now) });
+    let startsUnread = false;
+    if (!unreadPlaced && message.seq > (options.unreadAfterSeq ?? 0) && message.author.id !== options.me) {
+      rows.push({ kind: 'unread', key: 'unread' });
+      unreadPlaced = true;
+      startsUnread = true;
+    }
+    const compact =
+      !newDay &&
+      !startsUnread &&
+      previous !== undefined &&
+      previous.author.id === message.author.id &&
+      message.createdAt - previous.createdAt < GROUP_WINDOW_MS;
+    rows.push({ kind: 'message', key: message.id, message, compact });
+    previous = message;
+  }
+  return rows;
+}

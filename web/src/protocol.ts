@@ -1,0 +1,26 @@
+/**
+ * The chat contract shared with the server (`src/chat/protocol.ts`), re-exported
+ * so the app imports it from one place.
+ */
+export type {
+  AppConfig,
+  ChannelEvent,
+  ChatMessage,
+  ChatMethod,
+  ChatRpc,
+  ChatUser,
+  Conversation,
+  GuestSignInRequest,
+  Member,
+  Room,
+  SignInResult,
+  UserEvent,
+} from '../../src/chat/protocol';
+export {
+  DEFAULT_ROOM,
+  MAX_DISPLAY_NAME_LENGTH,
+  MAX_MESSAGE_LENGTH,
+  MAX_ROOM_NAME_LENGTH,
+  MAX_TOPIC_LENGTH,
+  ROOM_NAME_PATTERN,
+} from '../../src/chat/protocol';
