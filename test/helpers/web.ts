@@ -58,8 +58,8 @@ export async function send(chat: ChatPage, text: string): Promise<void> {
   await input.press('Enter');
 }
 
-/** The message item whose text contains `text`. */
-export function messageWith(chat: ChatPage, text: string) {
+/** The message item whose text contains `text` (or matches it, for a RegExp). */
+export function messageWith(chat: ChatPage, text: string | RegExp) {
   return chat.page.getByTestId('message').filter({ has: chat.page.getByTestId('message-text').filter({ hasText: text }) });
 }
 
