@@ -9,6 +9,7 @@ import type { Browser } from 'playwright-core';
 import { launchBrowser } from './helpers/browser.js';
 import { guestClient } from './helpers/chat.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
+import { waitFor } from './helpers/wait.js';
 import { messageWith, openApp, signIn, type ChatPage } from './helpers/web.js';
 
 const TIMEOUT = { timeout: 90_000 };
@@ -61,10 +62,7 @@ describe('web app: long history', () => {
     await pill.waitFor();
     assert.equal(await atBottom(), false, 'still where the reader was');
     await pill.click();
-    await reader.page.waitForFunction(() => {
-      const el = document.querySelector('[data-testid="message-list"]');
-      return el !== null && el.scrollHeight - el.scrollTop - el.clientHeight < 4;
-    });
+    await waitFor(atBottom, { message: 'the list scrolled to the bottom' });
     assert.ok(await messageWith(reader, 'while you were reading').isVisible());
     await pill.waitFor({ state: 'detached' });
   });
@@ -72,10 +70,7 @@ describe('web app: long history', () => {
   test('at the bottom, a new message scrolls into view by itself', TIMEOUT, async () => {
     await writer.rpc('chat.send', { channel: 'room:general', text: 'arrives at the bottom' });
     await messageWith(reader, 'arrives at the bottom').waitFor();
-    await reader.page.waitForFunction(() => {
-      const el = document.querySelector('[data-testid="message-list"]');
-      return el !== null && el.scrollHeight - el.scrollTop - el.clientHeight < 4;
-    });
+    await waitFor(atBottom, { message: 'the list scrolled to the bottom' });
     assert.equal(await reader.page.getByTestId('new-messages-pill').count(), 0);
   });
 
@@ -107,8 +102,10 @@ describe('web app: long history', () => {
       document.dispatchEvent(new Event('visibilitychange'));
     })()`);
     await writer.rpc('chat.send', { channel: 'room:general', text: 'ping while away' });
-    await reader.page.waitForFunction(() => (window as unknown as { shown: unknown[] }).shown.length > 0);
-    const shown = await reader.page.evaluate(() => (window as unknown as { shown: unknown[] }).shown);
+    const shown = await waitFor(async () => {
+      const recorded = await reader.page.evaluate(() => (globalThis as unknown as { shown: unknown[] }).shown);
+      return recorded.length > 0 && recorded;
+    }, { message: 'a notification' });
     assert.deepEqual(shown, [{ title: 'Writer in #general', body: 'ping while away' }]);
     assert.match(await reader.page.title(), /^\(1\) /, 'the unread count is in the title while away');
   });
