@@ -8,7 +8,9 @@ import type { Broker } from './broker/broker.js';
 import { MemoryBroker } from './broker/memory-broker.js';
 import { ChannelResolver } from './channel/channel.js';
 import type { Config } from './config/types.js';
+import { registerServerApi } from './api/server-api.js';
 import { attachChat } from './chat/chat-module.js';
+import { registerSeedEndpoints } from './compat/seed-endpoints.js';
 import { createHttpServer } from './http/http-server.js';
 import { registerWebApp } from './http/web-app.js';
 import type { Logger } from './log/logger.js';
@@ -87,6 +89,8 @@ export async function startServer(config: Config, logger: Logger, parts: ServerP
   router.route(WEBSOCKET_PATH, (socket, request) => bindWebSocketSession(socket, request, sessionContext));
   router.attach(http.server);
   const chat = await attachChat({ config, node, http, logger, dataDir: config.dataDir });
+  const seeds = await registerSeedEndpoints({ config, node, http, router, chat, logger });
+  await registerServerApi({ config, node, http, chat, logger });
   if (!(await registerWebApp(http, WEB_ROOT))) logger.warn({ path: WEB_ROOT }, 'web app not built (npm run build:web); serving the API only');
 
   await http.listen({ host: config.host, port: config.port });
@@ -106,6 +110,7 @@ export async function startServer(config: Config, logger: Logger, parts: ServerP
       const sessions = [...node.allSessions()];
       for (const session of sessions) session.drain();
       // Pending publishes finish becoming durable before clients are told to go.
+      await seeds.close();
       await chat.close();
       await store.close();
       for (const session of sessions) session.shutdown();

@@ -5,6 +5,7 @@ import type { Config } from '../config/types.js';
 import type { Logger } from '../log/logger.js';
 import type { Node } from '../node/node.js';
 import { Errors } from '../protocol/errors.js';
+import type { Publication } from '../protocol/types.js';
 import { registerAppRoutes } from './app-routes.js';
 import { ChatChannels } from './chat-channels.js';
 import { registerChatRpc } from './chat-rpc.js';
@@ -13,7 +14,7 @@ import type { ChatStore } from './chat-store.js';
 import { ConversationService } from './conversation-service.js';
 import { InFlight } from './in-flight.js';
 import { ProfileBook } from './profile-book.js';
-import { DEFAULT_ROOM } from './protocol.js';
+import { DEFAULT_ROOM, type ChatMessage, type ChatUser } from './protocol.js';
 import { SqliteChatStore } from './sqlite-chat-store.js';
 import { UserEvents } from './user-events.js';
 
@@ -28,6 +29,14 @@ export interface ChatModuleOptions {
 
 /** A running chat module; `close` makes pending writes durable and releases storage. */
 export interface ChatModule {
+  /**
+   * Posts a message as `author` on the server's own authority (seed bridges,
+   * the server API). The conversation must exist; 107 for invalid text, 102
+   * for an unknown conversation.
+   */
+  post(author: ChatUser, channel: string, text: string): Promise<{ message: ChatMessage; publication: Publication }>;
+  /** The newest `limit` messages of a conversation (at most 1000), oldest first. */
+  latest(channel: string, limit: number): Promise<ChatMessage[]>;
   close(): Promise<void>;
 }
 
@@ -49,13 +58,14 @@ export async function attachChat(options: ChatModuleOptions): Promise<ChatModule
   mkdirSync(dataDir, { recursive: true });
   const store: ChatStore = new SqliteChatStore({ path: join(dataDir, 'chat.db'), logger });
   await store.open();
+  let chat: ChatService;
   const inFlight = new InFlight(() => Errors.notAvailable('The chat server is shutting down; try again in a moment'));
   try {
     await store.createRoom({ name: DEFAULT_ROOM, topic: DEFAULT_ROOM_TOPIC, createdBy: '', createdAt: Date.now() });
     const channels = new ChatChannels(node, store);
     const profiles = new ProfileBook(store);
     const userEvents = new UserEvents(node, logger);
-    const chat = new ChatService({ node, store, channels, profiles, userEvents });
+    chat = new ChatService({ node, store, channels, profiles, userEvents });
     const conversations = new ConversationService({ store, channels, profiles, userEvents });
     registerChatRpc(node, chat, conversations, inFlight);
     await registerAppRoutes(http, { config, store, inFlight, logger });
@@ -66,6 +76,8 @@ export async function attachChat(options: ChatModuleOptions): Promise<ChatModule
 
   let closing: Promise<void> | undefined;
   return {
+    post: (author, channel, text) => inFlight.run(() => chat.post(author, channel, text)),
+    latest: (channel, limit) => inFlight.run(() => chat.latest(channel, Math.min(Math.max(1, limit), 1000))),
     close: () => {
       closing ??= (async () => {
         await inFlight.close();

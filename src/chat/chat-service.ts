@@ -6,7 +6,8 @@ import type { ChatChannels } from './chat-channels.js';
 import type { ChatStore, MessageRefusal } from './chat-store.js';
 import type { ProfileBook } from './profile-book.js';
 import type { Caller } from './profile.js';
-import type { ChannelEvent, ChatRpc } from './protocol.js';
+import type { Publication } from '../protocol/types.js';
+import type { ChannelEvent, ChatMessage, ChatRpc, ChatUser } from './protocol.js';
 import type { UserEvents } from './user-events.js';
 import * as valid from './validation.js';
 import { WindowLimiter } from './window-limiter.js';
@@ -164,8 +165,34 @@ export class ChatService {
     return { messages: await this.store.search(request.query, { channels, limit }) };
   }
 
-  private async publish(spec: ChannelSpec, event: ChannelEvent, history = true): Promise<void> {
-    await this.node.publish(spec, { data: JSON.stringify(event) }, history ? {} : { history: false });
+  /**
+   * Posts a message as `author` on the server's own authority — for the seed
+   * bridges and the server API, not for connections: no permission applies,
+   * but the conversation must exist and the text must be valid.
+   * @returns the message and the publication that carried it.
+   */
+  async post(author: ChatUser, channel: string, text: string): Promise<{ message: ChatMessage; publication: Publication }> {
+    const checked = valid.messageText(text);
+    const conversation = await this.channels.openTrusted(channel);
+    await this.profiles.record(author);
+    const { message } = await this.store.addMessage({
+      channel: conversation.spec.name,
+      author,
+      text: checked,
+      createdAt: Date.now(),
+    });
+    const publication = await this.publish(conversation.spec, { type: 'message', message });
+    return { message, publication };
+  }
+
+  /** The newest `limit` messages of a conversation as they are now, oldest first, on the server's authority. */
+  async latest(channel: string, limit: number): Promise<ChatMessage[]> {
+    const conversation = await this.channels.openTrusted(channel);
+    return (await this.store.history(conversation.spec.name, { limit })).messages;
+  }
+
+  private async publish(spec: ChannelSpec, event: ChannelEvent, history = true): Promise<Publication> {
+    return this.node.publish(spec, { data: JSON.stringify(event) }, history ? {} : { history: false });
   }
 }
 
