@@ -110,8 +110,8 @@ export async function startServer(config: Config, logger: Logger, parts: ServerP
       const sessions = [...node.allSessions()];
       for (const session of sessions) session.drain();
       // Pending publishes finish becoming durable before clients are told to go.
-      await seeds.close();
-      await chat.close();
+      // Both start at once: from now on new chat operations are refused, running ones finish.
+      await Promise.all([seeds.close(), chat.close()]);
       await store.close();
       for (const session of sessions) session.shutdown();
       heartbeat.stop();

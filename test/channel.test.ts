@@ -1,5 +1,8 @@
 /** Channel names, namespaces and who may do what on them. */
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { PermissionSet } from '../src/auth/permissions.js';
 import { isAllowed } from '../src/channel/access.js';
@@ -21,6 +24,39 @@ describe('ChannelResolver', () => {
     const plain = channels.resolve('news');
     assert.equal(plain.namespace, '');
     assert.equal(plain.historyEnabled, false);
+  });
+
+  test('observable rooms: default-namespace channels named observable-* keep presence and join/leave', () => {
+    const room = channels.resolve('observable-room');
+    assert.equal(room.namespace, '');
+    assert.equal(room.options.presence, true);
+    assert.equal(room.options.joinLeave, true);
+    assert.deepEqual({ ...room.options, presence: false, joinLeave: false }, { ...config.defaultNamespace });
+    assert.equal(channels.resolve('observable-').options.presence, true);
+    for (const name of ['news', 'private-room-alice', 'my-observable-room', 'Observable-room']) {
+      const spec = channels.resolve(name);
+      assert.equal(spec.options, config.defaultNamespace, name);
+      assert.equal(spec.options.presence, false, name);
+    }
+    // Only the default namespace: a namespaced channel keeps its namespace's options.
+    assert.equal(channels.resolve('room:observable-x').options, config.namespaces.room);
+    assert.throws(() => channels.resolve('observable-x:y'), { code: 102 });
+  });
+
+  test('observable rooms keep every other option of the configured default namespace', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'parley-channel-'));
+    const configPath = join(dir, 'parley.config.json');
+    writeFileSync(configPath, JSON.stringify({ defaultNamespace: { historySize: 20, recover: true, allowPublish: false } }));
+    const custom = await loadConfig({ argv: [], env: {}, cwd: dir, configPath });
+    rmSync(dir, { recursive: true, force: true });
+    const resolver = new ChannelResolver(custom);
+    const observable = resolver.resolve('observable-room');
+    assert.deepEqual(observable.options, { ...custom.defaultNamespace, presence: true, joinLeave: true });
+    assert.equal(observable.historyEnabled, true);
+    assert.equal(observable.options.allowPublish, false);
+    assert.ok(Object.isFrozen(observable.options));
+    assert.equal(resolver.resolve('plain').options.presence, false);
+    assert.equal(resolver.resolve('plain').options.historySize, 20);
   });
 
   test('refuses malformed names (107) and unknown namespaces or member lists (102)', () => {

@@ -20,16 +20,31 @@ export interface ChannelSpec {
 // logs and UIs; everything else (including non-ASCII) is allowed.
 const INVALID_CHANNEL_CHARS = /[\s\u0000-\u001f\u007f]/;
 
+/** Prefix of the default namespace's observable channels (see {@link ChannelResolver}). */
+export const OBSERVABLE_PREFIX = 'observable-';
+
 /**
  * Resolves channel names to their namespace options. One instance per
  * server, built from the frozen config; results are cached because the same
  * few channels are resolved on every publish.
+ *
+ * Observable rooms: a channel of the default namespace (no colon) whose name
+ * starts with {@link OBSERVABLE_PREFIX}, such as `observable-room`, keeps
+ * presence and pushes join and leave events, as Scaledrone's observable
+ * rooms do, so their clients get a live member list without any
+ * configuration. Such a channel takes the configured default namespace's
+ * options with `presence` and `joinLeave` turned on; every other option
+ * (history, access rules) stays as configured, and other channels of the
+ * default namespace are not affected.
  */
 export class ChannelResolver {
   private readonly cache = new Map<string, ChannelSpec>();
   private static readonly CACHE_LIMIT = 10_000;
+  private readonly observableOptions: NamespaceOptions;
 
-  constructor(private readonly config: Pick<Config, 'defaultNamespace' | 'namespaces'>) {}
+  constructor(private readonly config: Pick<Config, 'defaultNamespace' | 'namespaces'>) {
+    this.observableOptions = Object.freeze({ ...config.defaultNamespace, presence: true, joinLeave: true });
+  }
 
   /**
    * Returns the channel's spec.
@@ -54,7 +69,11 @@ export class ChannelResolver {
     if (INVALID_CHANNEL_CHARS.test(name)) throw Errors.badRequest('channel contains whitespace or control characters');
     const colon = name.indexOf(':');
     const namespace = colon === -1 ? '' : name.slice(0, colon);
-    const options = namespace === '' ? this.config.defaultNamespace : this.config.namespaces[namespace];
+    const options = namespace !== ''
+      ? this.config.namespaces[namespace]
+      : name.startsWith(OBSERVABLE_PREFIX)
+        ? this.observableOptions
+        : this.config.defaultNamespace;
     if (!options) throw Errors.unknownChannel(`unknown namespace "${namespace}"`);
     const members = options.membersFromName ? parseMembers(name.slice(colon + 1)) : undefined;
     return Object.freeze({

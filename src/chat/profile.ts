@@ -86,8 +86,21 @@ export interface Caller {
 
 /**
  * The caller of an RPC.
- * @throws ProtocolError 101 for anonymous connections (see {@link chatUserOf}).
+ *
+ * A token with a `permissions` claim speaks for its user only as far as the
+ * claim goes. Chat methods act on the user's whole identity (profile,
+ * memberships, DMs, read positions), so such a token may use them only when
+ * it grants the user's own channel `user:<id>`: tokens minted for narrower
+ * purposes (e.g. `POST /auth` tokens for observable and private rooms) cannot
+ * reach into the chat identity of a user with the same id.
+ *
+ * @throws ProtocolError 101 for anonymous connections (see {@link chatUserOf}),
+ *   103 for a permissions claim that does not grant `user:<id>`.
  */
 export function callerOf(context: RpcContext): Caller {
-  return { user: chatUserOf(context.info), principal: { user: context.user, permissions: context.permissions } };
+  const user = chatUserOf(context.info);
+  if (context.permissions && !context.permissions.allows('subscribe', `user:${context.user}`)) {
+    throw Errors.permissionDenied('This token does not grant access to the chat');
+  }
+  return { user, principal: { user: context.user, permissions: context.permissions } };
 }

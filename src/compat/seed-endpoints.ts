@@ -1,9 +1,18 @@
 import type { FastifyInstance } from 'fastify';
 import type { ChatModule } from '../chat/chat-module.js';
+import { DEFAULT_ROOM } from '../chat/protocol.js';
 import type { Config } from '../config/types.js';
 import type { Logger } from '../log/logger.js';
 import type { Node } from '../node/node.js';
 import type { UpgradeRouter } from '../transport/upgrade-router.js';
+import { registerAllMessagesRoute } from './all-messages-route.js';
+import { registerAuthRoute } from './scaledrone-auth.js';
+import { SeedBroadcast } from './seed-broadcast.js';
+
+/** Path of the broadcast chat seed's WebSocket endpoint. */
+export const SEED_WEBSOCKET_PATH = '/ws';
+/** The conversation the seed endpoints serve. */
+export const SEED_CHANNEL = `room:${DEFAULT_ROOM}`;
 
 export interface SeedEndpointsOptions {
   config: Config;
@@ -24,6 +33,23 @@ export interface SeedEndpoints {
  * `/ws` (broadcast chat bridged to `room:general`), `GET /getAllMessages`
  * and `POST /auth` (Scaledrone-style tokens).
  */
-export async function registerSeedEndpoints(_options: SeedEndpointsOptions): Promise<SeedEndpoints> {
-  return { close: async () => undefined };
+export async function registerSeedEndpoints(options: SeedEndpointsOptions): Promise<SeedEndpoints> {
+  const { config, node, http, router, chat } = options;
+  const logger = options.logger.child({ component: 'seed' });
+
+  const broadcast = new SeedBroadcast({
+    node,
+    chat,
+    logger,
+    channel: SEED_CHANNEL,
+    maxQueuedBytes: config.maxQueuedBytes,
+    pingInterval: config.pingInterval,
+    pongTimeout: config.pongTimeout,
+  });
+  await broadcast.start();
+  router.route(SEED_WEBSOCKET_PATH, (ws) => broadcast.accept(ws));
+  registerAllMessagesRoute(http, { chat, logger, channel: SEED_CHANNEL });
+  await registerAuthRoute(http, { config, logger });
+
+  return { close: () => broadcast.close() };
 }

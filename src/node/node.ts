@@ -6,9 +6,18 @@ import type { Config } from '../config/types.js';
 import type { Logger } from '../log/logger.js';
 import type { PresenceManager } from '../presence/presence.js';
 import { encodeJoinPush, encodeLeavePush, encodePublicationPush } from '../protocol/encode.js';
-import { Errors } from '../protocol/errors.js';
+import { Errors, type Disconnect } from '../protocol/errors.js';
 import type { ClientInfo, Publication, PublishRequest, StreamPosition } from '../protocol/types.js';
 import { UnrecoverablePositionError, type HistoryPage, type HistoryQuery, type Store } from '../store/store.js';
+import {
+  SessionRegistry,
+  type ConnectionFilter,
+  type RecoveryRequest,
+  type ServerSubscribeOptions,
+  type SessionHandle,
+} from './session-registry.js';
+
+export type { ConnectionFilter, RecoveryRequest, ServerSubscribeOptions, SessionHandle } from './session-registry.js';
 
 /**
  * Something that receives a channel's events on this node — in practice a
@@ -16,14 +25,14 @@ import { UnrecoverablePositionError, type HistoryPage, type HistoryQuery, type S
  * listener of the channel: listeners must not modify it.
  */
 export interface ChannelListener {
+  /**
+   * The client id of the connection this listener delivers to, when it
+   * delivers to one; only these count as a channel's subscribers (server
+   * API `channels` and `info`), not internal listeners such as bridges.
+   */
+  readonly clientId?: string;
   onPublication(channel: string, publication: Publication, frame: Buffer): void;
   onJoinLeave(channel: string, frame: Buffer): void;
-}
-
-/** A position a client last saw, to recover from. */
-export interface RecoveryRequest {
-  offset: number;
-  epoch: string;
 }
 
 /** What attaching to a channel yields for the subscribe reply. */
@@ -47,14 +56,18 @@ export interface RpcContext {
 
 export type RpcHandler = (context: RpcContext, data: unknown) => Promise<unknown> | unknown;
 
-/** How the node can reach a connected session (for the server API and shutdown). */
-export interface SessionHandle {
-  readonly clientId: string;
-  readonly user: string;
-  /** Stops taking commands; those already running finish. */
-  drain(): void;
-  /** Closes the session with the shutdown code. */
-  shutdown(): void;
+/** What this node holds now (server API `info`). */
+export interface NodeStats {
+  /** Connected sessions. */
+  clients: number;
+  /** Distinct users among them. */
+  users: number;
+  /** Channels with at least one local subscriber. */
+  channels: number;
+  /** Local subscriptions, over all channels. */
+  subscriptions: number;
+  /** Whole seconds since the node was made. */
+  uptimeSeconds: number;
 }
 
 export interface NodeOptions {
@@ -86,7 +99,8 @@ export class Node implements BrokerHandler {
   private readonly listeners = new Map<string, Set<ChannelListener>>();
   private readonly brokerSubscriptions = new Map<string, Promise<void>>();
   private readonly localPresence = new Map<string, Map<string, ClientInfo>>();
-  private readonly sessions = new Map<string, SessionHandle>();
+  private readonly sessions = new SessionRegistry();
+  private readonly createdAt = Date.now();
   private readonly rpcHandlers = new Map<string, RpcHandler>();
   private presenceTimer: NodeJS.Timeout | undefined;
   private readonly cleanups = new Set<Promise<unknown>>();
@@ -110,11 +124,16 @@ export class Node implements BrokerHandler {
   // ---- sessions -------------------------------------------------------
 
   registerSession(session: SessionHandle): void {
-    this.sessions.set(session.clientId, session);
+    this.sessions.add(session);
+  }
+
+  /** Makes a session reachable by its user (server API); call once its connect reply is sent. */
+  sessionConnected(session: SessionHandle): void {
+    this.sessions.connected(session);
   }
 
   unregisterSession(session: SessionHandle): void {
-    this.sessions.delete(session.clientId);
+    this.sessions.remove(session);
   }
 
   get sessionCount(): number {
@@ -128,9 +147,59 @@ export class Node implements BrokerHandler {
     work.then(forget, forget);
   }
 
-  /** Every connected session, for shutdown and the server API. */
+  /** Every open session, for shutdown. */
   allSessions(): IterableIterator<SessionHandle> {
     return this.sessions.values();
+  }
+
+  // ---- server-initiated changes (server API), on this node's connections ----
+
+  /** Closes a user's connections that the filter selects; returns how many. */
+  disconnectUser(user: string, disconnect: Disconnect, filter: ConnectionFilter = {}): number {
+    const targets = this.sessions.connectionsOf(user, filter);
+    for (const session of targets) session.disconnect(disconnect, 'disconnected by the server API');
+    return targets.length;
+  }
+
+  /** Subscribes a user's connections that the filter selects; resolves with how many were subscribed. */
+  async subscribeUser(user: string, channel: ChannelSpec, options: ServerSubscribeOptions, filter: ConnectionFilter = {}): Promise<number> {
+    const targets = this.sessions.connectionsOf(user, filter);
+    const done = await Promise.all(targets.map((session) => session.subscribeFromServer(channel, options)));
+    return done.filter(Boolean).length;
+  }
+
+  /** Ends a user's subscriptions to a channel (all of them for `""`); resolves with how many ended. */
+  async unsubscribeUser(user: string, channel: string, filter: ConnectionFilter = {}): Promise<number> {
+    const targets = this.sessions.connectionsOf(user, filter);
+    const ended = await Promise.all(targets.map((session) => session.unsubscribeFromServer(channel)));
+    return ended.reduce((sum, n) => sum + n, 0);
+  }
+
+  /** Connections subscribed on this node, per channel, for channels that have any. */
+  channelSubscribers(): Map<string, number> {
+    const out = new Map<string, number>();
+    for (const [channel, set] of this.listeners) {
+      let count = 0;
+      for (const listener of set) if (listener.clientId !== undefined) count++;
+      if (count > 0) out.set(channel, count);
+    }
+    return out;
+  }
+
+  stats(): NodeStats {
+    let subscriptions = 0;
+    let channels = 0;
+    for (const count of this.channelSubscribers().values()) {
+      channels++;
+      subscriptions += count;
+    }
+    return {
+      clients: this.sessions.connections,
+      users: this.sessions.users,
+      channels,
+      subscriptions,
+      uptimeSeconds: Math.floor((Date.now() - this.createdAt) / 1000),
+    };
   }
 
   // ---- subscriptions and fan-out ----------------------------------------

@@ -72,13 +72,68 @@ export const Disconnects = {
   noPong: disconnect(3012, 'no pong'),
   /** The client kept sending after being told to slow down. */
   tooManyRequests: disconnect(3013, 'too many requests'),
+  /**
+   * The server asked the connection to go and come back (server API
+   * `disconnect` with this code): the client reconnects at once, with a fresh
+   * token if it has a `getToken`.
+   */
+  forceReconnect: disconnect(3011, 'force reconnect'),
   /** The token was malformed, forged, or used a disallowed algorithm. */
   invalidToken: disconnect(3500, 'invalid token'),
   /** The client sent something the protocol does not allow. */
   badRequest: disconnect(3501, 'bad request'),
   /** No connect command arrived in time. */
   stale: disconnect(3502, 'stale'),
+  /**
+   * The server closed the connection for good (server API `disconnect`
+   * without a code, e.g. a banned user): the client does not reconnect.
+   */
+  forceDisconnect: disconnect(3503, 'force disconnect'),
 } as const;
+
+/**
+ * The `unsubscribe` push the server sends when it ends a subscription
+ * itself (server API `unsubscribe`). Codes below 2500 leave the SDK's
+ * subscription unsubscribed; 2500 and above would make it resubscribe.
+ */
+export const SERVER_UNSUBSCRIBE = Object.freeze({ code: 2000, reason: 'server unsubscribe' });
+
+/** Longest close reason a WebSocket close frame can carry, in UTF-8 bytes. */
+export const MAX_CLOSE_REASON_BYTES = 123;
+
+/**
+ * Why a close code and reason chosen by the server's operator (server API
+ * `disconnect`) cannot be sent, or undefined when they can. Codes must be in
+ * the application range 3000–4999 (WebSocket refuses others); the reason must
+ * fit a close frame and must not parse as JSON (see {@link Disconnect}).
+ */
+export function customDisconnectProblem(code: number, reason: string): string | undefined {
+  if (!Number.isInteger(code) || code < 3000 || code > 4999) return 'disconnect code must be from 3000 to 4999';
+  if (Buffer.byteLength(reason, 'utf8') > MAX_CLOSE_REASON_BYTES) {
+    return `disconnect reason must be at most ${MAX_CLOSE_REASON_BYTES} bytes`;
+  }
+  if (parsesAsJson(reason)) return 'disconnect reason must not be JSON';
+  return undefined;
+}
+
+/**
+ * A close code and reason chosen by the server's operator; check them with
+ * {@link customDisconnectProblem} first. Codes 3000–3499 and 4000–4499 let
+ * the client reconnect; 3500–3999 and 4500–4999 stop it.
+ */
+export function customDisconnect(code: number, reason: string): Disconnect {
+  const terminal = (code >= 3500 && code < 4000) || (code >= 4500 && code < 5000);
+  return Object.freeze({ code, reason, reconnect: !terminal });
+}
+
+function parsesAsJson(text: string): boolean {
+  try {
+    JSON.parse(text);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 /** WebSocket close code for a message above the size limit; the client stops and reports "message size". */
 export const MESSAGE_TOO_BIG_CLOSE_CODE = 1009;

@@ -2,19 +2,19 @@ import { randomUUID } from 'node:crypto';
 import type { Authenticator } from '../auth/authenticator.js';
 import type { ConnectionCredentials } from '../auth/claims.js';
 import { TokenError } from '../auth/token-error.js';
-import type { PermissionSet } from '../auth/permissions.js';
-import { historyLimitFor, isAllowed } from '../channel/access.js';
 import type { ChannelSpec } from '../channel/channel.js';
 import type { Logger } from '../log/logger.js';
-import type { Node, SessionHandle } from '../node/node.js';
+import type { Node, ServerSubscribeOptions, SessionHandle } from '../node/node.js';
 import { decodeFrame, type Command, type CommandRequests, type Decoded } from '../protocol/commands.js';
-import { encodeError, encodeReply, encodeReplyRaw, encodeWithRaw, PING_FRAME, RawJson, encodePublications } from '../protocol/encode.js';
+import { encodeError, encodeReply, encodeReplyRaw, PING_FRAME } from '../protocol/encode.js';
 import { Disconnects, Errors, ProtocolError, type Disconnect } from '../protocol/errors.js';
 import type { ClientInfo } from '../protocol/types.js';
 import type { Transport } from '../transport/transport.js';
+import { historyCommand, presenceCommand, presenceStatsCommand, publishCommand, type CommandCaller } from './channel-commands.js';
+import { closeDelayMs, ttlSeconds } from './expiry.js';
 import type { Heartbeat, HeartbeatTarget } from './heartbeat.js';
 import { RateLimiter } from './rate-limiter.js';
-import { Subscription } from './subscription.js';
+import { SessionSubscriptions } from './session-subscriptions.js';
 
 export interface SessionContext {
   node: Node;
@@ -27,11 +27,19 @@ export interface SessionContext {
 
 /** Frames that may wait unprocessed before reading from the socket pauses. */
 const MAX_PENDING_FRAMES = 32;
-/** After a token expires, how long the client has to refresh before it is disconnected. */
-const EXPIRED_CLOSE_DELAY_MS = 5_000;
 /** Commands whose effects later commands may depend on: they run strictly one after another. */
 const ORDERED: ReadonlySet<string> = new Set(['connect', 'subscribe', 'unsubscribe', 'refresh', 'sub_refresh']);
 
+/**
+ * A change the server makes to the session (server API), queued with the
+ * client's frames so it runs in order with the client's own subscribe and
+ * unsubscribe commands, never in the middle of one.
+ */
+interface ServerTask {
+  run(): Promise<void>;
+  /** Settles the task's caller when the session closes before it ran. */
+  cancel(): void;
+}
 
 /**
  * One client connection speaking the Centrifuge protocol: decodes its
@@ -45,8 +53,8 @@ export class Session implements SessionHandle, HeartbeatTarget {
   private state: 'connecting' | 'connected' | 'closed' = 'connecting';
   private credentials: ConnectionCredentials = { user: '', channels: [] };
   private clientInfo: ClientInfo = { user: '', client: this.clientId };
-  private readonly subscriptions = new Map<string, Subscription>();
-  private readonly pending: string[] = [];
+  private readonly subscriptions: SessionSubscriptions;
+  private readonly pending: (string | ServerTask)[] = [];
   private processing = false;
   private draining = false;
   private readonly limiter: RateLimiter;
@@ -63,6 +71,16 @@ export class Session implements SessionHandle, HeartbeatTarget {
   ) {
     this.node = context.node;
     const config = this.node.config;
+    this.subscriptions = new SessionSubscriptions({
+      node: this.node,
+      transport,
+      authenticator: context.authenticator,
+      logger: () => this.logger,
+      principal: () => this.credentials,
+      clientInfo: () => this.clientInfo,
+      isClosed: () => this.isClosed,
+      disconnect: (disconnect, detail) => this.disconnect(disconnect, detail),
+    });
     this.limiter = new RateLimiter(config.commandRateLimit, config.commandBurst);
     this.logger = context.logger.child({ client: this.clientId, remote: meta.remoteAddress });
     this.connectTimer = setTimeout(() => this.disconnect(Disconnects.stale, 'no connect command in time'), config.connectTimeout * 1000);
@@ -92,8 +110,12 @@ export class Session implements SessionHandle, HeartbeatTarget {
     this.processing = true;
     try {
       while (this.pending.length > 0 && !this.isClosed && !this.draining) {
-        const frame = this.pending.shift() as string;
+        const frame = this.pending.shift() as string | ServerTask;
         if (this.pending.length < MAX_PENDING_FRAMES / 2) this.transport.resume?.();
+        if (typeof frame !== 'string') {
+          await frame.run();
+          continue;
+        }
         for (const decoded of decodeFrame(frame)) {
           if (this.isClosed) break;
           await this.dispatch(decoded);
@@ -163,17 +185,17 @@ export class Session implements SessionHandle, HeartbeatTarget {
       case 'connect':
         return this.handleConnect(command.id, command.request);
       case 'subscribe':
-        return this.handleSubscribe(command.id, command.request);
+        return this.subscriptions.subscribe(command.id, command.request);
       case 'unsubscribe':
-        return this.handleUnsubscribe(command.id, command.request);
+        return this.subscriptions.unsubscribe(command.id, command.request);
       case 'publish':
-        return this.handlePublish(command.id, command.request);
+        return publishCommand(this.caller, command.id, command.request);
       case 'presence':
-        return this.handlePresence(command.id, command.request);
+        return presenceCommand(this.caller, command.id, command.request);
       case 'presence_stats':
-        return this.handlePresenceStats(command.id, command.request);
+        return presenceStatsCommand(this.caller, command.id, command.request);
       case 'history':
-        return this.handleHistory(command.id, command.request);
+        return historyCommand(this.caller, command.id, command.request);
       case 'rpc':
         return this.handleRpc(command.id, command.request);
       case 'send':
@@ -181,8 +203,12 @@ export class Session implements SessionHandle, HeartbeatTarget {
       case 'refresh':
         return this.handleRefresh(command.id, command.request);
       case 'sub_refresh':
-        return this.handleSubRefresh(command.id, command.request);
+        return this.subscriptions.subRefresh(command.id, command.request);
     }
+  }
+
+  private get caller(): CommandCaller {
+    return { node: this.node, principal: this.credentials, info: this.clientInfo };
   }
 
   // ---- connect, refresh, expiry -----------------------------------------
@@ -218,34 +244,16 @@ export class Session implements SessionHandle, HeartbeatTarget {
       ping: config.pingInterval,
       pong: true,
     };
-    const ttl = this.ttlSeconds(credentials.expiresAt);
+    const ttl = ttlSeconds(credentials.expiresAt);
     if (ttl !== undefined) Object.assign(result, { expires: true, ttl });
 
     // Server-side subscriptions from the token's `channels` claim, recovered as the client asks.
-    const serverSide: { subscription: Subscription; offset: number }[] = [];
-    const subs: Record<string, RawJson> = {};
-    for (const name of credentials.channels.slice(0, config.maxChannelsPerConnection)) {
-      let channel: ChannelSpec;
-      try {
-        channel = this.node.channels.resolve(name);
-      } catch {
-        this.logger.warn({ channel: name }, 'token lists an invalid channel; skipped');
-        continue;
-      }
-      if (this.subscriptions.has(channel.name)) continue;
-      const recovery = request.subs?.[channel.name];
-      const subscription = this.addSubscription(channel, this.clientInfo, false, true);
-      const reply = await this.attach(subscription, recovery?.recover ? recovery : undefined);
-      if (this.isClosed) return;
-      subs[channel.name] = new RawJson(encodeWithRaw(reply.result));
-      serverSide.push({ subscription, offset: reply.offset });
-    }
-    if (serverSide.length > 0) result.subs = new RawJson(encodeWithRaw(subs));
+    const fromToken = await this.subscriptions.fromToken(credentials.channels, request.subs);
+    if (!fromToken || this.isClosed) return;
+    if (fromToken.subs) result.subs = fromToken.subs;
     this.transport.send(encodeReplyRaw(id, 'connect', result));
-    for (const { subscription, offset } of serverSide) {
-      subscription.goLive(offset);
-      await this.joinChannel(subscription);
-    }
+    this.node.sessionConnected(this);
+    await fromToken.activate();
     this.logger.debug({ name: request.name, version: request.version }, 'connected');
   }
 
@@ -273,7 +281,7 @@ export class Session implements SessionHandle, HeartbeatTarget {
     }
     this.credentials = { ...this.credentials, expiresAt: credentials.expiresAt, permissions: credentials.permissions, info: credentials.info };
     this.scheduleExpiry();
-    const ttl = this.ttlSeconds(credentials.expiresAt);
+    const ttl = ttlSeconds(credentials.expiresAt);
     this.transport.send(encodeReply(id, 'refresh', ttl === undefined ? {} : { expires: true, ttl }));
   }
 
@@ -281,199 +289,14 @@ export class Session implements SessionHandle, HeartbeatTarget {
     clearTimeout(this.expiryTimer);
     const expiresAt = this.credentials.expiresAt;
     if (expiresAt === undefined) return;
-    const delay = Math.max(0, expiresAt * 1000 - Date.now()) + EXPIRED_CLOSE_DELAY_MS;
     this.expiryTimer = setTimeout(() => {
       const current = this.credentials.expiresAt;
       if (current !== undefined && current * 1000 <= Date.now()) this.disconnect(Disconnects.expired, 'token not refreshed');
-    }, delay);
+    }, closeDelayMs(expiresAt));
     this.expiryTimer.unref();
   }
 
-  private ttlSeconds(expiresAt: number | undefined): number | undefined {
-    if (expiresAt === undefined) return undefined;
-    return Math.max(1, Math.floor(expiresAt - Date.now() / 1000));
-  }
-
-  // ---- subscriptions --------------------------------------------------------
-
-  private get principal(): { user: string; permissions?: PermissionSet | undefined } {
-    return this.credentials;
-  }
-
-  private async handleSubscribe(id: number, request: CommandRequests['subscribe']): Promise<void> {
-    const channel = this.node.channels.resolve(request.channel);
-    if (this.subscriptions.has(channel.name)) throw Errors.alreadySubscribed();
-    if (this.subscriptions.size >= this.node.config.maxChannelsPerConnection) {
-      throw Errors.limitExceeded('too many subscriptions on this connection');
-    }
-    let info = this.clientInfo;
-    let expiresAt: number | undefined;
-    if (request.token) {
-      const granted = this.verifySubscriptionToken(request.token, channel.name);
-      if (!granted) return;
-      expiresAt = granted.expiresAt;
-      if (granted.info !== undefined) info = { ...this.clientInfo, chan_info: granted.info };
-    } else if (!isAllowed('subscribe', channel, this.principal)) {
-      throw Errors.permissionDenied();
-    }
-    const subscription = this.addSubscription(channel, info, request.token !== undefined && request.token !== '', false);
-    subscription.expiresAt = expiresAt;
-    const recovery = request.recover ? { offset: request.offset ?? 0, epoch: request.epoch ?? '' } : undefined;
-    const reply = await this.attach(subscription, recovery);
-    if (this.isClosed) return;
-    const ttl = this.ttlSeconds(expiresAt);
-    if (ttl !== undefined) Object.assign(reply.result, { expires: true, ttl });
-    this.transport.send(encodeReplyRaw(id, 'subscribe', reply.result));
-    subscription.goLive(reply.offset);
-    this.scheduleSubscriptionExpiry(subscription);
-    await this.joinChannel(subscription);
-  }
-
-  private verifySubscriptionToken(token: string, channel: string) {
-    try {
-      const granted = this.context.authenticator.subscription(token);
-      if (granted.channel !== channel || granted.user !== this.credentials.user) {
-        this.logger.info({ channel }, 'subscription token for another channel or user');
-        this.disconnect(Disconnects.invalidToken, 'subscription token does not match');
-        return undefined;
-      }
-      return granted;
-    } catch (error) {
-      if (error instanceof TokenError && error.kind === 'expired') throw Errors.tokenExpired();
-      if (error instanceof TokenError) {
-        this.logger.info({ kind: error.kind, channel }, 'subscription token refused');
-        this.disconnect(Disconnects.invalidToken, error.message);
-        return undefined;
-      }
-      throw error;
-    }
-  }
-
-  private addSubscription(channel: ChannelSpec, info: ClientInfo, viaToken: boolean, serverSide: boolean): Subscription {
-    const subscription = new Subscription(channel, info, viaToken, serverSide, this.transport, () =>
-      this.disconnect(Disconnects.slow, 'too many events held during subscribe'),
-    );
-    this.subscriptions.set(channel.name, subscription);
-    return subscription;
-  }
-
-  /** Attaches to the node and builds the subscribe result; undoes the subscription on failure. */
-  private async attach(
-    subscription: Subscription,
-    recovery: { offset?: number; epoch?: string } | undefined,
-  ): Promise<{ result: Record<string, unknown>; offset: number }> {
-    const channel = subscription.channel;
-    try {
-      const attached = await this.node.attach(
-        channel,
-        subscription,
-        recovery && { offset: recovery.offset ?? 0, epoch: recovery.epoch ?? '' },
-      );
-      const result: Record<string, unknown> = {};
-      if (attached.position) {
-        if (channel.options.recover) result.recoverable = true;
-        result.epoch = attached.position.epoch;
-        result.offset = attached.position.offset;
-      }
-      if (recovery) {
-        result.was_recovering = true;
-        result.recovered = attached.recovered === true;
-        if (attached.publications && attached.publications.length > 0) {
-          result.publications = new RawJson(encodePublications(attached.publications));
-        }
-      }
-      return { result, offset: attached.position?.offset ?? 0 };
-    } catch (error) {
-      this.subscriptions.delete(channel.name);
-      await this.node.detach(channel.name, subscription).catch(() => undefined);
-      throw error;
-    }
-  }
-
-  private async joinChannel(subscription: Subscription): Promise<void> {
-    if (this.isClosed || this.subscriptions.get(subscription.channel.name) !== subscription) return;
-    subscription.joined = true;
-    await this.node.join(subscription.channel, subscription.info);
-  }
-
-  private scheduleSubscriptionExpiry(subscription: Subscription): void {
-    clearTimeout(subscription.expiryTimer);
-    const expiresAt = subscription.expiresAt;
-    if (expiresAt === undefined) return;
-    const delay = Math.max(0, expiresAt * 1000 - Date.now()) + EXPIRED_CLOSE_DELAY_MS;
-    subscription.expiryTimer = setTimeout(() => {
-      const current = subscription.expiresAt;
-      if (current !== undefined && current * 1000 <= Date.now()) this.disconnect(Disconnects.subExpired, subscription.channel.name);
-    }, delay);
-    subscription.expiryTimer.unref();
-  }
-
-  private async handleSubRefresh(id: number, request: CommandRequests['sub_refresh']): Promise<void> {
-    const subscription = this.subscriptions.get(request.channel);
-    if (!subscription) throw Errors.badRequest('not subscribed to this channel');
-    if (!subscription.viaToken) throw Errors.badRequest('subscription was not made with a token');
-    const granted = this.verifySubscriptionToken(request.token, request.channel);
-    if (!granted) return;
-    subscription.expiresAt = granted.expiresAt;
-    this.scheduleSubscriptionExpiry(subscription);
-    const ttl = this.ttlSeconds(granted.expiresAt);
-    this.transport.send(encodeReply(id, 'sub_refresh', ttl === undefined ? {} : { expires: true, ttl }));
-  }
-
-  private async handleUnsubscribe(id: number, request: CommandRequests['unsubscribe']): Promise<string> {
-    const subscription = this.subscriptions.get(request.channel);
-    if (subscription) await this.removeSubscription(subscription);
-    return encodeReply(id, 'unsubscribe', {});
-  }
-
-  private async removeSubscription(subscription: Subscription): Promise<void> {
-    const channel = subscription.channel;
-    if (this.subscriptions.get(channel.name) !== subscription) return;
-    this.subscriptions.delete(channel.name);
-    clearTimeout(subscription.expiryTimer);
-    await this.node.detach(channel.name, subscription);
-    if (subscription.joined) await this.node.leave(channel, subscription.info);
-  }
-
-  // ---- publish, presence, history, rpc, send ---------------------------------
-
-  private resolveFor(operation: 'publish' | 'history' | 'presence', name: string): ChannelSpec {
-    const channel = this.node.channels.resolve(name);
-    if (!isAllowed(operation, channel, this.principal)) throw Errors.permissionDenied();
-    return channel;
-  }
-
-  private async handlePublish(id: number, request: CommandRequests['publish']): Promise<string> {
-    const channel = this.resolveFor('publish', request.channel);
-    await this.node.publish(channel, { data: JSON.stringify(request.data), info: this.clientInfo });
-    return encodeReply(id, 'publish', {});
-  }
-
-  private async handlePresence(id: number, request: CommandRequests['presence']): Promise<string> {
-    const channel = this.resolveFor('presence', request.channel);
-    const presence = await this.node.presenceOf(channel);
-    return encodeReply(id, 'presence', { presence: Object.fromEntries(presence) });
-  }
-
-  private async handlePresenceStats(id: number, request: CommandRequests['presence_stats']): Promise<string> {
-    const channel = this.resolveFor('presence', request.channel);
-    const stats = await this.node.presenceStats(channel);
-    return encodeReply(id, 'presence_stats', { num_clients: stats.numClients, num_users: stats.numUsers });
-  }
-
-  private async handleHistory(id: number, request: CommandRequests['history']): Promise<string> {
-    const channel = this.resolveFor('history', request.channel);
-    const cap = Math.min(this.node.config.historyMaxLimit, historyLimitFor(channel, this.principal) ?? Infinity);
-    const requested = request.limit ?? 0;
-    const limit = requested < 0 ? cap : Math.min(requested, cap);
-    const since = request.since && { offset: request.since.offset ?? 0, epoch: request.since.epoch ?? '' };
-    const page = await this.node.history(channel, { limit, since, reverse: request.reverse === true });
-    return encodeReplyRaw(id, 'history', {
-      publications: new RawJson(encodePublications(page.publications)),
-      epoch: page.position.epoch,
-      offset: page.position.offset,
-    });
-  }
+  // ---- rpc and send ------------------------------------------------------------
 
   private async handleRpc(id: number, request: CommandRequests['rpc']): Promise<string> {
     const data = await this.node.callRpc(
@@ -510,6 +333,25 @@ export class Session implements SessionHandle, HeartbeatTarget {
     this.disconnect(Disconnects.shutdown, 'server shutdown');
   }
 
+  // ---- changes made by the server (server API) ------------------------------------
+
+  subscribeFromServer(channel: ChannelSpec, options: ServerSubscribeOptions): Promise<boolean> {
+    return this.enqueue(() => this.subscriptions.addFromServer(channel, options), false);
+  }
+
+  unsubscribeFromServer(channel: string): Promise<number> {
+    return this.enqueue(() => this.subscriptions.removeFromServer(channel), 0);
+  }
+
+  /** Runs `work` in order with the client's frames; resolves with `ifClosed` when the session closes first. */
+  private enqueue<T>(work: () => Promise<T>, ifClosed: T): Promise<T> {
+    if (this.isClosed) return Promise.resolve(ifClosed);
+    return new Promise<T>((resolve, reject) => {
+      this.pending.push({ run: () => work().then(resolve, reject), cancel: () => resolve(ifClosed) });
+      if (!this.processing) void this.processPending();
+    });
+  }
+
   /** Closes the connection with a protocol code and cleans up. */
   disconnect(disconnect: Disconnect, detail: string): void {
     if (this.isClosed) return;
@@ -525,15 +367,11 @@ export class Session implements SessionHandle, HeartbeatTarget {
     this.state = 'closed';
     clearTimeout(this.connectTimer);
     clearTimeout(this.expiryTimer);
+    for (const item of this.pending) if (typeof item !== 'string') item.cancel();
     this.pending.length = 0;
     this.context.heartbeat.remove(this);
     this.node.unregisterSession(this);
-    const cleanup = [...this.subscriptions.values()].map((subscription) =>
-      this.removeSubscription(subscription).catch((error: unknown) =>
-        this.logger.error({ err: error, channel: subscription.channel.name }, 'cleanup after disconnect failed'),
-      ),
-    );
     // The node waits for this before it closes, so leave events and presence removals still go out on shutdown.
-    this.node.trackCleanup(Promise.all(cleanup));
+    this.node.trackCleanup(this.subscriptions.removeAll());
   }
 }

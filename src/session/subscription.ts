@@ -42,6 +42,10 @@ export class Subscription implements ChannelListener {
     private readonly onOverflow: () => void,
   ) {}
 
+  get clientId(): string {
+    return this.info.client;
+  }
+
   get live(): boolean {
     return this.held === undefined;
   }

@@ -1,0 +1,101 @@
+/**
+ * Publications the server API makes into chat conversations.
+ *
+ * The web app renders only chat events (`{"type": "message", ...}` without
+ * publisher `info`), so a plain payload published into `room:general` would
+ * reach every subscriber yet show nowhere. This is where a server API
+ * publication that reads as a chat message becomes one: stored in the chat
+ * store (so `chat.history` and search have it) and published as a chat
+ * `message` event, authored by the server.
+ */
+import type { ChannelSpec } from '../channel/channel.js';
+import type { Node } from '../node/node.js';
+import { Errors, ProtocolError } from '../protocol/errors.js';
+import type { Publication } from '../protocol/types.js';
+import type { ChatModule } from './chat-module.js';
+import { cleanDisplayName } from './profile.js';
+import { MAX_DISPLAY_NAME_LENGTH, type ChatUser } from './protocol.js';
+
+/** User id of messages the server posts. */
+export const SERVER_AUTHOR_ID = 'server';
+/** Display name of messages the server posts when the payload names no author. */
+export const SERVER_AUTHOR_NAME = 'Server';
+/** Color of the server as an author (slate, readable on light and dark backgrounds). */
+export const SERVER_AUTHOR_COLOR = '#778899';
+
+/** A publication from the server API. */
+export interface ServerPublication {
+  channel: ChannelSpec;
+  /** The payload, as the caller gave it. */
+  data: unknown;
+  /** The payload's JSON text. */
+  dataText: string;
+  /** Neither store it in history nor give it an offset. */
+  skipHistory: boolean;
+  tags?: Record<string, string>;
+}
+
+/** A chat message a payload asks for. */
+interface ChatPost {
+  text: string;
+  author: ChatUser;
+}
+
+/**
+ * Publishes on the server's authority: no publisher `info`, stored in the
+ * channel's history when its namespace keeps one (unless `skipHistory`).
+ *
+ * In `room:` and `dm:` channels whose room or DM exists, a payload that is a
+ * string, or an object with a string `text` (and optionally `username` or
+ * `name`, the author's display name, else "Server"), is posted as a chat
+ * message by the user `server`: it is kept in the chat store, shows in the
+ * web app, and the publication returned is the chat `message` event that
+ * carried it (with its offset and epoch). Tags are not attached to such
+ * messages. Any other payload, a `skipHistory` one, or one for a room or DM
+ * that does not exist is published as given; the web app ignores it, but
+ * every subscriber receives it.
+ *
+ * @throws ProtocolError 107 when a chat message's text or author name is
+ *   invalid (empty, too long, control characters); 108 while the chat
+ *   module shuts down.
+ */
+export async function publishFromServer(node: Node, chat: ChatModule, publication: ServerPublication): Promise<Publication> {
+  const { channel } = publication;
+  const post = publication.skipHistory ? undefined : chatPostOf(channel, publication.data);
+  if (post) {
+    try {
+      return (await chat.post(post.author, channel.name, post.text)).publication;
+    } catch (error) {
+      // 102: no such room or DM, so not a conversation; anything else is the caller's to hear.
+      if (!(error instanceof ProtocolError) || error.code !== 102) throw error;
+    }
+  }
+  const message = publication.tags ? { data: publication.dataText, tags: publication.tags } : { data: publication.dataText };
+  return node.publish(channel, message, publication.skipHistory ? { history: false } : {});
+}
+
+function chatPostOf(channel: ChannelSpec, data: unknown): ChatPost | undefined {
+  if (channel.namespace !== 'room' && channel.namespace !== 'dm') return undefined;
+  if (typeof data === 'string') return { text: data, author: serverAuthor(SERVER_AUTHOR_NAME) };
+  if (typeof data !== 'object' || data === null || Array.isArray(data)) return undefined;
+  const fields = data as Record<string, unknown>;
+  if (typeof fields.text !== 'string') return undefined;
+  return { text: fields.text, author: serverAuthor(authorName(fields.username ?? fields.name)) };
+}
+
+function authorName(raw: unknown): string {
+  if (typeof raw !== 'string') return SERVER_AUTHOR_NAME;
+  const cleaned = cleanDisplayName(raw);
+  if ('problem' in cleaned) {
+    throw Errors.badRequest(
+      cleaned.problem === 'too-long'
+        ? `username is longer than ${MAX_DISPLAY_NAME_LENGTH} characters`
+        : 'username contains control characters',
+    );
+  }
+  return cleaned.name === '' ? SERVER_AUTHOR_NAME : cleaned.name;
+}
+
+function serverAuthor(name: string): ChatUser {
+  return { id: SERVER_AUTHOR_ID, name, color: SERVER_AUTHOR_COLOR };
+}

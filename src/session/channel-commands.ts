@@ -1,0 +1,63 @@
+/**
+ * The client commands that read or write a channel without subscribing to
+ * it: publish, presence, presence_stats and history. Each checks the
+ * caller's right to the operation, asks the node, and returns the reply.
+ */
+import { historyLimitFor, isAllowed, type Principal } from '../channel/access.js';
+import type { ChannelSpec } from '../channel/channel.js';
+import type { Node } from '../node/node.js';
+import type { CommandRequests } from '../protocol/commands.js';
+import { encodeReply, encodeReplyRaw, encodePublications, RawJson } from '../protocol/encode.js';
+import { Errors } from '../protocol/errors.js';
+import type { ClientInfo } from '../protocol/types.js';
+
+/** Who sends the command. */
+export interface CommandCaller {
+  readonly node: Node;
+  readonly principal: Principal;
+  /** The connection's identity, attached to what it publishes. */
+  readonly info: ClientInfo;
+}
+
+function resolveFor(caller: CommandCaller, operation: 'publish' | 'history' | 'presence', name: string): ChannelSpec {
+  const channel = caller.node.channels.resolve(name);
+  if (!isAllowed(operation, channel, caller.principal)) throw Errors.permissionDenied();
+  return channel;
+}
+
+export async function publishCommand(caller: CommandCaller, id: number, request: CommandRequests['publish']): Promise<string> {
+  const channel = resolveFor(caller, 'publish', request.channel);
+  await caller.node.publish(channel, { data: JSON.stringify(request.data), info: caller.info });
+  return encodeReply(id, 'publish', {});
+}
+
+export async function presenceCommand(caller: CommandCaller, id: number, request: CommandRequests['presence']): Promise<string> {
+  const channel = resolveFor(caller, 'presence', request.channel);
+  const presence = await caller.node.presenceOf(channel);
+  return encodeReply(id, 'presence', { presence: Object.fromEntries(presence) });
+}
+
+export async function presenceStatsCommand(
+  caller: CommandCaller,
+  id: number,
+  request: CommandRequests['presence_stats'],
+): Promise<string> {
+  const channel = resolveFor(caller, 'presence', request.channel);
+  const stats = await caller.node.presenceStats(channel);
+  return encodeReply(id, 'presence_stats', { num_clients: stats.numClients, num_users: stats.numUsers });
+}
+
+export async function historyCommand(caller: CommandCaller, id: number, request: CommandRequests['history']): Promise<string> {
+  const channel = resolveFor(caller, 'history', request.channel);
+  const { node } = caller;
+  const cap = Math.min(node.config.historyMaxLimit, historyLimitFor(channel, caller.principal) ?? Infinity);
+  const requested = request.limit ?? 0;
+  const limit = requested < 0 ? cap : Math.min(requested, cap);
+  const since = request.since && { offset: request.since.offset ?? 0, epoch: request.since.epoch ?? '' };
+  const page = await node.history(channel, { limit, since, reverse: request.reverse === true });
+  return encodeReplyRaw(id, 'history', {
+    publications: new RawJson(encodePublications(page.publications)),
+    epoch: page.position.epoch,
+    offset: page.position.offset,
+  });
+}

@@ -1,0 +1,311 @@
+import type { Authenticator } from '../auth/authenticator.js';
+import type { SubscriptionCredentials } from '../auth/claims.js';
+import { TokenError } from '../auth/token-error.js';
+import { isAllowed, type Principal } from '../channel/access.js';
+import type { ChannelSpec } from '../channel/channel.js';
+import type { Logger } from '../log/logger.js';
+import type { AttachResult, Node, RecoveryRequest, ServerSubscribeOptions } from '../node/node.js';
+import type { CommandRequests, ConnectRequest } from '../protocol/commands.js';
+import {
+  encodePublicationPush,
+  encodePublications,
+  encodeReply,
+  encodeReplyRaw,
+  encodeUnsubscribePush,
+  encodeWithRaw,
+  RawJson,
+} from '../protocol/encode.js';
+import { Disconnects, Errors, SERVER_UNSUBSCRIBE, type Disconnect } from '../protocol/errors.js';
+import type { ClientInfo } from '../protocol/types.js';
+import type { Transport } from '../transport/transport.js';
+import { closeDelayMs, ttlSeconds } from './expiry.js';
+import { Subscription } from './subscription.js';
+
+/** What a session's subscriptions need from the session. */
+export interface SubscriptionOwner {
+  readonly node: Node;
+  readonly transport: Transport;
+  readonly authenticator: Authenticator;
+  /** The session's current logger (it gains the user once connected). */
+  logger(): Logger;
+  /** The connection's user and token permissions. */
+  principal(): Principal;
+  /** The connection's identity as others see it. */
+  clientInfo(): ClientInfo;
+  isClosed(): boolean;
+  disconnect(disconnect: Disconnect, detail: string): void;
+}
+
+/** Server-side subscriptions from a connection token, ready for the connect reply. */
+export interface TokenSubscriptions {
+  /** The connect result's `subs`, when there are any. */
+  subs: RawJson | undefined;
+  /** Starts delivery and joins presence; call right after the connect reply was sent. */
+  activate(): Promise<void>;
+}
+
+/**
+ * The channel subscriptions of one session, whoever asked for them: the
+ * client (`subscribe`, `unsubscribe`, `sub_refresh`), its connection token
+ * (`channels` claim) or the server API. Keeps the order the SDK needs: a
+ * channel's events reach the client only after it was told of the
+ * subscription (reply or push), and none after it was told of its end.
+ *
+ * Callers run these one at a time per session (the session's command order),
+ * so no two changes to the same channel interleave.
+ */
+export class SessionSubscriptions {
+  private readonly byChannel = new Map<string, Subscription>();
+
+  constructor(private readonly owner: SubscriptionOwner) {}
+
+  get size(): number {
+    return this.byChannel.size;
+  }
+
+  // ---- client commands ------------------------------------------------------
+
+  async subscribe(id: number, request: CommandRequests['subscribe']): Promise<void> {
+    const { node, transport } = this.owner;
+    const channel = node.channels.resolve(request.channel);
+    if (this.byChannel.has(channel.name)) throw Errors.alreadySubscribed();
+    if (this.byChannel.size >= node.config.maxChannelsPerConnection) {
+      throw Errors.limitExceeded('too many subscriptions on this connection');
+    }
+    let info = this.owner.clientInfo();
+    let expiresAt: number | undefined;
+    const viaToken = request.token !== undefined && request.token !== '';
+    if (request.token) {
+      const granted = this.verifySubscriptionToken(request.token, channel.name);
+      if (!granted) return;
+      expiresAt = granted.expiresAt;
+      if (granted.info !== undefined) info = { ...info, chan_info: granted.info };
+    } else if (!isAllowed('subscribe', channel, this.owner.principal())) {
+      throw Errors.permissionDenied();
+    }
+    const subscription = this.add(channel, info, viaToken, false);
+    subscription.expiresAt = expiresAt;
+    const recovery = request.recover ? { offset: request.offset ?? 0, epoch: request.epoch ?? '' } : undefined;
+    const attached = await this.attach(subscription, recovery);
+    if (this.owner.isClosed()) return;
+    const result = resultOf(channel, attached, recovery !== undefined);
+    const ttl = ttlSeconds(expiresAt);
+    if (ttl !== undefined) Object.assign(result, { expires: true, ttl });
+    transport.send(encodeReplyRaw(id, 'subscribe', result));
+    subscription.goLive(attached.position?.offset ?? 0);
+    this.scheduleExpiry(subscription);
+    await this.join(subscription);
+  }
+
+  async subRefresh(id: number, request: CommandRequests['sub_refresh']): Promise<void> {
+    const subscription = this.byChannel.get(request.channel);
+    if (!subscription) throw Errors.badRequest('not subscribed to this channel');
+    if (!subscription.viaToken) throw Errors.badRequest('subscription was not made with a token');
+    const granted = this.verifySubscriptionToken(request.token, request.channel);
+    if (!granted) return;
+    subscription.expiresAt = granted.expiresAt;
+    this.scheduleExpiry(subscription);
+    const ttl = ttlSeconds(granted.expiresAt);
+    this.owner.transport.send(encodeReply(id, 'sub_refresh', ttl === undefined ? {} : { expires: true, ttl }));
+  }
+
+  async unsubscribe(id: number, request: CommandRequests['unsubscribe']): Promise<string> {
+    const subscription = this.byChannel.get(request.channel);
+    if (subscription) await this.remove(subscription);
+    return encodeReply(id, 'unsubscribe', {});
+  }
+
+  // ---- server-side subscriptions ---------------------------------------------
+
+  /**
+   * Subscribes to the token's `channels` (up to the subscription limit; names
+   * that are not valid channels are skipped), recovering as the connect
+   * command's `subs` asks. Undefined when the session closed meanwhile.
+   */
+  async fromToken(names: readonly string[], recoveries: ConnectRequest['subs']): Promise<TokenSubscriptions | undefined> {
+    const { node } = this.owner;
+    const added: { subscription: Subscription; offset: number }[] = [];
+    const subs: Record<string, RawJson> = {};
+    for (const name of names.slice(0, node.config.maxChannelsPerConnection)) {
+      let channel: ChannelSpec;
+      try {
+        channel = node.channels.resolve(name);
+      } catch {
+        this.owner.logger().warn({ channel: name }, 'token lists an invalid channel; skipped');
+        continue;
+      }
+      if (this.byChannel.has(channel.name)) continue;
+      const asked = recoveries?.[channel.name];
+      const recovery = asked?.recover ? { offset: asked.offset ?? 0, epoch: asked.epoch ?? '' } : undefined;
+      const subscription = this.add(channel, this.owner.clientInfo(), false, true);
+      const attached = await this.attach(subscription, recovery);
+      if (this.owner.isClosed()) return undefined;
+      subs[channel.name] = new RawJson(encodeWithRaw(resultOf(channel, attached, recovery !== undefined)));
+      added.push({ subscription, offset: attached.position?.offset ?? 0 });
+    }
+    return {
+      subs: added.length > 0 ? new RawJson(encodeWithRaw(subs)) : undefined,
+      activate: async () => {
+        for (const { subscription, offset } of added) {
+          subscription.goLive(offset);
+          await this.join(subscription);
+        }
+      },
+    };
+  }
+
+  /**
+   * Subscribes on the server's authority (server API) and tells the client
+   * with a `subscribe` push; recovered publications follow as `pub` pushes,
+   * then live ones. False, changing nothing, when already subscribed, at the
+   * subscription limit or closed.
+   */
+  async addFromServer(channel: ChannelSpec, options: ServerSubscribeOptions): Promise<boolean> {
+    const { node, transport } = this.owner;
+    if (this.owner.isClosed() || this.byChannel.has(channel.name)) return false;
+    if (this.byChannel.size >= node.config.maxChannelsPerConnection) {
+      this.owner.logger().info({ channel: channel.name }, 'server subscribe skipped: connection at its subscription limit');
+      return false;
+    }
+    const base = this.owner.clientInfo();
+    const info = options.info === undefined ? base : { ...base, chan_info: options.info };
+    const subscription = this.add(channel, info, false, true);
+    const attached = await this.attach(subscription, options.recoverSince);
+    if (this.owner.isClosed()) return false;
+    const push: Record<string, unknown> = {};
+    if (attached.position) {
+      if (channel.options.recover) push.recoverable = true;
+      push.epoch = attached.position.epoch;
+      push.offset = attached.position.offset;
+    }
+    if (options.data !== undefined) push.data = new RawJson(options.data);
+    transport.send(encodeWithRaw({ push: new RawJson(encodeWithRaw({ channel: channel.name, subscribe: new RawJson(encodeWithRaw(push)) })) }));
+    if (attached.recovered) {
+      for (const publication of attached.publications ?? []) transport.send(encodePublicationPush(channel.name, publication));
+    }
+    subscription.goLive(attached.position?.offset ?? 0);
+    await this.join(subscription);
+    return true;
+  }
+
+  /**
+   * Ends a subscription (every one for `""`) on the server's authority and
+   * tells the client with an `unsubscribe` push, sent once the subscription
+   * no longer receives events so that nothing of the channel follows it.
+   * Resolves with how many ended.
+   */
+  async removeFromServer(channel: string): Promise<number> {
+    const targets = channel === '' ? [...this.byChannel.values()] : [this.byChannel.get(channel)];
+    let ended = 0;
+    for (const subscription of targets) {
+      if (!subscription || this.owner.isClosed()) continue;
+      if (!(await this.remove(subscription))) continue;
+      ended++;
+      if (!this.owner.isClosed()) {
+        this.owner.transport.send(encodeUnsubscribePush(subscription.channel.name, SERVER_UNSUBSCRIBE.code, SERVER_UNSUBSCRIBE.reason));
+      }
+    }
+    return ended;
+  }
+
+  /** Ends every subscription after the connection closed: detaches, leaves presence. Never rejects. */
+  removeAll(): Promise<void> {
+    const work = [...this.byChannel.values()].map((subscription) =>
+      this.remove(subscription).then(
+        () => undefined,
+        (error: unknown) =>
+          this.owner.logger().error({ err: error, channel: subscription.channel.name }, 'cleanup after disconnect failed'),
+      ),
+    );
+    return Promise.all(work).then(() => undefined);
+  }
+
+  // ---- internals ---------------------------------------------------------------
+
+  private verifySubscriptionToken(token: string, channel: string): SubscriptionCredentials | undefined {
+    try {
+      const granted = this.owner.authenticator.subscription(token);
+      if (granted.channel !== channel || granted.user !== this.owner.principal().user) {
+        this.owner.logger().info({ channel }, 'subscription token for another channel or user');
+        this.owner.disconnect(Disconnects.invalidToken, 'subscription token does not match');
+        return undefined;
+      }
+      return granted;
+    } catch (error) {
+      if (error instanceof TokenError && error.kind === 'expired') throw Errors.tokenExpired();
+      if (error instanceof TokenError) {
+        this.owner.logger().info({ kind: error.kind, channel }, 'subscription token refused');
+        this.owner.disconnect(Disconnects.invalidToken, error.message);
+        return undefined;
+      }
+      throw error;
+    }
+  }
+
+  private add(channel: ChannelSpec, info: ClientInfo, viaToken: boolean, serverSide: boolean): Subscription {
+    const subscription = new Subscription(channel, info, viaToken, serverSide, this.owner.transport, () =>
+      this.owner.disconnect(Disconnects.slow, 'too many events held during subscribe'),
+    );
+    this.byChannel.set(channel.name, subscription);
+    return subscription;
+  }
+
+  /** Attaches to the node; undoes the subscription on failure. */
+  private async attach(subscription: Subscription, recovery: RecoveryRequest | undefined): Promise<AttachResult> {
+    try {
+      return await this.owner.node.attach(subscription.channel, subscription, recovery);
+    } catch (error) {
+      this.byChannel.delete(subscription.channel.name);
+      await this.owner.node.detach(subscription.channel.name, subscription).catch(() => undefined);
+      throw error;
+    }
+  }
+
+  private async join(subscription: Subscription): Promise<void> {
+    if (this.owner.isClosed() || this.byChannel.get(subscription.channel.name) !== subscription) return;
+    subscription.joined = true;
+    await this.owner.node.join(subscription.channel, subscription.info);
+  }
+
+  /** Resolves whether this call ended the subscription (false when it was already gone). */
+  private async remove(subscription: Subscription): Promise<boolean> {
+    const channel = subscription.channel;
+    if (this.byChannel.get(channel.name) !== subscription) return false;
+    this.byChannel.delete(channel.name);
+    clearTimeout(subscription.expiryTimer);
+    await this.owner.node.detach(channel.name, subscription);
+    if (subscription.joined) await this.owner.node.leave(channel, subscription.info);
+    return true;
+  }
+
+  private scheduleExpiry(subscription: Subscription): void {
+    clearTimeout(subscription.expiryTimer);
+    const expiresAt = subscription.expiresAt;
+    if (expiresAt === undefined) return;
+    subscription.expiryTimer = setTimeout(() => {
+      const current = subscription.expiresAt;
+      if (current !== undefined && current * 1000 <= Date.now()) {
+        this.owner.disconnect(Disconnects.subExpired, subscription.channel.name);
+      }
+    }, closeDelayMs(expiresAt));
+    subscription.expiryTimer.unref();
+  }
+}
+
+/** The subscribe result (client reply, or an entry of the connect reply's `subs`) for an attached channel. */
+function resultOf(channel: ChannelSpec, attached: AttachResult, recovering: boolean): Record<string, unknown> {
+  const result: Record<string, unknown> = {};
+  if (attached.position) {
+    if (channel.options.recover) result.recoverable = true;
+    result.epoch = attached.position.epoch;
+    result.offset = attached.position.offset;
+  }
+  if (recovering) {
+    result.was_recovering = true;
+    result.recovered = attached.recovered === true;
+    if (attached.publications && attached.publications.length > 0) {
+      result.publications = new RawJson(encodePublications(attached.publications));
+    }
+  }
+  return result;
+}

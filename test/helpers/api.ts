@@ -1,0 +1,58 @@
+/**
+ * Calling the server HTTP API of a test server with `fetch`, as a backend
+ * would: `POST /api/<method>` with the API key.
+ */
+import assert from 'node:assert/strict';
+import { TEST_API_KEY, type TestServer } from './server.js';
+
+export interface ApiAnswer<T = any> {
+  status: number;
+  /** Parsed JSON body; undefined when the body is empty. */
+  body: T;
+  /** The body as received. */
+  text: string;
+  headers: Headers;
+}
+
+export interface ApiCallOptions {
+  /** Headers to send instead of `X-API-Key: TEST_API_KEY` (plus a JSON Content-Type). */
+  headers?: Record<string, string>;
+  /** A raw body to send as is instead of JSON-encoding `body`. */
+  raw?: string;
+}
+
+/** `POST /api/<method>`; `body` is JSON-encoded unless `options.raw` is given. */
+export async function apiCall<T = any>(ts: TestServer, method: string, body: unknown = {}, options: ApiCallOptions = {}): Promise<ApiAnswer<T>> {
+  const headers = options.headers ?? { 'X-API-Key': TEST_API_KEY, 'Content-Type': 'application/json' };
+  const response = await fetch(`http://127.0.0.1:${ts.server.port}/api/${method}`, {
+    method: 'POST',
+    headers,
+    body: options.raw ?? JSON.stringify(body),
+  });
+  const text = await response.text();
+  let parsed: unknown;
+  if (text !== '') {
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      parsed = undefined;
+    }
+  }
+  return { status: response.status, body: parsed as T, text, headers: response.headers };
+}
+
+/** Calls a method and returns its `result`, failing the test on anything but `200 {"result": ...}`. */
+export async function apiResult<T = any>(ts: TestServer, method: string, body: unknown = {}): Promise<T> {
+  const answer = await apiCall(ts, method, body);
+  assert.equal(answer.status, 200, `${method}: HTTP ${answer.status} ${answer.text}`);
+  assert.ok(answer.body && 'result' in answer.body, `${method}: expected a result, got ${answer.text}`);
+  return answer.body.result as T;
+}
+
+/** Calls a method and returns its `error`, failing the test on anything but `200 {"error": ...}`. */
+export async function apiError(ts: TestServer, method: string, body: unknown = {}): Promise<{ code: number; message: string }> {
+  const answer = await apiCall(ts, method, body);
+  assert.equal(answer.status, 200, `${method}: HTTP ${answer.status} ${answer.text}`);
+  assert.ok(answer.body && 'error' in answer.body, `${method}: expected an error, got ${answer.text}`);
+  return answer.body.error;
+}
