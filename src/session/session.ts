@@ -61,7 +61,8 @@ export class Session implements SessionHandle, HeartbeatTarget {
   private rejectedInARow = 0;
   private connectTimer: NodeJS.Timeout | undefined;
   private expiryTimer: NodeJS.Timeout | undefined;
-  private logger: Logger;
+  private childLogger: Logger | undefined;
+  private readonly remoteAddress: string | undefined;
   private readonly node: Node;
 
   constructor(
@@ -82,10 +83,24 @@ export class Session implements SessionHandle, HeartbeatTarget {
       disconnect: (disconnect, detail) => this.disconnect(disconnect, detail),
     });
     this.limiter = new RateLimiter(config.commandRateLimit, config.commandBurst);
-    this.logger = context.logger.child({ client: this.clientId, remote: meta.remoteAddress });
+    this.remoteAddress = meta.remoteAddress;
     this.connectTimer = setTimeout(() => this.disconnect(Disconnects.stale, 'no connect command in time'), config.connectTimeout * 1000);
     this.connectTimer.unref();
     this.node.registerSession(this);
+  }
+
+  /**
+   * This connection's logger (client id, remote address, user once
+   * connected). Made on first use: most connections log nothing, and a child
+   * logger per idle connection would cost memory for nothing.
+   */
+  private get logger(): Logger {
+    this.childLogger ??= this.context.logger.child(
+      this.state === 'connecting'
+        ? { client: this.clientId, remote: this.remoteAddress }
+        : { client: this.clientId, remote: this.remoteAddress, user: this.credentials.user },
+    );
+    return this.childLogger;
   }
 
   private get isClosed(): boolean {
@@ -233,7 +248,7 @@ export class Session implements SessionHandle, HeartbeatTarget {
     this.clientInfo = credentials.info === undefined
       ? { user: credentials.user, client: this.clientId }
       : { user: credentials.user, client: this.clientId, conn_info: credentials.info };
-    this.logger = this.logger.child({ user: credentials.user });
+    this.childLogger = undefined; // the next line logged carries the user
     this.state = 'connected';
     this.context.heartbeat.add(this);
     this.scheduleExpiry();
@@ -254,7 +269,7 @@ export class Session implements SessionHandle, HeartbeatTarget {
     this.transport.send(encodeReplyRaw(id, 'connect', result));
     this.node.sessionConnected(this);
     await fromToken.activate();
-    this.logger.debug({ name: request.name, version: request.version }, 'connected');
+    if (this.context.logger.isLevelEnabled('debug')) this.logger.debug({ name: request.name, version: request.version }, 'connected');
   }
 
   /** Verifies a connection token; answers or disconnects and returns undefined when it is not acceptable. */
@@ -356,7 +371,7 @@ export class Session implements SessionHandle, HeartbeatTarget {
   disconnect(disconnect: Disconnect, detail: string): void {
     if (this.isClosed) return;
     const level = disconnect.code === Disconnects.shutdown.code ? 'debug' : 'info';
-    this.logger[level]({ code: disconnect.code, detail }, 'disconnecting');
+    if (this.context.logger.isLevelEnabled(level)) this.logger[level]({ code: disconnect.code, detail }, 'disconnecting');
     this.transport.close(disconnect);
     this.closed();
   }

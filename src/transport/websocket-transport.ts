@@ -1,5 +1,7 @@
-import type { WebSocket } from 'ws';
+import type { Socket } from 'node:net';
+import { WebSocket } from 'ws';
 import { Disconnects, type Disconnect } from '../protocol/errors.js';
+import { sharedTextFrame, textFrame } from './frame.js';
 import type { Transport } from './transport.js';
 
 export interface WebSocketTransportOptions {
@@ -20,16 +22,21 @@ const CLOSE_GRACE_MS = 3_000;
  *
  * At most one write is in flight per connection. While it is, messages
  * accumulate and then leave together as one newline-joined frame, so a busy
- * connection costs one write per drain instead of one per message. A single
- * queued message is written as is, so a buffer shared by all subscribers of
- * a channel is never copied.
+ * connection costs one write per drain instead of one per message.
+ *
+ * Frames are built here and written straight to the TCP socket (`ws` only
+ * handles the handshake, reading, and closing): a buffer shared by all
+ * subscribers of a channel is framed once for all of them (see `frame.ts`)
+ * and costs each subscriber one socket write. This is sound because the
+ * server never compresses (`perMessageDeflate` is off), so `ws` never holds
+ * frames of its own that ours could overtake.
  */
 export class WebSocketTransport implements Transport {
   private queue: (string | Buffer)[] = [];
   private queuedBytes = 0;
   private writing = false;
   private closing = false;
-  private readonly onWritten = (error?: Error) => this.afterWrite(error);
+  private readonly onWritten = (error?: Error | null) => this.afterWrite(error ?? undefined);
 
   constructor(
     private readonly socket: WebSocket,
@@ -77,9 +84,16 @@ export class WebSocketTransport implements Transport {
     setTimeout(() => this.socket.terminate(), CLOSE_GRACE_MS).unref();
   }
 
-  private write(frame: string | Buffer): void {
+  /** Writes one message; `shared` marks a buffer other connections also receive (framed once for all). */
+  private write(message: string | Buffer, shared = true): void {
     this.writing = true;
-    this.socket.send(frame, TEXT_FRAME, this.onWritten);
+    const raw = (this.socket as unknown as { _socket?: Socket })._socket;
+    if (raw && this.socket.readyState === WebSocket.OPEN) {
+      const frame = typeof message === 'string' ? textFrame(message) : shared ? sharedTextFrame(message) : textFrame(message);
+      raw.write(frame, this.onWritten);
+    } else {
+      this.socket.send(message, TEXT_FRAME, this.onWritten);
+    }
   }
 
   private afterWrite(error?: Error): void {
@@ -89,7 +103,8 @@ export class WebSocketTransport implements Transport {
     const pending = this.queue;
     this.queue = [];
     this.queuedBytes = 0;
-    this.write(pending.length === 1 ? (pending[0] as string | Buffer) : joinLines(pending));
+    if (pending.length === 1) this.write(pending[0] as string | Buffer);
+    else this.write(joinLines(pending), false);
   }
 
   private dropSlow(): void {
