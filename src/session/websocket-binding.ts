@@ -8,11 +8,13 @@ import { Session, type SessionContext } from './session.js';
  * transport out, close and errors to the session's cleanup.
  */
 export function bindWebSocketSession(socket: WebSocket, request: IncomingMessage, context: SessionContext): Session {
+  // Only the address is kept: closures that held the request would keep its headers alive for the connection's life.
+  const remoteAddress = request.socket.remoteAddress;
   const transport = new WebSocketTransport(socket, {
     maxQueuedBytes: context.node.config.maxQueuedBytes,
-    onSlow: () => context.logger.info({ remote: request.socket.remoteAddress }, 'slow client dropped'),
+    onSlow: () => context.logger.info({ remote: remoteAddress }, 'slow client dropped'),
   });
-  const session = new Session(transport, context, { remoteAddress: request.socket.remoteAddress });
+  const session = new Session(transport, context, { remoteAddress });
   socket.on('message', (data: RawData) => session.receive(rawToString(data)));
   socket.on('close', () => session.closed());
   socket.on('error', (error: Error) => {
