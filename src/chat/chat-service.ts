@@ -15,8 +15,13 @@ import { WindowLimiter } from './window-limiter.js';
 type Request<M extends keyof ChatRpc> = ChatRpc[M]['request'];
 type Result<M extends keyof ChatRpc> = Promise<ChatRpc[M]['result']>;
 
-/** Typing notices per user and channel: one per this period, extras are dropped. */
-export const TYPING_INTERVAL_MS = 2000;
+/**
+ * Typing notices per user and channel: one per this period, extras are
+ * dropped. Clients send one every 2 s at most; the server's window is
+ * shorter so that network jitter between two notices never makes it drop
+ * the second (the indicator would then not show at all).
+ */
+export const TYPING_INTERVAL_MS = 1500;
 const HISTORY_DEFAULT = 50;
 const HISTORY_MAX = 100;
 const SEARCH_DEFAULT = 20;
