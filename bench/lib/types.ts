@@ -148,13 +148,8 @@ export interface Rounds {
   rounds?: number[];
 }
 
-export interface FanoutResult extends Rounds {
-  scenario: 'a';
-  subscribers: number;
-  connectFailures: number;
-  publishers: number;
-  rate: number;
-  duration: number;
+/** What one measured publishing phase yields, in (a) and in every step of (b). */
+export interface PhaseFigures {
   sent: number;
   /** Deliveries counted at subscribers (one message to one subscriber is one delivery). */
   delivered: number;
@@ -168,27 +163,25 @@ export interface FanoutResult extends Rounds {
   server: ProcessUsage;
   deliveriesPerCpuSecond: number;
   load: LoadHealth;
+}
+
+export interface FanoutResult extends Rounds, PhaseFigures {
+  scenario: 'a';
+  subscribers: number;
+  connectFailures: number;
+  publishers: number;
+  rate: number;
+  duration: number;
   rssBaselineBytes: number;
   rssConnectedBytes: number;
   rssPeakBytes: number;
   rssPerConnectionBytes: number;
 }
 
-export interface StepResult {
+export interface StepResult extends PhaseFigures {
   rate: number;
-  sent: number;
   /** Messages per second the load generator actually published. */
   achievedRate: number;
-  delivered: number;
-  expected: number;
-  lost: number;
-  duplicates: number;
-  closed: number;
-  deliveriesPerSecond: number;
-  latency: LatencySummary;
-  server: ProcessUsage;
-  deliveriesPerCpuSecond: number;
-  load: LoadHealth;
   passed: boolean;
   /** Why the step failed, if it did. */
   reason?: string;

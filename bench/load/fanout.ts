@@ -4,7 +4,7 @@
  * every delivery counted and timed at the subscribers.
  */
 import { CpuWindow, RssSampler, round, rssBytes } from '../lib/proc.js';
-import type { FanoutConfig, FanoutResult, LoadHealth, ProcessUsage, StepResult, StepsConfig, StepsResult, Target } from '../lib/types.js';
+import type { FanoutConfig, FanoutResult, LoadHealth, PhaseFigures, ProcessUsage, StepResult, StepsConfig, StepsResult, Target } from '../lib/types.js';
 import { loadHealth, progress, PublisherPool, connectSubscribers, sleep, waitQuiet, waitUntil } from './common.js';
 import { marker, nowMicros } from './marker.js';
 import { newPhaseId, Recorder } from './recorder.js';
@@ -87,6 +87,23 @@ function perCpuSecond(delivered: number, usage: ProcessUsage): number {
   return usage.cpuSeconds > 0 ? Math.round(delivered / usage.cpuSeconds) : 0;
 }
 
+/** The reported figures of a measured phase. */
+function figuresOf(outcome: PhaseOutcome): PhaseFigures {
+  return {
+    sent: outcome.sent,
+    delivered: outcome.delivered,
+    expected: outcome.expected,
+    lost: outcome.lost,
+    duplicates: outcome.duplicates,
+    closed: outcome.closed,
+    deliveriesPerSecond: Math.round(outcome.delivered / outcome.wallSeconds),
+    latency: outcome.latency,
+    server: outcome.server,
+    deliveriesPerCpuSecond: perCpuSecond(outcome.delivered, outcome.server),
+    load: outcome.load,
+  };
+}
+
 /** (a) one big room: `subscribers` on one channel, `rate` messages per second for `duration` seconds. */
 export async function runFanout(target: Target, config: FanoutConfig): Promise<FanoutResult> {
   const label = `[a] ${target.id}`;
@@ -116,17 +133,7 @@ export async function runFanout(target: Target, config: FanoutConfig): Promise<F
     publishers: fleet.publishers.clients.length,
     rate: config.rate,
     duration: config.duration,
-    sent: outcome.sent,
-    delivered: outcome.delivered,
-    expected: outcome.expected,
-    lost: outcome.lost,
-    duplicates: outcome.duplicates,
-    closed: outcome.closed,
-    deliveriesPerSecond: Math.round(outcome.delivered / outcome.wallSeconds),
-    latency: outcome.latency,
-    server: outcome.server,
-    deliveriesPerCpuSecond: perCpuSecond(outcome.delivered, outcome.server),
-    load: outcome.load,
+    ...figuresOf(outcome),
     rssBaselineBytes: rssBaseline,
     rssConnectedBytes: rssConnected,
     rssPeakBytes: rssPeak,
@@ -155,18 +162,8 @@ export async function runSteps(target: Target, config: StepsConfig): Promise<Ste
     if (outcome.achievedRate < rate * 0.97) reasons.push(`load generator published only ${outcome.achievedRate} msg/s`);
     const step: StepResult = {
       rate,
-      sent: outcome.sent,
       achievedRate: outcome.achievedRate,
-      delivered: outcome.delivered,
-      expected: outcome.expected,
-      lost: outcome.lost,
-      duplicates: outcome.duplicates,
-      closed: outcome.closed,
-      deliveriesPerSecond: Math.round(outcome.delivered / outcome.wallSeconds),
-      latency: outcome.latency,
-      server: outcome.server,
-      deliveriesPerCpuSecond: perCpuSecond(outcome.delivered, outcome.server),
-      load: outcome.load,
+      ...figuresOf(outcome),
       passed: reasons.length === 0,
       ...(reasons.length ? { reason: reasons.join(', ') } : {}),
     };
