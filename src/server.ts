@@ -17,11 +17,13 @@ import type { Logger } from './log/logger.js';
 import { Node } from './node/node.js';
 import { MemoryPresence } from './presence/memory-presence.js';
 import type { PresenceManager } from './presence/presence.js';
+import { Deadlines } from './session/deadlines.js';
 import { Heartbeat } from './session/heartbeat.js';
-import { bindWebSocketSession } from './session/websocket-binding.js';
+import { webSocketSessions } from './session/websocket-binding.js';
 import { SqliteStore } from './store/sqlite-store.js';
 import type { Store } from './store/store.js';
 import { UpgradeRouter } from './transport/upgrade-router.js';
+import { directWriteUnavailableReason } from './transport/direct-write.js';
 
 /** Path of the Centrifuge-protocol WebSocket endpoint. */
 export const WEBSOCKET_PATH = '/connection/websocket';
@@ -78,6 +80,7 @@ export async function startServer(config: Config, logger: Logger, parts: ServerP
     logger,
   });
   const heartbeat = new Heartbeat(config.pingInterval, config.pongTimeout);
+  const deadlines = new Deadlines();
   const http = createHttpServer({ logger, bodyLimit: config.maxMessageSize, isReady: () => ready });
   const router = new UpgradeRouter({
     maxPayload: config.maxMessageSize,
@@ -85,13 +88,14 @@ export async function startServer(config: Config, logger: Logger, parts: ServerP
     onRefused: (reason, request) =>
       logger.info({ reason, path: request.url?.split('?', 1)[0], origin: request.headers.origin }, 'websocket upgrade refused'),
   });
-  const sessionContext = { node, heartbeat, logger, authenticator: new Authenticator(config.tokenSecret, logger), version: VERSION };
-  router.route(WEBSOCKET_PATH, (socket, request) => bindWebSocketSession(socket, request, sessionContext));
+  const sessionContext = { node, heartbeat, deadlines, logger, authenticator: new Authenticator(config.tokenSecret, logger), version: VERSION };
+  router.route(WEBSOCKET_PATH, webSocketSessions(sessionContext));
   router.attach(http.server);
   const chat = await attachChat({ config, node, http, logger, dataDir: config.dataDir });
   const seeds = await registerSeedEndpoints({ config, node, http, router, chat, logger });
   await registerServerApi({ config, node, http, chat, logger });
   if (!(await registerWebApp(http, WEB_ROOT))) logger.warn({ path: WEB_ROOT }, 'web app not built (npm run build:web); serving the API only');
+  if (directWriteUnavailableReason) logger.warn({ reason: directWriteUnavailableReason }, 'socket writes go through Node streams (slower fan-out)');
 
   await http.listen({ host: config.host, port: config.port });
   node.start();
@@ -115,6 +119,7 @@ export async function startServer(config: Config, logger: Logger, parts: ServerP
       await store.close();
       for (const session of sessions) session.shutdown();
       heartbeat.stop();
+      deadlines.stop();
       await node.close();
       await router.drain(config.shutdownTimeout * 1000);
       http.server.closeAllConnections();

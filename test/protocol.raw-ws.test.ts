@@ -76,6 +76,23 @@ describe('raw WebSocket input', () => {
     client.close();
   });
 
+  test('replies to commands of one event-loop turn leave as one frame', async () => {
+    const client = await connectRaw(t.wsUrl, token);
+    const framesBefore = client.linesPerFrame.length;
+    client.send([2, 3, 4, 5].map((id) => JSON.stringify({ id, teleport: {} })).join('\n'));
+    await client.reply(5);
+    assert.deepEqual(client.received.slice(-4).map((line) => line.id), [2, 3, 4, 5]);
+    assert.deepEqual(client.linesPerFrame.slice(framesBefore), [4]);
+    client.close();
+  });
+
+  test('replies sent just before a disconnect arrive before the close frame', async () => {
+    const client = await connectRaw(t.wsUrl, token);
+    client.send([JSON.stringify({ id: 2, teleport: {} }), JSON.stringify({ id: 3, connect: { token } })].join('\n'));
+    assert.equal((await client.waitClose()).code, 3501);
+    assert.deepEqual(client.received.find((line) => line.id === 2)?.error, { code: 104, message: 'method not found' });
+  });
+
   test('a command before connect closes with 3501', async () => {
     const client = await openRaw(t.wsUrl);
     client.command(1, 'subscribe', { channel: 'room:a' });

@@ -60,6 +60,28 @@ describe('SqliteStore', () => {
       }
     }));
 
+  it('group commit: after a quiet spell an append commits at once; appends right after a commit gather into the next batch', () =>
+    withStore({ commitIntervalMs: 400 }, async (store) => {
+      // Quiet store: committed by the end of the turn, without waiting for the interval.
+      const first = store.append('g', [msg(1)], KEEP);
+      await new Promise((resolve) => setImmediate(resolve));
+      await new Promise((resolve) => setImmediate(resolve));
+      assert.equal((await store.position('g')).offset, 1, 'the first append is committed within a turn');
+      await first;
+
+      // Right after that commit: these wait for the interval and commit together.
+      const settled: number[] = [];
+      const second = store.append('g', [msg(2)], KEEP).then(() => settled.push(2));
+      await new Promise((resolve) => setImmediate(resolve));
+      await new Promise((resolve) => setImmediate(resolve));
+      assert.equal((await store.position('g')).offset, 1, 'not committed yet: gathering');
+      const third = store.append('h', [msg(3)], KEEP).then(() => settled.push(3));
+      await Promise.all([second, third]);
+      assert.deepEqual(settled, [2, 3]);
+      assert.equal((await store.position('g')).offset, 2);
+      assert.equal((await store.position('h')).offset, 1);
+    }));
+
   it('refuses a database from a newer schema version', async () => {
     const { file, cleanup } = tempDb();
     try {

@@ -19,16 +19,22 @@ function newestMtime(path: string): number {
   return newest;
 }
 
-/** Runs `npm run build:server` when dist/cli.js is missing or older than anything it is built from. */
+/** Runs `npm run <script>` when `output` is missing or older than anything in `sources`. */
+function buildIfStale(root: string, script: string, output: string, sources: string[], log: (text: string) => void): void {
+  const outputPath = join(root, output);
+  if (existsSync(outputPath) && Math.max(...sources.map((p) => newestMtime(join(root, p)))) <= statSync(outputPath).mtimeMs) return;
+  log(`building Parley (npm run ${script})…`);
+  const result = spawnSync('npm', ['run', '--silent', script], { cwd: root, encoding: 'utf8' });
+  if (result.status !== 0) throw new Error(`npm run ${script} failed:\n${result.stdout}${result.stderr}`);
+}
+
+/**
+ * Builds what Parley runs from when it is missing or stale: the native
+ * socket writer (measured as users run it) and the server (`dist/`).
+ */
 export function ensureParleyBuilt(root: string, log: (text: string) => void): void {
-  const output = join(root, 'dist', 'cli.js');
-  const sources = ['src', 'tsconfig.json', 'tsconfig.build.json', 'package.json'].map((p) => join(root, p));
-  if (existsSync(output) && Math.max(...sources.map(newestMtime)) <= statSync(output).mtimeMs) return;
-  log('building Parley (npm run build:server)…');
-  const result = spawnSync('npm', ['run', '--silent', 'build:server'], { cwd: root, encoding: 'utf8' });
-  if (result.status !== 0) {
-    throw new Error(`npm run build:server failed:\n${result.stdout}${result.stderr}`);
-  }
+  buildIfStale(root, 'build:native', 'native/build/Release/socket_write.node', ['native/socket_write.c', 'native/binding.gyp'], log);
+  buildIfStale(root, 'build:server', 'dist/cli.js', ['src', 'tsconfig.json', 'tsconfig.build.json', 'package.json'], log);
 }
 
 function tsFiles(dir: string): string[] {

@@ -37,6 +37,13 @@ export interface ClientOptions {
   sink?: MarkerSink;
   /** Centrifuge publishers: called for each reply with its id and whether it was an error. */
   onReply?: (id: number, ok: boolean) => void;
+  /**
+   * Centrifuge publishers: commands issued in one turn of the event loop
+   * (say, the next publishes for every reply in a frame) leave together as
+   * one newline-joined frame, as the protocol allows and SDKs do; otherwise
+   * each command is its own frame.
+   */
+  batchCommands?: boolean;
   onClose?: (client: BenchClient) => void;
   /** Source address of the TCP connection (spreading clients over 127.0.0.0/8). */
   localAddress?: string;
@@ -58,6 +65,7 @@ export class BenchClient {
   closeCode = 0;
   private isReady = false;
   private nextId = 1;
+  private batch: string[] | undefined;
 
   constructor(private readonly options: ClientOptions) {
     this.sink = options.sink;
@@ -103,9 +111,7 @@ export class BenchClient {
     const { protocol } = this.options.target;
     if (protocol === 'centrifuge') {
       const id = ++this.nextId;
-      this.ws.send(
-        `{"id":${id},"publish":{"channel":"${channel ?? this.options.target.channel}","data":${seedMessage(markerText)}}}`,
-      );
+      this.sendCommand(`{"id":${id},"publish":{"channel":"${channel ?? this.options.target.channel}","data":${seedMessage(markerText)}}}`);
       return id;
     }
     if (protocol === 'socketio') {
@@ -118,6 +124,23 @@ export class BenchClient {
 
   close(): void {
     if (!this.closed) this.ws.terminate();
+  }
+
+  private sendCommand(command: string): void {
+    if (!this.options.batchCommands) {
+      this.ws.send(command);
+      return;
+    }
+    if (this.batch) {
+      this.batch.push(command);
+      return;
+    }
+    this.batch = [command];
+    queueMicrotask(() => {
+      const batch = this.batch ?? [];
+      this.batch = undefined;
+      if (!this.closed) this.ws.send(batch.join('\n'));
+    });
   }
 
   private handshake(done: () => void, fail: (error: Error) => void): void {

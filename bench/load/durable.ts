@@ -75,6 +75,7 @@ export async function runDurable(target: Target, config: DurableConfig): Promise
     const client = new BenchClient({
       target,
       user: `publisher${p}`,
+      batchCommands: true,
       onReply: (id, ok) => {
         const pending = inFlight[p]!.get(id);
         if (!pending) return;

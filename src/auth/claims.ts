@@ -23,7 +23,7 @@ export interface ConnectionCredentials {
   /** Public information about the connection (becomes `conn_info`), any JSON. */
   info?: unknown;
   /** Channels the server subscribes the connection to, without duplicates, in token order. */
-  channels: string[];
+  readonly channels: readonly string[];
   /** Per-channel permissions; absent when the token carries none. */
   permissions?: PermissionSet;
 }
@@ -119,8 +119,11 @@ function expiryOf(claims: Record<string, unknown>): number | undefined {
   return exp;
 }
 
-function channelsOf(claims: Record<string, unknown>): string[] {
-  if (!Object.hasOwn(claims, 'channels')) return [];
+/** Shared by every connection whose token names no channels (most), instead of an empty array each. */
+export const NO_CHANNELS: readonly string[] = Object.freeze([]);
+
+function channelsOf(claims: Record<string, unknown>): readonly string[] {
+  if (!Object.hasOwn(claims, 'channels')) return NO_CHANNELS;
   const value = claims.channels;
   if (!Array.isArray(value)) throw claimsError('claim "channels" must be an array of strings');
   const channels = new Set<string>();

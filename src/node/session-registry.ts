@@ -62,7 +62,9 @@ export interface SessionHandle {
  */
 export class SessionRegistry {
   private readonly all = new Map<string, SessionHandle>();
-  private readonly byUser = new Map<string, Set<SessionHandle>>();
+  // Most users have one connection: it is stored as is, and a Set (a few
+  // hundred bytes) only once a second connection arrives.
+  private readonly byUser = new Map<string, SessionHandle | Set<SessionHandle>>();
   private connectedCount = 0;
 
   add(session: SessionHandle): void {
@@ -72,23 +74,21 @@ export class SessionRegistry {
   /** Marks an added session as connected, under its (now known) user. */
   connected(session: SessionHandle): void {
     if (!this.all.has(session.clientId)) return;
-    let set = this.byUser.get(session.user);
-    if (!set) {
-      set = new Set();
-      this.byUser.set(session.user, set);
-    }
-    if (!set.has(session)) {
-      set.add(session);
-      this.connectedCount++;
-    }
+    const entry = this.byUser.get(session.user);
+    if (entry === undefined) this.byUser.set(session.user, session);
+    else if (entry === session || (entry instanceof Set && entry.has(session))) return;
+    else if (entry instanceof Set) entry.add(session);
+    else this.byUser.set(session.user, new Set([entry, session]));
+    this.connectedCount++;
   }
 
   remove(session: SessionHandle): void {
     this.all.delete(session.clientId);
-    const set = this.byUser.get(session.user);
-    if (!set?.delete(session)) return;
+    const entry = this.byUser.get(session.user);
+    if (entry === session) this.byUser.delete(session.user);
+    else if (!(entry instanceof Set && entry.delete(session))) return;
+    else if (entry.size === 0) this.byUser.delete(session.user);
     this.connectedCount--;
-    if (set.size === 0) this.byUser.delete(session.user);
   }
 
   /** Open sessions, connected or not. */
@@ -113,7 +113,8 @@ export class SessionRegistry {
   /** The connected sessions of a user that the filter selects. */
   connectionsOf(user: string, filter: ConnectionFilter = {}): SessionHandle[] {
     const out: SessionHandle[] = [];
-    for (const session of this.byUser.get(user) ?? []) {
+    const entry = this.byUser.get(user);
+    for (const session of entry === undefined ? [] : entry instanceof Set ? entry : [entry]) {
       if (filter.client !== undefined && session.clientId !== filter.client) continue;
       if (filter.except?.includes(session.clientId)) continue;
       out.push(session);

@@ -27,12 +27,12 @@ export interface SubscriptionOwner {
   readonly transport: Transport;
   readonly authenticator: Authenticator;
   /** The session's current logger (it gains the user once connected). */
-  logger(): Logger;
+  readonly logger: Logger;
   /** The connection's user and token permissions. */
-  principal(): Principal;
+  readonly principal: Principal;
   /** The connection's identity as others see it. */
-  clientInfo(): ClientInfo;
-  isClosed(): boolean;
+  readonly clientInfo: ClientInfo;
+  readonly isClosed: boolean;
   disconnect(disconnect: Disconnect, detail: string): void;
 }
 
@@ -72,7 +72,7 @@ export class SessionSubscriptions {
     if (this.byChannel.size >= node.config.maxChannelsPerConnection) {
       throw Errors.limitExceeded('too many subscriptions on this connection');
     }
-    let info = this.owner.clientInfo();
+    let info = this.owner.clientInfo;
     let expiresAt: number | undefined;
     const viaToken = request.token !== undefined && request.token !== '';
     if (request.token) {
@@ -80,14 +80,14 @@ export class SessionSubscriptions {
       if (!granted) return;
       expiresAt = granted.expiresAt;
       if (granted.info !== undefined) info = { ...info, chan_info: granted.info };
-    } else if (!isAllowed('subscribe', channel, this.owner.principal())) {
+    } else if (!isAllowed('subscribe', channel, this.owner.principal)) {
       throw Errors.permissionDenied();
     }
     const subscription = this.add(channel, info, viaToken, false);
     subscription.expiresAt = expiresAt;
     const recovery = request.recover ? { offset: request.offset ?? 0, epoch: request.epoch ?? '' } : undefined;
     const attached = await this.attach(subscription, recovery);
-    if (this.owner.isClosed()) return;
+    if (this.owner.isClosed) return;
     const result = resultOf(channel, attached, recovery !== undefined);
     const ttl = ttlSeconds(expiresAt);
     if (ttl !== undefined) Object.assign(result, { expires: true, ttl });
@@ -131,15 +131,15 @@ export class SessionSubscriptions {
       try {
         channel = node.channels.resolve(name);
       } catch {
-        this.owner.logger().warn({ channel: name }, 'token lists an invalid channel; skipped');
+        this.owner.logger.warn({ channel: name }, 'token lists an invalid channel; skipped');
         continue;
       }
       if (this.byChannel.has(channel.name)) continue;
       const asked = recoveries?.[channel.name];
       const recovery = asked?.recover ? { offset: asked.offset ?? 0, epoch: asked.epoch ?? '' } : undefined;
-      const subscription = this.add(channel, this.owner.clientInfo(), false, true);
+      const subscription = this.add(channel, this.owner.clientInfo, false, true);
       const attached = await this.attach(subscription, recovery);
-      if (this.owner.isClosed()) return undefined;
+      if (this.owner.isClosed) return undefined;
       subs[channel.name] = new RawJson(encodeWithRaw(resultOf(channel, attached, recovery !== undefined)));
       added.push({ subscription, offset: attached.position?.offset ?? 0 });
     }
@@ -162,16 +162,16 @@ export class SessionSubscriptions {
    */
   async addFromServer(channel: ChannelSpec, options: ServerSubscribeOptions): Promise<boolean> {
     const { node, transport } = this.owner;
-    if (this.owner.isClosed() || this.byChannel.has(channel.name)) return false;
+    if (this.owner.isClosed || this.byChannel.has(channel.name)) return false;
     if (this.byChannel.size >= node.config.maxChannelsPerConnection) {
-      this.owner.logger().info({ channel: channel.name }, 'server subscribe skipped: connection at its subscription limit');
+      this.owner.logger.info({ channel: channel.name }, 'server subscribe skipped: connection at its subscription limit');
       return false;
     }
-    const base = this.owner.clientInfo();
+    const base = this.owner.clientInfo;
     const info = options.info === undefined ? base : { ...base, chan_info: options.info };
     const subscription = this.add(channel, info, false, true);
     const attached = await this.attach(subscription, options.recoverSince);
-    if (this.owner.isClosed()) return false;
+    if (this.owner.isClosed) return false;
     const push: Record<string, unknown> = {};
     if (attached.position) {
       if (channel.options.recover) push.recoverable = true;
@@ -198,10 +198,10 @@ export class SessionSubscriptions {
     const targets = channel === '' ? [...this.byChannel.values()] : [this.byChannel.get(channel)];
     let ended = 0;
     for (const subscription of targets) {
-      if (!subscription || this.owner.isClosed()) continue;
+      if (!subscription || this.owner.isClosed) continue;
       if (!(await this.remove(subscription))) continue;
       ended++;
-      if (!this.owner.isClosed()) {
+      if (!this.owner.isClosed) {
         this.owner.transport.send(encodeUnsubscribePush(subscription.channel.name, SERVER_UNSUBSCRIBE.code, SERVER_UNSUBSCRIBE.reason));
       }
     }
@@ -214,7 +214,7 @@ export class SessionSubscriptions {
       this.remove(subscription).then(
         () => undefined,
         (error: unknown) =>
-          this.owner.logger().error({ err: error, channel: subscription.channel.name }, 'cleanup after disconnect failed'),
+          this.owner.logger.error({ err: error, channel: subscription.channel.name }, 'cleanup after disconnect failed'),
       ),
     );
     return Promise.all(work).then(() => undefined);
@@ -225,8 +225,8 @@ export class SessionSubscriptions {
   private verifySubscriptionToken(token: string, channel: string): SubscriptionCredentials | undefined {
     try {
       const granted = this.owner.authenticator.subscription(token);
-      if (granted.channel !== channel || granted.user !== this.owner.principal().user) {
-        this.owner.logger().info({ channel }, 'subscription token for another channel or user');
+      if (granted.channel !== channel || granted.user !== this.owner.principal.user) {
+        this.owner.logger.info({ channel }, 'subscription token for another channel or user');
         this.owner.disconnect(Disconnects.invalidToken, 'subscription token does not match');
         return undefined;
       }
@@ -234,7 +234,7 @@ export class SessionSubscriptions {
     } catch (error) {
       if (error instanceof TokenError && error.kind === 'expired') throw Errors.tokenExpired();
       if (error instanceof TokenError) {
-        this.owner.logger().info({ kind: error.kind, channel }, 'subscription token refused');
+        this.owner.logger.info({ kind: error.kind, channel }, 'subscription token refused');
         this.owner.disconnect(Disconnects.invalidToken, error.message);
         return undefined;
       }
@@ -262,7 +262,7 @@ export class SessionSubscriptions {
   }
 
   private async join(subscription: Subscription): Promise<void> {
-    if (this.owner.isClosed() || this.byChannel.get(subscription.channel.name) !== subscription) return;
+    if (this.owner.isClosed || this.byChannel.get(subscription.channel.name) !== subscription) return;
     subscription.joined = true;
     await this.owner.node.join(subscription.channel, subscription.info);
   }

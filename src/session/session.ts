@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Authenticator } from '../auth/authenticator.js';
-import type { ConnectionCredentials } from '../auth/claims.js';
+import { NO_CHANNELS, type ConnectionCredentials } from '../auth/claims.js';
 import { TokenError } from '../auth/token-error.js';
 import type { ChannelSpec } from '../channel/channel.js';
 import type { Logger } from '../log/logger.js';
@@ -12,14 +12,17 @@ import type { ClientInfo } from '../protocol/types.js';
 import type { Transport } from '../transport/transport.js';
 import { historyCommand, presenceCommand, presenceStatsCommand, publishCommand, type CommandCaller } from './channel-commands.js';
 import { closeDelayMs, ttlSeconds } from './expiry.js';
+import type { DeadlineTarget, Deadlines } from './deadlines.js';
 import type { Heartbeat, HeartbeatTarget } from './heartbeat.js';
 import { RateLimiter } from './rate-limiter.js';
-import { SessionSubscriptions } from './session-subscriptions.js';
+import { SessionSubscriptions, type SubscriptionOwner } from './session-subscriptions.js';
 
 export interface SessionContext {
   node: Node;
   authenticator: Authenticator;
   heartbeat: Heartbeat;
+  /** The connect timeout, then the token's expiry, of every session. */
+  deadlines: Deadlines;
   logger: Logger;
   /** Server version, reported in the connect reply. */
   version: string;
@@ -48,44 +51,32 @@ interface ServerTask {
  * WebSockets (it writes to a {@link Transport}) nor of which broker, presence
  * or store is in use (it talks to the {@link Node}).
  */
-export class Session implements SessionHandle, HeartbeatTarget {
+export class Session implements SessionHandle, HeartbeatTarget, DeadlineTarget, SubscriptionOwner {
   readonly clientId = randomUUID();
   private state: 'connecting' | 'connected' | 'closed' = 'connecting';
-  private credentials: ConnectionCredentials = { user: '', channels: [] };
-  private clientInfo: ClientInfo = { user: '', client: this.clientId };
+  private credentials: ConnectionCredentials = { user: '', channels: NO_CHANNELS };
+  private identity: ClientInfo = { user: '', client: this.clientId };
   private readonly subscriptions: SessionSubscriptions;
-  private readonly pending: (string | ServerTask)[] = [];
+  private pending: (string | ServerTask)[] = [];
   private processing = false;
   private draining = false;
   private readonly limiter: RateLimiter;
   private rejectedInARow = 0;
-  private connectTimer: NodeJS.Timeout | undefined;
-  private expiryTimer: NodeJS.Timeout | undefined;
   private childLogger: Logger | undefined;
   private readonly remoteAddress: string | undefined;
-  private readonly node: Node;
+  readonly node: Node;
 
   constructor(
-    private readonly transport: Transport & { pause?(): void; resume?(): void },
+    readonly transport: Transport & { pause?(): void; resume?(): void },
     private readonly context: SessionContext,
     meta: { remoteAddress?: string | undefined } = {},
   ) {
     this.node = context.node;
     const config = this.node.config;
-    this.subscriptions = new SessionSubscriptions({
-      node: this.node,
-      transport,
-      authenticator: context.authenticator,
-      logger: () => this.logger,
-      principal: () => this.credentials,
-      clientInfo: () => this.clientInfo,
-      isClosed: () => this.isClosed,
-      disconnect: (disconnect, detail) => this.disconnect(disconnect, detail),
-    });
+    this.subscriptions = new SessionSubscriptions(this);
     this.limiter = new RateLimiter(config.commandRateLimit, config.commandBurst);
     this.remoteAddress = meta.remoteAddress;
-    this.connectTimer = setTimeout(() => this.disconnect(Disconnects.stale, 'no connect command in time'), config.connectTimeout * 1000);
-    this.connectTimer.unref();
+    context.deadlines.set(this, Date.now() + config.connectTimeout * 1000);
     this.node.registerSession(this);
   }
 
@@ -94,7 +85,7 @@ export class Session implements SessionHandle, HeartbeatTarget {
    * connected). Made on first use: most connections log nothing, and a child
    * logger per idle connection would cost memory for nothing.
    */
-  private get logger(): Logger {
+  get logger(): Logger {
     this.childLogger ??= this.context.logger.child(
       this.state === 'connecting'
         ? { client: this.clientId, remote: this.remoteAddress }
@@ -103,8 +94,22 @@ export class Session implements SessionHandle, HeartbeatTarget {
     return this.childLogger;
   }
 
-  private get isClosed(): boolean {
+  get isClosed(): boolean {
     return this.state === 'closed';
+  }
+
+  /** The connection's identity as other clients see it (publications, presence). */
+  get clientInfo(): ClientInfo {
+    return this.identity;
+  }
+
+  /** The connection's user and token permissions. */
+  get principal(): ConnectionCredentials {
+    return this.credentials;
+  }
+
+  get authenticator(): Authenticator {
+    return this.context.authenticator;
   }
 
   get user(): string {
@@ -141,6 +146,8 @@ export class Session implements SessionHandle, HeartbeatTarget {
       this.disconnect(Disconnects.serverError, 'session failed');
     } finally {
       this.processing = false;
+      // shift() leaves the array's capacity behind; an idle session keeps none.
+      if (this.pending.length === 0) this.pending = [];
     }
   }
 
@@ -223,7 +230,7 @@ export class Session implements SessionHandle, HeartbeatTarget {
   }
 
   private get caller(): CommandCaller {
-    return { node: this.node, principal: this.credentials, info: this.clientInfo };
+    return { node: this.node, principal: this.credentials, info: this.identity };
   }
 
   // ---- connect, refresh, expiry -----------------------------------------
@@ -237,15 +244,15 @@ export class Session implements SessionHandle, HeartbeatTarget {
     let credentials: ConnectionCredentials;
     if (!request.token) {
       if (!config.allowAnonymous) throw Errors.unauthorized('a connection token is required');
-      credentials = { user: '', channels: [] };
+      credentials = { user: '', channels: NO_CHANNELS };
     } else {
       const verified = this.verifyConnectionToken(request.token);
       if (!verified) return;
       credentials = verified;
     }
-    clearTimeout(this.connectTimer);
+    this.context.deadlines.clear(this);
     this.credentials = credentials;
-    this.clientInfo = credentials.info === undefined
+    this.identity = credentials.info === undefined
       ? { user: credentials.user, client: this.clientId }
       : { user: credentials.user, client: this.clientId, conn_info: credentials.info };
     this.childLogger = undefined; // the next line logged carries the user
@@ -301,14 +308,19 @@ export class Session implements SessionHandle, HeartbeatTarget {
   }
 
   private scheduleExpiry(): void {
-    clearTimeout(this.expiryTimer);
     const expiresAt = this.credentials.expiresAt;
-    if (expiresAt === undefined) return;
-    this.expiryTimer = setTimeout(() => {
-      const current = this.credentials.expiresAt;
-      if (current !== undefined && current * 1000 <= Date.now()) this.disconnect(Disconnects.expired, 'token not refreshed');
-    }, closeDelayMs(expiresAt));
-    this.expiryTimer.unref();
+    if (expiresAt === undefined) this.context.deadlines.clear(this);
+    else this.context.deadlines.set(this, Date.now() + closeDelayMs(expiresAt));
+  }
+
+  /** The connect timeout (before connect), or the grace after the token expired (after). */
+  onDeadline(): void {
+    if (this.state === 'connecting') {
+      this.disconnect(Disconnects.stale, 'no connect command in time');
+      return;
+    }
+    const expiresAt = this.credentials.expiresAt;
+    if (expiresAt !== undefined && expiresAt * 1000 <= Date.now()) this.disconnect(Disconnects.expired, 'token not refreshed');
   }
 
   // ---- rpc and send ------------------------------------------------------------
@@ -316,7 +328,7 @@ export class Session implements SessionHandle, HeartbeatTarget {
   private async handleRpc(id: number, request: CommandRequests['rpc']): Promise<string> {
     const data = await this.node.callRpc(
       request.method ?? '',
-      { user: this.credentials.user, client: this.clientId, info: this.clientInfo, permissions: this.credentials.permissions },
+      { user: this.credentials.user, client: this.clientId, info: this.identity, permissions: this.credentials.permissions },
       request.data,
     );
     return data === undefined ? encodeReply(id, 'rpc', {}) : encodeReply(id, 'rpc', { data });
@@ -380,8 +392,7 @@ export class Session implements SessionHandle, HeartbeatTarget {
   closed(): void {
     if (this.isClosed) return;
     this.state = 'closed';
-    clearTimeout(this.connectTimer);
-    clearTimeout(this.expiryTimer);
+    this.context.deadlines.clear(this);
     for (const item of this.pending) if (typeof item !== 'string') item.cancel();
     this.pending.length = 0;
     this.context.heartbeat.remove(this);

@@ -39,13 +39,20 @@ export function textFrame(payload: Buffer | string): Buffer {
 // Keyed by the payload Buffer the node shares between all subscribers of a
 // channel; entries go away with the payload.
 const framed = new WeakMap<Buffer, Buffer>();
+// A fan-out asks for the same payload once per subscriber, one after another:
+// the last one framed is answered without a lookup.
+let lastPayload: Buffer | undefined;
+let lastFrame: Buffer | undefined;
 
 /** Like {@link textFrame}, but built once per payload Buffer and then reused. */
 export function sharedTextFrame(payload: Buffer): Buffer {
+  if (payload === lastPayload) return lastFrame as Buffer;
   let frame = framed.get(payload);
   if (!frame) {
     frame = textFrame(payload);
     framed.set(payload, frame);
   }
+  lastPayload = payload;
+  lastFrame = frame;
   return frame;
 }

@@ -13,6 +13,10 @@ export interface UpgradeRouterOptions {
   onRefused?: (reason: string, request: IncomingMessage) => void;
 }
 
+function destroyOnError(this: Duplex): void {
+  this.destroy();
+}
+
 /**
  * Routes HTTP upgrade requests to WebSocket endpoints by path, after the
  * origin check. One `ws` server (without its own HTTP server) performs the
@@ -49,7 +53,7 @@ export class UpgradeRouter {
   }
 
   private handle(request: IncomingMessage, socket: Duplex, head: Buffer): void {
-    socket.on('error', () => socket.destroy());
+    socket.on('error', destroyOnError);
     const path = (request.url ?? '/').split('?', 1)[0] as string;
     const handler = this.routes.get(path);
     if (!handler) return this.refuse(socket, request, 404, 'Not Found', `no WebSocket endpoint at ${path}`);
@@ -57,11 +61,15 @@ export class UpgradeRouter {
     if (!isOriginAllowed(request.headers.origin, request.headers.host, this.options.allowedOrigins)) {
       return this.refuse(socket, request, 403, 'Forbidden', 'origin not allowed');
     }
-    this.wss.handleUpgrade(request, socket, head, (ws) => {
-      this.open.add(ws);
-      ws.once('close', () => this.open.delete(ws));
-      handler(ws, request);
-    });
+    this.wss.handleUpgrade(request, socket, head, (ws) => this.accept(ws, request, handler));
+  }
+
+  // Not inline in `handle`: a closure made there would share its scope, and
+  // with it the upgrade request (headers and all), for the socket's lifetime.
+  private accept(ws: WebSocket, request: IncomingMessage, handler: WebSocketHandler): void {
+    this.open.add(ws);
+    ws.once('close', () => this.open.delete(ws));
+    handler(ws, request);
   }
 
   /** Waits up to `timeoutMs` for every accepted socket to close, then cuts the rest. */

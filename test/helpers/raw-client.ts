@@ -11,6 +11,8 @@ export interface RawClient {
   received: Record<string, any>[];
   /** Whether any frame arrived as binary. */
   sawBinary: boolean;
+  /** JSON lines per WebSocket frame received, in order. */
+  linesPerFrame: number[];
   /** Close code and reason once closed. */
   closed: { code: number; reason: string } | undefined;
   send(text: string): void;
@@ -26,6 +28,7 @@ export async function openRaw(url: string, options: WebSocket.ClientOptions = {}
     ws,
     received: [],
     sawBinary: false,
+    linesPerFrame: [],
     closed: undefined,
     send: (text) => ws.send(text),
     command: (id, method, body) => ws.send(JSON.stringify({ id, [method]: body })),
@@ -36,7 +39,9 @@ export async function openRaw(url: string, options: WebSocket.ClientOptions = {}
   };
   ws.on('message', (data: Buffer, isBinary: boolean) => {
     if (isBinary) client.sawBinary = true;
-    for (const line of data.toString().split('\n')) if (line.trim()) client.received.push(JSON.parse(line));
+    const lines = data.toString().split('\n').filter((line) => line.trim());
+    client.linesPerFrame.push(lines.length);
+    for (const line of lines) client.received.push(JSON.parse(line));
   });
   ws.on('close', (code: number, reason: Buffer) => {
     client.closed = { code, reason: reason.toString() };
