@@ -58,7 +58,7 @@ export function defaultConfigs(quick: boolean): ScenarioConfigs {
   return {
     a: { subscribers: 1000, rate: 50, duration: 10, warmup: 3, drain: 3, settle: 1 },
     b: { subscribers: 200, rates: FULL_RATES, stepDuration: 5, drain: 3, p99LimitMs: 100, refine: true },
-    c: { counts: [10_000, 50_000], settle: 5, idle: 5, drain: 10 },
+    c: { counts: [10_000, 50_000], settle: 20, idle: 40, drain: 10 },
     d: { connections: 5000, concurrency: 200 },
     e: { rooms: 100, subscribersPerRoom: 10, publishers: 20, window: 64, duration: 10, drain: 5 },
   };

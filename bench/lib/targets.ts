@@ -70,6 +70,7 @@ export function checkTargets(report: Pick<BenchReport, 'results' | 'scenarios'>)
     add({
       id: 'c-rss', scenario: 'c', description: `(c) RSS per idle connection${idle ? ` (${fmt(idle.connected)} connections)` : ''}`,
       measured: idle ? kb(idle.rssPerConnectionBytes) : '–', required: '≤ 8 KB', value: idle?.rssPerConnectionBytes, ok: (v) => v <= 8 * 1024,
+      ...(idle ? { note: `mean over the idle window; ${kb(idle.rssPerConnectionPeakBytes)} at its peak, ${kb(idle.rssPerConnectionJustConnectedBytes)} right after connecting` } : {}),
     });
   }
   if (has('d')) {

@@ -67,9 +67,9 @@ export interface StepsConfig {
 export interface IdleConfig {
   /** Connection counts to try in turn, e.g. [10000, 50000]; larger ones are skipped when limits forbid. */
   counts: number[];
-  /** Seconds to wait after connecting before memory is read. */
+  /** Seconds to wait after connecting before the idle window (the connect burst's garbage is the runtime's to collect). */
   settle: number;
-  /** Seconds of idleness over which idle CPU is measured. */
+  /** Seconds of the idle window: RSS is sampled every second and idle CPU measured. */
   idle: number;
   drain: number;
 }
@@ -210,9 +210,16 @@ export interface IdleCount {
   connectFailures: number;
   connectSeconds: number;
   rssBaselineBytes: number;
+  /** RSS right after the last client connected (before settling). */
   rssConnectedBytes: number;
-  /** (RSS connected − RSS before connecting) / connected. */
+  /** Mean and highest of the RSS samples taken every second over the idle window. */
+  rssIdleMeanBytes: number;
+  rssIdleMaxBytes: number;
+  /** (mean idle RSS − RSS before connecting) / connected: what holding a connection costs. */
   rssPerConnectionBytes: number;
+  /** The same from the highest idle sample, and from right after connecting. */
+  rssPerConnectionPeakBytes: number;
+  rssPerConnectionJustConnectedBytes: number;
   /** Server CPU utilization while the connections sat idle (pings, timers). */
   idleUtilization: number;
   /** Connections still open after the idle period. */

@@ -1,8 +1,12 @@
 /**
  * Scenario (c): many idle clients, connected (and, where the protocol has it,
  * authenticated and subscribed). Memory per connection is the growth of the
- * server's RSS from before connecting to after, divided by the connections;
- * then one message checks that every idle client is still reachable.
+ * server's RSS from before connecting to the mean of an idle window (sampled
+ * every second after a settling period), divided by the connections: a
+ * garbage-collected server's RSS rises and falls while idle, and one sample
+ * would land anywhere on that saw. The value right after connecting and the
+ * highest idle sample are reported too. Then one message checks that every
+ * idle client is still reachable.
  */
 import { CpuWindow, openFileLimits, round, rssBytes } from '../lib/proc.js';
 import type { IdleConfig, IdleCount, IdleResult, Target } from '../lib/types.js';
@@ -41,12 +45,20 @@ async function runCount(target: Target, config: IdleConfig, requested: number): 
     onClose: () => closed++,
     ...(sourceAddresses > 1 ? { spreadOver: PER_SOURCE_ADDRESS } : {}),
   });
-  progress(`${label}: settling ${config.settle} s, then idle for ${config.idle} s`);
-  await sleep(config.settle * 1000);
   const rssConnected = rssBytes(target.pid);
+  progress(`${label}: settling ${config.settle} s, then sampling RSS for ${config.idle} s`);
+  await sleep(config.settle * 1000);
   const idle = new CpuWindow(target.pid);
-  await sleep(config.idle * 1000);
+  const samples: number[] = [];
+  const sampleEveryMs = Math.min(1000, (config.idle * 1000) / 2);
+  const idleEnds = Date.now() + config.idle * 1000;
+  while (Date.now() < idleEnds) {
+    samples.push(rssBytes(target.pid));
+    await sleep(sampleEveryMs);
+  }
   const idleUsage = idle.stop();
+  const rssIdleMean = samples.reduce((sum, value) => sum + value, 0) / samples.length;
+  const rssIdleMax = Math.max(...samples);
   const stillOpen = connected.clients.filter((client) => !client.closed).length;
 
   // One message to everyone: idle connections must still deliver.
@@ -58,9 +70,10 @@ async function runCount(target: Target, config: IdleConfig, requested: number): 
   await waitUntil(() => recorder.delivered >= recorder.subscribers.length, config.drain * 1000);
   const probeDelivered = recorder.delivered;
   const probeLost = recorder.lostOf(1);
+  const perConnection = (rss: number) => Math.round((rss - rssBaseline) / Math.max(1, connected.clients.length));
   progress(
-    `${label}: ${(((rssConnected - rssBaseline) / Math.max(1, connected.clients.length)) / 1024).toFixed(1)} KB RSS per connection, ` +
-      `${stillOpen} still open, probe reached ${probeDelivered}`,
+    `${label}: ${(perConnection(rssIdleMean) / 1024).toFixed(1)} KB RSS per connection idle ` +
+      `(${(perConnection(rssConnected) / 1024).toFixed(1)} KB right after connecting), ${stillOpen} still open, probe reached ${probeDelivered}`,
   );
   publishers.close();
   for (const client of connected.clients) client.close();
@@ -72,7 +85,11 @@ async function runCount(target: Target, config: IdleConfig, requested: number): 
     connectSeconds: round(connected.seconds, 2),
     rssBaselineBytes: rssBaseline,
     rssConnectedBytes: rssConnected,
-    rssPerConnectionBytes: Math.round((rssConnected - rssBaseline) / Math.max(1, connected.clients.length)),
+    rssIdleMeanBytes: Math.round(rssIdleMean),
+    rssIdleMaxBytes: rssIdleMax,
+    rssPerConnectionBytes: perConnection(rssIdleMean),
+    rssPerConnectionPeakBytes: perConnection(rssIdleMax),
+    rssPerConnectionJustConnectedBytes: perConnection(rssConnected),
     idleUtilization: idleUsage.utilization,
     stillOpen,
     probeDelivered,
@@ -89,7 +106,11 @@ function empty(requested: number): IdleCount {
     connectSeconds: 0,
     rssBaselineBytes: 0,
     rssConnectedBytes: 0,
+    rssIdleMeanBytes: 0,
+    rssIdleMaxBytes: 0,
     rssPerConnectionBytes: 0,
+    rssPerConnectionPeakBytes: 0,
+    rssPerConnectionJustConnectedBytes: 0,
     idleUtilization: 0,
     stillOpen: 0,
     probeDelivered: 0,

@@ -6,8 +6,10 @@
 import type { ProtocolError } from './errors.js';
 import type { ClientInfo, Publication } from './types.js';
 
-/** The ping the server sends and the pong the client answers: an empty object. */
-export const PING_FRAME = '{}';
+/** The ping the server sends: an empty object, as a Buffer so its WebSocket frame is built once for every connection. */
+export const PING_FRAME = Buffer.from('{}');
+/** The pong a client answers with, as received: the same empty object. */
+export const PONG_TEXT = '{}';
 
 export function encodeReply(id: number, method: string, result: unknown): string {
   return `{"id":${id},${JSON.stringify(method)}:${JSON.stringify(result ?? {})}}`;

@@ -6,7 +6,7 @@ import type { ChannelSpec } from '../channel/channel.js';
 import type { Logger } from '../log/logger.js';
 import type { Node, ServerSubscribeOptions, SessionHandle } from '../node/node.js';
 import { decodeFrame, type Command, type CommandRequests, type Decoded } from '../protocol/commands.js';
-import { encodeError, encodeReply, encodeReplyRaw, PING_FRAME } from '../protocol/encode.js';
+import { encodeError, encodeReply, encodeReplyRaw, PING_FRAME, PONG_TEXT } from '../protocol/encode.js';
 import { Disconnects, Errors, ProtocolError, type Disconnect } from '../protocol/errors.js';
 import type { ClientInfo } from '../protocol/types.js';
 import type { Transport } from '../transport/transport.js';
@@ -121,6 +121,11 @@ export class Session implements SessionHandle, HeartbeatTarget, DeadlineTarget, 
   /** Feeds one received WebSocket message. */
   receive(text: string): void {
     if (this.isClosed) return;
+    if (text === PONG_TEXT) {
+      // Most of what an idle connection sends; a pong needs no ordering, so it skips the command queue.
+      this.context.heartbeat.pong(this);
+      return;
+    }
     this.pending.push(text);
     if (this.pending.length >= MAX_PENDING_FRAMES) this.transport.pause?.();
     if (!this.processing) void this.processPending();
