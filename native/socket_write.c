@@ -62,9 +62,8 @@ static napi_value write_each(napi_env env, napi_callback_info info) {
     napi_value element;
     void *data;
     size_t length;
-    bool is_buffer = false;
+    /* napi_get_buffer_info refuses anything that is not a Buffer (or another Uint8Array view). */
     if (napi_get_element(env, argv[1], i, &element) != napi_ok ||
-        napi_is_buffer(env, element, &is_buffer) != napi_ok || !is_buffer ||
         napi_get_buffer_info(env, element, &data, &length) != napi_ok) {
       return fail(env, "every entry of buffers must be a Buffer");
     }

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import { after, before, describe, test } from 'node:test';
-import { directWriter, writableDescriptor } from '../src/transport/direct-write.js';
+import { canWriteDirectly, directWriter, socketDescriptor } from '../src/transport/direct-write.js';
 import { Outbox, type OutboxEntry } from '../src/transport/outbox.js';
 import { waitFor } from './helpers/wait.js';
 
@@ -47,13 +47,16 @@ async function pair(): Promise<Pair> {
 /** An entry that hands out what it was given, and records every `written` call. */
 class TestEntry implements OutboxEntry {
   readonly writes: (Error | undefined)[] = [];
+  readonly fd: number;
   taken = 0;
   private waiting: Buffer[] = [];
   readonly written = (error?: Error | null): void => {
     this.writes.push(error ?? undefined);
   };
 
-  constructor(readonly socket: Socket) {}
+  constructor(readonly socket: Socket) {
+    this.fd = socketDescriptor(socket);
+  }
 
   queue(bytes: Buffer): void {
     this.waiting.push(bytes);
@@ -93,7 +96,7 @@ test('writeEach rejects malformed arguments and reports failed descriptors witho
   assert.ok((results[0] as number) < 0, 'a negative descriptor fails with -EBADF');
 
   const { server, client } = await pair();
-  const fd = writableDescriptor(server);
+  const fd = socketDescriptor(server);
   assert.ok(fd >= 0);
   client.destroy();
   await waitFor(() => {
@@ -103,16 +106,18 @@ test('writeEach rejects malformed arguments and reports failed descriptors witho
   server.destroy();
 });
 
-test('no descriptor is handed out for a socket with bytes queued in Node, or one that is closed', async () => {
+test('a socket with bytes queued in Node, or a closed one, is not written to directly', async () => {
   const { server, client } = await pair();
+  assert.ok(socketDescriptor(server) >= 0, 'a plain TCP socket has a descriptor');
+  assert.equal(canWriteDirectly(server), true);
   client.pause();
   const big = Buffer.alloc(64 << 20);
   server.write(big);
   // 64 MiB cannot all fit in the kernel's buffers of a paused reader.
   assert.ok(server.writableLength > 0);
-  assert.equal(writableDescriptor(server), -1);
+  assert.equal(canWriteDirectly(server), false);
   server.destroy();
-  assert.equal(writableDescriptor(server), -1);
+  assert.equal(canWriteDirectly(server), false);
   client.destroy();
 });
 

@@ -39,13 +39,21 @@ function load(): DirectWriter | undefined {
 export const directWriter: DirectWriter | undefined = load();
 
 /**
- * The descriptor of a plain TCP socket that may be written to directly right
- * now, or -1: the socket must be open, not TLS (its bytes must be encrypted
- * by Node), and have nothing queued in Node, or direct bytes would overtake
- * the queued ones.
+ * The descriptor of a plain TCP socket, or -1 (TLS sockets: their bytes must
+ * be encrypted by Node). It stays the socket's while the socket is open;
+ * read it once and check {@link canWriteDirectly} before every use.
  */
-export function writableDescriptor(socket: Socket): number {
-  if (!socket.writable || socket.writableLength !== 0 || (socket as { encrypted?: boolean }).encrypted) return -1;
+export function socketDescriptor(socket: Socket): number {
+  if ((socket as { encrypted?: boolean }).encrypted) return -1;
   const fd = (socket as unknown as { _handle?: { fd?: unknown } | null })._handle?.fd;
   return typeof fd === 'number' && fd >= 0 ? fd : -1;
+}
+
+/**
+ * Whether bytes may be written to the socket's descriptor right now: it is
+ * open (once closed, its number may already belong to another file) and
+ * Node has nothing queued for it, or direct bytes would overtake queued ones.
+ */
+export function canWriteDirectly(socket: Socket): boolean {
+  return socket.writable && socket.writableLength === 0;
 }

@@ -1,10 +1,12 @@
 import type { Socket } from 'node:net';
-import { directWriter, writableDescriptor, type DirectWriter } from './direct-write.js';
+import { canWriteDirectly, directWriter, type DirectWriter } from './direct-write.js';
 
 /** A connection with bytes waiting; the outbox asks for them when it flushes. */
 export interface OutboxEntry {
   /** The TCP socket the bytes go to. */
   readonly socket: Socket;
+  /** The socket's descriptor as {@link socketDescriptor} read it when the connection began (-1: never write directly). */
+  readonly fd: number;
   /**
    * Everything queued since the entry was scheduled, as one buffer, or
    * undefined when nothing is to be written any more (the connection is
@@ -75,8 +77,8 @@ export class Outbox {
       for (const entry of batch) {
         const bytes = entry.takeBytes();
         if (bytes === undefined) continue;
-        const fd = this.writer ? writableDescriptor(entry.socket) : -1;
-        if (fd < 0) {
+        const fd = entry.fd;
+        if (!this.writer || fd < 0 || !canWriteDirectly(entry.socket)) {
           entry.socket.write(bytes, entry.written);
           continue;
         }

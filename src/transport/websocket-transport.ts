@@ -2,6 +2,7 @@ import type { Socket } from 'node:net';
 import { WebSocket } from 'ws';
 import { Disconnects, type Disconnect } from '../protocol/errors.js';
 import { sharedTextFrame, textFrame } from './frame.js';
+import { socketDescriptor } from './direct-write.js';
 import { outbox as processOutbox, type Outbox, type OutboxEntry } from './outbox.js';
 import type { Transport } from './transport.js';
 
@@ -39,6 +40,7 @@ type Message = string | Buffer;
  */
 export class WebSocketTransport implements Transport, OutboxEntry {
   readonly socket: Socket;
+  readonly fd: number;
   /** The only message waiting, or the first of several (the rest in `more`): one message, the common case, needs no array. */
   private first: Message | undefined;
   private more: Message[] | undefined;
@@ -60,6 +62,7 @@ export class WebSocketTransport implements Transport, OutboxEntry {
     private readonly options: WebSocketTransportOptions,
   ) {
     this.socket = (ws as unknown as { _socket: Socket })._socket;
+    this.fd = socketDescriptor(this.socket);
     this.outbox = options.outbox ?? processOutbox;
   }
 
