@@ -295,16 +295,16 @@ function method(report: BenchReport): string[] {
     '',
     '- **One process per server**, started fresh for every scenario (fresh temporary data directory for Parley), ' +
       (report.machine.serverCore !== null ? `pinned to core ${report.machine.serverCore} with \`taskset\`; the load generator runs pinned to core ${report.machine.loadCore}.` : 'unpinned.') +
-      ' Parley runs its built CLI (`node bin/parley.js serve`); the Node competitors run as plain JavaScript; Go runs its binary (`GOMAXPROCS` follows the one core it is pinned to).',
+      ' Parley runs its built CLI (`node bin/parley.js serve`) with its native socket writer built; the Node competitors run as plain JavaScript; Go runs its binary (`GOMAXPROCS` follows the one core it is pinned to).',
     '- **The load generator** is one Node process using raw `ws` clients for every protocol (no Socket.IO or Centrifuge client library). ' +
       'Every message carries a marker with a sequence number and its send time; subscribers find markers in the raw frame bytes with `indexOf` and parse only those digits, so counting costs the same whatever the server. ' +
-      'A frame may carry several messages (Parley joins pushes queued while a socket is busy into one frame).',
+      'A frame may carry several messages (Parley joins what a connection is sent in one event-loop turn, or while its socket is busy, into one frame).',
     '- **Latency** is end to end: from just before the publisher\'s `send` to the subscriber\'s receipt, on the load generator\'s clock (publishers and subscribers share the process). ' +
       'Percentiles come from a fixed-bucket histogram (10 µs buckets to 10 ms, 100 µs to 100 ms, 1 ms beyond), reported as the bucket\'s upper edge.',
     '- **Lost**: each subscriber keeps a bitset of the sequence numbers it received; a message missing when the drain time after the run is over counts as lost.',
     '- **Server CPU seconds**: utime + stime of the server process (all threads) from `/proc/<pid>/stat`, over the window from the first publish to the last delivery. ' +
       '**Deliveries per CPU-second** = deliveries ÷ those seconds: the work a server does per core, independent of how busy it was.',
-    '- **RSS** is `VmRSS` from `/proc/<pid>/status`; per connection it is the growth from before connecting to after, divided by the connections (garbage not yet collected counts too).',
+    '- **RSS** is `VmRSS` from `/proc/<pid>/status`. In (a) per connection is the growth from before connecting to the end of the run, divided by the subscribers (garbage not yet collected counts too); (c) samples it over an idle window, see there.',
     '- **Load generator health**: its own CPU use is read the same way; ⚠ marks windows where it was ≥ 90% busy, where a latency or rate may be the load generator\'s limit rather than the server\'s.',
     '- Parley runs with generous per-connection limits for the benchmark (`--command-rate-limit 1000000`, `--max-queued-bytes 16 MiB`); its `/ws` endpoint allows 20 messages/s per connection, so the `/ws` publisher side uses one connection per 18 messages/s (each also receives every message, as `/ws` broadcasts to all).',
     '- Publishers send the seed chat\'s JSON shape `{"email","username","message"}` to every server; Parley\'s native publications go to a namespace without history (`bench:`), except in (e).',
@@ -346,7 +346,8 @@ function shortfalls(report: BenchReport): string[] {
     lines.push(
       `- (a) ${kernel(a)} of Parley's CPU time in (a) is kernel time${aSeed ? ` (the seed design: ${kernel(aSeed)})` : ''}: ` +
         'at this rate a subscriber\'s socket is idle when each message arrives, so every delivery is its own WebSocket frame and write on every server, ' +
-        'and the system call dominates; joining pushes into one frame only pays off when sockets are busy, as in (b).',
+        'and the system call dominates. Parley makes the writes of a fan-out in one call into its native writer, without a trip through Node\'s streams per write: ' +
+        'that, not fewer writes, is its lead here. Joining pushes into one frame pays off when sockets are busy, as in (b) and (e).',
     );
   }
   const aWs = get<FanoutResult>(report, 'a', 'parley-ws');

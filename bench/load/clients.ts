@@ -4,8 +4,8 @@
  * ready its frames go to one small handler that scans for markers, answers
  * pings and does nothing else.
  *
- * - `centrifuge` (Parley's native endpoint): `connect` with a JWT, then
- *   `subscribe`; the server pings with `{}` (possibly inside a newline-joined
+ * - `centrifuge` (Parley's native endpoint): `connect` with a JWT and
+ *   `subscribe`, sent together in one frame; the server pings with `{}` (possibly inside a newline-joined
  *   frame) and wants `{}` back.
  * - `seed` (Parley's `/ws`, the seed designs in Node and Go): open the socket,
  *   that is all; WebSocket pings are answered by `ws` itself.
@@ -160,7 +160,9 @@ export class BenchClient {
         return;
       case 'centrifuge': {
         const token = this.options.token ?? connectionToken(this.options.user, target.tokenSecret ?? '');
-        this.ws.once('open', () => this.ws.send(`{"id":1,"connect":{"token":"${token}","name":"bench"}}`));
+        // Connect and subscribe in one frame, as the protocol allows: the server runs them in order and answers both in one frame.
+        const connect = `{"id":1,"connect":{"token":"${token}","name":"bench"}}`;
+        this.ws.once('open', () => this.ws.send(channel === undefined ? connect : `${connect}\n{"id":2,"subscribe":{"channel":"${channel}"}}`));
         this.ws.on('message', (data: Buffer) => {
           for (const line of data.toString().split('\n')) {
             if (line === '{}') {
@@ -178,12 +180,7 @@ export class BenchClient {
               fail(new Error(`error ${reply.error.code} (${reply.error.message}) to command ${reply.id}`));
               return;
             }
-            if (reply.id === 1) {
-              if (channel === undefined) done();
-              else this.ws.send(`{"id":2,"subscribe":{"channel":"${channel}"}}`);
-            } else if (reply.id === 2) {
-              done();
-            }
+            if (reply.id === (channel === undefined ? 1 : 2)) done();
           }
         });
         return;
