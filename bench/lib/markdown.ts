@@ -360,6 +360,14 @@ function shortfalls(report: BenchReport): string[] {
   for (const id of ['parley', 'parley-ws'] as const) {
     const r = get<StepsResult>(report, 'b', id);
     if (r?.ladderTopReached) lines.push(`- (b) ${SERVERS[id].title} passed every rate tried: its real limit is higher than reported.`);
+    const overloaded = r?.steps.filter((step) => !step.passed && step.lost > 0 && step.closed === 0) ?? [];
+    for (const step of overloaded) {
+      lines.push(
+        `- (b) ${SERVERS[id].title} at ${fmt(step.rate)} msg/s (a failing step): ${fmt(step.lost)} messages had not reached their subscribers when the drain time ended. ` +
+          'No subscriber was disconnected: the messages were still on their way (queued in the server, up to the benchmark\'s 16 MiB per connection, or in socket buffers) to subscribers that could not read as fast. ' +
+          'Passing steps and the other scenarios lost nothing.',
+      );
+    }
   }
   const saturated: string[] = [];
   for (const scenario of report.scenarios) {

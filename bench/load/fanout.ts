@@ -155,7 +155,7 @@ export async function runSteps(target: Target, config: StepsConfig): Promise<Ste
     await waitQuiet(fleet.recorder, 300, 10_000);
     const outcome = await runPhase(fleet, rate, config.stepDuration, config.drain, 60);
     const reasons: string[] = [];
-    if (outcome.lost > 0) reasons.push(`${outcome.lost} lost`);
+    if (outcome.lost > 0) reasons.push(`${outcome.lost.toLocaleString('en-US')} not received within the ${config.drain} s drain`);
     if (outcome.closed > 0) reasons.push(`${outcome.closed} subscribers disconnected`);
     if (outcome.publishErrors > 0) reasons.push(`${outcome.publishErrors} publish errors`);
     if (outcome.latency.p99 > config.p99LimitMs) reasons.push(`p99 ${outcome.latency.p99} ms > ${config.p99LimitMs} ms`);
