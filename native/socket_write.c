@@ -11,10 +11,12 @@
  *
  * results[i] receives the bytes written to fds[i] (possibly fewer than the
  * buffer holds, or 0), or -errno when send(2) failed. Never blocks: the
- * sockets are non-blocking and MSG_DONTWAIT makes sure of it.
+ * sockets are non-blocking and MSG_DONTWAIT makes sure of it. Malformed
+ * arguments throw a TypeError before anything is written.
  */
 #include <errno.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <sys/socket.h>
 #include <sys/types.h>
 #include <node_api.h>
@@ -53,31 +55,44 @@ static napi_value write_each(napi_env env, napi_callback_info info) {
   bool is_array = false;
   if (!int32_array(env, argv[0], &fds, &fd_count)) return fail(env, "fds must be an Int32Array");
   if (napi_is_array(env, argv[1], &is_array) != napi_ok || !is_array) return fail(env, "buffers must be an array");
-  napi_get_array_length(env, argv[1], &buffer_count);
+  if (napi_get_array_length(env, argv[1], &buffer_count) != napi_ok) return fail(env, "buffers must be an array");
   if (napi_get_value_uint32(env, argv[2], &count) != napi_ok) return fail(env, "count must be a number");
   if (!int32_array(env, argv[3], &results, &result_count)) return fail(env, "results must be an Int32Array");
   if (count > fd_count || count > buffer_count || count > result_count) return fail(env, "count exceeds an argument's length");
 
-  for (uint32_t i = 0; i < count; i++) {
-    napi_value element;
+  /* Every buffer is checked before anything is sent: a bad argument throws
+   * with nothing written, so the caller can send everything another way. */
+  struct chunk {
     void *data;
     size_t length;
+  } *chunks = count > 0 ? malloc(sizeof(struct chunk) * count) : NULL;
+  if (count > 0 && chunks == NULL) {
+    napi_throw_error(env, NULL, "out of memory");
+    return NULL;
+  }
+  for (uint32_t i = 0; i < count; i++) {
+    napi_value element;
     /* napi_get_buffer_info refuses anything that is not a Buffer (or another Uint8Array view). */
     if (napi_get_element(env, argv[1], i, &element) != napi_ok ||
-        napi_get_buffer_info(env, element, &data, &length) != napi_ok) {
+        napi_get_buffer_info(env, element, &chunks[i].data, &chunks[i].length) != napi_ok) {
+      free(chunks);
       return fail(env, "every entry of buffers must be a Buffer");
     }
+  }
+
+  for (uint32_t i = 0; i < count; i++) {
     if (fds[i] < 0) {
       results[i] = -EBADF;
       continue;
     }
     ssize_t written;
     do {
-      written = send(fds[i], data, length, MSG_DONTWAIT | MSG_NOSIGNAL);
+      written = send(fds[i], chunks[i].data, chunks[i].length, MSG_DONTWAIT | MSG_NOSIGNAL);
     } while (written < 0 && errno == EINTR);
     if (written >= 0) results[i] = (int32_t)written;
     else results[i] = (errno == EAGAIN || errno == EWOULDBLOCK) ? 0 : -errno;
   }
+  free(chunks);
   return NULL;
 }
 

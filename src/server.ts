@@ -80,7 +80,7 @@ export async function startServer(config: Config, logger: Logger, parts: ServerP
     logger,
   });
   const heartbeat = new Heartbeat(config.pingInterval, config.pongTimeout);
-  const deadlines = new Deadlines();
+  const deadlines = new Deadlines((error) => logger.error({ err: error }, 'session deadline failed'));
   const http = createHttpServer({ logger, bodyLimit: config.maxMessageSize, isReady: () => ready });
   const router = new UpgradeRouter({
     maxPayload: config.maxMessageSize,

@@ -95,9 +95,14 @@ test('writeEach rejects malformed arguments and reports failed descriptors witho
   writer.writeEach(Int32Array.of(-1), [payload], 1, results);
   assert.ok((results[0] as number) < 0, 'a negative descriptor fails with -EBADF');
 
-  const { server, client } = await pair();
+  const { server, client, received } = await pair();
   const fd = socketDescriptor(server);
   assert.ok(fd >= 0);
+  // A bad entry after a good one: nothing at all is written.
+  assert.throws(() => writer.writeEach(Int32Array.of(fd, fd), [payload, 'x' as unknown as Buffer], 2, results), TypeError);
+  writer.writeEach(Int32Array.of(fd), [Buffer.from('ok')], 1, results);
+  await waitFor(() => received().length === 2);
+  assert.equal(received().toString(), 'ok');
   client.destroy();
   await waitFor(() => {
     writer.writeEach(Int32Array.of(fd), [payload], 1, results);

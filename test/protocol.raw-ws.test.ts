@@ -261,4 +261,17 @@ describe('slow consumer', () => {
     fast.close();
     slow.close();
   });
+
+  test('one reply larger than the queue limit reaches a client that reads (only what waits is limited)', async () => {
+    const reader = await connectRaw(t.wsUrl, await mintToken({ sub: 'reader' }));
+    const channel = t.server.node.channels.resolve('room:long-history');
+    // Ten publications of ~60 KB: a history page of all of them is more than the 256 KiB queue limit.
+    for (let i = 0; i < 10; i++) await t.server.node.publish(channel, { data: JSON.stringify({ i, blob: 'h'.repeat(60_000) }) });
+    reader.command(2, 'history', { channel: 'room:long-history', limit: 10 });
+    const reply = await reader.reply(2, 10_000);
+    assert.equal(reply.history.publications.length, 10);
+    assert.equal(reader.closed, undefined);
+    assert.ok(!t.logs.some((line) => line.includes('slow client dropped') && line.includes('reader')));
+    reader.close();
+  });
 });

@@ -21,6 +21,11 @@ const DEFAULT_STEP_MS = 250;
  *   normally within one step after it; not at all after `clear` or a later
  *   `set` for the same target.
  * - The timer never keeps the process alive.
+ * - Deadlines follow a monotonic clock: a change of the system time neither
+ *   fires them early nor holds them back.
+ * - A target cleared or moved by another target's `onDeadline` is not
+ *   called for the old deadline; a target that throws is reported to
+ *   `onError` and the others are still called.
  */
 export class Deadlines {
   private readonly buckets = new Map<number, Set<DeadlineTarget>>();
@@ -30,14 +35,20 @@ export class Deadlines {
   private timer: NodeJS.Timeout | undefined;
 
   constructor(
+    /** Told when a target's onDeadline throws (the others are still called). */
+    private readonly onError: (error: unknown) => void = (error) => {
+      throw error;
+    },
     private readonly stepMs = DEFAULT_STEP_MS,
-    private readonly now: () => number = Date.now,
+    // A monotonic clock: a wall-clock step must not fire or hold back deadlines.
+    private readonly now: () => number = () => performance.now(),
   ) {
     this.fired = this.currentStep();
   }
 
-  /** Sets (or moves) the target's deadline to `atMs` (epoch milliseconds). */
-  set(target: DeadlineTarget, atMs: number): void {
+  /** Sets (or moves) the target's deadline to `delayMs` from now. */
+  set(target: DeadlineTarget, delayMs: number): void {
+    const atMs = this.now() + delayMs;
     this.clear(target);
     if (!this.timer) {
       this.fired = this.currentStep();
@@ -82,13 +93,22 @@ export class Deadlines {
     const current = this.currentStep();
     while (this.fired < current) {
       this.fired++;
-      const bucket = this.buckets.get(this.fired);
+      const step = this.fired;
+      const bucket = this.buckets.get(step);
       if (!bucket) continue;
-      this.buckets.delete(this.fired);
       for (const target of bucket) {
+        // An earlier target's onDeadline may have cleared or moved this one.
+        if (this.bucketOf.get(target) !== step) continue;
         this.bucketOf.delete(target);
-        target.onDeadline();
+        try {
+          target.onDeadline();
+        } catch (error) {
+          // One target's failure must not cost the others their deadline.
+          this.onError(error);
+        }
       }
+      // Removed only now, so clear() and set() from an onDeadline above found the bucket.
+      if (this.buckets.get(step) === bucket) this.buckets.delete(step);
     }
     if (this.bucketOf.size === 0 && this.timer) {
       clearInterval(this.timer);

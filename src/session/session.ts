@@ -76,7 +76,7 @@ export class Session implements SessionHandle, HeartbeatTarget, DeadlineTarget, 
     this.subscriptions = new SessionSubscriptions(this);
     this.limiter = new RateLimiter(config.commandRateLimit, config.commandBurst);
     this.remoteAddress = meta.remoteAddress;
-    context.deadlines.set(this, Date.now() + config.connectTimeout * 1000);
+    context.deadlines.set(this, config.connectTimeout * 1000);
     this.node.registerSession(this);
   }
 
@@ -315,7 +315,7 @@ export class Session implements SessionHandle, HeartbeatTarget, DeadlineTarget, 
   private scheduleExpiry(): void {
     const expiresAt = this.credentials.expiresAt;
     if (expiresAt === undefined) this.context.deadlines.clear(this);
-    else this.context.deadlines.set(this, Date.now() + closeDelayMs(expiresAt));
+    else this.context.deadlines.set(this, closeDelayMs(expiresAt));
   }
 
   /** The connect timeout (before connect), or the grace after the token expired (after). */

@@ -11,6 +11,8 @@ import type { Socket } from 'node:net';
  *   socket's kernel buffer is full), or a negative errno when the socket
  *   failed (closed by the peer, say).
  * - Writes nothing but the given bytes to the given descriptors, in order.
+ * - Malformed arguments (a non-Buffer, a count beyond an array) throw a
+ *   TypeError before anything is written.
  */
 export interface DirectWriter {
   writeEach(fds: Int32Array, buffers: readonly Buffer[], count: number, results: Int32Array): void;

@@ -75,7 +75,14 @@ export class Outbox {
     const buffers = this.directBuffers;
     try {
       for (const entry of batch) {
-        const bytes = entry.takeBytes();
+        let bytes: Buffer | undefined;
+        try {
+          bytes = entry.takeBytes();
+        } catch (error) {
+          // A failing entry must not strand the others, nor stay scheduled forever.
+          entry.written(error as Error);
+          continue;
+        }
         if (bytes === undefined) continue;
         const fd = entry.fd;
         if (!this.writer || fd < 0 || !canWriteDirectly(entry.socket)) {
@@ -88,7 +95,12 @@ export class Outbox {
         buffers.push(bytes);
       }
       if (entries.length === 0) return;
-      (this.writer as DirectWriter).writeEach(this.fds, buffers, entries.length, this.results);
+      try {
+        (this.writer as DirectWriter).writeEach(this.fds, buffers, entries.length, this.results);
+      } catch {
+        // Nothing was written for the entries not reached: all of them go through their streams.
+        this.results.fill(-1, 0, entries.length);
+      }
       for (let i = 0; i < entries.length; i++) {
         const entry = entries[i] as OutboxEntry;
         const bytes = buffers[i] as Buffer;

@@ -72,10 +72,13 @@ export class WebSocketTransport implements Transport, OutboxEntry {
 
   send(message: Message): void {
     if (this.closing) return;
+    // A message with nothing ahead of it is never the sign of a slow reader,
+    // however large (a long history page): only what has to wait is limited.
+    const alone = this.first === undefined && this.state === 'idle' && this.socket.writableLength === 0;
     if (this.first === undefined) this.first = message;
     else (this.more ??= []).push(message);
     this.queuedBytes += typeof message === 'string' ? Buffer.byteLength(message) : message.length;
-    if (this.queuedBytes + this.socket.writableLength > this.options.maxQueuedBytes) {
+    if (!alone && this.queuedBytes + this.socket.writableLength > this.options.maxQueuedBytes) {
       this.dropSlow();
       return;
     }
