@@ -3,6 +3,7 @@ import type { ChatMessage } from '../chat/protocol.js';
 import type { Logger } from '../log/logger.js';
 import type { HeartbeatTarget } from '../session/heartbeat.js';
 import { RateLimiter } from '../session/rate-limiter.js';
+import { rawDataText } from '../transport/raw-data.js';
 import { encodeSeedMessage, parseSeedInput, type SeedInput } from './seed-message.js';
 
 /** WebSocket close codes used on `/ws` (RFC 6455 §7.4.1). */
@@ -186,7 +187,7 @@ export class SeedSocket implements HeartbeatTarget {
       logger.debug('binary frame from a seed client; ignored');
       return;
     }
-    const input = parseSeedInput(textOf(data));
+    const input = parseSeedInput(rawDataText(data));
     if ('problem' in input) {
       logger.debug({ problem: input.problem }, 'malformed seed message; ignored');
       return;
@@ -207,10 +208,4 @@ export class SeedSocket implements HeartbeatTarget {
       }
     });
   }
-}
-
-function textOf(data: Buffer | ArrayBuffer | Buffer[]): string {
-  if (Buffer.isBuffer(data)) return data.toString('utf8');
-  if (Array.isArray(data)) return Buffer.concat(data).toString('utf8');
-  return Buffer.from(data).toString('utf8');
 }

@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import type { RawData, WebSocket } from 'ws';
+import { rawDataText } from '../transport/raw-data.js';
 import { WebSocketTransport, type WebSocketTransportOptions } from '../transport/websocket-transport.js';
 import { Session, type SessionContext } from './session.js';
 
@@ -16,7 +17,7 @@ export function webSocketSessions(context: SessionContext): (socket: WebSocket, 
   return (socket, request) => {
     // Only the address is kept: closures that held the request would keep its headers alive for the connection's life.
     const session = new Session(new WebSocketTransport(socket, transportOptions), context, { remoteAddress: request.socket.remoteAddress });
-    socket.on('message', (data: RawData) => session.receive(rawToString(data)));
+    socket.on('message', (data: RawData) => session.receive(rawDataText(data)));
     socket.on('close', () => session.closed());
     socket.on('error', (error: Error) => {
       // Protocol violations by the peer (oversized or invalid frames): ws closes the socket itself.
@@ -24,10 +25,4 @@ export function webSocketSessions(context: SessionContext): (socket: WebSocket, 
     });
     return session;
   };
-}
-
-function rawToString(data: RawData): string {
-  if (Buffer.isBuffer(data)) return data.toString('utf8');
-  if (Array.isArray(data)) return Buffer.concat(data).toString('utf8');
-  return Buffer.from(data).toString('utf8');
 }

@@ -47,12 +47,17 @@ export async function openRaw(url: string, options: WebSocket.ClientOptions = {}
     client.closed = { code, reason: reason.toString() };
   });
   ws.on('error', () => undefined);
-  await new Promise<void>((resolve, reject) => {
+  await opened(ws);
+  return client;
+}
+
+/** Resolves once the socket is open; rejects on an error or a refused upgrade (the error carries the HTTP `status`). */
+export function opened(ws: WebSocket): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
     ws.once('open', () => resolve());
     ws.once('unexpected-response', (_req, res) => reject(Object.assign(new Error(`HTTP ${res.statusCode}`), { status: res.statusCode })));
     ws.once('error', reject);
   });
-  return client;
 }
 
 /** Opens a raw client and completes the connect handshake. */

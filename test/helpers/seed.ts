@@ -4,6 +4,7 @@
  * posted to `/auth` the way `FormData` and `URLSearchParams` send them.
  */
 import WebSocket from 'ws';
+import { opened } from './raw-client.js';
 import type { TestServer } from './server.js';
 import { waitFor } from './wait.js';
 
@@ -71,11 +72,7 @@ export async function openSeed(ts: TestServer, options: WebSocket.ClientOptions 
     client.closed = { code, reason: reason.toString() };
   });
   ws.on('error', () => undefined);
-  await new Promise<void>((resolve, reject) => {
-    ws.once('open', () => resolve());
-    ws.once('unexpected-response', (_req, res) => reject(Object.assign(new Error(`HTTP ${res.statusCode}`), { status: res.statusCode })));
-    ws.once('error', reject);
-  });
+  await opened(ws);
   return client;
 }
 
