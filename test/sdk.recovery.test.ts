@@ -16,6 +16,7 @@ import {
   makeClient,
   makeSubscription,
   offsetsOf,
+  publicationsAfterSubscribed,
   range,
   subscribe,
   subscribeExisting,
@@ -28,17 +29,6 @@ const SERVER_OPTIONS = {
   flags: ['--command-rate-limit', '100000', '--command-burst', '100000'],
   file: { namespaces: { small: { historySize: 5, recover: true, presence: false, joinLeave: false } } },
 };
-
-/** Publications received after the n-th (1-based) `subscribed` event of a subscription. */
-function publicationsAfterSubscribed(sub: TestSubscription, n: number): any[] {
-  let seen = 0;
-  const out: any[] = [];
-  for (const event of sub.events) {
-    if (event.event === 'subscribed') seen++;
-    else if (event.event === 'publication' && seen >= n) out.push(event.ctx);
-  }
-  return out;
-}
 
 /** A short account of what a subscriber received, for failure messages. */
 function describeReceived(made: TestSubscription, ctx: { streamPosition?: { offset: number } | undefined; recovered?: boolean } | undefined, fromStart: boolean): string {

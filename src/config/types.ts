@@ -81,6 +81,20 @@ export interface Config {
   connectTimeout: number;
   /** Largest page a history request may return. @default 1000 */
   historyMaxLimit: number;
+  /**
+   * Bytes (publication data, info and tags) a history page may hold; a page
+   * ends before the publication that would pass it, so the client pages on.
+   * @default 4194304
+   */
+  historyMaxBytes: number;
+  /**
+   * Most publications a resubscribing client can recover; when it missed
+   * more, the reply is `recovered: false` with none (or error 112 when the
+   * client asked to reject an unrecoverable position). @default 1000
+   */
+  recoveryMaxPublications: number;
+  /** Most bytes (as `historyMaxBytes` counts them) a client can recover; past it, as past `recoveryMaxPublications`. @default 4194304 */
+  recoveryMaxBytes: number;
   /** Subscriptions one connection may hold. @default 256 */
   maxChannelsPerConnection: number;
   /** Seconds to wait for clients and writes on shutdown. @default 10 */

@@ -253,9 +253,18 @@ export class Node implements BrokerHandler {
     }
   }
 
+  /**
+   * Recovery within the bound (`recoveryMaxPublications`, `recoveryMaxBytes`):
+   * all the publications after `since`, or `recovered: false` with none when
+   * they are not all retained or would not fit the bound (a single missed
+   * publication is always recovered, however large, as a history page holds it). The bound keeps the
+   * reply, which the client reads as one answer, a bounded cost per client.
+   */
   private async recover(channel: ChannelSpec, since: RecoveryRequest): Promise<AttachResult> {
+    const { recoveryMaxPublications, recoveryMaxBytes } = this.config;
     try {
-      const page = await this.store.read(channel.name, { since, limit: channel.options.historySize });
+      const limit = Math.min(channel.options.historySize, recoveryMaxPublications);
+      const page = await this.store.read(channel.name, { since, limit, maxBytes: recoveryMaxBytes });
       const missed = page.position.offset - since.offset;
       // Every missed publication must be there, or recovery must say it failed: never a partial list.
       if (missed === page.publications.length) {

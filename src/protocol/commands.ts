@@ -92,8 +92,25 @@ export type Decoded =
   | { kind: 'pong' }
   /** A well-formed command whose method this server does not know: answer error 104. */
   | { kind: 'unknown-method'; id: number }
+  /**
+   * A `subscribe`, `publish` or `sub_refresh` for a subscription type other
+   * than a stream (`type` ≠ 0: map subscriptions, shared poll), which this
+   * server does not serve: answer error 108 and keep the connection.
+   */
+  | { kind: 'unsupported-type'; id: number; method: Method; type: number }
   /** Not a valid command: the connection must be closed with "bad request". */
   | { kind: 'invalid'; reason: string };
+
+/** Bits of the subscribe command's `flag`. */
+export const SubscribeFlags = {
+  /** The client sends channel ids instead of names when the server offers them; this server never does. */
+  channelCompaction: 1,
+  /** Answer error 112 instead of `recovered: false` when recovery is impossible (the SDK then reloads state). */
+  rejectUnrecovered: 2,
+} as const;
+
+/** Methods whose request may name a subscription type (`type`; 0 or absent: a stream). */
+const TYPED_METHODS: ReadonlySet<string> = new Set<Method>(['subscribe', 'publish', 'sub_refresh']);
 
 const METHODS: ReadonlySet<string> = new Set<Method>([
   'connect', 'subscribe', 'unsubscribe', 'publish', 'presence', 'presence_stats',
@@ -142,6 +159,12 @@ function decodeLine(line: string): Decoded {
   if (!METHODS.has(method)) return { kind: 'unknown-method', id };
   const request = value[method] ?? {};
   if (!isObject(request)) return { kind: 'invalid', reason: `${method} must be an object` };
+  if (TYPED_METHODS.has(method) && request.type !== undefined) {
+    const type = request.type;
+    if (typeof type !== 'number' || !Number.isSafeInteger(type) || type < 0) return { kind: 'invalid', reason: `${method}: type must be a non-negative integer` };
+    // Checked before the request's shape: a map publish carries no `data`, a poll track no `token`.
+    if (type !== 0) return { kind: 'unsupported-type', id, method: method as Method, type };
+  }
   const problem = VALIDATORS[method as Method](request);
   if (problem) return { kind: 'invalid', reason: `${method}: ${problem}` };
   return { kind: 'command', id, method, request } as Command;

@@ -68,6 +68,12 @@ export const Disconnects = {
   subExpired: disconnect(3006, 'subscription expired'),
   /** The client read too slowly and its queue filled up. */
   slow: disconnect(3008, 'slow'),
+  /**
+   * A server-side subscription missed events it cannot replay in place (too
+   * many arrived while it was being set up): the client reconnects and
+   * recovers them through the connect command's `subs`.
+   */
+  insufficientState: disconnect(3010, 'insufficient state'),
   /** No pong arrived in time. */
   noPong: disconnect(3012, 'no pong'),
   /** The client kept sending after being told to slow down. */
@@ -97,6 +103,13 @@ export const Disconnects = {
  * subscription unsubscribed; 2500 and above would make it resubscribe.
  */
 export const SERVER_UNSUBSCRIBE = Object.freeze({ code: 2000, reason: 'server unsubscribe' });
+
+/**
+ * The `unsubscribe` push that makes the SDK resubscribe at once, recovering
+ * from the position it has: sent when a subscription missed events it
+ * cannot replay in place (too many arrived while it was being set up).
+ */
+export const RESUBSCRIBE_UNSUBSCRIBE = Object.freeze({ code: 2500, reason: 'insufficient state' });
 
 /** Longest close reason a WebSocket close frame can carry, in UTF-8 bytes. */
 export const MAX_CLOSE_REASON_BYTES = 123;

@@ -54,7 +54,7 @@ export async function historyCommand(caller: CommandCaller, id: number, request:
   const requested = request.limit ?? 0;
   const limit = requested < 0 ? cap : Math.min(requested, cap);
   const since = request.since && { offset: request.since.offset ?? 0, epoch: request.since.epoch ?? '' };
-  const page = await node.history(channel, { limit, since, reverse: request.reverse === true });
+  const page = await node.history(channel, { limit, since, reverse: request.reverse === true, maxBytes: node.config.historyMaxBytes });
   return encodeReplyRaw(id, 'history', {
     publications: new RawJson(encodePublications(page.publications)),
     epoch: page.position.epoch,

@@ -5,7 +5,7 @@ import { isAllowed, type Principal } from '../channel/access.js';
 import type { ChannelSpec } from '../channel/channel.js';
 import type { Logger } from '../log/logger.js';
 import type { AttachResult, Node, RecoveryRequest, ServerSubscribeOptions } from '../node/node.js';
-import type { CommandRequests, ConnectRequest } from '../protocol/commands.js';
+import { SubscribeFlags, type CommandRequests, type ConnectRequest } from '../protocol/commands.js';
 import {
   encodePublicationPush,
   encodePublications,
@@ -15,7 +15,7 @@ import {
   encodeWithRaw,
   RawJson,
 } from '../protocol/encode.js';
-import { Disconnects, Errors, SERVER_UNSUBSCRIBE, type Disconnect } from '../protocol/errors.js';
+import { Disconnects, Errors, RESUBSCRIBE_UNSUBSCRIBE, SERVER_UNSUBSCRIBE, type Disconnect } from '../protocol/errors.js';
 import type { ClientInfo } from '../protocol/types.js';
 import type { Transport } from '../transport/transport.js';
 import { closeDelayMs, ttlSeconds } from './expiry.js';
@@ -88,11 +88,16 @@ export class SessionSubscriptions {
     const recovery = request.recover ? { offset: request.offset ?? 0, epoch: request.epoch ?? '' } : undefined;
     const attached = await this.attach(subscription, recovery);
     if (this.owner.isClosed) return;
+    if (recovery && rejectsUnrecovered(request, channel) && attached.recovered !== true) {
+      // The SDK asked for this with its `getState` option: it reloads the state and subscribes again from its new position.
+      await this.remove(subscription);
+      throw Errors.unrecoverablePosition('the missed publications cannot be recovered');
+    }
     const result = resultOf(channel, attached, recovery !== undefined);
     const ttl = ttlSeconds(expiresAt);
     if (ttl !== undefined) Object.assign(result, { expires: true, ttl });
-    transport.send(encodeReplyRaw(id, 'subscribe', result));
-    subscription.goLive(attached.position?.offset ?? 0);
+    transport.reply(encodeReplyRaw(id, 'subscribe', result));
+    if (!(await this.goLive(subscription, attached.position?.offset ?? 0))) return;
     this.scheduleExpiry(subscription);
     await this.join(subscription);
   }
@@ -106,7 +111,7 @@ export class SessionSubscriptions {
     subscription.expiresAt = granted.expiresAt;
     this.scheduleExpiry(subscription);
     const ttl = ttlSeconds(granted.expiresAt);
-    this.owner.transport.send(encodeReply(id, 'sub_refresh', ttl === undefined ? {} : { expires: true, ttl }));
+    this.owner.transport.reply(encodeReply(id, 'sub_refresh', ttl === undefined ? {} : { expires: true, ttl }));
   }
 
   async unsubscribe(id: number, request: CommandRequests['unsubscribe']): Promise<string> {
@@ -147,8 +152,7 @@ export class SessionSubscriptions {
       subs: added.length > 0 ? new RawJson(encodeWithRaw(subs)) : undefined,
       activate: async () => {
         for (const { subscription, offset } of added) {
-          subscription.goLive(offset);
-          await this.join(subscription);
+          if (await this.goLive(subscription, offset)) await this.join(subscription);
         }
       },
     };
@@ -181,9 +185,10 @@ export class SessionSubscriptions {
     if (options.data !== undefined) push.data = new RawJson(options.data);
     transport.send(encodeWithRaw({ push: new RawJson(encodeWithRaw({ channel: channel.name, subscribe: new RawJson(encodeWithRaw(push)) })) }));
     if (attached.recovered) {
-      for (const publication of attached.publications ?? []) transport.send(encodePublicationPush(channel.name, publication));
+      // Bounded by the recovery bound, like a subscribe reply's publications, and sent in one go like it.
+      for (const publication of attached.publications ?? []) transport.reply(encodePublicationPush(channel.name, publication));
     }
-    subscription.goLive(attached.position?.offset ?? 0);
+    if (!(await this.goLive(subscription, attached.position?.offset ?? 0))) return false;
     await this.join(subscription);
     return true;
   }
@@ -243,9 +248,9 @@ export class SessionSubscriptions {
   }
 
   private add(channel: ChannelSpec, info: ClientInfo, viaToken: boolean, serverSide: boolean): Subscription {
-    const subscription = new Subscription(channel, info, viaToken, serverSide, this.owner.transport, () =>
-      this.owner.disconnect(Disconnects.slow, 'too many events held during subscribe'),
-    );
+    // Held events are delivered as pushes right after the reply: at most half the push bound, so delivering them is no slow-reader close.
+    const maxHeldBytes = Math.floor(this.owner.node.config.maxQueuedBytes / 2);
+    const subscription = new Subscription(channel, info, viaToken, serverSide, this.owner.transport, maxHeldBytes);
     this.byChannel.set(channel.name, subscription);
     return subscription;
   }
@@ -259,6 +264,28 @@ export class SessionSubscriptions {
       await this.owner.node.detach(subscription.channel.name, subscription).catch(() => undefined);
       throw error;
     }
+  }
+
+  /**
+   * Starts delivery once the client was told of the subscription. When more
+   * events arrived meanwhile than could be held, the client is made to
+   * subscribe again from the position it was given, recovering them from
+   * history: a client subscription is ended with an `unsubscribe` push that
+   * the SDK answers with a resubscribe; a server-side one (which the client
+   * cannot resubscribe) by a reconnect. Resolves whether delivery is live.
+   */
+  private async goLive(subscription: Subscription, offset: number): Promise<boolean> {
+    if (subscription.goLive(offset) === 'live') return true;
+    const channel = subscription.channel.name;
+    this.owner.logger.info({ channel }, 'too many events arrived during subscribe; the client subscribes again');
+    if (subscription.serverSide) {
+      this.owner.disconnect(Disconnects.insufficientState, `too many events arrived while subscribing to ${channel}`);
+      return false;
+    }
+    if ((await this.remove(subscription)) && !this.owner.isClosed) {
+      this.owner.transport.send(encodeUnsubscribePush(channel, RESUBSCRIBE_UNSUBSCRIBE.code, RESUBSCRIBE_UNSUBSCRIBE.reason));
+    }
+    return false;
   }
 
   private async join(subscription: Subscription): Promise<void> {
@@ -290,6 +317,15 @@ export class SessionSubscriptions {
     }, closeDelayMs(expiresAt));
     subscription.expiryTimer.unref();
   }
+}
+
+/**
+ * Whether a failed recovery must be answered with error 112 rather than
+ * `recovered: false`: the client set the flag, and the channel is one that
+ * recovers (elsewhere 112 would only bring the same request back).
+ */
+function rejectsUnrecovered(request: CommandRequests['subscribe'], channel: ChannelSpec): boolean {
+  return ((request.flag ?? 0) & SubscribeFlags.rejectUnrecovered) !== 0 && channel.historyEnabled && channel.options.recover;
 }
 
 /** The subscribe result (client reply, or an entry of the connect reply's `subs`) for an attached channel. */

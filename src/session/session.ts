@@ -30,8 +30,13 @@ export interface SessionContext {
 
 /** Frames that may wait unprocessed before reading from the socket pauses. */
 const MAX_PENDING_FRAMES = 32;
-/** Commands whose effects later commands may depend on: they run strictly one after another. */
-const ORDERED: ReadonlySet<string> = new Set(['connect', 'subscribe', 'unsubscribe', 'refresh', 'sub_refresh']);
+/**
+ * Commands that run strictly one after another: those whose effects later
+ * commands may depend on, and `history`, whose reply can be large, so that
+ * the next command waits for room for replies (see `Transport.replyRoom`)
+ * instead of many large pages being read at once.
+ */
+const ORDERED: ReadonlySet<string> = new Set(['connect', 'subscribe', 'unsubscribe', 'refresh', 'sub_refresh', 'history']);
 
 /**
  * A change the server makes to the session (server API), queued with the
@@ -138,10 +143,12 @@ export class Session implements SessionHandle, HeartbeatTarget, DeadlineTarget, 
         const frame = this.pending.shift() as string | ServerTask;
         if (this.pending.length < MAX_PENDING_FRAMES / 2) this.transport.resume?.();
         if (typeof frame !== 'string') {
-          await frame.run();
+          await this.roomForReplies();
+          if (!this.isClosed) await frame.run();
           continue;
         }
         for (const decoded of decodeFrame(frame)) {
+          await this.roomForReplies();
           if (this.isClosed) break;
           await this.dispatch(decoded);
         }
@@ -156,6 +163,17 @@ export class Session implements SessionHandle, HeartbeatTarget, DeadlineTarget, 
     }
   }
 
+  /**
+   * Waits while the replies already sent exceed the connection's queue bound:
+   * a client that reads gets its next answer once it has read enough of the
+   * previous ones, and one that stops reading holds no more than that (its
+   * frames then wait, and reading from its socket pauses).
+   */
+  private async roomForReplies(): Promise<void> {
+    const room = this.transport.replyRoom();
+    if (room) await room;
+  }
+
   private async dispatch(decoded: Decoded): Promise<void> {
     switch (decoded.kind) {
       case 'pong':
@@ -165,7 +183,15 @@ export class Session implements SessionHandle, HeartbeatTarget, DeadlineTarget, 
         this.disconnect(Disconnects.badRequest, decoded.reason);
         return;
       case 'unknown-method':
-        this.transport.send(encodeError(decoded.id, Errors.methodNotFound()));
+        this.transport.reply(encodeError(decoded.id, Errors.methodNotFound()));
+        return;
+      case 'unsupported-type':
+        if (this.state === 'connecting') {
+          this.disconnect(Disconnects.badRequest, `${decoded.method} before connect`);
+          return;
+        }
+        this.logger.debug({ method: decoded.method, type: decoded.type }, 'subscription type refused');
+        this.transport.reply(encodeError(decoded.id, Errors.notAvailable(`subscription type ${decoded.type} is not served: only streams (type 0)`)));
         return;
       case 'command':
         break;
@@ -180,7 +206,7 @@ export class Session implements SessionHandle, HeartbeatTarget, DeadlineTarget, 
       if (this.rejectedInARow > this.node.config.commandBurst) {
         this.disconnect(Disconnects.tooManyRequests, 'kept sending over the rate limit');
       } else if (command.method !== 'send') {
-        this.transport.send(encodeError(command.id, Errors.tooManyRequests()));
+        this.transport.reply(encodeError(command.id, Errors.tooManyRequests()));
       }
       return;
     }
@@ -192,16 +218,16 @@ export class Session implements SessionHandle, HeartbeatTarget, DeadlineTarget, 
   private async run(command: Command): Promise<void> {
     try {
       const reply = await this.handle(command);
-      if (reply !== undefined && !this.isClosed) this.transport.send(reply);
+      if (reply !== undefined && !this.isClosed) this.transport.reply(reply);
     } catch (error) {
       if (this.isClosed) return;
       if (error instanceof ProtocolError) {
         this.logger.debug({ method: command.method, code: error.code, reason: error.message }, 'command refused');
-        if (command.method !== 'send') this.transport.send(encodeError(command.id, error));
+        if (command.method !== 'send') this.transport.reply(encodeError(command.id, error));
         return;
       }
       this.logger.error({ err: error, method: command.method }, 'command failed');
-      if (command.method !== 'send') this.transport.send(encodeError(command.id, Errors.internal()));
+      if (command.method !== 'send') this.transport.reply(encodeError(command.id, Errors.internal()));
     }
   }
 
@@ -278,7 +304,7 @@ export class Session implements SessionHandle, HeartbeatTarget, DeadlineTarget, 
     const fromToken = await this.subscriptions.fromToken(credentials.channels, request.subs);
     if (!fromToken || this.isClosed) return;
     if (fromToken.subs) result.subs = fromToken.subs;
-    this.transport.send(encodeReplyRaw(id, 'connect', result));
+    this.transport.reply(encodeReplyRaw(id, 'connect', result));
     this.node.sessionConnected(this);
     await fromToken.activate();
     if (this.context.logger.isLevelEnabled('debug')) this.logger.debug({ name: request.name, version: request.version }, 'connected');
@@ -309,7 +335,7 @@ export class Session implements SessionHandle, HeartbeatTarget, DeadlineTarget, 
     this.credentials = { ...this.credentials, expiresAt: credentials.expiresAt, permissions: credentials.permissions, info: credentials.info };
     this.scheduleExpiry();
     const ttl = ttlSeconds(credentials.expiresAt);
-    this.transport.send(encodeReply(id, 'refresh', ttl === undefined ? {} : { expires: true, ttl }));
+    this.transport.reply(encodeReply(id, 'refresh', ttl === undefined ? {} : { expires: true, ttl }));
   }
 
   private scheduleExpiry(): void {

@@ -11,6 +11,9 @@ interface HeldEvent {
   frame: Buffer;
 }
 
+/** What {@link Subscription.goLive} did. */
+export type GoLiveOutcome = 'live' | 'overflowed';
+
 /**
  * One channel subscription of one session, and the guard that makes
  * delivery exact: the client drops pushes for a channel until its subscribe
@@ -23,6 +26,9 @@ export class Subscription implements ChannelListener {
   /** The highest offset the client has (or will have, from the reply). */
   private lastOffset = 0;
   private held: HeldEvent[] | undefined = [];
+  private heldBytes = 0;
+  /** Set when more arrived before the reply than may be held: all of them were dropped. */
+  private overflowed = false;
   /** Unix seconds at which a subscription token expires, if any. */
   expiresAt: number | undefined;
   expiryTimer: NodeJS.Timeout | undefined;
@@ -38,8 +44,12 @@ export class Subscription implements ChannelListener {
     /** Whether the server subscribed the client (token `channels` claim). */
     readonly serverSide: boolean,
     private readonly transport: Transport,
-    /** Called when events pile up beyond reason before the reply (a stuck subscribe). */
-    private readonly onOverflow: () => void,
+    /**
+     * Bytes of events that may be held before the reply; past them (or past
+     * {@link MAX_HELD_EVENTS} events) every held event is dropped and
+     * {@link goLive} reports the overflow.
+     */
+    private readonly maxHeldBytes: number,
   ) {}
 
   get clientId(): string {
@@ -68,13 +78,23 @@ export class Subscription implements ChannelListener {
    * Call right after the subscribe reply was sent. `offset` is the top the
    * reply reported (publications up to it were in the reply or predate the
    * subscription); held events at or below it are dropped, the rest are
-   * sent in arrival order.
+   * sent in arrival order, and delivery goes live: `'live'`.
+   *
+   * `'overflowed'` when more events arrived meanwhile than could be held (a
+   * long recovery read under a busy channel): none of them is sent and the
+   * subscription stays closed to events; the caller ends it and has the
+   * client subscribe again from `offset`, recovering them from history.
+   * Holding them all instead would let one subscribe take unbounded memory,
+   * and sending them in one burst would count as a reader falling behind.
    */
-  goLive(offset: number): void {
+  goLive(offset: number): GoLiveOutcome {
+    if (this.overflowed) return 'overflowed';
     this.lastOffset = offset;
     const held = this.held ?? [];
     this.held = undefined;
+    this.heldBytes = 0;
     for (const event of held) this.deliver(event.offset, event.frame);
+    return 'live';
   }
 
   private deliver(offset: number, frame: Buffer): void {
@@ -86,9 +106,13 @@ export class Subscription implements ChannelListener {
   }
 
   private hold(event: HeldEvent): void {
+    if (this.overflowed) return;
     const held = this.held as HeldEvent[];
-    if (held.length >= MAX_HELD_EVENTS) {
-      this.onOverflow();
+    this.heldBytes += event.frame.length;
+    if (held.length >= MAX_HELD_EVENTS || this.heldBytes > this.maxHeldBytes) {
+      this.overflowed = true;
+      this.held = [];
+      this.heldBytes = 0;
       return;
     }
     held.push(event);

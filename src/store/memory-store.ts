@@ -5,7 +5,7 @@ import {
   type Retention,
   type Store,
 } from './store.js';
-import { checkSince, newEpoch, toPublication, validateLimit, validateRetention } from './stream-rules.js';
+import { checkSince, newEpoch, publicationBytes, takeWithinBytes, toPublication, validateLimit, validateRetention } from './stream-rules.js';
 
 /** One channel's stream. `pubs` holds the retained publications in ascending offset order. */
 interface Stream {
@@ -91,6 +91,11 @@ export class MemoryStore implements Store {
       selected = stream.pubs.filter((p) => (p.offset ?? 0) > after);
     }
     if (limit > 0) selected = selected.slice(0, limit);
+    if (query.maxBytes !== undefined) {
+      selected = takeWithinBytes(selected, query.maxBytes, (p) =>
+        publicationBytes(p.data, p.info && JSON.stringify(p.info), p.tags && JSON.stringify(p.tags)),
+      );
+    }
     return { publications: selected.map((p) => ({ ...p })), position };
   }
 

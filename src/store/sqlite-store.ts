@@ -6,7 +6,7 @@ import {
   type Retention,
   type Store,
 } from './store.js';
-import { checkSince, newEpoch, toPublication, validateLimit, validateRetention } from './stream-rules.js';
+import { checkSince, newEpoch, publicationBytes, takeWithinBytes, toPublication, validateLimit, validateRetention } from './stream-rules.js';
 
 /** Where {@link SqliteStore} reports failures that no caller is waiting on, or that affect many. */
 export interface SqliteStoreLogger {
@@ -182,9 +182,12 @@ export class SqliteStore implements Store {
     if (limit === 0) return { publications: [], position };
     // SQLite reads a negative LIMIT as "no limit".
     const sqlLimit = limit < 0 ? -1 : limit;
-    const found = reverse
-      ? s.readBefore.all(channel, since ? since.offset : row.top + 1, minTime, sqlLimit)
-      : s.readAfter.all(channel, since ? since.offset : 0, minTime, sqlLimit);
+    const statement = reverse ? s.readBefore : s.readAfter;
+    const from = reverse ? (since ? since.offset : row.top + 1) : since ? since.offset : 0;
+    // With a byte bound, rows are read one by one and reading stops at the bound.
+    const found = query.maxBytes === undefined
+      ? statement.all(channel, from, minTime, sqlLimit)
+      : takeWithinBytes(statement.iterate(channel, from, minTime, sqlLimit), query.maxBytes, (r) => publicationBytes(r.data, r.info, r.tags));
     return { publications: found.map((r) => decode(r, row.epoch)), position };
   }
 

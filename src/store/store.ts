@@ -34,6 +34,14 @@ export interface HistoryQuery {
   since?: StreamPosition;
   /** Newest first. */
   reverse?: boolean;
+  /**
+   * Stop the page before the publication that would take its size past
+   * this many bytes (`publicationBytes` in `stream-rules.ts`): a page holds the first
+   * publications of the range, in page order, and never fewer than one when
+   * the range has any (so a reader paging through always advances). Unset:
+   * no byte bound.
+   */
+  maxBytes?: number;
 }
 
 /** The result of a history read. */

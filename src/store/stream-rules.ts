@@ -54,3 +54,30 @@ export function checkSince(since: StreamPosition, position: StreamPosition, reve
     throw new UnrecoverablePositionError(`publications after offset ${since.offset} are no longer retained`);
   }
 }
+
+/**
+ * The bytes a publication weighs in a page or a recovery: its data, publisher
+ * info and tags as JSON text (what its line on the wire mostly consists of).
+ * Takes the stored JSON text of info and tags when the caller has it.
+ */
+export function publicationBytes(data: string, info: string | null | undefined, tags: string | null | undefined): number {
+  return Buffer.byteLength(data) + (info ? Buffer.byteLength(info) : 0) + (tags ? Buffer.byteLength(tags) : 0);
+}
+
+/**
+ * The first items of `items` (in order) whose total weight stays within
+ * `maxBytes`, and never fewer than one when there is any: the page rule of
+ * `HistoryQuery.maxBytes`. Without a bound, all of them.
+ */
+export function takeWithinBytes<T>(items: Iterable<T>, maxBytes: number | undefined, weigh: (item: T) => number): T[] {
+  const taken: T[] = [];
+  let total = 0;
+  for (const item of items) {
+    if (maxBytes !== undefined) {
+      total += weigh(item);
+      if (total > maxBytes && taken.length > 0) break;
+    }
+    taken.push(item);
+  }
+  return taken;
+}

@@ -13,6 +13,15 @@ export interface UpgradeRouterOptions {
   onRefused?: (reason: string, request: IncomingMessage) => void;
 }
 
+/** The Centrifuge protocol's Protobuf variant, which this server does not serve (only JSON, the protocol without a subprotocol). */
+const PROTOBUF_SUBPROTOCOL = 'centrifuge-protobuf';
+
+/** Whether the upgrade asks for the Protobuf subprotocol (the header is a comma-separated list). */
+function asksForProtobuf(request: IncomingMessage): boolean {
+  const offered = request.headers['sec-websocket-protocol'];
+  return offered !== undefined && offered.split(',').some((name) => name.trim() === PROTOBUF_SUBPROTOCOL);
+}
+
 function destroyOnError(this: Duplex): void {
   this.destroy();
 }
@@ -58,6 +67,12 @@ export class UpgradeRouter {
     const handler = this.routes.get(path);
     if (!handler) return this.refuse(socket, request, 404, 'Not Found', `no WebSocket endpoint at ${path}`);
     if (!this.accepting) return this.refuse(socket, request, 503, 'Service Unavailable', 'shutting down');
+    // Refused before the handshake: accepted, the client would speak Protobuf
+    // to a JSON server and be closed with "bad request", which stops it
+    // without saying why. A refused handshake says it in the response body.
+    if (asksForProtobuf(request)) {
+      return this.refuse(socket, request, 400, 'Bad Request', 'the centrifuge-protobuf subprotocol is not served: connect with the JSON protocol (no subprotocol)');
+    }
     if (!isOriginAllowed(request.headers.origin, request.headers.host, this.options.allowedOrigins)) {
       return this.refuse(socket, request, 403, 'Forbidden', 'origin not allowed');
     }

@@ -7,7 +7,10 @@ import { outbox as processOutbox, type Outbox, type OutboxEntry } from './outbox
 import type { Transport } from './transport.js';
 
 export interface WebSocketTransportOptions {
-  /** Bytes that may wait (ours plus the socket's) before the client counts as slow. */
+  /**
+   * Bytes of pushes that may wait (ours plus the socket's) before the client
+   * counts as slow; also the reply backlog past which {@link WebSocketTransport.replyRoom} waits.
+   */
   maxQueuedBytes: number;
   /** Called once per connection dropped for reading too slowly, with its remote address. */
   onSlow?: (remoteAddress: string | undefined) => void;
@@ -45,6 +48,12 @@ export class WebSocketTransport implements Transport, OutboxEntry {
   private first: Message | undefined;
   private more: Message[] | undefined;
   private queuedBytes = 0;
+  /** The part of `queuedBytes` that replies take. */
+  private queuedReplyBytes = 0;
+  /** Reply bytes in the write under way (there is at most one), until it is handed to the kernel. */
+  private writingReplyBytes = 0;
+  /** Callers of {@link replyRoom} waiting for replies to be written. */
+  private roomWaiters: (() => void)[] | undefined;
   /** idle: nothing waits; scheduled: in the outbox; writing: a write is in the socket's stream, new messages wait for it. */
   private state: 'idle' | 'scheduled' | 'writing' = 'idle';
   private closing = false;
@@ -52,9 +61,13 @@ export class WebSocketTransport implements Transport, OutboxEntry {
 
   readonly written = (error?: Error | null): void => {
     this.state = 'idle';
-    if (error || this.closing || this.first === undefined) return;
-    this.state = 'scheduled';
-    this.outbox.schedule(this);
+    this.writingReplyBytes = 0;
+    if (!error && !this.closing && this.first !== undefined) {
+      this.state = 'scheduled';
+      this.outbox.schedule(this);
+    }
+    // After a failed write the socket is going away: nobody waits for room that will never come.
+    if (this.roomWaiters && (error || this.replyBacklog <= this.options.maxQueuedBytes)) this.releaseWaiters();
   };
 
   constructor(
@@ -72,16 +85,57 @@ export class WebSocketTransport implements Transport, OutboxEntry {
 
   send(message: Message): void {
     if (this.closing) return;
-    // A message with nothing ahead of it is never the sign of a slow reader,
-    // however large (a long history page): only what has to wait is limited.
+    // A push with nothing ahead of it is never the sign of a slow reader,
+    // however large: only what has to wait is limited.
     const alone = this.first === undefined && this.state === 'idle' && this.socket.writableLength === 0;
-    if (this.first === undefined) this.first = message;
-    else (this.more ??= []).push(message);
-    this.queuedBytes += typeof message === 'string' ? Buffer.byteLength(message) : message.length;
-    if (!alone && this.queuedBytes + this.socket.writableLength > this.options.maxQueuedBytes) {
+    this.enqueue(message);
+    if (!alone && this.pushBacklog > this.options.maxQueuedBytes) {
       this.dropSlow();
       return;
     }
+    this.schedule();
+  }
+
+  /**
+   * Replies are what the client asked for and waits for: one, however large
+   * (a history page, a recovery), says nothing about whether the client
+   * reads. What does is pushes piling up behind it, which {@link send} measures.
+   */
+  reply(message: Message): void {
+    if (this.closing) return;
+    this.queuedReplyBytes += this.enqueue(message);
+    this.schedule();
+  }
+
+  replyRoom(): Promise<void> | undefined {
+    if (this.closing || this.replyBacklog <= this.options.maxQueuedBytes) return undefined;
+    return new Promise((resolve) => (this.roomWaiters ??= []).push(resolve));
+  }
+
+  /** Reply bytes not yet handed to the kernel. */
+  private get replyBacklog(): number {
+    return this.queuedReplyBytes + this.writingReplyBytes;
+  }
+
+  /**
+   * Push bytes not yet handed to the kernel: ours, and the socket's less the
+   * replies in the write under way (never below zero: part of that write may
+   * have gone already, and the pushes in it are then counted as gone first).
+   */
+  private get pushBacklog(): number {
+    return this.queuedBytes - this.queuedReplyBytes + Math.max(0, this.socket.writableLength - this.writingReplyBytes);
+  }
+
+  /** Adds a message to the queue; returns its size in bytes. */
+  private enqueue(message: Message): number {
+    if (this.first === undefined) this.first = message;
+    else (this.more ??= []).push(message);
+    const bytes = typeof message === 'string' ? Buffer.byteLength(message) : message.length;
+    this.queuedBytes += bytes;
+    return bytes;
+  }
+
+  private schedule(): void {
     if (this.state === 'idle') {
       this.state = 'scheduled';
       this.outbox.schedule(this);
@@ -98,8 +152,10 @@ export class WebSocketTransport implements Transport, OutboxEntry {
   private takeFrame(): Buffer | undefined {
     const first = this.first;
     const more = this.more;
+    const replyBytes = this.queuedReplyBytes;
     this.clear();
     if (first === undefined || this.ws.readyState !== WebSocket.OPEN) return undefined;
+    this.writingReplyBytes = replyBytes;
     if (more === undefined) return typeof first === 'string' ? textFrame(first) : sharedTextFrame(first);
     return textFrame(joinLines(first, more));
   }
@@ -123,6 +179,7 @@ export class WebSocketTransport implements Transport, OutboxEntry {
       this.socket.write(bytes, this.written);
     }
     this.closing = true;
+    this.releaseWaiters();
     try {
       // A paused socket would never read the peer's close reply, stalling the handshake.
       this.ws.resume();
@@ -139,6 +196,13 @@ export class WebSocketTransport implements Transport, OutboxEntry {
     this.first = undefined;
     this.more = undefined;
     this.queuedBytes = 0;
+    this.queuedReplyBytes = 0;
+  }
+
+  private releaseWaiters(): void {
+    const waiters = this.roomWaiters;
+    this.roomWaiters = undefined;
+    if (waiters) for (const resolve of waiters) resolve();
   }
 
   private dropSlow(): void {

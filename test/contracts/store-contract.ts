@@ -215,6 +215,27 @@ export function runStoreContract(name: string, makeStore: () => Promise<StoreFix
         assert.equal((await store.read('ch', { limit: 0 })).position.epoch, epoch);
       }));
 
+      it('stops a page at maxBytes, in page order, never below one publication', withTen(async (store, epoch) => {
+        // Each of the ten weighs the same: its data, {"n":k} with one digit (k < 10) or two.
+        const one = Buffer.byteLength(msg(1).data);
+        assert.deepEqual(await read(store, { limit: -1, maxBytes: one * 3 }), [1, 2, 3]);
+        assert.deepEqual(await read(store, { limit: -1, maxBytes: one * 3 + 1 }), [1, 2, 3], 'a partial publication is not taken');
+        assert.deepEqual(await read(store, { limit: 2, maxBytes: one * 3 }), [1, 2], 'limit still applies');
+        assert.deepEqual(await read(store, { limit: -1, reverse: true, maxBytes: Buffer.byteLength(msg(10).data) * 2 }), [10, 9]);
+        assert.deepEqual(await read(store, { limit: -1, since: { offset: 4, epoch }, maxBytes: one * 2 }), [5, 6]);
+        assert.deepEqual(await read(store, { limit: -1, maxBytes: 1 }), [1], 'one publication even when it alone is larger');
+        assert.deepEqual(await read(store, { limit: -1, maxBytes: 1_000_000 }), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+      }));
+
+      it('counts publisher info and tags in maxBytes', run(async ({ store }) => {
+        const info = { user: 'u', client: 'c' };
+        const tags = { kind: 'note' };
+        for (let n = 1; n <= 3; n++) await store.append('ch', [{ data: JSON.stringify({ n }), info, tags }], KEEP);
+        const weight = Buffer.byteLength(msg(1).data) + Buffer.byteLength(JSON.stringify(info)) + Buffer.byteLength(JSON.stringify(tags));
+        assert.deepEqual(offsets((await store.read('ch', { limit: -1, maxBytes: weight * 2 })).publications), [1, 2]);
+        assert.deepEqual(offsets((await store.read('ch', { limit: -1, maxBytes: weight * 2 - 1 })).publications), [1]);
+      }));
+
       it('returns everything retained for any negative limit', withTen(async (store, epoch) => {
         assert.equal((await read(store, { limit: -1 })).length, 10);
         assert.equal((await read(store, { limit: -5 })).length, 10);

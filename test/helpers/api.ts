@@ -56,3 +56,28 @@ export async function apiError(ts: TestServer, method: string, body: unknown = {
   assert.ok(answer.body && 'error' in answer.body, `${method}: expected an error, got ${answer.text}`);
   return answer.body.error;
 }
+
+/**
+ * Publishes `count` payloads (`payload(n)` for n = 1…count) to a channel
+ * through `POST /api/publish`, `concurrency` requests at a time, as a busy
+ * backend would. Resolves with each one's result (`{offset, epoch}` for a
+ * channel with history), index n-1 for payload n.
+ */
+export async function apiPublishMany<T = { offset: number; epoch: string }>(
+  ts: TestServer,
+  channel: string,
+  count: number,
+  payload: (n: number) => unknown,
+  concurrency = 8,
+): Promise<T[]> {
+  const results: T[] = new Array(count);
+  let next = 1;
+  const worker = async (): Promise<void> => {
+    while (next <= count) {
+      const n = next++;
+      results[n - 1] = await apiResult<T>(ts, 'publish', { channel, data: payload(n) });
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, count) }, worker));
+  return results;
+}

@@ -68,3 +68,17 @@ export async function connectRaw(url: string, token: string, options: WebSocket.
   if (!reply.connect) throw new Error(`connect failed: ${JSON.stringify(reply)}`);
   return client;
 }
+
+/**
+ * A way to ask a connected raw client one command at a time: ids count up
+ * from `firstId` (above the connect command's), and each call resolves with
+ * the command's reply.
+ */
+export function commandAsker(client: RawClient, firstId = 10, timeoutMs = 10_000): (method: string, body: unknown) => Promise<Record<string, any>> {
+  let nextId = firstId;
+  return (method, body) => {
+    const id = nextId++;
+    client.command(id, method, body);
+    return client.reply(id, timeoutMs);
+  };
+}

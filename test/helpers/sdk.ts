@@ -182,6 +182,17 @@ export function disconnectClient(client: Centrifuge): void {
   live.delete(client);
 }
 
+/** Publications received after the n-th (1-based) `subscribed` event of a subscription, in order. */
+export function publicationsAfterSubscribed(sub: TestSubscription, n: number): any[] {
+  let seen = 0;
+  const out: any[] = [];
+  for (const event of sub.events) {
+    if (event.event === 'subscribed') seen++;
+    else if (event.event === 'publication' && seen >= n) out.push(event.ctx);
+  }
+  return out;
+}
+
 /** The offsets of publications, in order. */
 export function offsetsOf(publications: readonly { offset?: number }[]): number[] {
   return publications.map((p) => p.offset ?? 0);

@@ -1,0 +1,89 @@
+/**
+ * The events a subscription holds while its subscribe reply is prepared:
+ * delivered exactly once after the reply, and bounded (in count and bytes)
+ * without closing the connection: past the bound, `goLive` reports the
+ * overflow so the client can subscribe again and recover from history.
+ */
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { ChannelResolver } from '../src/channel/channel.js';
+import { DEFAULT_CONFIG } from '../src/config/defaults.js';
+import type { Disconnect } from '../src/protocol/errors.js';
+import { encodePublicationPush } from '../src/protocol/encode.js';
+import { Subscription } from '../src/session/subscription.js';
+import type { Transport } from '../src/transport/transport.js';
+
+/** A transport that records what it was given. */
+class RecordingTransport implements Transport {
+  readonly pushes: Buffer[] = [];
+  closedWith: Disconnect | undefined;
+  send(message: string | Buffer): void {
+    this.pushes.push(Buffer.from(message));
+  }
+  reply(message: string | Buffer): void {
+    this.pushes.push(Buffer.from(message));
+  }
+  replyRoom(): undefined {
+    return undefined;
+  }
+  close(disconnect: Disconnect): void {
+    this.closedWith = disconnect;
+  }
+  get closed(): boolean {
+    return this.closedWith !== undefined;
+  }
+}
+
+const channel = new ChannelResolver(DEFAULT_CONFIG).resolve('room:held');
+const info = { user: 'u', client: 'c' };
+
+function make(maxHeldBytes: number): { subscription: Subscription; transport: RecordingTransport } {
+  const transport = new RecordingTransport();
+  return { subscription: new Subscription(channel, info, false, false, transport, maxHeldBytes), transport };
+}
+
+function publish(subscription: Subscription, offset: number, body = ''): void {
+  const publication = { data: JSON.stringify({ offset, body }), offset, epoch: 'e' };
+  subscription.onPublication(channel.name, publication, encodePublicationPush(channel.name, publication));
+}
+
+const offsetsSent = (transport: RecordingTransport) => transport.pushes.map((frame) => JSON.parse(frame.toString()).push.pub.offset);
+
+describe('Subscription: events held before the reply', () => {
+  test('nothing is sent before goLive; then those above the reply offset, once, in order, and live ones after', () => {
+    const { subscription, transport } = make(1 << 20);
+    for (let offset = 1; offset <= 6; offset++) publish(subscription, offset);
+    publish(subscription, 4); // a duplicate delivery
+    assert.equal(transport.pushes.length, 0, 'the client would drop pushes before its reply');
+    assert.equal(subscription.goLive(3), 'live');
+    assert.deepEqual(offsetsSent(transport), [4, 5, 6]);
+    publish(subscription, 6);
+    publish(subscription, 7);
+    assert.deepEqual(offsetsSent(transport), [4, 5, 6, 7]);
+    assert.equal(transport.closed, false);
+  });
+
+  test('past the byte bound every held event is dropped, goLive reports the overflow, and the connection is left open', () => {
+    const body = 'b'.repeat(10_000);
+    const { subscription, transport } = make(50_000);
+    for (let offset = 1; offset <= 4; offset++) publish(subscription, offset, body);
+    for (let offset = 5; offset <= 8; offset++) publish(subscription, offset, body);
+    assert.equal(subscription.goLive(0), 'overflowed');
+    assert.equal(subscription.live, false, 'delivery stays stopped until the client subscribes again');
+    publish(subscription, 9, body);
+    assert.equal(transport.pushes.length, 0, 'nothing held nor later is sent: the resubscribe recovers it all');
+    assert.equal(transport.closed, false);
+  });
+
+  test('past 10,000 held events (each small) the overflow is reported the same way', () => {
+    const { subscription, transport } = make(1 << 30);
+    for (let offset = 1; offset <= 10_001; offset++) publish(subscription, offset);
+    assert.equal(subscription.goLive(0), 'overflowed');
+    assert.equal(transport.pushes.length, 0);
+
+    const within = make(1 << 30);
+    for (let offset = 1; offset <= 10_000; offset++) publish(within.subscription, offset);
+    assert.equal(within.subscription.goLive(0), 'live');
+    assert.equal(within.transport.pushes.length, 10_000);
+  });
+});
