@@ -8,6 +8,8 @@
  */
 import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import type { HistoryPage, HistoryQuery } from '../src/store/store.js';
+import { MemoryStore } from '../src/store/memory-store.js';
 import { apiPublishMany, apiResult } from './helpers/api.js';
 import { useProxiedServer } from './helpers/proxied-server.js';
 import { mintToken, type TestServer } from './helpers/server.js';
@@ -173,6 +175,94 @@ describe('sdk: long absences', () => {
     await waitFor(() => room.publications.length >= published, { timeoutMs: 10_000, message: 'every publication of the outage' });
     assert.deepEqual(offsetsOf(room.publications), range(1, published));
     assert.deepEqual(room.publications.map((p) => p.data.n), range(1, published));
+    assertNeverSlow(ts, client);
+  });
+});
+
+describe('sdk: a recovery much larger than the queue bound', () => {
+  // 8 MiB may be recovered: 150 × 32 KB (4.8 MB) fits, against a 1 MiB queue bound.
+  const server = useProxiedServer({ flags: ['--recovery-max-bytes', '8388608'] });
+
+  test('150 missed publications of 32 KB are recovered in one reply of ~5 MB, exactly, without a slow close', async () => {
+    const { ts, proxy } = server;
+    const channel = 'room:absence-large-bound';
+    const client = await connectClient(proxy.wsUrl, { token: await mintToken({ sub: 'bob' }) });
+    const room = makeSubscription(client.client, channel);
+    await subscribeExisting(room);
+    proxy.block();
+    proxy.cut();
+    await waitFor(() => client.client.state === 'connecting', { message: 'the client notices the cut' });
+    await apiPublishMany(ts, channel, 150, large);
+    proxy.unblock();
+    const [, back] = await eventsOf(room, 'subscribed', 2, 60_000);
+    assert.equal(back.recovered, true);
+    await waitFor(() => room.publications.length >= 150, { timeoutMs: 30_000, message: 'the recovered publications' });
+    assert.deepEqual(offsetsOf(room.publications), range(1, 150));
+    assert.ok(room.publications.every((p) => p.data.body.length === 32 * 1024));
+    assertNeverSlow(ts, client);
+  });
+});
+
+/**
+ * A store whose recovery reads can be held up, as a slow database would:
+ * the read is made at once but its answer waits until released, so
+ * publications made meanwhile are not in it and reach the subscription
+ * before its reply.
+ */
+class SlowRecoveryStore extends MemoryStore {
+  private gate: { reached: () => void; released: Promise<void> } | undefined;
+
+  /** Holds up the next recovery read; resolves once a read is held, with the function that releases it. */
+  holdNextRecovery(): Promise<() => void> {
+    return new Promise((resolveReached) => {
+      let release!: () => void;
+      const released = new Promise<void>((resolve) => (release = resolve));
+      this.gate = { reached: () => resolveReached(release), released };
+    });
+  }
+
+  override async read(channel: string, query: HistoryQuery): Promise<HistoryPage> {
+    const page = await super.read(channel, query);
+    const gate = this.gate;
+    if (gate && query.since) {
+      this.gate = undefined;
+      gate.reached();
+      await gate.released;
+    }
+    return page;
+  }
+}
+
+describe('sdk: publications pile up while a recovery is read', () => {
+  const store = new SlowRecoveryStore();
+  const server = useProxiedServer({ parts: { store } });
+
+  test('past the hold bound the client is told to resubscribe (2500), recovers the rest, and keeps its connection', async () => {
+    const { ts, proxy } = server;
+    const channel = 'room:absence-held';
+    const client = await connectClient(proxy.wsUrl, { token: await mintToken({ sub: 'carol' }) });
+    const room = makeSubscription(client.client, channel);
+    await subscribeExisting(room);
+    proxy.block();
+    proxy.cut();
+    await waitFor(() => client.client.state === 'connecting', { message: 'the client notices the cut' });
+    await apiPublishMany(ts, channel, 100, small);
+    const held = store.holdNextRecovery();
+    proxy.unblock();
+    const release = await held;
+    // 20 × 32 KB while the recovery is read: more than the subscription may hold (half the 1 MiB queue bound).
+    await apiPublishMany(ts, channel, 20, (n) => large(100 + n));
+    release();
+
+    const [, recovered, resubscribed] = await eventsOf(room, 'subscribed', 3, 30_000);
+    assert.equal(recovered.recovered, true);
+    assert.equal(recovered.streamPosition.offset, 100, 'the reply as read, before the 20');
+    assert.ok(room.of('subscribing').some((ctx) => ctx.code === 2500), 'the server asked for a resubscribe');
+    assert.equal(resubscribed.recovered, true, 'the resubscribe recovers what was dropped from the hold');
+    await waitFor(() => room.publications.length >= 120, { timeoutMs: 30_000, message: 'all 120 publications' });
+    assert.deepEqual(offsetsOf(room.publications), range(1, 120), 'every one exactly once, in order');
+    assert.deepEqual(room.publications.map((p) => p.data.n).sort((a, b) => a - b), range(1, 120), 'each payload once');
+    assert.equal(client.of('connected').length, 2, 'the connection was kept (one reconnect, after the cut)');
     assertNeverSlow(ts, client);
   });
 });
