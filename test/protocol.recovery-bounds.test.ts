@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { commandAsker, connectRaw, type RawClient } from './helpers/raw-client.js';
+import { commandAsker, connectRaw, openRaw, type RawClient } from './helpers/raw-client.js';
 import { mintToken, startTestServer, type TestServer } from './helpers/server.js';
 import { waitFor } from './helpers/wait.js';
 
@@ -75,6 +75,24 @@ describe('recovery bound and rejectUnrecovered', () => {
     const past = (await ask('subscribe', { channel: 'room:bytes-past', recover: true, offset: 0, epoch: epochPast })).subscribe;
     assert.equal(past.recovered, false);
     assert.equal(past.publications, undefined);
+  });
+
+  test('server-side subscriptions recovered in one connect reply share one byte bound', async () => {
+    const epochA = await publish('room:token-a', 6, fixedSize);
+    const epochB = await publish('room:token-b', 6, fixedSize);
+    const token = await mintToken({ sub: 'token-subs', channels: ['room:token-a', 'room:token-b'] });
+    const other = await openRaw(t.wsUrl);
+    other.command(1, 'connect', {
+      token,
+      subs: { 'room:token-a': { recover: true, offset: 0, epoch: epochA }, 'room:token-b': { recover: true, offset: 0, epoch: epochB } },
+    });
+    const subs = (await other.reply(1)).connect.subs;
+    // Six fit the bound of ten; the next six do not fit what is left of it.
+    assert.equal(subs['room:token-a'].recovered, true);
+    assert.equal(subs['room:token-a'].publications.length, 6);
+    assert.equal(subs['room:token-b'].recovered, false);
+    assert.equal(subs['room:token-b'].publications, undefined);
+    other.close();
   });
 
   test('rejectUnrecovered flag: error 112 and not subscribed when recovery is impossible; a normal reply when it works', async () => {

@@ -264,7 +264,8 @@ export class Node implements BrokerHandler {
     const { recoveryMaxPublications, recoveryMaxBytes } = this.config;
     try {
       const limit = Math.min(channel.options.historySize, recoveryMaxPublications);
-      const page = await this.store.read(channel.name, { since, limit, maxBytes: recoveryMaxBytes });
+      const maxBytes = Math.min(recoveryMaxBytes, since.maxBytes ?? recoveryMaxBytes);
+      const page = await this.store.read(channel.name, { since: { offset: since.offset, epoch: since.epoch }, limit, maxBytes });
       const missed = page.position.offset - since.offset;
       // Every missed publication must be there, or recovery must say it failed: never a partial list.
       if (missed === page.publications.length) {

@@ -5,6 +5,11 @@ import type { Disconnect } from '../protocol/errors.js';
 export interface RecoveryRequest {
   offset: number;
   epoch: string;
+  /**
+   * Bytes this recovery may take when less than `recoveryMaxBytes` allows
+   * (several recoveries that share one reply share one budget).
+   */
+  maxBytes?: number;
 }
 
 /** What a subscription made on the server's authority (server API `subscribe`) carries. */

@@ -125,12 +125,15 @@ export class SessionSubscriptions {
   /**
    * Subscribes to the token's `channels` (up to the subscription limit; names
    * that are not valid channels are skipped), recovering as the connect
-   * command's `subs` asks. Undefined when the session closed meanwhile.
+   * command's `subs` asks. The recoveries go out in the one connect reply, so
+   * they share one `recoveryMaxBytes` budget: a channel that does not fit
+   * what is left gets `recovered: false`. Undefined when the session closed meanwhile.
    */
   async fromToken(names: readonly string[], recoveries: ConnectRequest['subs']): Promise<TokenSubscriptions | undefined> {
     const { node } = this.owner;
     const added: { subscription: Subscription; offset: number }[] = [];
     const subs: Record<string, RawJson> = {};
+    let budget = node.config.recoveryMaxBytes;
     for (const name of names.slice(0, node.config.maxChannelsPerConnection)) {
       let channel: ChannelSpec;
       try {
@@ -141,11 +144,13 @@ export class SessionSubscriptions {
       }
       if (this.byChannel.has(channel.name)) continue;
       const asked = recoveries?.[channel.name];
-      const recovery = asked?.recover ? { offset: asked.offset ?? 0, epoch: asked.epoch ?? '' } : undefined;
+      const recovery = asked?.recover ? { offset: asked.offset ?? 0, epoch: asked.epoch ?? '', maxBytes: budget } : undefined;
       const subscription = this.add(channel, this.owner.clientInfo, false, true);
       const attached = await this.attach(subscription, recovery);
       if (this.owner.isClosed) return undefined;
-      subs[channel.name] = new RawJson(encodeWithRaw(resultOf(channel, attached, recovery !== undefined)));
+      const result = encodeWithRaw(resultOf(channel, attached, recovery !== undefined));
+      if (attached.publications) budget = Math.max(0, budget - Buffer.byteLength(result));
+      subs[channel.name] = new RawJson(result);
       added.push({ subscription, offset: attached.position?.offset ?? 0 });
     }
     return {

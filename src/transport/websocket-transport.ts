@@ -77,6 +77,8 @@ export class WebSocketTransport implements Transport, OutboxEntry {
     this.socket = (ws as unknown as { _socket: Socket })._socket;
     this.fd = socketDescriptor(this.socket);
     this.outbox = options.outbox ?? processOutbox;
+    // A peer that goes away leaves queued replies unwritten: whoever waits for room must not wait forever.
+    ws.once('close', () => this.releaseWaiters());
   }
 
   get closed(): boolean {
@@ -108,7 +110,7 @@ export class WebSocketTransport implements Transport, OutboxEntry {
   }
 
   replyRoom(): Promise<void> | undefined {
-    if (this.closing || this.replyBacklog <= this.options.maxQueuedBytes) return undefined;
+    if (this.closing || this.ws.readyState !== WebSocket.OPEN || this.replyBacklog <= this.options.maxQueuedBytes) return undefined;
     return new Promise((resolve) => (this.roomWaiters ??= []).push(resolve));
   }
 
