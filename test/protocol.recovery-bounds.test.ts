@@ -150,7 +150,7 @@ describe('replies larger than the queue bound', () => {
     await reader.reply(2);
     const socket = (reader.ws as unknown as { _socket: { pause(): void; resume(): void } })._socket;
     socket.pause();
-    // Ten pages of ~300 KB each: 3 MB of replies against a 256 KiB bound, asked for in one frame.
+    // Ten pages of ~300 KB each (of room:paged, published by the first test): 3 MB of replies against a 256 KiB bound, in one frame.
     reader.send(Array.from({ length: 10 }, (_, i) => JSON.stringify({ id: 10 + i, history: { channel: 'room:paged', limit: 5 } })).join('\n'));
     // A few small live publications meanwhile.
     const live = t.server.node.channels.resolve('room:pauser-live');
@@ -161,5 +161,29 @@ describe('replies larger than the queue bound', () => {
     assert.equal(reader.closed, undefined, 'never closed');
     assert.ok(!t.logs.some((line) => line.includes('slow client dropped')));
     reader.close();
+  });
+
+  test('a client that stops reading for good is still dropped as slow once pushes pile up behind its replies', async () => {
+    const stalled = await connectRaw(t.wsUrl, await mintToken({ sub: 'stalled' }));
+    stalled.command(2, 'subscribe', { channel: 'room:stalled-live' });
+    await stalled.reply(2);
+    (stalled.ws as unknown as { _socket: { pause(): void } })._socket.pause();
+    // Large replies first (room:paged, published by the first test), then pushes that are never read.
+    stalled.send(Array.from({ length: 10 }, (_, i) => JSON.stringify({ id: 10 + i, history: { channel: 'room:paged', limit: 5 } })).join('\n'));
+    const live = t.server.node.channels.resolve('room:stalled-live');
+    const payload = JSON.stringify({ blob: 'z'.repeat(30_000) });
+    let published = 0;
+    await waitFor(
+      async () => {
+        for (let i = 0; i < 10; i++, published++) {
+          await t.server.node.publish(live, { data: payload });
+          await new Promise((resolve) => setImmediate(resolve));
+        }
+        return t.logs.some((line) => line.includes('slow client dropped'));
+      },
+      { timeoutMs: 20_000, message: 'the stalled client is dropped' },
+    );
+    assert.ok(published < 1000, `dropped after ${published} publications, well before all were queued`);
+    stalled.close();
   });
 });
