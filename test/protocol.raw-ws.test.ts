@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { connectRaw, openRaw } from './helpers/raw-client.js';
 import { mintToken, startTestServer, type TestServer } from './helpers/server.js';
+import { publishUntilSlowDrop, stopReading } from './helpers/slow-reader.js';
 import { waitFor } from './helpers/wait.js';
 
 async function stillServes(t: TestServer): Promise<void> {
@@ -237,23 +238,8 @@ describe('slow consumer', () => {
     const fast = await connectRaw(t.wsUrl, await mintToken({ sub: 'fast' }));
     fast.command(2, 'subscribe', { channel: 'big' });
     await fast.reply(2);
-    // Stop reading: the kernel buffers fill, then the server's queue for this client.
-    (slow.ws as unknown as { _socket: { pause(): void } })._socket.pause();
-
-    const channel = t.server.node.channels.resolve('big');
-    const payload = JSON.stringify({ blob: 'y'.repeat(60_000) });
-    let sent = 0;
-    await waitFor(
-      async () => {
-        // One at a time, yielding between publishes, so a client that reads keeps up.
-        for (let i = 0; i < 10; i++, sent++) {
-          await t.server.node.publish(channel, { data: payload });
-          await new Promise((resolve) => setImmediate(resolve));
-        }
-        return t.logs.some((line) => line.includes('slow client dropped'));
-      },
-      { timeoutMs: 20_000, message: 'slow client dropped' },
-    );
+    stopReading(slow);
+    const sent = await publishUntilSlowDrop(t, 'big', JSON.stringify({ blob: 'y'.repeat(60_000) }));
     assert.ok(sent < 2000, 'dropped well before everything was queued');
     await waitFor(() => fast.received.filter((line) => line.push?.pub).length === sent, { timeoutMs: 10_000, message: `fast got ${fast.received.filter((line) => line.push?.pub).length} of ${sent}, closed ${JSON.stringify(fast.closed)}` });
     assert.equal(fast.closed, undefined);

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { commandAsker, connectRaw, openRaw, type RawClient } from './helpers/raw-client.js';
 import { mintToken, startTestServer, type TestServer } from './helpers/server.js';
+import { publishUntilSlowDrop, stopReading } from './helpers/slow-reader.js';
 import { waitFor } from './helpers/wait.js';
 
 /** A payload whose JSON text has the same length for every n below 1000. */
@@ -144,18 +145,26 @@ describe('replies larger than the queue bound', () => {
     reader.close();
   });
 
+  /**
+   * A client of `user` subscribed to `liveChannel` that stops reading, then
+   * asks in one frame for ten pages of ~300 KB (of room:paged, published by
+   * the first test): 3 MB of replies against the 256 KiB bound, ids 10–19.
+   */
+  async function pagesAskedWithoutReading(user: string, liveChannel: string): Promise<RawClient> {
+    const client = await connectRaw(t.wsUrl, await mintToken({ sub: user }));
+    client.command(2, 'subscribe', { channel: liveChannel });
+    await client.reply(2);
+    stopReading(client);
+    client.send(Array.from({ length: 10 }, (_, i) => JSON.stringify({ id: 10 + i, history: { channel: 'room:paged', limit: 5 } })).join('\n'));
+    return client;
+  }
+
   test('a client that stops reading with many large pages asked for is not dropped, and gets them all once it reads again', async () => {
-    const reader = await connectRaw(t.wsUrl, await mintToken({ sub: 'pauser' }));
-    reader.command(2, 'subscribe', { channel: 'room:pauser-live' });
-    await reader.reply(2);
-    const socket = (reader.ws as unknown as { _socket: { pause(): void; resume(): void } })._socket;
-    socket.pause();
-    // Ten pages of ~300 KB each (of room:paged, published by the first test): 3 MB of replies against a 256 KiB bound, in one frame.
-    reader.send(Array.from({ length: 10 }, (_, i) => JSON.stringify({ id: 10 + i, history: { channel: 'room:paged', limit: 5 } })).join('\n'));
+    const reader = await pagesAskedWithoutReading('pauser', 'room:pauser-live');
     // A few small live publications meanwhile.
     const live = t.server.node.channels.resolve('room:pauser-live');
     for (let n = 1; n <= 5; n++) await t.server.node.publish(live, { data: JSON.stringify({ n }) });
-    socket.resume();
+    (reader.ws as unknown as { _socket: { resume(): void } })._socket.resume();
     for (let i = 0; i < 10; i++) assert.equal((await reader.reply(10 + i, 20_000)).history.publications.length, 5);
     await waitFor(() => reader.received.filter((line) => line.push?.channel === 'room:pauser-live' && line.push.pub).length === 5, { message: 'live pushes too' });
     assert.equal(reader.closed, undefined, 'never closed');
@@ -164,25 +173,9 @@ describe('replies larger than the queue bound', () => {
   });
 
   test('a client that stops reading for good is still dropped as slow once pushes pile up behind its replies', async () => {
-    const stalled = await connectRaw(t.wsUrl, await mintToken({ sub: 'stalled' }));
-    stalled.command(2, 'subscribe', { channel: 'room:stalled-live' });
-    await stalled.reply(2);
-    (stalled.ws as unknown as { _socket: { pause(): void } })._socket.pause();
-    // Large replies first (room:paged, published by the first test), then pushes that are never read.
-    stalled.send(Array.from({ length: 10 }, (_, i) => JSON.stringify({ id: 10 + i, history: { channel: 'room:paged', limit: 5 } })).join('\n'));
-    const live = t.server.node.channels.resolve('room:stalled-live');
-    const payload = JSON.stringify({ blob: 'z'.repeat(30_000) });
-    let published = 0;
-    await waitFor(
-      async () => {
-        for (let i = 0; i < 10; i++, published++) {
-          await t.server.node.publish(live, { data: payload });
-          await new Promise((resolve) => setImmediate(resolve));
-        }
-        return t.logs.some((line) => line.includes('slow client dropped'));
-      },
-      { timeoutMs: 20_000, message: 'the stalled client is dropped' },
-    );
+    const stalled = await pagesAskedWithoutReading('stalled', 'room:stalled-live');
+    // Pushes pile up behind the large replies, never read.
+    const published = await publishUntilSlowDrop(t, 'room:stalled-live', JSON.stringify({ blob: 'z'.repeat(30_000) }));
     assert.ok(published < 1000, `dropped after ${published} publications, well before all were queued`);
     stalled.close();
   });

@@ -38,6 +38,26 @@ function assertNeverSlow(ts: TestServer, client: TestClient): void {
   assert.ok(!ts.logs.some((line) => line.includes('slow client dropped')), 'the server dropped a slow client');
 }
 
+/**
+ * Connects through the proxy and subscribes, then cuts the network: the
+ * proxy drops the connection and refuses new ones until unblocked.
+ * Resolves once the client noticed.
+ */
+async function subscribeThenCut(
+  proxy: TcpProxy,
+  token: string,
+  channel: string,
+  clientOptions: Parameters<typeof connectClient>[1] = {},
+): Promise<{ client: TestClient; room: TestSubscription }> {
+  const client = await connectClient(proxy.wsUrl, { token, ...clientOptions });
+  const room = makeSubscription(client.client, channel);
+  await subscribeExisting(room);
+  proxy.block();
+  proxy.cut();
+  await waitFor(() => client.client.state === 'connecting', { message: 'the client notices the cut' });
+  return { client, room };
+}
+
 describe('sdk: long absences', () => {
   const server = useProxiedServer();
   let ts: TestServer;
@@ -50,21 +70,15 @@ describe('sdk: long absences', () => {
   });
 
   /**
-   * Subscribes through the proxy, then cuts the network (the proxy drops the
-   * connection and refuses new ones) while `away` runs, restores it, and
-   * resolves with the context of the resubscribe.
+   * Subscribes through the proxy, then cuts the network while `away` runs,
+   * restores it, and resolves with the context of the resubscribe.
    */
   async function absentWhile(
     channel: string,
     away: () => Promise<void>,
     clientOptions: Parameters<typeof connectClient>[1] = {},
   ): Promise<{ client: TestClient; room: TestSubscription; back: any; retries: number }> {
-    const client = await connectClient(proxy.wsUrl, { token, ...clientOptions });
-    const room = makeSubscription(client.client, channel);
-    await subscribeExisting(room);
-    proxy.block();
-    proxy.cut();
-    await waitFor(() => client.client.state === 'connecting', { message: 'the client notices the cut' });
+    const { client, room } = await subscribeThenCut(proxy, token, channel, clientOptions);
     const refusedBefore = proxy.refused;
     await away();
     await waitFor(() => proxy.refused > refusedBefore, { timeoutMs: 30_000, message: 'the client retries while the network is down' });
@@ -186,12 +200,7 @@ describe('sdk: a recovery much larger than the queue bound', () => {
   test('150 missed publications of 32 KB are recovered in one reply of ~5 MB, exactly, without a slow close', async () => {
     const { ts, proxy } = server;
     const channel = 'room:absence-large-bound';
-    const client = await connectClient(proxy.wsUrl, { token: await mintToken({ sub: 'bob' }) });
-    const room = makeSubscription(client.client, channel);
-    await subscribeExisting(room);
-    proxy.block();
-    proxy.cut();
-    await waitFor(() => client.client.state === 'connecting', { message: 'the client notices the cut' });
+    const { client, room } = await subscribeThenCut(proxy, await mintToken({ sub: 'bob' }), channel);
     await apiPublishMany(ts, channel, 150, large);
     proxy.unblock();
     const [, back] = await eventsOf(room, 'subscribed', 2, 60_000);
@@ -240,12 +249,7 @@ describe('sdk: publications pile up while a recovery is read', () => {
   test('past the hold bound the client is told to resubscribe (2500), recovers the rest, and keeps its connection', async () => {
     const { ts, proxy } = server;
     const channel = 'room:absence-held';
-    const client = await connectClient(proxy.wsUrl, { token: await mintToken({ sub: 'carol' }) });
-    const room = makeSubscription(client.client, channel);
-    await subscribeExisting(room);
-    proxy.block();
-    proxy.cut();
-    await waitFor(() => client.client.state === 'connecting', { message: 'the client notices the cut' });
+    const { client, room } = await subscribeThenCut(proxy, await mintToken({ sub: 'carol' }), channel);
     await apiPublishMany(ts, channel, 100, small);
     const held = store.holdNextRecovery();
     proxy.unblock();
