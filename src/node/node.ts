@@ -4,7 +4,7 @@ import type { Broker, BrokerHandler } from '../broker/broker.js';
 import type { ChannelResolver, ChannelSpec } from '../channel/channel.js';
 import type { Config } from '../config/types.js';
 import type { Logger } from '../log/logger.js';
-import type { PresenceManager } from '../presence/presence.js';
+import type { PresenceManager, UserLookup } from '../presence/presence.js';
 import { encodeJoinPush, encodeLeavePush, encodePublicationPush } from '../protocol/encode.js';
 import { Errors, type Disconnect } from '../protocol/errors.js';
 import type { ClientInfo, Publication, PublishRequest, StreamPosition } from '../protocol/types.js';
@@ -370,6 +370,20 @@ export class Node implements BrokerHandler {
   async presenceStats(channel: ChannelSpec): Promise<{ numClients: number; numUsers: number }> {
     if (!channel.options.presence) throw Errors.notAvailable('presence is not enabled for this channel');
     return this.presence.stats(channel.name);
+  }
+
+  /**
+   * The users present in a channel, as an O(1) lookup (see `PresenceManager.users`).
+   * @throws ProtocolError 108 when the channel keeps no presence.
+   */
+  async presentUsers(channel: ChannelSpec): Promise<UserLookup> {
+    if (!channel.options.presence) throw Errors.notAvailable('presence is not enabled for this channel');
+    return this.presence.users(channel.name);
+  }
+
+  /** Whether join and leave events are pushed to the channel's subscribers now. */
+  joinLeaveLive(channel: ChannelSpec): boolean {
+    return channel.options.joinLeave;
   }
 
   private refreshPresence(): void {
