@@ -22,7 +22,7 @@ import { rememberUser } from './state';
 
 /** Members asked for per page. */
 export const MEMBERS_PAGE_SIZE = 50;
-/** How often the open panel re-reads its pages when the server does not push joins and leaves. */
+/** How often the open panel re-reads the pages it shows (the contract asks for every 15–30 s without join/leave events). */
 export const MEMBERS_REREAD_MS = 20_000;
 
 interface MemberPage {
@@ -45,8 +45,6 @@ export interface MemberDirectory {
   total: number;
   /** The whole conversation's counts (from the latest unfiltered read), for the header; null until read. */
   all: { online: number; total: number } | null;
-  /** Whether the server pushes join and leave events for this channel (false in a big room). */
-  live: boolean;
   /** The first page of the current search has been read. */
   loaded: boolean;
   loadingMore: boolean;
@@ -74,7 +72,6 @@ function directoryOf(channel: string): MemberDirectory {
       online: 0,
       total: 0,
       all: null,
-      live: true,
       loaded: false,
       loadingMore: false,
       error: '',
@@ -110,7 +107,6 @@ async function readPage(channel: string, query: string, from: string | undefined
 function applyCounts(dir: MemberDirectory, query: string, page: MembersPage): void {
   dir.online = page.online;
   dir.total = page.total;
-  dir.live = page.live;
   if (!query) dir.all = { online: page.online, total: page.total };
 }
 
