@@ -43,6 +43,7 @@ export const SCALAR_FIELDS: { readonly [K in ScalarKey]: Check<Config[K]> } = {
   pongTimeout: duration({ positive: true, max: MAX_TIMER_SECONDS }),
   connectTimeout: duration({ positive: true, max: MAX_TIMER_SECONDS }),
   historyMaxLimit: integer(1),
+  presenceMaxClients: integer(1),
   maxChannelsPerConnection: integer(1),
   shutdownTimeout: duration({ max: MAX_TIMER_SECONDS }),
   allowAnonymous: boolean(),
@@ -60,6 +61,7 @@ export const SWITCH_KEYS: ReadonlySet<ScalarKey> = new Set<ScalarKey>(['allowAno
 export const NAMESPACE_FIELDS: { readonly [K in keyof NamespaceOptions]: Check<NamespaceOptions[K]> } = {
   presence: boolean(),
   joinLeave: boolean(),
+  joinLeaveMaxClients: integer(1),
   historySize: integer(0),
   historyTtl: duration(),
   recover: boolean(),
