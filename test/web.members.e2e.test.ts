@@ -4,11 +4,13 @@
  * members panel scrolls inside its own column), the panel finds members by
  * search and counts who is online, 300 people leaving at once leave the page
  * working with the right counts, and a room of more than 1,000 members is
- * read page by page with a bounded number of rows in the DOM.
+ * read page by page with a bounded number of rows in the DOM. In a room past
+ * the server's join/leave limit, where no such events come, the panel still
+ * follows arrivals and departures.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import type { Browser } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { launchBrowser } from './helpers/browser.js';
 import { joinUsers, type ChatClient, type JoinedUsers } from './helpers/chat.js';
 import { disconnectAll, disconnectClient } from './helpers/sdk.js';
@@ -27,6 +29,22 @@ const MAX_MEMBER_ROWS = 40;
 /** Longest wait for the panel to follow presence: a room without join/leave events re-reads every 20 s. */
 const PRESENCE_WAIT_MS = 60_000;
 
+/** Waits until the members panel says `online` are online and `all` are members. */
+async function waitForCounts(page: Page, online: number, all: number, timeoutMs = PRESENCE_WAIT_MS): Promise<void> {
+  await waitFor(
+    async () => {
+      // The online group is always the first row while the list is scrolled to the top.
+      const shown = await page
+        .locator('[data-testid="members-group"][data-group="online"]')
+        .getAttribute('data-count', { timeout: 1000 })
+        .catch(() => null);
+      const members = await page.getByTestId('members-total').textContent();
+      return Number(shown) === online && members?.replace(/\D/g, '') === String(all);
+    },
+    { timeoutMs, intervalMs: 200, message: `${online} online of ${all} members` },
+  );
+}
+
 describe('web app: members at real sizes', () => {
   let t: TestServer;
   let browser: Browser;
@@ -36,7 +54,9 @@ describe('web app: members at real sizes', () => {
   let total = MEMBERS + 1;
 
   before(async () => {
-    t = await startTestServer();
+    // Join and leave events are pushed for up to 1,000 present (the default stops at 100), so
+    // the crowd below arrives and leaves as 300 events each: the burst the page must absorb.
+    t = await startTestServer({ file: { namespaces: { room: { joinLeaveMaxClients: 1000 } } } });
     members = await joinUsers(t, MEMBERS, { prefix: 'member', name: 'Member', online: ONLINE });
     // Enough history to fill the message pane, so "the latest message is visible" means something.
     for (let i = 1; i <= 40; i++) await members.online[i % ONLINE]!.rpc('chat.send', { channel: 'room:general', text: `backlog ${i}` });
@@ -55,22 +75,6 @@ describe('web app: members at real sizes', () => {
   const panelScroll = () => page().getByTestId('members-scroll');
   const groupCount = async (group: 'online' | 'offline') =>
     Number(await page().locator(`[data-testid="members-group"][data-group="${group}"]`).getAttribute('data-count'));
-
-  /** Waits until the panel says `online` are online and `all` are members. */
-  async function waitForCounts(online: number, all: number, timeoutMs = PRESENCE_WAIT_MS): Promise<void> {
-    await waitFor(
-      async () => {
-        // The online group is always the first row while the list is scrolled to the top.
-        const shown = await page()
-          .locator('[data-testid="members-group"][data-group="online"]')
-          .getAttribute('data-count', { timeout: 1000 })
-          .catch(() => null);
-        const members = await page().getByTestId('members-total').textContent();
-        return Number(shown) === online && members?.replace(/\D/g, '') === String(all);
-      },
-      { timeoutMs, intervalMs: 200, message: `${online} online of ${all} members` },
-    );
-  }
 
   /**
    * Scrolls the members panel down until its last member (the last offline
@@ -130,7 +134,7 @@ describe('web app: members at real sizes', () => {
   }
 
   test('60 members at 1280×800 and 1366×768: the page fits the viewport, the composer works, the panel scrolls inside', TIMEOUT, async () => {
-    await waitForCounts(ONLINE + 1, total);
+    await waitForCounts(page(), ONLINE + 1, total);
     assert.equal(await groupCount('online'), ONLINE + 1);
     for (const [width, height] of [
       [1280, 800],
@@ -181,16 +185,16 @@ describe('web app: members at real sizes', () => {
     await page().getByTestId('members-empty').waitFor();
 
     await search.fill('');
-    await waitForCounts(ONLINE + 1, total);
+    await waitForCounts(page(), ONLINE + 1, total);
   });
 
   test(`${CROWD} people arriving and then leaving at once: counts follow, and the page keeps working`, TIMEOUT, async () => {
     const crowd = await joinUsers(t, CROWD, { prefix: 'crowd', name: 'Crowd', online: CROWD });
     total += CROWD;
-    await waitForCounts(ONLINE + 1 + CROWD, total);
+    await waitForCounts(page(), ONLINE + 1 + CROWD, total);
 
     for (const client of crowd.online) disconnectClient(client.client);
-    await waitForCounts(ONLINE + 1, total);
+    await waitForCounts(page(), ONLINE + 1, total);
 
     // The page still answers: a message typed now goes out and reaches another member.
     const witness: ChatClient = members.online[0]!;
@@ -210,7 +214,7 @@ describe('web app: members at real sizes', () => {
     // Offline members joining are not presence events: reloading reads the list afresh.
     await page().reload();
     await page().getByTestId('composer-input').waitFor();
-    await waitForCounts(ONLINE + 1, total);
+    await waitForCounts(page(), ONLINE + 1, total);
 
     const deepest = await scrollMembersToEnd((rows) =>
       assert.ok(rows <= MAX_MEMBER_ROWS, `at most ${MAX_MEMBER_ROWS} member rows in the DOM (found ${rows})`),
@@ -225,6 +229,34 @@ describe('web app: members at real sizes', () => {
     await panelScroll().evaluate((el) => el.scrollTo({ top: 0 }));
     await page().getByTestId('member-search').fill('0777');
     await page().locator('[data-testid="member-item"][data-user-id="big-0777"]').waitFor();
+    assert.deepEqual(viewer.errors, []);
+  });
+});
+
+describe('web app: members of a room past the join/leave limit', () => {
+  let t: TestServer;
+  let browser: Browser;
+  let viewer: ChatPage;
+
+  before(async () => {
+    // The default limit (100 present): above it the server pushes no joins or leaves.
+    t = await startTestServer();
+    browser = await launchBrowser();
+    viewer = await openApp(browser, `http://127.0.0.1:${t.server.port}`);
+    await signIn(viewer, 'Viewer');
+  });
+
+  after(async () => {
+    disconnectAll();
+    await browser?.close();
+    await t?.stop();
+  });
+
+  test('the panel follows 150 arrivals and departures by re-reading what it shows', TIMEOUT, async () => {
+    const crowd = await joinUsers(t, 150, { prefix: 'crowd', name: 'Crowd', online: 150 });
+    await waitForCounts(viewer.page, 151, 151);
+    for (const client of crowd.online) disconnectClient(client.client);
+    await waitForCounts(viewer.page, 1, 151);
     assert.deepEqual(viewer.errors, []);
   });
 });
