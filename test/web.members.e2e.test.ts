@@ -50,6 +50,8 @@ describe('web app: members at real sizes', () => {
   let browser: Browser;
   let viewer: ChatPage;
   let members: JoinedUsers;
+  /** Every WebSocket frame the viewer's page sent, oldest first. */
+  const sent: string[] = [];
   /** Everyone in general: the members, the crowd and the big room's users once they join, and the viewer. */
   let total = MEMBERS + 1;
 
@@ -62,6 +64,7 @@ describe('web app: members at real sizes', () => {
     for (let i = 1; i <= 40; i++) await members.online[i % ONLINE]!.rpc('chat.send', { channel: 'room:general', text: `backlog ${i}` });
     browser = await launchBrowser();
     viewer = await openApp(browser, `http://127.0.0.1:${t.server.port}`, { viewport: { width: 1280, height: 800 } });
+    viewer.page.on('websocket', (socket) => socket.on('framesent', (frame) => sent.push(String(frame.payload))));
     await signIn(viewer, 'Viewer');
   });
 
@@ -72,6 +75,12 @@ describe('web app: members at real sizes', () => {
   });
 
   const page = () => viewer.page;
+  /** Commands of a kind in the frames sent since `from` (a frame may carry several, one per line). */
+  const commandsSince = (from: number, pattern: RegExp) =>
+    sent
+      .slice(from)
+      .flatMap((frame) => frame.split('\n'))
+      .filter((line) => pattern.test(line)).length;
   const panelScroll = () => page().getByTestId('members-scroll');
   const groupCount = async (group: 'online' | 'offline') =>
     Number(await page().locator(`[data-testid="members-group"][data-group="${group}"]`).getAttribute('data-count'));
@@ -193,8 +202,14 @@ describe('web app: members at real sizes', () => {
     total += CROWD;
     await waitForCounts(page(), ONLINE + 1 + CROWD, total);
 
+    const before = sent.length;
     for (const client of crowd.online) disconnectClient(client.client);
     await waitForCounts(page(), ONLINE + 1, total);
+    // 300 leave events were applied in batches: a handful of queries, not one (or two) per event.
+    const presenceQueries = commandsSince(before, /"presence":\{/);
+    const memberReads = commandsSince(before, /"method":"chat\.members"/);
+    assert.ok(presenceQueries >= 1 && presenceQueries < 50, `presence queries for 300 leaves: ${presenceQueries}`);
+    assert.ok(memberReads >= 1 && memberReads < 50, `member page reads for 300 leaves: ${memberReads}`);
 
     // The page still answers: a message typed now goes out and reaches another member.
     const witness: ChatClient = members.online[0]!;
