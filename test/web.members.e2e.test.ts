@@ -174,6 +174,18 @@ describe('web app: members at real sizes', () => {
       }
       await page().emulateMedia({ colorScheme: 'light' });
     }
+
+    // On a phone the panel is an overlay of its own height, opened from the header.
+    await page().setViewportSize({ width: 390, height: 844 });
+    await page().getByTestId('members-button').click();
+    await page().getByTestId('members-panel').waitFor();
+    await waitForCounts(page(), ONLINE + 1, total);
+    assert.ok(await panelScroll().evaluate((el) => el.scrollHeight > el.clientHeight), 'phone: the member list scrolls inside the overlay');
+    await assertFitsViewport('phone with the members open');
+    await screenshot(page(), 'members-60-phone-light');
+    await page().getByRole('button', { name: 'Close members' }).click();
+    await page().setViewportSize({ width: 1280, height: 800 });
+    await page().getByTestId('members-panel').waitFor();
   });
 
   test('searching the panel finds a member; clearing it lists everyone again', TIMEOUT, async () => {
