@@ -41,7 +41,7 @@ export { prepareText } from './chat/state';
 
 let presenceTimer: ReturnType<typeof setInterval> | null = null;
 
-// No typing event arrives while offline: a "typing…" shown when the connection drops would stay forever.
+// No typing event can arrive while offline, so a "typing…" shown when the connection drops is stale: clear it at once.
 watch(
   () => useConnection().state,
   (connection) => {
