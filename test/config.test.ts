@@ -74,20 +74,20 @@ describe('defaults', () => {
     const { namespaces, defaultNamespace } = await load();
     assert.deepEqual(Object.keys(namespaces).sort(), ['dm', 'room', 'user']);
     assert.deepEqual(defaultNamespace, {
-      presence: false, joinLeave: false, historySize: 0, historyTtl: 0, recover: false,
+      presence: false, joinLeave: false, joinLeaveMaxClients: 100, historySize: 0, historyTtl: 0, recover: false,
       allowPublish: true, allowSubscribe: true, allowPresence: true, allowHistory: true, membersFromName: false,
     });
     assert.deepEqual(namespaces['room'], {
-      presence: true, joinLeave: true, historySize: 1000, historyTtl: 0, recover: true,
+      presence: true, joinLeave: true, joinLeaveMaxClients: 100, historySize: 1000, historyTtl: 0, recover: true,
       allowPublish: true, allowSubscribe: true, allowPresence: true, allowHistory: true, membersFromName: false,
     });
     assert.deepEqual(namespaces['dm'], {
-      presence: true, joinLeave: false, historySize: 1000, historyTtl: 0, recover: true,
+      presence: true, joinLeave: false, joinLeaveMaxClients: 100, historySize: 1000, historyTtl: 0, recover: true,
       allowPublish: 'members', allowSubscribe: 'members', allowPresence: 'members', allowHistory: 'members',
       membersFromName: true,
     });
     assert.deepEqual(namespaces['user'], {
-      presence: false, joinLeave: false, historySize: 100, historyTtl: 86400, recover: true,
+      presence: false, joinLeave: false, joinLeaveMaxClients: 100, historySize: 100, historyTtl: 86400, recover: true,
       allowPublish: false, allowSubscribe: 'members', allowPresence: false, allowHistory: 'members',
       membersFromName: true,
     });
@@ -214,6 +214,7 @@ describe('bad values', () => {
     await rejects({ argv: ['--max-message-size', '1023'] }, /maxMessageSize must be an integer between 1024 and 16777216/);
     await rejects({ argv: ['--max-message-size', String(16 * 1024 * 1024 + 1)] }, /maxMessageSize/);
     await rejects({ argv: ['--command-burst', '0'] }, /commandBurst must be an integer >= 1/);
+    await rejects({ argv: ['--presence-max-clients', '0'] }, /^config: presenceMaxClients must be an integer >= 1/);
     await rejects({ argv: ['--max-queued-bytes', '-5'] }, /maxQueuedBytes/);
     await rejects({ argv: ['--log-level', 'verbose'] }, /logLevel must be one of fatal, error, warn, info, debug, trace, silent/);
     await rejects({ argv: ['--ping-interval', '0'] }, /pingInterval must be/);
@@ -303,6 +304,10 @@ describe('namespaces', () => {
     );
     await rejects({ cwd: workdir({ namespaces: { room: { allowPublish: 'everyone' } } }) }, /namespaces\.room\.allowPublish must be true, false or "members"/);
     await rejects({ cwd: workdir({ namespaces: { room: { historyTtl: '1 day' } } }) }, /namespaces\.room\.historyTtl must be/);
+    await rejects(
+      { cwd: workdir({ namespaces: { room: { joinLeaveMaxClients: 0 } } }) },
+      /^config: namespaces\.room\.joinLeaveMaxClients must be an integer >= 1 \(got 0 from file parley\.config\.json\)$/,
+    );
     await rejects({ cwd: workdir({ namespaces: { room: true } }) }, /namespaces\.room must be an object/);
     await rejects({ cwd: workdir({ namespaces: [] }) }, /namespaces must be an object/);
   });

@@ -130,7 +130,7 @@ export function apiMethods(options: ApiMethodsOptions): Map<string, ApiMethod> {
     },
   });
 
-  /** `{channel}` → `{presence: {<client>: {client, user, conn_info?, chan_info?}}}`; 108 without presence. */
+  /** `{channel}` → `{presence: {<client>: {client, user, conn_info?, chan_info?}}}`; 108 without presence, 106 above `presenceMaxClients`. */
   define('presence', {
     parse: (fields) => fields.string('channel'),
     run: async (channel) => {

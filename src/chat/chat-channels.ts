@@ -2,6 +2,7 @@ import type { ChannelOperation } from '../auth/permissions.js';
 import { isAllowed, type Principal } from '../channel/access.js';
 import type { ChannelSpec } from '../channel/channel.js';
 import type { Node } from '../node/node.js';
+import type { UserLookup } from '../presence/presence.js';
 import { Errors } from '../protocol/errors.js';
 import type { ChatStore, DmRecord, RoomRecord } from './chat-store.js';
 import { ROOM_NAME_PATTERN } from './protocol.js';
@@ -82,11 +83,15 @@ export class ChatChannels {
     return isAllowed(operation, spec, principal);
   }
 
-  /** Which users are connected to a channel now (empty when it keeps no presence). */
-  async onlineUsers(spec: ChannelSpec): Promise<Set<string>> {
-    if (!spec.options.presence) return new Set();
-    const clients = await this.node.presenceOf(spec);
-    return new Set([...clients.values()].map((info) => info.user));
+  /** Which users are connected to a channel now, as an O(1) lookup (nobody when it keeps no presence). */
+  async presentUsers(spec: ChannelSpec): Promise<UserLookup> {
+    if (!spec.options.presence) return NOBODY;
+    return this.node.presentUsers(spec);
+  }
+
+  /** Whether join and leave events are pushed in a channel now (see `joinLeaveMaxClients`). */
+  joinLeaveLive(spec: ChannelSpec): boolean {
+    return this.node.joinLeaveLive(spec);
   }
 
   /** How many connections are subscribed to a channel now (0 when it keeps no presence). */
@@ -95,6 +100,8 @@ export class ChatChannels {
     return (await this.node.presenceStats(spec)).numClients;
   }
 }
+
+const NOBODY: UserLookup = { has: () => false, size: 0 };
 
 function deniedMessage(spec: ChannelSpec): string {
   return spec.namespace === 'dm' ? 'This conversation is between other users' : 'You do not have access to this room';

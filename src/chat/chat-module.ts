@@ -13,6 +13,7 @@ import { ChatService } from './chat-service.js';
 import type { ChatStore } from './chat-store.js';
 import { ConversationService } from './conversation-service.js';
 import { InFlight } from './in-flight.js';
+import { MemberDirectory } from './member-directory.js';
 import { ProfileBook } from './profile-book.js';
 import { DEFAULT_ROOM, type ChatMessage, type ChatUser } from './protocol.js';
 import { SqliteChatStore } from './sqlite-chat-store.js';
@@ -63,10 +64,11 @@ export async function attachChat(options: ChatModuleOptions): Promise<ChatModule
   try {
     await store.createRoom({ name: DEFAULT_ROOM, topic: DEFAULT_ROOM_TOPIC, createdBy: '', createdAt: Date.now() });
     const channels = new ChatChannels(node, store);
-    const profiles = new ProfileBook(store);
+    const directory = new MemberDirectory(store);
+    const profiles = new ProfileBook(store, (user) => directory.profileChanged(user));
     const userEvents = new UserEvents(node, logger);
     chat = new ChatService({ node, store, channels, profiles, userEvents });
-    const conversations = new ConversationService({ store, channels, profiles, userEvents });
+    const conversations = new ConversationService({ store, channels, profiles, userEvents, directory });
     registerChatRpc(node, chat, conversations, inFlight);
     await registerAppRoutes(http, { config, store, inFlight, logger });
   } catch (err) {

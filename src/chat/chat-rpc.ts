@@ -75,7 +75,15 @@ export function registerChatRpc(node: Node, chat: ChatService, conversations: Co
   register('chat.joinRoom', (f) => ({ name: f.string('name') }), (caller, request) => conversations.joinRoom(caller, request));
   register('chat.leaveRoom', (f) => ({ name: f.string('name') }), (caller, request) => conversations.leaveRoom(caller, request));
   register('chat.openDm', (f) => ({ user: f.string('user') }), (caller, request) => conversations.openDm(caller, request));
-  register('chat.members', (f) => ({ channel: f.string('channel') }), (caller, request) => conversations.members(caller, request));
+  register(
+    'chat.members',
+    (f) =>
+      withOptional(
+        { channel: f.string('channel') },
+        { query: f.optionalString('query'), cursor: f.optionalString('cursor'), limit: f.optionalInteger('limit') },
+      ),
+    (caller, request) => conversations.members(caller, request),
+  );
   register(
     'chat.history',
     (f) => withOptional({ channel: f.string('channel') }, { before: f.optionalInteger('before'), limit: f.optionalInteger('limit') }),

@@ -156,9 +156,7 @@ export class ChatService {
   /** Messages matching the query in the rooms the caller may read and their own DMs, newest first. */
   async search(caller: Caller, request: Request<'chat.search'>): Result<'chat.search'> {
     const limit = valid.pageLimit(request.limit, SEARCH_DEFAULT, SEARCH_MAX);
-    if (valid.charLength(request.query) > valid.MAX_QUERY_LENGTH) {
-      throw Errors.badRequest(`Search query is longer than ${valid.MAX_QUERY_LENGTH} characters`);
-    }
+    const query = valid.searchQuery(request.query);
     const userId = caller.user.id;
     const readable = (channel: string): boolean => {
       const spec = this.channels.specOf(channel);
@@ -167,7 +165,7 @@ export class ChatService {
     const rooms = (await this.store.listRooms(userId)).map((room) => `room:${room.name}`);
     const dms = (await this.store.conversationsOf(userId)).filter((c) => c.kind === 'dm').map((c) => c.channel);
     const channels = [...rooms, ...dms].filter(readable);
-    return { messages: await this.store.search(request.query, { channels, limit }) };
+    return { messages: await this.store.search(query, { channels, limit }) };
   }
 
   /**

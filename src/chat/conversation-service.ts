@@ -1,9 +1,18 @@
 import { Errors } from '../protocol/errors.js';
 import type { ChatChannels } from './chat-channels.js';
 import { dmChannelOf, type ChatStore, type ConversationRecord } from './chat-store.js';
+import type { MemberDirectory } from './member-directory.js';
+import { decodeMembersCursor, MemberList } from './member-list.js';
 import type { ProfileBook } from './profile-book.js';
 import type { Caller } from './profile.js';
-import { DEFAULT_ROOM, ROOM_NAME_PATTERN, type ChatRpc, type Conversation, type Member } from './protocol.js';
+import {
+  DEFAULT_MEMBERS_PAGE,
+  DEFAULT_ROOM,
+  MAX_MEMBERS_PAGE,
+  ROOM_NAME_PATTERN,
+  type ChatRpc,
+  type Conversation,
+} from './protocol.js';
 import type { UserEvents } from './user-events.js';
 import * as valid from './validation.js';
 
@@ -16,6 +25,8 @@ export interface ConversationServiceOptions {
   channels: ChatChannels;
   profiles: ProfileBook;
   userEvents: UserEvents;
+  /** Rooms' member lists, kept in step with joins, leaves and profile changes made here. */
+  directory: MemberDirectory;
 }
 
 /**
@@ -30,12 +41,14 @@ export class ConversationService {
   private readonly channels: ChatChannels;
   private readonly profiles: ProfileBook;
   private readonly userEvents: UserEvents;
+  private readonly directory: MemberDirectory;
 
   constructor(options: ConversationServiceOptions) {
     this.store = options.store;
     this.channels = options.channels;
     this.profiles = options.profiles;
     this.userEvents = options.userEvents;
+    this.directory = options.directory;
   }
 
   /** Records the caller's profile, joins them to the default room on their first visit, lists their conversations. */
@@ -45,7 +58,7 @@ export class ConversationService {
     if (await this.store.claimFirstVisit(user.id)) {
       const general = this.channels.roomSpec(DEFAULT_ROOM);
       if ((await this.store.getRoom(DEFAULT_ROOM)) && this.channels.allows('subscribe', general, caller.principal)) {
-        await this.store.joinRoom(DEFAULT_ROOM, user.id, Date.now());
+        if (await this.store.joinRoom(DEFAULT_ROOM, user.id, Date.now())) this.directory.joined(DEFAULT_ROOM, user);
       }
     }
     const conversations = (await this.store.conversationsOf(user.id)).map(toConversation);
@@ -95,6 +108,7 @@ export class ConversationService {
     const room = ROOM_NAME_PATTERN.test(name) ? await this.store.getRoom(name) : undefined;
     if (!room) throw Errors.unknownChannel(`There is no room "${name}"`);
     if (await this.store.leaveRoom(name, caller.user.id)) {
+      this.directory.left(name, caller.user.id);
       await this.userEvents.publish(caller.user.id, { type: 'left', channel: `room:${name}` });
     }
     return {};
@@ -124,20 +138,29 @@ export class ConversationService {
     return { conversation: mine };
   }
 
-  /** A room's members or a DM's two participants, each with whether they are connected to it now. */
+  /**
+   * A page of a room's members or a DM's two participants, online ones
+   * first, each with whether they are connected to the conversation now.
+   * Costs one pass over the room's member list in memory and an O(1)
+   * presence lookup per member, whatever the page.
+   */
   async members(caller: Caller, request: Request<'chat.members'>): Result<'chat.members'> {
     const channel = await this.channels.open(request.channel, 'history', caller.principal);
-    const users =
+    const limit = valid.pageLimit(request.limit, DEFAULT_MEMBERS_PAGE, MAX_MEMBERS_PAGE);
+    const query = valid.memberQuery(request.query);
+    const after = request.cursor === undefined || request.cursor === '' ? undefined : decodeMembersCursor(request.cursor);
+    const list =
       channel.kind === 'room'
-        ? await this.store.roomMembers(channel.room.name)
-        : (await Promise.all(channel.dm.users.map((id) => this.store.getUser(id)))).filter((u) => u !== undefined);
-    const online = await this.channels.onlineUsers(channel.spec);
-    const members: Member[] = users.map((user) => ({ ...user, online: online.has(user.id) }));
-    return { members };
+        ? await this.directory.list(channel.room.name)
+        : new MemberList((await Promise.all(channel.dm.users.map((id) => this.store.getUser(id)))).filter((u) => u !== undefined));
+    const online = await this.channels.presentUsers(channel.spec);
+    const page = list.page({ query, after, limit }, online);
+    return { ...page, live: this.channels.joinLeaveLive(channel.spec) };
   }
 
   private async join(caller: Caller, name: string, now: number): Promise<Conversation> {
     const joined = await this.store.joinRoom(name, caller.user.id, now);
+    if (joined) this.directory.joined(name, caller.user);
     const conversation = await this.conversationFor(caller.user.id, `room:${name}`);
     if (joined) await this.userEvents.publish(caller.user.id, { type: 'conversation', conversation });
     return conversation;

@@ -114,6 +114,48 @@ export interface Member extends ChatUser {
   online: boolean;
 }
 
+/** Most members one `chat.members` page holds. */
+export const MAX_MEMBERS_PAGE = 100;
+/** Members a `chat.members` page holds when the request names no `limit`. */
+export const DEFAULT_MEMBERS_PAGE = 50;
+
+/** `chat.members` request: one page of a conversation's member list. */
+export interface MembersRequest {
+  channel: string;
+  /**
+   * Only members whose display name or user id has a word starting with
+   * this text, ignoring case (`"ann"` finds "Ann Lee" and "Joanne Annis";
+   * `"lee"` finds "Ann Lee"). Blank: everyone.
+   */
+  query?: string;
+  /** From the previous page's `cursor`, to get the next page. Opaque. */
+  cursor?: string;
+  /** 1–{@link MAX_MEMBERS_PAGE}; default {@link DEFAULT_MEMBERS_PAGE}. */
+  limit?: number;
+}
+
+/** `chat.members` result. */
+export interface MembersPage {
+  /**
+   * Online members first, then offline ones; each group sorted by name
+   * (case-insensitive, then by id). Pages follow that order; a member whose
+   * online state changes between two pages may appear on both or on neither.
+   */
+  members: Member[];
+  /** Members online now among those matching the query (all members when there is none). */
+  online: number;
+  /** Members matching the query. */
+  total: number;
+  /** Present when there are more pages: pass it back as `cursor`. */
+  cursor?: string;
+  /**
+   * Whether join and leave events are pushed in this channel now. When
+   * false (a big room, or a DM) the list does not follow joins and leaves:
+   * re-read the pages you show every 15–30 s instead.
+   */
+  live: boolean;
+}
+
 /** Every chat RPC method: its request and its result. */
 export interface ChatRpc {
   /** Records the caller's profile and returns everything the sidebar needs. The caller joins `general` on first use. */
@@ -124,8 +166,11 @@ export interface ChatRpc {
   'chat.leaveRoom': { request: { name: string }; result: Record<string, never> };
   /** Opens (or returns) the DM with another user. */
   'chat.openDm': { request: { user: string }; result: { conversation: Conversation } };
-  /** Room members (joined users) or DM participants, with online state. */
-  'chat.members': { request: { channel: string }; result: { members: Member[] } };
+  /**
+   * A page of a room's members (users who joined it) or of a DM's two
+   * participants, with online state, searchable by name or id.
+   */
+  'chat.members': { request: MembersRequest; result: MembersPage };
   /** Messages before `before` (seq; newest when absent), oldest first, at most `limit` (default 50, max 100). */
   'chat.history': {
     request: { channel: string; before?: number; limit?: number };

@@ -79,6 +79,17 @@ export function sendNonce(nonce: string | undefined): string | undefined {
   return nonce;
 }
 
+/** @throws ProtocolError 107 when a search query is longer than {@link MAX_QUERY_LENGTH} characters. */
+export function searchQuery(query: string): string {
+  if (charLength(query) > MAX_QUERY_LENGTH) throw Errors.badRequest(`Search query is longer than ${MAX_QUERY_LENGTH} characters`);
+  return query;
+}
+
+/** A member search, trimmed and lower-cased ("" for none). @throws ProtocolError 107 as {@link searchQuery}. */
+export function memberQuery(raw: string | undefined): string {
+  return searchQuery((raw ?? '').trim().toLowerCase());
+}
+
 /** @throws ProtocolError 107 unless `limit` is a whole number from 1; larger than `max` is capped. */
 export function pageLimit(limit: number | undefined, fallback: number, max: number): number {
   if (limit === undefined) return Math.min(fallback, max);

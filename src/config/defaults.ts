@@ -13,6 +13,7 @@ import type { Config, NamespaceOptions } from './types.js';
 export const DEFAULT_NAMESPACE: Readonly<NamespaceOptions> = deepFreeze({
   presence: false,
   joinLeave: false,
+  joinLeaveMaxClients: 100,
   historySize: 0,
   historyTtl: 0,
   recover: false,
@@ -34,6 +35,7 @@ export const BUILTIN_NAMESPACES: Readonly<Record<string, Readonly<NamespaceOptio
   room: {
     presence: true,
     joinLeave: true,
+    joinLeaveMaxClients: 100,
     historySize: 1000,
     historyTtl: 0,
     recover: true,
@@ -46,6 +48,7 @@ export const BUILTIN_NAMESPACES: Readonly<Record<string, Readonly<NamespaceOptio
   dm: {
     presence: true,
     joinLeave: false,
+    joinLeaveMaxClients: 100,
     historySize: 1000,
     historyTtl: 0,
     recover: true,
@@ -58,6 +61,7 @@ export const BUILTIN_NAMESPACES: Readonly<Record<string, Readonly<NamespaceOptio
   user: {
     presence: false,
     joinLeave: false,
+    joinLeaveMaxClients: 100,
     historySize: 100,
     historyTtl: 86_400,
     recover: true,
@@ -94,6 +98,7 @@ export const DEFAULT_CONFIG: Config = deepFreeze({
   historyMaxBytes: 4_194_304,
   recoveryMaxPublications: 1000,
   recoveryMaxBytes: 4_194_304,
+  presenceMaxClients: 1000,
   maxChannelsPerConnection: 256,
   shutdownTimeout: 10,
   allowAnonymous: false,

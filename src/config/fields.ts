@@ -46,6 +46,7 @@ export const SCALAR_FIELDS: { readonly [K in ScalarKey]: Check<Config[K]> } = {
   historyMaxBytes: integer(1024),
   recoveryMaxPublications: integer(1),
   recoveryMaxBytes: integer(1024),
+  presenceMaxClients: integer(1),
   maxChannelsPerConnection: integer(1),
   shutdownTimeout: duration({ max: MAX_TIMER_SECONDS }),
   allowAnonymous: boolean(),
@@ -63,6 +64,7 @@ export const SWITCH_KEYS: ReadonlySet<ScalarKey> = new Set<ScalarKey>(['allowAno
 export const NAMESPACE_FIELDS: { readonly [K in keyof NamespaceOptions]: Check<NamespaceOptions[K]> } = {
   presence: boolean(),
   joinLeave: boolean(),
+  joinLeaveMaxClients: integer(1),
   historySize: integer(0),
   historyTtl: duration(),
   recover: boolean(),

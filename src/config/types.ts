@@ -18,6 +18,14 @@ export interface NamespaceOptions {
   presence: boolean;
   /** Push join and leave events to subscribers. @default false */
   joinLeave: boolean;
+  /**
+   * With `joinLeave`: join and leave events stop being pushed in a channel
+   * once more than this many connections are present in it, and are pushed
+   * again once it is back to 80% of it or fewer, so that each subscriber's
+   * presence traffic stays bounded however big the channel grows. Presence
+   * itself (`presence`, `presence_stats`) stays exact. @default 100
+   */
+  joinLeaveMaxClients: number;
   /** Publications kept per channel; 0 keeps no history. @default 0 */
   historySize: number;
   /** Seconds a publication stays in history; 0 keeps it until trimmed by size. Config accepts a duration string (`"7d"`). @default 0 */
@@ -95,6 +103,12 @@ export interface Config {
   recoveryMaxPublications: number;
   /** Most bytes (as `historyMaxBytes` counts them) a client can recover; past it, as past `recoveryMaxPublications`. @default 4194304 */
   recoveryMaxBytes: number;
+  /**
+   * Largest channel presence a `presence` request (client command or server
+   * API) may list; bigger channels answer error 106 and are read with
+   * `presence_stats` (exact counts) or paged lists such as `chat.members`. @default 1000
+   */
+  presenceMaxClients: number;
   /** Subscriptions one connection may hold. @default 256 */
   maxChannelsPerConnection: number;
   /** Seconds to wait for clients and writes on shutdown. @default 10 */

@@ -4,11 +4,12 @@ import type { Broker, BrokerHandler } from '../broker/broker.js';
 import type { ChannelResolver, ChannelSpec } from '../channel/channel.js';
 import type { Config } from '../config/types.js';
 import type { Logger } from '../log/logger.js';
-import type { PresenceManager } from '../presence/presence.js';
+import type { PresenceManager, PresenceStats, UserLookup } from '../presence/presence.js';
 import { encodeJoinPush, encodeLeavePush, encodePublicationPush } from '../protocol/encode.js';
 import { Errors, type Disconnect } from '../protocol/errors.js';
 import type { ClientInfo, Publication, PublishRequest, StreamPosition } from '../protocol/types.js';
 import { UnrecoverablePositionError, type HistoryPage, type HistoryQuery, type Store } from '../store/store.js';
+import { ChannelPresence } from './channel-presence.js';
 import {
   SessionRegistry,
   type ConnectionFilter,
@@ -79,9 +80,6 @@ export interface NodeOptions {
   logger: Logger;
 }
 
-/** How long a presence entry lives without refresh; refreshed every third of it. */
-const PRESENCE_TTL_MS = 60_000;
-
 /**
  * The hub of one server process: the local subscription index (channel →
  * listeners), fan-out of publications (encoded once per event), presence,
@@ -98,11 +96,10 @@ export class Node implements BrokerHandler {
   private readonly presence: PresenceManager;
   private readonly listeners = new Map<string, Set<ChannelListener>>();
   private readonly brokerSubscriptions = new Map<string, Promise<void>>();
-  private readonly localPresence = new Map<string, Map<string, ClientInfo>>();
+  private readonly channelPresence: ChannelPresence;
   private readonly sessions = new SessionRegistry();
   private readonly createdAt = Date.now();
   private readonly rpcHandlers = new Map<string, RpcHandler>();
-  private presenceTimer: NodeJS.Timeout | undefined;
   private readonly cleanups = new Set<Promise<unknown>>();
 
   constructor(options: NodeOptions) {
@@ -113,12 +110,18 @@ export class Node implements BrokerHandler {
     this.channels = options.channels;
     this.logger = options.logger;
     this.broker.setHandler(this);
+    this.channelPresence = new ChannelPresence({
+      presence: this.presence,
+      broker: this.broker,
+      logger: this.logger,
+      maxListed: this.config.presenceMaxClients,
+      localSubscribers: (channel) => this.listeners.get(channel)?.size ?? 0,
+    });
   }
 
   /** Starts background work (presence refresh). */
   start(): void {
-    this.presenceTimer = setInterval(() => this.refreshPresence(), PRESENCE_TTL_MS / 3);
-    this.presenceTimer.unref();
+    this.channelPresence.start();
   }
 
   // ---- sessions -------------------------------------------------------
@@ -341,55 +344,39 @@ export class Node implements BrokerHandler {
     await this.store.removeHistory(channel.name);
   }
 
-  // ---- presence ---------------------------------------------------------
+  // ---- presence (see ChannelPresence) -------------------------------------
 
   /** Records a client in a channel's presence and announces it, as the namespace asks. */
-  async join(channel: ChannelSpec, info: ClientInfo): Promise<void> {
-    if (channel.options.presence) {
-      let local = this.localPresence.get(channel.name);
-      if (!local) {
-        local = new Map();
-        this.localPresence.set(channel.name, local);
-      }
-      local.set(info.client, info);
-      await this.presence.add(channel.name, info, PRESENCE_TTL_MS);
-    }
-    if (channel.options.joinLeave) await this.broker.publishJoin(channel.name, info);
+  join(channel: ChannelSpec, info: ClientInfo): Promise<void> {
+    return this.channelPresence.join(channel, info);
   }
 
   /** Removes a client from a channel's presence and announces it, as the namespace asks. */
-  async leave(channel: ChannelSpec, info: ClientInfo): Promise<void> {
-    if (channel.options.presence) {
-      const local = this.localPresence.get(channel.name);
-      if (local) {
-        local.delete(info.client);
-        if (local.size === 0) this.localPresence.delete(channel.name);
-      }
-      await this.presence.remove(channel.name, info.client);
-    }
-    if (channel.options.joinLeave) await this.broker.publishLeave(channel.name, info);
+  leave(channel: ChannelSpec, info: ClientInfo): Promise<void> {
+    return this.channelPresence.leave(channel, info);
   }
 
-  /** @throws ProtocolError 108 when the channel keeps no presence. */
-  async presenceOf(channel: ChannelSpec): Promise<Map<string, ClientInfo>> {
-    if (!channel.options.presence) throw Errors.notAvailable('presence is not enabled for this channel');
-    return this.presence.get(channel.name);
+  /**
+   * Every presence entry of a channel of at most `presenceMaxClients` connections.
+   * @throws ProtocolError 108 when the channel keeps no presence; 106 when it is bigger.
+   */
+  presenceOf(channel: ChannelSpec): Promise<Map<string, ClientInfo>> {
+    return this.channelPresence.list(channel);
   }
 
-  /** @throws ProtocolError 108 when the channel keeps no presence. */
-  async presenceStats(channel: ChannelSpec): Promise<{ numClients: number; numUsers: number }> {
-    if (!channel.options.presence) throw Errors.notAvailable('presence is not enabled for this channel');
-    return this.presence.stats(channel.name);
+  /** Exact counts, O(1). @throws ProtocolError 108 when the channel keeps no presence. */
+  presenceStats(channel: ChannelSpec): Promise<PresenceStats> {
+    return this.channelPresence.stats(channel);
   }
 
-  private refreshPresence(): void {
-    for (const [channel, entries] of this.localPresence) {
-      for (const info of entries.values()) {
-        this.presence.add(channel, info, PRESENCE_TTL_MS).catch((error: unknown) => {
-          this.logger.error({ err: error, channel }, 'presence refresh failed');
-        });
-      }
-    }
+  /** The users present in a channel, as an O(1) lookup. @throws ProtocolError 108 when the channel keeps no presence. */
+  presentUsers(channel: ChannelSpec): Promise<UserLookup> {
+    return this.channelPresence.users(channel);
+  }
+
+  /** Whether join and leave events are pushed to the channel's subscribers now (see `joinLeaveMaxClients`). */
+  joinLeaveLive(channel: ChannelSpec): boolean {
+    return this.channelPresence.live(channel);
   }
 
   // ---- rpc ----------------------------------------------------------------
@@ -413,7 +400,7 @@ export class Node implements BrokerHandler {
    * work and releases broker and presence. The store is closed by its owner.
    */
   async close(): Promise<void> {
-    if (this.presenceTimer) clearInterval(this.presenceTimer);
+    this.channelPresence.stop();
     await Promise.allSettled([...this.cleanups]);
     await Promise.allSettled([this.broker.close(), this.presence.close()]);
   }

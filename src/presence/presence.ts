@@ -8,6 +8,13 @@ export interface PresenceStats {
   numUsers: number;
 }
 
+/** Which users are present: answers `has` in O(1). */
+export interface UserLookup {
+  has(user: string): boolean;
+  /** Distinct users present. */
+  readonly size: number;
+}
+
 /**
  * Who is in which channel, across every node of a deployment.
  *
@@ -21,6 +28,9 @@ export interface PresenceStats {
  * - **Read-your-writes.** After `add` or `remove` resolves, `get` and
  *   `stats` on any node reflect it.
  * - `remove` of an absent entry is a no-op.
+ * - **Cheap counts.** `stats` and `users` cost O(1) (amortized) whatever
+ *   the number of entries; only `get` grows with the channel, so callers
+ *   check `stats` before asking for every entry of a big channel.
  */
 export interface PresenceManager {
   /** Adds or refreshes a client's entry in a channel. */
@@ -31,6 +41,12 @@ export interface PresenceManager {
   get(channel: string): Promise<Map<string, ClientInfo>>;
   /** Live counts. */
   stats(channel: string): Promise<PresenceStats>;
+  /**
+   * The users with a live entry. The lookup reflects presence when the
+   * promise resolves and may follow later changes; read it before awaiting
+   * anything else.
+   */
+  users(channel: string): Promise<UserLookup>;
   /** Releases resources (timers, clients). Idempotent. */
   close(): Promise<void>;
 }

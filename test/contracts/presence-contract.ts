@@ -31,9 +31,14 @@ export function runPresenceContract(
         assert.deepEqual([...seen.keys()].sort(), ['c1', 'c2', 'c3']);
         assert.deepEqual(seen.get('c1'), { user: 'ann', client: 'c1', conn_info: { name: 'Ann' } });
         assert.deepEqual(await b!.stats('room'), { numClients: 3, numUsers: 2 });
+        const users = await a!.users('room');
+        assert.deepEqual([users.has('ann'), users.has('bob'), users.has('cid'), users.size], [true, true, false, 2]);
         await a!.remove('room', 'c2');
         await a!.remove('room', 'absent');
         assert.deepEqual(await b!.stats('room'), { numClients: 2, numUsers: 2 });
+        assert.equal((await b!.users('room')).has('ann'), true, 'Ann is still here with her other connection');
+        await b!.remove('room', 'c1');
+        assert.deepEqual([(await a!.users('room')).has('ann'), (await a!.users('room')).size], [false, 1]);
         assert.deepEqual(await a!.stats('empty'), { numClients: 0, numUsers: 0 });
       });
     });
@@ -47,8 +52,11 @@ export function runPresenceContract(
         await advance(600);
         assert.deepEqual([...(await a!.get('room')).keys()], ['c2']);
         assert.deepEqual(await a!.stats('room'), { numClients: 1, numUsers: 1 });
+        assert.deepEqual([(await a!.users('room')).has('ann'), (await a!.users('room')).has('bob')], [false, true]);
         await advance(1_100);
         assert.equal((await a!.get('room')).size, 0);
+        assert.deepEqual(await a!.stats('room'), { numClients: 0, numUsers: 0 });
+        assert.equal((await a!.users('room')).size, 0);
       });
     });
   });

@@ -14,8 +14,8 @@ import type {
   SignInResult,
   UserEvent,
 } from '../../src/chat/protocol.js';
-import { connectClient, rejection, type TestClient, type TestSubscription } from './sdk.js';
-import type { TestServer } from './server.js';
+import { connectClient, disconnectClient, rejection, subscribe, type TestClient, type TestSubscription } from './sdk.js';
+import { mintToken, type TestServer } from './server.js';
 import { waitFor } from './wait.js';
 
 /** An HTTP answer: status and parsed JSON body (undefined when empty). */
@@ -110,4 +110,47 @@ export async function waitForEvent<E = ChannelEvent>(
 /** Waits for a user event on a `user:<id>` subscription. */
 export function waitForUserEvent(sub: TestSubscription, match: (event: UserEvent) => boolean, message: string): Promise<UserEvent> {
   return waitForEvent<UserEvent>(sub, match, message);
+}
+
+/** Users made by {@link joinUsers}. */
+export interface JoinedUsers {
+  ids: string[];
+  /** Connected clients subscribed to `room:general`, for users asked to stay online (in id order). */
+  online: ChatClient[];
+}
+
+/**
+ * Makes `count` chat users `<prefix>-<n>` named `<name> <n>` (n zero-padded,
+ * so names sort as numbers do), each joined to `general` through
+ * `chat.bootstrap` on a connection of their own with a minted token (no
+ * sign-in rate limit). The first `online` of them stay connected and
+ * subscribed to `room:general`, so they are present there; the others
+ * disconnect once joined.
+ */
+export async function joinUsers(
+  ts: TestServer,
+  count: number,
+  options: { prefix: string; name: string; online?: number; concurrency?: number },
+): Promise<JoinedUsers> {
+  const width = String(count).length;
+  const ids = Array.from({ length: count }, (_, i) => `${options.prefix}-${String(i + 1).padStart(width, '0')}`);
+  const online: ChatClient[] = new Array(Math.min(options.online ?? 0, count));
+  let next = 0;
+  const worker = async () => {
+    while (next < count) {
+      const index = next++;
+      const id = ids[index]!;
+      const name = `${options.name} ${id.slice(options.prefix.length + 1)}`;
+      const client = await connectChat(ts.wsUrl, await mintToken({ sub: id, info: { name } }));
+      await client.rpc('chat.bootstrap', {});
+      if (index < online.length) {
+        await subscribe(client.client, 'room:general');
+        online[index] = client;
+      } else {
+        disconnectClient(client.client);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: options.concurrency ?? 16 }, worker));
+  return { ids, online };
 }

@@ -12,6 +12,8 @@ export type {
   Conversation,
   GuestSignInRequest,
   Member,
+  MembersPage,
+  MembersRequest,
   Room,
   SignInResult,
   UserEvent,

@@ -5,10 +5,11 @@
  * - `history`: latest and older pages, resync after a failed recovery;
  * - `messaging`: send, edit, delete, react, typing notices;
  * - `events`: applying realtime events from conversation and user channels;
- * - `presence`: who is online.
+ * - `presence`: who is online;
+ * - `members`: conversations' members, page by page.
  * Components read `state` and call the actions returned here.
  */
-import { computed } from 'vue';
+import { computed, watch } from 'vue';
 import type { ChatUser } from '../protocol';
 import {
   bootstrap,
@@ -26,18 +27,27 @@ import {
   sortedRooms,
   totalUnread,
 } from './chat/conversations';
-import { subscribeUser } from './chat/events';
+import { forgetTyping, subscribeUser } from './chat/events';
 import { loadLatest, loadOlder } from './chat/history';
 import { clearTyping, edit, react, remove, send, typing } from './chat/messaging';
-import { DM_PRESENCE_INTERVAL_MS, checkPresence, clearMemberRefreshes, isOnline, loadMembers } from './chat/presence';
+import { clearMembers, directories, loadMembers, loadMoreMembers, memberCounts, refreshMembers, searchMembers } from './chat/members';
+import { DM_PRESENCE_INTERVAL_MS, checkPresence, clearPendingPresence, isOnline } from './chat/presence';
 import { state } from './chat/state';
-import { startRealtime, stopRealtime } from './useRealtime';
+import { startRealtime, stopRealtime, useConnection } from './useRealtime';
 
 export type { ChannelState, PendingMessage, TypingEntry } from './chat/state';
 export type { SendResult } from './chat/messaging';
 export { prepareText } from './chat/state';
 
 let presenceTimer: ReturnType<typeof setInterval> | null = null;
+
+// No typing event can arrive while offline, so a "typing…" shown when the connection drops is stale: clear it at once.
+watch(
+  () => useConnection().state,
+  (connection) => {
+    if (connection !== 'connected') forgetTyping();
+  },
+);
 
 const onAttention = () => maybeMarkRead();
 const onHashChange = () => {
@@ -57,7 +67,8 @@ function reset(): void {
   state.highlight = null;
   state.users = {};
   clearTyping();
-  clearMemberRefreshes();
+  clearMembers();
+  clearPendingPresence();
 }
 
 export interface StartOptions {
@@ -115,7 +126,12 @@ export function useChat() {
     openConversation,
     loadLatest,
     loadOlder,
+    members: directories,
     loadMembers,
+    searchMembers,
+    loadMoreMembers,
+    refreshMembers,
+    memberCounts,
     setAtBottom,
     maybeMarkRead,
     send,

@@ -19,9 +19,24 @@ export function validateEmail(email: string): string {
   return '';
 }
 
-/** Turns what someone types into a room name (`Team Chat` → `team-chat`). */
+/**
+ * Turns what someone types into a room name the server accepts
+ * (`#Team Chat!` → `team-chat`, `Café` → `cafe`): accents dropped, anything
+ * but `a-z0-9_-` becomes `-`, no `-` or `_` at the start, at most
+ * {@link MAX_ROOM_NAME_LENGTH} characters. The result is either '' (nothing
+ * usable was typed) or a name that matches {@link ROOM_NAME_PATTERN}.
+ */
 export function normalizeRoomName(input: string): string {
-  return input.trim().toLowerCase().replace(/^#/, '').replace(/\s+/g, '-');
+  const name = input
+    .normalize('NFKD')
+    .replace(/\p{M}+/gu, '')
+    .toLowerCase()
+    .replace(/[^a-z0-9_-]+/g, '-')
+    .replace(/-{2,}/g, '-')
+    .replace(/^[-_]+/, '')
+    .slice(0, MAX_ROOM_NAME_LENGTH)
+    .replace(/-+$/, '');
+  return ROOM_NAME_PATTERN.test(name) ? name : '';
 }
 
 export function validateRoomName(name: string): string {

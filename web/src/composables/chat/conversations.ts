@@ -9,7 +9,7 @@ import { DEFAULT_ROOM } from '../../protocol';
 import { getSubscription, rpc, unsubscribe } from '../useRealtime';
 import { subscribeConversation } from './events';
 import { loadLatest } from './history';
-import { loadMembers } from './presence';
+import { forgetMembers, loadMembers } from './members';
 import { channelState, rememberUser, state } from './state';
 
 /** Merges a conversation from the server; values learned from live events that are newer are kept. */
@@ -38,6 +38,7 @@ export function removeConversation(channel: string): void {
   delete state.conversations[channel];
   delete state.channels[channel];
   delete state.presence[channel];
+  forgetMembers(channel);
   if (state.active === channel) openConversation(defaultChannel());
 }
 

@@ -12,7 +12,8 @@ import { subscribe } from '../useRealtime';
 import { maybeMarkRead, openConversation, removeConversation, upsertConversation } from './conversations';
 import { catchUp, resync } from './history';
 import { dropPendingEcho } from './messaging';
-import { checkPresence, onPresenceJoin, onPresenceLeave, scheduleMemberRefresh } from './presence';
+import { refreshIfUnlisted, scheduleMembersRefresh } from './members';
+import { checkPresence, onPresenceJoin, onPresenceLeave } from './presence';
 import { channelState, findMessage, insertMessage, isMe, rememberUser, state } from './state';
 
 /** How long "X is typing…" stays without a new typing event. */
@@ -30,7 +31,7 @@ export function applyChannelEvent(channel: string, event: ChannelEvent): void {
       if (isMe(message.author.id)) dropPendingEcho(cs, message.text);
       delete cs.typing[message.author.id];
       // A member the list does not know yet (joined without being online): refresh it.
-      if (cs.members && !cs.members.some((m) => m.id === message.author.id)) scheduleMemberRefresh(channel, 300);
+      refreshIfUnlisted(channel, [message.author.id]);
       if (conversation && message.seq > conversation.lastSeq) {
         conversation.lastSeq = message.seq;
         conversation.lastMessageAt = message.createdAt;
@@ -67,8 +68,7 @@ export function applyChannelEvent(channel: string, event: ChannelEvent): void {
       const message = findMessage(cs, event.id);
       if (message) message.reactions = { ...event.reactions };
       // Names for the tooltip: someone reacted whom this client has not seen yet.
-      const unknown = Object.values(event.reactions).some((ids) => ids.some((id) => !state.users[id]));
-      if (unknown && cs.members) scheduleMemberRefresh(channel, 300);
+      refreshIfUnlisted(channel, Object.values(event.reactions).flat().filter((id) => !state.users[id]));
       break;
     }
     case 'typing': {
@@ -82,6 +82,14 @@ export function applyChannelEvent(channel: string, event: ChannelEvent): void {
       break;
     }
   }
+}
+
+/**
+ * Forgets who is typing everywhere. Called when the connection drops: no
+ * typing event can arrive while offline, so any "typing…" shown is stale.
+ */
+export function forgetTyping(): void {
+  for (const cs of Object.values(state.channels)) if (Object.keys(cs.typing).length) cs.typing = {};
 }
 
 export function applyUserEvent(event: UserEvent): void {
@@ -131,7 +139,7 @@ export function subscribeConversation(channel: string): void {
     subscribed: (ctx: SubscribedContext) => {
       // The server could not hand over everything missed while away: start again from the latest page.
       if (ctx.wasRecovering && !ctx.recovered) void resync(channel);
-      if (ctx.wasRecovering && state.channels[channel]?.members) scheduleMemberRefresh(channel, 0);
+      if (ctx.wasRecovering) scheduleMembersRefresh(channel, 0);
       if (channel.startsWith('dm:')) void checkPresence(channel);
     },
     join: (ctx) => onPresenceJoin(channel, ctx.info.user),

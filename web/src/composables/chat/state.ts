@@ -4,7 +4,7 @@
  */
 import { reactive } from 'vue';
 import { replaceShortcodes } from '../../lib/emoji';
-import type { ChatMessage, ChatUser, Conversation, Member } from '../../protocol';
+import type { ChatMessage, ChatUser, Conversation } from '../../protocol';
 
 /** A message shown while `chat.send` is in flight. */
 export interface PendingMessage {
@@ -31,8 +31,6 @@ export interface ChannelState {
   error: string;
   pending: PendingMessage[];
   typing: Record<string, TypingEntry>;
-  /** Null until fetched. */
-  members: Member[] | null;
   /** The composer's unsent text, kept when switching conversations. */
   draft: string;
   /** Read position when the conversation was opened: the "new messages" divider goes after it. */
@@ -77,7 +75,6 @@ function blankChannel(channel: string): ChannelState {
     error: '',
     pending: [],
     typing: {},
-    members: null,
     draft: '',
     unreadMarkerSeq: null,
     editingId: null,
