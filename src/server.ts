@@ -22,6 +22,7 @@ import { Heartbeat } from './session/heartbeat.js';
 import { webSocketSessions } from './session/websocket-binding.js';
 import { SqliteStore } from './store/sqlite-store.js';
 import type { Store } from './store/store.js';
+import { browsableUrl, guestSignInNotice } from './http/listen-address.js';
 import { UpgradeRouter } from './transport/upgrade-router.js';
 import { directWriteUnavailableReason } from './transport/direct-write.js';
 
@@ -103,7 +104,12 @@ export async function startServer(config: Config, logger: Logger, parts: ServerP
   ready = true;
   const address = http.server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-  logger.info({ url: `http://${host}:${address.port}`, websocket: WEBSOCKET_PATH }, 'parley listening');
+  const openAt = browsableUrl(address);
+  logger.info({ url: openAt, listen: `${host}:${address.port}`, websocket: WEBSOCKET_PATH }, `parley listening on ${openAt}`);
+  if (config.guestSignIn) {
+    const notice = guestSignInNotice(address);
+    logger[notice.level](notice.message);
+  }
 
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {

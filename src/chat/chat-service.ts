@@ -49,10 +49,9 @@ export interface ChatServiceOptions {
  * settles, with nothing awaited in between, and a publish takes its place in
  * the stream when it is called.
  *
- * Events are published without `info`. Every publication a client makes
- * itself carries its `info`, so clients can tell the server's chat events
- * from anything a connection publishes into the channel directly (which the
- * `room` namespace allows, for the seed clients).
+ * Events are published without `info`. A client's own `publish` into a
+ * conversation is turned into {@link send} (see `chat-publish.ts`), so a
+ * conversation's stream holds chat events only.
  */
 export class ChatService {
   private readonly node: Node;
