@@ -137,6 +137,11 @@ describe('parley serve', () => {
   });
 });
 
+/** The lines of `output` that are complete (a line still being written is left out), without blank ones. */
+function completeLines(output: string): string[] {
+  return output.slice(0, output.lastIndexOf('\n') + 1).split('\n').filter(Boolean);
+}
+
 describe('parley serve: start-up lines and log format', () => {
   /** Waits for the listening line in `output` and returns the port it names. */
   const listeningPort = (output: () => string, host: string): Promise<number> =>
@@ -154,7 +159,7 @@ describe('parley serve: start-up lines and log format', () => {
       const port = await listeningPort(cli.stdout, 'localhost');
       assert.equal((await fetch(`http://127.0.0.1:${port}/health`)).status, 200, 'the server behind the URL answers');
       const lines = await waitFor(() => {
-        const parsed = cli.stdout().split('\n').filter(Boolean).map((line) => JSON.parse(line) as { level: number; msg: string; url?: string });
+        const parsed = completeLines(cli.stdout()).map((line) => JSON.parse(line) as { level: number; msg: string; url?: string });
         return parsed.some((line) => line.msg.startsWith('guest sign-in')) && parsed;
       });
       const listening = lines.find((line) => line.msg.startsWith('parley listening'))!;
@@ -175,32 +180,34 @@ describe('parley serve: start-up lines and log format', () => {
 
   test('on a terminal: readable colored lines, no JSON; on loopback guest sign-in reaches this machine only', async () => {
     const cli = startCli(['serve', '--host', '127.0.0.1', '--port', '0', '--data-dir', tempDir()], { terminal: true });
+    const notice = 'INFO: guest sign-in is on: anyone on this machine can join the chat without an account; start with --no-guest-sign-in to turn it off';
+    let port: number;
     try {
-      const port = await listeningPort(cli.stdout, '127.0.0.1');
-      const output = await waitFor(() => cli.stdout().includes('guest sign-in') && cli.stdout());
-      assert.match(output, /\x1b\[\d+m/, 'colored');
-      const plain = output.replace(/\x1b\[\d+m/g, '').split(/\r?\n/).filter(Boolean);
-      for (const line of plain) assert.match(line, /^\[\d\d:\d\d:\d\d\.\d{3}\] (INFO|WARN|ERROR): /, 'a readable line, not JSON');
-      assert.ok(plain.some((line) => line.includes(`INFO: parley listening on http://127.0.0.1:${port} {"url":"http://127.0.0.1:${port}"`)));
-      assert.ok(plain.some((line) => line.endsWith('INFO: guest sign-in is on: anyone on this machine can join the chat without an account; start with --no-guest-sign-in to turn it off')));
+      port = await listeningPort(cli.stdout, '127.0.0.1');
+      await waitFor(() => cli.stdout().replace(/\x1b\[\d+m/g, '').includes(`${notice}\r\n`), { message: 'the guest sign-in notice' });
     } finally {
       cli.child.kill('SIGTERM');
       await cli.exited;
     }
+    const output = cli.stdout();
+    assert.match(output, /\x1b\[\d+m/, 'colored');
+    const plain = completeLines(output.replace(/\x1b\[\d+m/g, '')).map((line) => line.replace(/\r$/, ''));
+    const lines = plain.slice(0, plain.findIndex((line) => line.endsWith(notice)) + 1);
+    for (const line of lines) assert.match(line, /^\[\d\d:\d\d:\d\d\.\d{3}\] (INFO|WARN): /, 'a readable line, not JSON');
+    assert.ok(lines.some((line) => line.includes(`INFO: parley listening on http://127.0.0.1:${port} {"url":"http://127.0.0.1:${port}"`)));
   });
 
   test('--log-format pretty on a pipe: readable lines without color codes; --no-guest-sign-in: no notice', async () => {
     const cli = startCli(['serve', '--host', '127.0.0.1', '--port', '0', '--data-dir', tempDir(), '--log-format', 'pretty', '--no-guest-sign-in']);
     try {
       await listeningPort(cli.stdout, '127.0.0.1');
-      const lines = cli.stdout().split('\n').filter(Boolean);
-      for (const line of lines) assert.match(line, /^\[\d\d:\d\d:\d\d\.\d{3}\] (INFO|WARN): [^\x1b]*$/);
     } finally {
       cli.child.kill('SIGTERM');
-      const run = await cli.exited;
-      assert.equal(run.code, 0);
-      assert.match(run.stdout, /INFO: parley stopped/);
-      assert.ok(!run.stdout.includes('guest sign-in is on'));
     }
+    const run = await cli.exited;
+    assert.equal(run.code, 0);
+    for (const line of completeLines(run.stdout)) assert.match(line, /^\[\d\d:\d\d:\d\d\.\d{3}\] (INFO|WARN): [^\x1b]*$/);
+    assert.match(run.stdout, /INFO: parley stopped\n$/);
+    assert.ok(!run.stdout.includes('guest sign-in is on'));
   });
 });

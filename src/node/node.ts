@@ -45,7 +45,7 @@ export interface AttachResult {
   publications?: Publication[];
 }
 
-/** Caller of an RPC method. */
+/** A connection calling an RPC method or publishing (see {@link PublishHandler}). */
 export interface RpcContext {
   readonly user: string;
   readonly client: string;
