@@ -12,6 +12,7 @@ import { registerServerApi } from './api/server-api.js';
 import { attachChat } from './chat/chat-module.js';
 import { registerSeedEndpoints } from './compat/seed-endpoints.js';
 import { createHttpServer } from './http/http-server.js';
+import { browsableUrl, guestSignInNotice } from './http/listen-address.js';
 import { registerWebApp } from './http/web-app.js';
 import type { Logger } from './log/logger.js';
 import { Node } from './node/node.js';
@@ -22,7 +23,6 @@ import { Heartbeat } from './session/heartbeat.js';
 import { webSocketSessions } from './session/websocket-binding.js';
 import { SqliteStore } from './store/sqlite-store.js';
 import type { Store } from './store/store.js';
-import { browsableUrl, guestSignInNotice } from './http/listen-address.js';
 import { UpgradeRouter } from './transport/upgrade-router.js';
 import { directWriteUnavailableReason } from './transport/direct-write.js';
 

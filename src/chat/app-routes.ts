@@ -2,13 +2,13 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
 import { signToken } from '../auth/jwt.js';
 import type { Config } from '../config/types.js';
+import { AddressLimit, tryAgainIn } from '../http/address-limit.js';
 import type { Logger } from '../log/logger.js';
 import type { ChatStore } from './chat-store.js';
 import type { InFlight } from './in-flight.js';
 import { randomColor, randomName } from './names.js';
 import { cleanDisplayName } from './profile.js';
 import { MAX_DISPLAY_NAME_LENGTH, MAX_MESSAGE_LENGTH, type AppConfig, type ChatUser, type SignInResult } from './protocol.js';
-import { AddressLimit, tryAgainIn } from '../http/address-limit.js';
 
 /** Largest request body of the `/app` routes: they take a name, an email or a token. */
 export const APP_BODY_LIMIT = 4 * 1024;
