@@ -19,7 +19,8 @@ const USAGE = `Usage:
 
 Options (each also settable in parley.config.json or the environment; see README):
   --config PATH  --host HOST  --port N  --data-dir DIR  --log-level LEVEL  --log-file PATH
-  --token-secret S  --api-key K  --allowed-origins A,B  --max-message-size N  --allow-anonymous ...`;
+  --log-format auto|pretty|json  --token-secret S  --api-key K  --allowed-origins A,B
+  --max-message-size N  --allow-anonymous  --no-guest-sign-in ...`;
 
 /** Thrown for wrong command-line usage; the message is printed with the usage text. */
 class UsageError extends Error {}

@@ -12,6 +12,7 @@ import { registerServerApi } from './api/server-api.js';
 import { attachChat } from './chat/chat-module.js';
 import { registerSeedEndpoints } from './compat/seed-endpoints.js';
 import { createHttpServer } from './http/http-server.js';
+import { browsableUrl, guestSignInNotice } from './http/listen-address.js';
 import { registerWebApp } from './http/web-app.js';
 import type { Logger } from './log/logger.js';
 import { Node } from './node/node.js';
@@ -103,7 +104,12 @@ export async function startServer(config: Config, logger: Logger, parts: ServerP
   ready = true;
   const address = http.server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-  logger.info({ url: `http://${host}:${address.port}`, websocket: WEBSOCKET_PATH }, 'parley listening');
+  const openAt = browsableUrl(address);
+  logger.info({ url: openAt, listen: `${host}:${address.port}`, websocket: WEBSOCKET_PATH }, `parley listening on ${openAt}`);
+  if (config.guestSignIn) {
+    const notice = guestSignInNotice(address);
+    logger[notice.level](notice.message);
+  }
 
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {

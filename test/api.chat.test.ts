@@ -43,7 +43,7 @@ describe('server api: chat', () => {
 
     const event = await waitForEvent<MessageEvent>(room, (e) => e.type === 'message' && e.message.text === 'Maintenance at noon', 'the chat message');
     assert.equal(event.message.author.name, 'Server');
-    assert.equal(event.message.author.id, 'server');
+    assert.match(event.message.author.id, /^api:[0-9a-f]{16}$/, 'a user of its own, not a signed-in user');
     assert.match(event.message.author.color, /^#[0-9a-f]{6}$/i);
     assert.equal(event.message.channel, 'room:general');
     const pub = room.publications.find((p) => (p.data as MessageEvent).message?.id === event.message.id);

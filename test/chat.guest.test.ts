@@ -5,19 +5,24 @@
  * guest sign-in turned off, rate limits.
  */
 import { createHash } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, afterEach, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { NAME_ADJECTIVES, NAME_NOUNS, USER_COLORS, colorForUser } from '../src/chat/names.js';
-import { GUEST_SIGN_INS_PER_MINUTE } from '../src/chat/app-routes.js';
+import { ConfigError, loadConfig } from '../src/config/schema.js';
 import { verifyToken } from '../src/auth/jwt.js';
 import {
   connectChat,
   getJson,
   guestClient,
+  httpBase,
   postJson,
   signInGuest,
   waitForEvent,
   assertRpcError,
+  type HttpAnswer,
 } from './helpers/chat.js';
 import { disconnectAll, eventsOf, subscribe } from './helpers/sdk.js';
 import { mintToken, startTestServer, TEST_SECRET, type TestServer } from './helpers/server.js';
@@ -234,19 +239,90 @@ describe('chat: guest sign-in turned off', () => {
   });
 });
 
-describe('chat: guest sign-in rate limit', () => {
-  let ts: TestServer;
-  before(async () => {
-    ts = await startTestServer();
-  });
-  after(async () => {
+describe('chat: sign-in limits per address', () => {
+  let ts: TestServer | undefined;
+  afterEach(async () => {
     await ts?.stop();
+    ts = undefined;
   });
 
-  test(`allows ${GUEST_SIGN_INS_PER_MINUTE} sign-ins per minute from one address, then 429`, async () => {
-    for (let i = 0; i < GUEST_SIGN_INS_PER_MINUTE; i++) await signInGuest(ts);
-    const answer = await postJson(ts, '/app/guest', {});
-    assert.equal(answer.status, 429);
-    assert.match(answer.body.error, /Too many sign-ins/);
+  /** Sends `count` guest sign-ins from this address, `parallel` at a time; the answers in order. */
+  async function signIns(server: TestServer, count: number, parallel = 50): Promise<HttpAnswer[]> {
+    const answers: HttpAnswer[] = [];
+    for (let sent = 0; sent < count; sent += parallel) {
+      const batch = Array.from({ length: Math.min(parallel, count - sent) }, () => postJson(server, '/app/guest', {}));
+      answers.push(...(await Promise.all(batch)));
+    }
+    return answers;
+  }
+
+  const retryAfterOf = (answer: HttpAnswer): number => Number(answer.headers.get('retry-after'));
+
+  test('with the defaults, 200 people behind one address sign in at once; a flood of 2000 more is stopped with 429 and Retry-After', async () => {
+    ts = await startTestServer();
+    const { guestSignInBurst, guestSignInsPerMinute } = ts.config;
+    const started = Date.now();
+    const office = await signIns(ts, 200);
+    assert.deepEqual(office.map((a) => a.status), Array(200).fill(200), 'the whole office gets in');
+    assert.equal(new Set(office.map((a) => a.body.user.id)).size, 200, '200 distinct guests');
+
+    const flood = await signIns(ts, 2000);
+    const admitted = flood.filter((a) => a.status === 200).length;
+    const elapsedMinutes = (Date.now() - started) / 60_000;
+    const refused = flood.filter((a) => a.status === 429);
+    assert.equal(admitted + refused.length, 2000, 'every answer is 200 or 429');
+    assert.ok(
+      200 + admitted <= guestSignInBurst + Math.ceil(elapsedMinutes * guestSignInsPerMinute) + 1,
+      `${200 + admitted} sign-ins admitted: no more than the burst and the sustained rate allow`,
+    );
+    assert.ok(refused.length >= 2000 - guestSignInBurst, `the flood is stopped (${refused.length} refused)`);
+    for (const answer of refused) {
+      assert.match(answer.body.error, /^Too many sign-ins from your address; try again in \d+ seconds?$/);
+      const wait = retryAfterOf(answer);
+      assert.ok(Number.isInteger(wait) && wait >= 1 && wait <= 60, `Retry-After ${answer.headers.get('retry-after')}`);
+    }
+  });
+
+  test('the limits are configuration: /app/guest, /app/token and POST /auth answer 429 with Retry-After past them', async () => {
+    ts = await startTestServer({
+      flags: ['--guest-sign-in-burst', '3', '--guest-sign-ins-per-minute', '1', '--token-request-burst', '2', '--token-requests-per-minute', '2'],
+    });
+    const guests = await signIns(ts, 4, 1);
+    assert.deepEqual(guests.map((a) => a.status), [200, 200, 200, 429]);
+    assert.ok(retryAfterOf(guests[3]!) > 30 && retryAfterOf(guests[3]!) <= 60, 'one sign-in a minute: wait most of a minute');
+
+    const refreshToken = guests[0]!.body.refreshToken;
+    const refreshes = [];
+    for (let i = 0; i < 3; i++) refreshes.push(await postJson(ts, '/app/token', { refreshToken }));
+    assert.deepEqual(refreshes.map((a) => a.status), [200, 200, 429]);
+    assert.ok(retryAfterOf(refreshes[2]!) >= 1 && retryAfterOf(refreshes[2]!) <= 30);
+
+    const auths = [];
+    for (let i = 0; i < 3; i++) auths.push(await fetch(`${httpBase(ts)}/auth`, { method: 'POST', body: new URLSearchParams({ clientID: 'office-pc' }) }));
+    assert.deepEqual(auths.map((r) => r.status), [200, 200, 429], 'POST /auth counts apart from /app/token');
+    assert.match(await auths[2]!.text(), /^Too many requests from your address; try again in \d+ seconds?$/);
+    assert.ok(Number(auths[2]!.headers.get('retry-after')) >= 1);
+  });
+
+  test('bad limit values stop start-up with one line naming the key', async () => {
+    const cases: [string[], RegExp][] = [
+      [['--guest-sign-in-burst', '0'], /^config: guestSignInBurst must be an integer >= 1 \(got "0" from flag --guest-sign-in-burst\)$/],
+      [['--guest-sign-ins-per-minute', '-5'], /^config: guestSignInsPerMinute must be a number > 0/],
+      [['--token-request-burst', 'lots'], /^config: tokenRequestBurst must be an integer >= 1/],
+      [['--token-requests-per-minute', '0'], /^config: tokenRequestsPerMinute must be a number > 0/],
+    ];
+    const cwd = mkdtempSync(join(tmpdir(), 'parley-limits-'));
+    for (const [argv, message] of cases) {
+      await assert.rejects(loadConfig({ argv, env: {}, cwd }), (error: Error) => {
+        assert.ok(error instanceof ConfigError, error.message);
+        assert.match(error.message, message);
+        return true;
+      });
+    }
+    const defaults = await loadConfig({ argv: [], env: {}, cwd });
+    assert.deepEqual(
+      [defaults.guestSignInBurst, defaults.guestSignInsPerMinute, defaults.tokenRequestBurst, defaults.tokenRequestsPerMinute],
+      [300, 60, 1000, 600],
+    );
   });
 });

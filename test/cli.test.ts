@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { jwtVerify } from 'jose';
-import { runCli, startServeCli } from './helpers/cli.js';
+import { runCli, startCli, startServeCli } from './helpers/cli.js';
 import { connectRaw } from './helpers/raw-client.js';
 import { mintToken } from './helpers/server.js';
 import { waitFor } from './helpers/wait.js';
@@ -134,5 +134,80 @@ describe('parley serve', () => {
       assert.ok(!text.includes(secret), 'secret not logged');
       assert.ok(!text.includes(apiKey), 'api key not logged');
     }
+  });
+});
+
+/** The lines of `output` that are complete (a line still being written is left out), without blank ones. */
+function completeLines(output: string): string[] {
+  return output.slice(0, output.lastIndexOf('\n') + 1).split('\n').filter(Boolean);
+}
+
+describe('parley serve: start-up lines and log format', () => {
+  /** Waits for the listening line in `output` and returns the port it names. */
+  const listeningPort = (output: () => string, host: string): Promise<number> =>
+    waitFor(
+      () => {
+        const match = new RegExp(`parley listening on http://${host.replaceAll('.', '\\.')}:(\\d+)`).exec(output());
+        return match ? Number(match[1]) : undefined;
+      },
+      { timeoutMs: 20_000, message: 'the listening line' },
+    );
+
+  test('on every interface, piped: JSON lines; the listening line gives http://localhost:PORT and guest sign-in is a warning', async () => {
+    const cli = startCli(['serve', '--host', '0.0.0.0', '--port', '0', '--data-dir', tempDir()]);
+    try {
+      const port = await listeningPort(cli.stdout, 'localhost');
+      assert.equal((await fetch(`http://127.0.0.1:${port}/health`)).status, 200, 'the server behind the URL answers');
+      const lines = await waitFor(() => {
+        const parsed = completeLines(cli.stdout()).map((line) => JSON.parse(line) as { level: number; msg: string; url?: string });
+        return parsed.some((line) => line.msg.startsWith('guest sign-in')) && parsed;
+      });
+      const listening = lines.find((line) => line.msg.startsWith('parley listening'))!;
+      assert.equal(listening.msg, `parley listening on http://localhost:${port}`);
+      assert.equal(listening.url, `http://localhost:${port}`);
+      const notice = lines.find((line) => line.msg.startsWith('guest sign-in'))!;
+      assert.equal(notice.level, 40, 'a warning');
+      assert.equal(
+        notice.msg,
+        `guest sign-in is on: anyone who can reach this machine on port ${port} (every network interface) can join the chat without an account; start with --no-guest-sign-in to turn it off`,
+      );
+      assert.ok(!cli.stdout().includes('"url":"http://0.0.0.0'), 'no address a browser cannot open');
+    } finally {
+      cli.child.kill('SIGTERM');
+      assert.equal((await cli.exited).code, 0);
+    }
+  });
+
+  test('on a terminal: readable colored lines, no JSON; on loopback guest sign-in reaches this machine only', async () => {
+    const cli = startCli(['serve', '--host', '127.0.0.1', '--port', '0', '--data-dir', tempDir()], { terminal: true });
+    const notice = 'INFO: guest sign-in is on: anyone on this machine can join the chat without an account; start with --no-guest-sign-in to turn it off';
+    let port: number;
+    try {
+      port = await listeningPort(cli.stdout, '127.0.0.1');
+      await waitFor(() => cli.stdout().replace(/\x1b\[\d+m/g, '').includes(`${notice}\r\n`), { message: 'the guest sign-in notice' });
+    } finally {
+      cli.child.kill('SIGTERM');
+      await cli.exited;
+    }
+    const output = cli.stdout();
+    assert.match(output, /\x1b\[\d+m/, 'colored');
+    const plain = completeLines(output.replace(/\x1b\[\d+m/g, '')).map((line) => line.replace(/\r$/, ''));
+    const lines = plain.slice(0, plain.findIndex((line) => line.endsWith(notice)) + 1);
+    for (const line of lines) assert.match(line, /^\[\d\d:\d\d:\d\d\.\d{3}\] (INFO|WARN): /, 'a readable line, not JSON');
+    assert.ok(lines.some((line) => line.includes(`INFO: parley listening on http://127.0.0.1:${port} {"url":"http://127.0.0.1:${port}"`)));
+  });
+
+  test('--log-format pretty on a pipe: readable lines without color codes; --no-guest-sign-in: no notice', async () => {
+    const cli = startCli(['serve', '--host', '127.0.0.1', '--port', '0', '--data-dir', tempDir(), '--log-format', 'pretty', '--no-guest-sign-in']);
+    try {
+      await listeningPort(cli.stdout, '127.0.0.1');
+    } finally {
+      cli.child.kill('SIGTERM');
+    }
+    const run = await cli.exited;
+    assert.equal(run.code, 0);
+    for (const line of completeLines(run.stdout)) assert.match(line, /^\[\d\d:\d\d:\d\d\.\d{3}\] (INFO|WARN): [^\x1b]*$/);
+    assert.match(run.stdout, /INFO: parley stopped\n$/);
+    assert.ok(!run.stdout.includes('guest sign-in is on'));
   });
 });

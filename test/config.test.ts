@@ -140,7 +140,7 @@ describe('sources and precedence', () => {
       HOST: '127.0.0.1', PARLEY_HOST: '::1', PORT: '1', PARLEY_PORT: '2', PARLEY_DATA_DIR: '/srv/parley',
       PARLEY_TOKEN_SECRET: 'a'.repeat(32), PARLEY_API_KEY: 'k'.repeat(16),
       PARLEY_ALLOWED_ORIGINS: 'https://Chat.Example.com:443, http://localhost:5173',
-      PARLEY_LOG_LEVEL: 'debug', PARLEY_LOG_FILE: '/var/log/parley.log',
+      PARLEY_LOG_LEVEL: 'debug', PARLEY_LOG_FILE: '/var/log/parley.log', PARLEY_LOG_FORMAT: 'json',
       PARLEY_MAX_MESSAGE_SIZE: '2048', PARLEY_ALLOW_ANONYMOUS: 'true',
       PARLEY_GUEST_SIGN_IN: 'false', PARLEY_TOKEN_URL: 'https://example.com/parley-token',
     };
@@ -154,6 +154,7 @@ describe('sources and precedence', () => {
     assert.deepEqual(config.allowedOrigins, ['https://chat.example.com', 'http://localhost:5173']);
     assert.equal(config.logLevel, 'debug');
     assert.equal(config.logFile, '/var/log/parley.log');
+    assert.equal(config.logFormat, 'json');
     assert.equal(config.maxMessageSize, 2048);
     assert.equal(config.allowAnonymous, true);
     assert.equal(config.guestSignIn, false);

@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
-import { createLogger, flushLogger } from '../src/log/logger.js';
+import { createLogger, flushLogger, resolveLogFormat } from '../src/log/logger.js';
 
 const dirs: string[] = [];
 after(() => {
@@ -134,3 +134,57 @@ async function waitFor(condition: () => boolean, timeoutMs: number): Promise<voi
     await new Promise((resolve) => setImmediate(resolve));
   }
 }
+
+test('logFormat: auto is pretty on a terminal and JSON lines anywhere else; pretty and json are what they say', () => {
+  assert.equal(resolveLogFormat('auto', true), 'pretty');
+  assert.equal(resolveLogFormat('auto', false), 'json');
+  assert.equal(resolveLogFormat('pretty', false), 'pretty');
+  assert.equal(resolveLogFormat('pretty', true), 'pretty');
+  assert.equal(resolveLogFormat('json', true), 'json');
+  assert.equal(resolveLogFormat('json', false), 'json');
+});
+
+const ANSI = /\x1b\[\d+m/g;
+const PRETTY_LINE = /^\[\d\d:\d\d:\d\d\.\d{3}\] (INFO|WARN): .+$/;
+
+test('on a terminal: one readable colored line per event, secrets redacted; the log file still gets JSON lines', async () => {
+  const out = capture();
+  const logFile = join(tempDir(), 'parley.log');
+  const logger = createLogger({ logLevel: 'info', logFile, logFormat: 'auto' }, { destination: out.stream, isTerminal: true });
+  logger.info({ url: 'http://localhost:8080', token: TOKEN }, 'parley listening on http://localhost:8080');
+  logger.child({ conn: 'c1', user: 'alice' }).warn({ headers: { authorization: AUTHORIZATION } }, 'slow client');
+  await flushLogger(logger);
+
+  assert.match(out.text(), ANSI, 'colored');
+  const lines = out.text().replace(ANSI, '').split('\n').filter(Boolean);
+  assert.equal(lines.length, 2);
+  for (const line of lines) assert.match(line, PRETTY_LINE);
+  assert.match(lines[0]!, /INFO: parley listening on http:\/\/localhost:8080 \{"url":"http:\/\/localhost:8080","token":"\[redacted\]"\}$/);
+  assert.match(lines[1]!, /WARN: slow client \{"conn":"c1","user":"alice","headers":\{"authorization":"\[redacted\]"\}\}$/);
+  assert.ok(!out.text().includes(TOKEN) && !out.text().includes(AUTHORIZATION));
+
+  const file = parseLines(readFileSync(logFile, 'utf8'));
+  assert.deepEqual(file.map((line) => line.msg), ['parley listening on http://localhost:8080', 'slow client']);
+  assert.equal(file[0]!.token, '[redacted]');
+});
+
+test('off a terminal: JSON lines by default, readable lines without color codes with logFormat pretty', async () => {
+  const json = capture();
+  const auto = createLogger({ logLevel: 'info', logFile: '', logFormat: 'auto' }, { destination: json.stream, isTerminal: false });
+  auto.info({ n: 1 }, 'event');
+  await flushLogger(auto);
+  assert.deepEqual(json.lines().map((line) => [line.msg, line.n, line.service]), [['event', 1, 'parley']]);
+
+  const pretty = capture();
+  const forced = createLogger({ logLevel: 'info', logFile: '', logFormat: 'pretty' }, { destination: pretty.stream, isTerminal: false });
+  forced.info({ n: 1 }, 'event');
+  await flushLogger(forced);
+  assert.doesNotMatch(pretty.text(), ANSI);
+  assert.match(pretty.text(), /^\[\d\d:\d\d:\d\d\.\d{3}\] INFO: event \{"n":1\}\n$/);
+
+  const onTerminal = capture();
+  const jsonOnTerminal = createLogger({ logLevel: 'info', logFile: '', logFormat: 'json' }, { destination: onTerminal.stream, isTerminal: true });
+  jsonOnTerminal.info('event');
+  await flushLogger(jsonOnTerminal);
+  assert.equal(onTerminal.lines()[0]!.msg, 'event', 'json is JSON even on a terminal');
+});

@@ -204,12 +204,17 @@ describe('POST /auth limits', () => {
     ts = undefined;
   });
 
-  test('requests are rate-limited per IP (429)', async () => {
-    ts = await startTestServer();
+  test('requests are limited per address: 200 clients behind one address at once get tokens; past the limit 429 with Retry-After', async () => {
+    ts = await startTestServer({ flags: ['--token-request-burst', '260', '--token-requests-per-minute', '1'] });
+    const office = await Promise.all(Array.from({ length: 200 }, (_, i) => postAuth(ts!, { clientID: `office-${i}` })));
+    assert.deepEqual(office.map((a) => a.status), Array(200).fill(200));
     const statuses: number[] = [];
     for (let i = 0; i < 65; i++) statuses.push((await postAuth(ts, { clientID: `c${i}` })).status);
     assert.deepEqual(statuses.slice(0, 60), Array(60).fill(200));
     assert.deepEqual(statuses.slice(60), Array(5).fill(429));
+    const refused = await fetch(`http://127.0.0.1:${ts.server.port}/auth`, { method: 'POST', body: new URLSearchParams({ clientID: 'late' }) });
+    assert.equal(refused.status, 429);
+    assert.ok(Number(refused.headers.get('retry-after')) >= 1, 'Retry-After in whole seconds');
   });
 
   test('with guest sign-in off, /auth hands out no tokens (403)', async () => {

@@ -8,7 +8,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { after, afterEach, before, describe, test } from 'node:test';
 import type { ChannelEvent, ChatMessage } from '../src/chat/protocol.js';
 import { guestClient, waitForEvent } from './helpers/chat.js';
-import { disconnectAll, subscribe } from './helpers/sdk.js';
+import { disconnectAll, rejection, subscribe } from './helpers/sdk.js';
 import { allMessages, connectSeed, openSeed, type SeedClient } from './helpers/seed.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
 import { waitFor } from './helpers/wait.js';
@@ -141,8 +141,9 @@ describe('/ws: the broadcast chat seed', () => {
     await guest.rpc('chat.edit', { channel: 'room:general', id: message.id, text: `${text} (edited)` });
     await guest.rpc('chat.react', { channel: 'room:general', id: message.id, emoji: '👍' });
     await guest.rpc('chat.delete', { channel: 'room:general', id: message.id });
-    // Client publications into the room are not chat messages either.
-    await guest.client.publish('room:general', { type: 'message', message: { text: 'forged', seq: 1e9, author: { name: 'x' } } });
+    // A client cannot publish a chat event into the room: only {text}, which is a chat message by that client.
+    const forged = await rejection(guest.client.publish('room:general', { type: 'message', message: { seq: 1e9, author: { name: 'x' } } }));
+    assert.equal(forged.code, 107);
     const marker = unique('marker');
     await guest.rpc('chat.send', { channel: 'room:general', text: marker });
     await seed.waitMessage((m) => m.message === marker);

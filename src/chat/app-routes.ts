@@ -2,22 +2,18 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
 import { signToken } from '../auth/jwt.js';
 import type { Config } from '../config/types.js';
+import { AddressLimit, tryAgainIn } from '../http/address-limit.js';
 import type { Logger } from '../log/logger.js';
 import type { ChatStore } from './chat-store.js';
 import type { InFlight } from './in-flight.js';
 import { randomColor, randomName } from './names.js';
 import { cleanDisplayName } from './profile.js';
 import { MAX_DISPLAY_NAME_LENGTH, MAX_MESSAGE_LENGTH, type AppConfig, type ChatUser, type SignInResult } from './protocol.js';
-import { WindowLimiter } from './window-limiter.js';
 
 /** Largest request body of the `/app` routes: they take a name, an email or a token. */
 export const APP_BODY_LIMIT = 4 * 1024;
 /** Lifetime of connection tokens issued to guests; the app refreshes them with the refresh token. */
 export const GUEST_TOKEN_TTL_SECONDS = 60 * 60;
-/** Guest sign-ins allowed per client IP and minute. */
-export const GUEST_SIGN_INS_PER_MINUTE = 20;
-/** Token refreshes allowed per client IP and minute (a refresh token cannot be guessed; this bounds the work). */
-export const TOKEN_REFRESHES_PER_MINUTE = 120;
 
 const EMAIL_PATTERN = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 const MAX_EMAIL_LENGTH = 254;
@@ -61,8 +57,10 @@ export function refreshTokenHash(refreshToken: string): string {
  */
 export async function registerAppRoutes(http: FastifyInstance, options: AppRoutesOptions): Promise<void> {
   const { config, store, inFlight, logger } = options;
-  const signIns = new WindowLimiter(GUEST_SIGN_INS_PER_MINUTE, 60_000);
-  const refreshes = new WindowLimiter(TOKEN_REFRESHES_PER_MINUTE, 60_000);
+  // Per client address: a whole office behind one NAT signs in at once; a flood is cut to the sustained rate.
+  const signIns = new AddressLimit({ burst: config.guestSignInBurst, perMinute: config.guestSignInsPerMinute });
+  // A refresh token cannot be guessed; this bounds the work one address can cause.
+  const refreshes = new AddressLimit({ burst: config.tokenRequestBurst, perMinute: config.tokenRequestsPerMinute });
 
   const connectionToken = (user: ChatUser): string => {
     const info: Record<string, string> = { name: user.name, color: user.color };
@@ -98,7 +96,8 @@ export async function registerAppRoutes(http: FastifyInstance, options: AppRoute
 
       app.post('/guest', { bodyLimit: APP_BODY_LIMIT }, async (request, reply): Promise<SignInResult> => {
         if (!config.guestSignIn) throw new HttpError(403, 'Guest sign-in is turned off on this server');
-        if (!signIns.take(request.ip)) throw new HttpError(429, 'Too many sign-ins from your address; try again in a minute');
+        const wait = signIns.admit(request.ip, reply);
+        if (wait !== undefined) throw new HttpError(429, `Too many sign-ins from your address; ${tryAgainIn(wait)}`);
         const body = bodyOf(request.body);
         const name = guestName(body.name);
         const avatar = gravatarHash(body.email);
@@ -114,7 +113,8 @@ export async function registerAppRoutes(http: FastifyInstance, options: AppRoute
 
       app.post('/token', { bodyLimit: APP_BODY_LIMIT }, async (request, reply): Promise<SignInResult> => {
         if (!config.guestSignIn) throw new HttpError(403, 'Guest sign-in is turned off on this server');
-        if (!refreshes.take(request.ip)) throw new HttpError(429, 'Too many requests from your address; try again in a minute');
+        const wait = refreshes.admit(request.ip, reply);
+        if (wait !== undefined) throw new HttpError(429, `Too many requests from your address; ${tryAgainIn(wait)}`);
         const refreshToken = refreshTokenOf(request.body);
         return counted(reply, async () => {
           const user = await store.useGuestSession(refreshTokenHash(refreshToken), Date.now());

@@ -44,6 +44,13 @@ export class ChatChannels {
     return this.existing(this.chatSpec(name));
   }
 
+  /** Whether a channel is a conversation that exists (a `room:` channel of a created room, a `dm:` channel of an opened DM). */
+  async isConversation(spec: ChannelSpec): Promise<boolean> {
+    if (spec.namespace === 'room') return (await this.roomOf(spec)) !== undefined;
+    if (spec.namespace === 'dm') return (await this.store.getDm(spec.name)) !== undefined;
+    return false;
+  }
+
   private chatSpec(name: string): ChannelSpec {
     const spec = this.node.channels.resolve(name);
     if (spec.namespace !== 'room' && spec.namespace !== 'dm') {
@@ -54,14 +61,18 @@ export class ChatChannels {
 
   private async existing(spec: ChannelSpec): Promise<ChatChannel> {
     if (spec.namespace === 'room') {
-      const roomName = spec.name.slice('room:'.length);
-      const room = ROOM_NAME_PATTERN.test(roomName) ? await this.store.getRoom(roomName) : undefined;
-      if (!room) throw Errors.unknownChannel(`There is no room "${roomName}"`);
+      const room = await this.roomOf(spec);
+      if (!room) throw Errors.unknownChannel(`There is no room "${spec.name.slice('room:'.length)}"`);
       return { kind: 'room', spec, room };
     }
     const dm = await this.store.getDm(spec.name);
     if (!dm) throw Errors.unknownChannel('This conversation does not exist; open it first');
     return { kind: 'dm', spec, dm };
+  }
+
+  private async roomOf(spec: ChannelSpec): Promise<RoomRecord | undefined> {
+    const roomName = spec.name.slice('room:'.length);
+    return ROOM_NAME_PATTERN.test(roomName) ? this.store.getRoom(roomName) : undefined;
   }
 
   /** The channel spec of a room name (which must match `ROOM_NAME_PATTERN`). */

@@ -8,6 +8,7 @@ import { Errors } from '../protocol/errors.js';
 import type { Publication } from '../protocol/types.js';
 import { registerAppRoutes } from './app-routes.js';
 import { ChatChannels } from './chat-channels.js';
+import { registerClientPublish } from './chat-publish.js';
 import { registerChatRpc } from './chat-rpc.js';
 import { ChatService } from './chat-service.js';
 import type { ChatStore } from './chat-store.js';
@@ -70,6 +71,7 @@ export async function attachChat(options: ChatModuleOptions): Promise<ChatModule
     chat = new ChatService({ node, store, channels, profiles, userEvents });
     const conversations = new ConversationService({ store, channels, profiles, userEvents, directory });
     registerChatRpc(node, chat, conversations, inFlight);
+    registerClientPublish(node, chat, channels, inFlight);
     await registerAppRoutes(http, { config, store, inFlight, logger });
   } catch (err) {
     await store.close();

@@ -49,10 +49,9 @@ export interface ChatServiceOptions {
  * settles, with nothing awaited in between, and a publish takes its place in
  * the stream when it is called.
  *
- * Events are published without `info`. Every publication a client makes
- * itself carries its `info`, so clients can tell the server's chat events
- * from anything a connection publishes into the channel directly (which the
- * `room` namespace allows, for the seed clients).
+ * Events are published without `info`. A client's own `publish` into a
+ * conversation is turned into {@link send} (see `chat-publish.ts`), so a
+ * conversation's stream holds chat events only.
  */
 export class ChatService {
   private readonly node: Node;
@@ -75,15 +74,7 @@ export class ChatService {
     const text = valid.messageText(request.text);
     const nonce = valid.sendNonce(request.nonce);
     const channel = await this.channels.open(request.channel, 'publish', caller.principal);
-    await this.profiles.record(caller.user);
-    const { message, created } = await this.store.addMessage({
-      channel: channel.spec.name,
-      author: caller.user,
-      text,
-      createdAt: Date.now(),
-      ...(nonce === undefined ? {} : { nonce }),
-    });
-    if (created) await this.publish(channel.spec, { type: 'message', message });
+    const { message } = await this.addMessage(channel.spec, caller.user, text, nonce);
     return { message };
   }
 
@@ -177,21 +168,39 @@ export class ChatService {
   async post(author: ChatUser, channel: string, text: string): Promise<{ message: ChatMessage; publication: Publication }> {
     const checked = valid.messageText(text);
     const conversation = await this.channels.openTrusted(channel);
-    await this.profiles.record(author);
-    const { message } = await this.store.addMessage({
-      channel: conversation.spec.name,
-      author,
-      text: checked,
-      createdAt: Date.now(),
-    });
-    const publication = await this.publish(conversation.spec, { type: 'message', message });
-    return { message, publication };
+    const { message, publication } = await this.addMessage(conversation.spec, author, checked);
+    // Without a nonce every call creates a message, so there is always a publication.
+    return { message, publication: publication as Publication };
   }
 
   /** The newest `limit` messages of a conversation as they are now, oldest first, on the server's authority. */
   async latest(channel: string, limit: number): Promise<ChatMessage[]> {
     const conversation = await this.channels.openTrusted(channel);
     return (await this.store.history(conversation.spec.name, { limit })).messages;
+  }
+
+  /**
+   * The one way a message enters a conversation, whoever sends it: the
+   * author's profile recorded, the message stored, then its `message` event
+   * published (its publication returned). A repeated nonce returns the
+   * first message and publishes nothing.
+   */
+  private async addMessage(
+    spec: ChannelSpec,
+    author: ChatUser,
+    text: string,
+    nonce?: string,
+  ): Promise<{ message: ChatMessage; publication: Publication | undefined }> {
+    await this.profiles.record(author);
+    const { message, created } = await this.store.addMessage({
+      channel: spec.name,
+      author,
+      text,
+      createdAt: Date.now(),
+      ...(nonce === undefined ? {} : { nonce }),
+    });
+    const publication = created ? await this.publish(spec, { type: 'message', message }) : undefined;
+    return { message, publication };
   }
 
   private async publish(spec: ChannelSpec, event: ChannelEvent, history = true): Promise<Publication> {

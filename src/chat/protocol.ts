@@ -8,10 +8,12 @@
  *   {@link ChannelEvent}s; all but `typing` are kept in the channel's stream,
  *   so a client that reconnects recovers edits, deletes and reactions too.
  * - Chat events are published by the server only, and carry no publisher
- *   `info`. The protocol lets clients publish to `room:` and `dm:` channels
- *   directly; such publications always carry the publisher's `info` and are
- *   not chat events: apps must ignore them, or anyone could forge a message,
- *   an edit or a deletion in someone else's name. Post with `chat.send`.
+ *   `info`. A client's `publish` of `{"text": ...}` into a conversation is a
+ *   `chat.send` by that client (its result is not returned: use `chat.send`
+ *   for the message id); any other payload is refused with 107, so no one
+ *   can forge a message, an edit or a deletion. Publications that carry
+ *   `info` are not chat events (in `room:` and `dm:` channels that are no
+ *   conversation, clients' publications pass as given): apps ignore them.
  * - Each user has `user:<id>`, where the server publishes {@link UserEvent}s:
  *   read positions (for the user's other devices) and new conversations.
  * - The durable state (messages with their edits, deletions and reactions,

@@ -6,22 +6,26 @@
  * reach every subscriber yet show nowhere. This is where a server API
  * publication that reads as a chat message becomes one: stored in the chat
  * store (so `chat.history` and search have it) and published as a chat
- * `message` event, authored by the server.
+ * `message` event, by the author the payload names. A client's publish
+ * into a conversation takes the same path in `chat-publish.ts`.
  */
 import type { ChannelSpec } from '../channel/channel.js';
 import type { Node } from '../node/node.js';
 import { Errors, ProtocolError } from '../protocol/errors.js';
 import type { Publication } from '../protocol/types.js';
 import type { ChatModule } from './chat-module.js';
+import { CHAT_NAMESPACES, chatTextOf } from './chat-publish.js';
+import { namedAuthor } from './named-author.js';
 import { cleanDisplayName } from './profile.js';
 import { MAX_DISPLAY_NAME_LENGTH, type ChatUser } from './protocol.js';
 
-/** User id of messages the server posts. */
-export const SERVER_AUTHOR_ID = 'server';
 /** Display name of messages the server posts when the payload names no author. */
 export const SERVER_AUTHOR_NAME = 'Server';
-/** Color of the server as an author (slate, readable on light and dark backgrounds). */
-export const SERVER_AUTHOR_COLOR = '#778899';
+/**
+ * Prefix of the user ids of server API authors: each author name is its own
+ * user `api:<hash of the name>` (see {@link namedAuthor}).
+ */
+export const API_USER_PREFIX = 'api:';
 
 /** A publication from the server API. */
 export interface ServerPublication {
@@ -46,11 +50,14 @@ interface ChatPost {
  * channel's history when its namespace keeps one (unless `skipHistory`).
  *
  * In `room:` and `dm:` channels whose room or DM exists, a payload that is a
- * string, or an object with a string `text` (and optionally `username` or
- * `name`, the author's display name, else "Server"), is posted as a chat
- * message by the user `server`: it is kept in the chat store, shows in the
- * web app, and the publication returned is the chat `message` event that
- * carried it (with its offset and epoch). Tags are not attached to such
+ * chat message (see `chatTextOf`: a string, or an object with a string
+ * `text`), optionally naming its author with `username` or `name` (else
+ * "Server"), is posted as a chat message by that author: each name is its
+ * own user (`api:` and a hash of the name), so messages under different
+ * names show under their own names and colors, and never as a signed-in
+ * user. It is kept in the chat store, shows in the web app, and the
+ * publication returned is the chat `message` event that carried it (with
+ * its offset and epoch). Tags are not attached to such
  * messages. Any other payload, a `skipHistory` one, or one for a room or DM
  * that does not exist is published as given; the web app ignores it, but
  * every subscriber receives it.
@@ -75,12 +82,11 @@ export async function publishFromServer(node: Node, chat: ChatModule, publicatio
 }
 
 function chatPostOf(channel: ChannelSpec, data: unknown): ChatPost | undefined {
-  if (channel.namespace !== 'room' && channel.namespace !== 'dm') return undefined;
-  if (typeof data === 'string') return { text: data, author: serverAuthor(SERVER_AUTHOR_NAME) };
-  if (typeof data !== 'object' || data === null || Array.isArray(data)) return undefined;
-  const fields = data as Record<string, unknown>;
-  if (typeof fields.text !== 'string') return undefined;
-  return { text: fields.text, author: serverAuthor(authorName(fields.username ?? fields.name)) };
+  if (!CHAT_NAMESPACES.includes(channel.namespace)) return undefined;
+  const text = chatTextOf(data);
+  if (text === undefined) return undefined;
+  const fields = typeof data === 'object' && data !== null ? (data as Record<string, unknown>) : {};
+  return { text, author: namedAuthor(API_USER_PREFIX, authorName(fields.username ?? fields.name)) };
 }
 
 function authorName(raw: unknown): string {
@@ -94,8 +100,4 @@ function authorName(raw: unknown): string {
     );
   }
   return cleaned.name === '' ? SERVER_AUTHOR_NAME : cleaned.name;
-}
-
-function serverAuthor(name: string): ChatUser {
-  return { id: SERVER_AUTHOR_ID, name, color: SERVER_AUTHOR_COLOR };
 }

@@ -1,7 +1,7 @@
 /**
  * A fixed-window counter per key: at most `limit` events per key in each
  * window of `windowMs`, the window starting at the key's first event. Used
- * for typing notices (per user and channel) and guest sign-ins (per IP).
+ * for typing notices (per user and channel).
  *
  * Memory is bounded: past `maxKeys` keys, expired windows are dropped, and if
  * every window is still live they are all forgotten (a flood of distinct keys

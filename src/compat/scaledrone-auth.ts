@@ -11,8 +11,8 @@ import { signToken } from '../auth/jwt.js';
 import { NAME_ADJECTIVES, NAME_NOUNS, USER_COLORS } from '../chat/names.js';
 import { cleanDisplayName, isHexColor } from '../chat/profile.js';
 import { MAX_DISPLAY_NAME_LENGTH } from '../chat/protocol.js';
-import { WindowLimiter } from '../chat/window-limiter.js';
 import type { Config } from '../config/types.js';
+import { AddressLimit, tryAgainIn } from '../http/address-limit.js';
 import type { Logger } from '../log/logger.js';
 import {
   FormBodyError,
@@ -26,8 +26,6 @@ import {
 export const AUTH_CHANNEL_ID = 'parley';
 /** Lifetime of the tokens, as in the tutorial. */
 export const AUTH_TOKEN_TTL_SECONDS = 3 * 60;
-/** Tokens issued per client IP and minute (a client asks again every three minutes). */
-export const AUTH_REQUESTS_PER_MINUTE = 60;
 /** Longest client id, in characters. */
 export const MAX_CLIENT_ID_LENGTH = 64;
 /** Largest `/auth` request body: a client id and perhaps a name and a color, with multipart framing. */
@@ -124,12 +122,14 @@ export interface AuthRouteOptions {
  *
  * Answers: 200 with the token as plain text; 422 `No clientID defined` (or
  * another plain-text reason) for a missing or invalid field; 400 for a
- * malformed body; 429 when one IP asks too often; 403 while guest sign-in is
+ * malformed body; 429 with `Retry-After` when one address asks more often
+ * than `tokenRequestBurst`/`tokenRequestsPerMinute` allow; 403 while guest sign-in is
  * off, since this endpoint hands an identity to anyone who asks.
  */
 export async function registerAuthRoute(http: FastifyInstance, options: AuthRouteOptions): Promise<void> {
   const { config, logger } = options;
-  const limiter = new WindowLimiter(AUTH_REQUESTS_PER_MINUTE, 60_000);
+  // Clients ask again every three minutes, so an office behind one address asks often: the token request limit.
+  const limiter = new AddressLimit({ burst: config.tokenRequestBurst, perMinute: config.tokenRequestsPerMinute });
 
   await http.register(async (app) => {
     // Parsers registered here apply to this plugin's route only.
@@ -159,7 +159,8 @@ export async function registerAuthRoute(http: FastifyInstance, options: AuthRout
 
     app.post('/auth', { bodyLimit: AUTH_BODY_LIMIT }, async (request, reply) => {
       if (!config.guestSignIn) throw new AuthError(403, 'Token issuance is turned off on this server');
-      if (!limiter.take(request.ip)) throw new AuthError(429, 'Too many requests from your address; try again in a minute');
+      const wait = limiter.admit(request.ip, reply);
+      if (wait !== undefined) throw new AuthError(429, `Too many requests from your address; ${tryAgainIn(wait)}`);
       const field = fieldReader(request);
       const clientId = field('clientID');
       if (clientId === undefined || clientId === '') throw new AuthError(422, NO_CLIENT_ID);

@@ -4,7 +4,7 @@
  * username alone and the email only supplies a Gravatar picture.
  */
 import { createHash } from 'node:crypto';
-import { colorForUser } from '../chat/names.js';
+import { namedAuthor } from '../chat/named-author.js';
 import { MAX_DISPLAY_NAME_LENGTH, type ChatUser } from '../chat/protocol.js';
 
 /** Prefix of the user ids of seed `/ws` users (`POST /auth` refuses client ids with a colon, so its tokens cannot take these). */
@@ -31,18 +31,15 @@ export function seedDisplayName(username: string | undefined): string {
 
 /**
  * The chat user behind a seed message:
- * - `id`: {@link SEED_USER_PREFIX} and 16 hex digits of the SHA-256 of the
- *   display name, so the same username is always the same user (and the
- *   email, which anyone could type, plays no part in who someone is);
- * - `name`: {@link seedDisplayName};
- * - `color`: the palette color of the id;
+ * - `id`, `name` and `color`: the {@link namedAuthor} of the
+ *   {@link seedDisplayName} with {@link SEED_USER_PREFIX}, so the same
+ *   username is always the same user (and the email, which anyone could
+ *   type, plays no part in who someone is);
  * - `avatar`: the Gravatar MD5 of the trimmed, lower-cased email, when one
  *   was given. The email itself goes no further than this function.
  */
 export function seedAuthor(username: string | undefined, email: string | undefined): ChatUser {
-  const name = seedDisplayName(username);
-  const id = `${SEED_USER_PREFIX}${createHash('sha256').update(name).digest('hex').slice(0, 16)}`;
-  const author: ChatUser = { id, name, color: colorForUser(id) };
+  const author = namedAuthor(SEED_USER_PREFIX, seedDisplayName(username));
   const normalized = email?.trim().toLowerCase();
   if (normalized) author.avatar = createHash('md5').update(normalized).digest('hex');
   return author;

@@ -33,6 +33,7 @@ export const ENV_VARS: readonly EnvVar[] = deepFreeze<EnvVar[]>([
   { name: 'PARLEY_ALLOWED_ORIGINS', key: 'allowedOrigins', description: 'comma-separated WebSocket origins, or *' },
   { name: 'PARLEY_LOG_LEVEL', key: 'logLevel', description: 'fatal, error, warn, info, debug, trace or silent' },
   { name: 'PARLEY_LOG_FILE', key: 'logFile', description: 'also write logs to this file' },
+  { name: 'PARLEY_LOG_FORMAT', key: 'logFormat', description: 'pretty, json, or auto (pretty on a terminal)' },
   { name: 'PARLEY_MAX_MESSAGE_SIZE', key: 'maxMessageSize', description: 'largest WebSocket message in bytes' },
   { name: 'PARLEY_ALLOW_ANONYMOUS', key: 'allowAnonymous', description: 'allow connections without a token' },
   { name: 'PARLEY_GUEST_SIGN_IN', key: 'guestSignIn', description: 'let anyone sign in to the web app as a guest' },

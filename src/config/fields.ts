@@ -2,7 +2,7 @@
  * The configuration schema: every key that exists and what it accepts.
  * Unknown keys are errors, so a key missing here cannot be configured.
  */
-import type { Config, LogLevel, NamespaceOptions } from './types.js';
+import type { Config, LogFormat, LogLevel, NamespaceOptions } from './types.js';
 import {
   accessRule,
   boolean,
@@ -20,6 +20,7 @@ import {
 export type ScalarKey = Exclude<keyof Config, 'defaultNamespace' | 'namespaces'>;
 
 const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+const LOG_FORMATS: readonly LogFormat[] = ['auto', 'pretty', 'json'];
 
 // Node timers fire at once (with a warning) beyond 2^31-1 ms, so timer settings stop just short of it.
 const MAX_TIMER_SECONDS = 2_147_483;
@@ -35,6 +36,7 @@ export const SCALAR_FIELDS: { readonly [K in ScalarKey]: Check<Config[K]> } = {
   allowedOrigins: origins(),
   logLevel: oneOf(LOG_LEVELS),
   logFile: text(),
+  logFormat: oneOf(LOG_FORMATS),
   maxMessageSize: integer(1024, 16 * 1024 * 1024),
   commandRateLimit: positiveNumber(),
   commandBurst: integer(1),
@@ -51,6 +53,10 @@ export const SCALAR_FIELDS: { readonly [K in ScalarKey]: Check<Config[K]> } = {
   shutdownTimeout: duration({ max: MAX_TIMER_SECONDS }),
   allowAnonymous: boolean(),
   guestSignIn: boolean(),
+  guestSignInBurst: integer(1),
+  guestSignInsPerMinute: positiveNumber(),
+  tokenRequestBurst: integer(1),
+  tokenRequestsPerMinute: positiveNumber(),
   tokenUrl: text(),
 };
 

@@ -51,6 +51,9 @@ export interface NamespaceOptions {
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
+/** How log lines on stdout look: `pretty` for a person at a terminal, `json` (JSON lines) for machines, `auto` picks by whether stdout is a terminal. */
+export type LogFormat = 'auto' | 'pretty' | 'json';
+
 export interface Config {
   /** Interface to listen on. Env `HOST`, `PARLEY_HOST` (wins). @default "0.0.0.0" */
   host: string;
@@ -73,6 +76,13 @@ export interface Config {
   logLevel: LogLevel;
   /** Also write logs to this file; absolute once loaded. Env `PARLEY_LOG_FILE`. @default "" (stdout only) */
   logFile: string;
+  /**
+   * How stdout's log lines look: `pretty` (one readable, colored line per
+   * event), `json` (JSON lines, pino's format), `auto` (pretty when stdout
+   * is a terminal, else JSON). The log file is always JSON lines.
+   * Env `PARLEY_LOG_FORMAT`. @default "auto"
+   */
+  logFormat: LogFormat;
   /** Largest WebSocket message accepted, in bytes (1 KiB to 16 MiB). Env `PARLEY_MAX_MESSAGE_SIZE`. @default 65536 */
   maxMessageSize: number;
   /** Sustained commands per second allowed per connection. @default 100 */
@@ -120,6 +130,21 @@ export interface Config {
    * Turn off when your own backend mints tokens. Env `PARLEY_GUEST_SIGN_IN`. @default true
    */
   guestSignIn: boolean;
+  /**
+   * Guest sign-ins (`POST /app/guest`) one client address may make at once.
+   * Everyone behind one NAT (an office) shares an address, so this is sized
+   * for a whole office arriving together. @default 300
+   */
+  guestSignInBurst: number;
+  /** Guest sign-ins per minute one client address may sustain after its burst. @default 60 */
+  guestSignInsPerMinute: number;
+  /**
+   * Token requests (`POST /app/token` renewals, `POST /auth`, which its
+   * clients call every 3 minutes) one client address may make at once. @default 1000
+   */
+  tokenRequestBurst: number;
+  /** Token requests per minute one client address may sustain after its burst. @default 600 */
+  tokenRequestsPerMinute: number;
   /**
    * With guest sign-in off: a URL of your backend that the web app fetches
    * (GET, with cookies) to get `{ user, token }`. Env `PARLEY_TOKEN_URL`. @default ""

@@ -1,10 +1,12 @@
 /**
- * The server's structured logger: JSON lines to stdout and, when configured,
- * to a log file as well. Secrets that could ride along in logged objects are
- * redacted before a line is written anywhere.
+ * The server's structured logger: to stdout as readable lines for a person at
+ * a terminal or as JSON lines for machines, and, when configured, to a log
+ * file as well (always JSON lines). Secrets that could ride along in logged
+ * objects are redacted before a line is written anywhere.
  */
 import { pino, type DestinationStream, type Logger as PinoLogger } from 'pino';
-import type { Config } from '../config/types.js';
+import { prettyFactory } from 'pino-pretty';
+import type { Config, LogFormat } from '../config/types.js';
 
 /** The logger every part of the server takes; create children per connection. */
 export type Logger = PinoLogger;
@@ -13,6 +15,29 @@ export type Logger = PinoLogger;
 export interface CreateLoggerOptions {
   /** Where lines go instead of stdout (tests pass a stream to read them back). @default process stdout */
   destination?: NodeJS.WritableStream;
+  /** Whether the destination is a terminal, for `logFormat: "auto"`. @default the destination's (or stdout's) `isTTY` */
+  isTerminal?: boolean;
+}
+
+/**
+ * What `logFormat` means for one output: `auto` is `pretty` on a terminal
+ * and `json` anywhere else (a pipe, a file, a log collector), as pino's
+ * tools expect.
+ */
+export function resolveLogFormat(format: LogFormat, isTerminal: boolean): 'pretty' | 'json' {
+  if (format === 'auto') return isTerminal ? 'pretty' : 'json';
+  return format;
+}
+
+/**
+ * A sink that writes each JSON line as one readable line: local time, level,
+ * message, then the other fields (without `service`, the same on every line).
+ * Colored only on a terminal. Formatting is synchronous, so no line is lost
+ * when the process exits.
+ */
+function prettySink(out: DestinationStream, colorize: boolean): DestinationStream {
+  const format = prettyFactory({ colorize, singleLine: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'service' });
+  return { write: (line: string) => out.write(format(line)) };
 }
 
 /**
@@ -50,8 +75,9 @@ const logFiles = new WeakMap<Logger, LogFile>();
 /**
  * Creates the root logger.
  *
- * Lines go to stdout (or `options.destination`) and, when `config.logFile`
- * is set, also to that file (created with its directory if missing, written
+ * Lines go to stdout (or `options.destination`) in the `config.logFormat`
+ * (see {@link resolveLogFormat}) and, when `config.logFile` is set, also to
+ * that file as JSON lines (created with its directory if missing, written
  * asynchronously). A log file that cannot be opened or written does not stop
  * the server: the failure is logged to the other output and file logging
  * stops.
@@ -60,10 +86,13 @@ const logFiles = new WeakMap<Logger, LogFile>();
  * {@link REDACT_PATHS} replaced with `[redacted]`.
  */
 export function createLogger(
-  config: Pick<Config, 'logLevel' | 'logFile'>,
+  config: Pick<Config, 'logLevel' | 'logFile'> & Partial<Pick<Config, 'logFormat'>>,
   options: CreateLoggerOptions = {},
 ): Logger {
-  const main: DestinationStream = options.destination ?? pino.destination({ dest: 1, sync: true });
+  const out: DestinationStream = options.destination ?? pino.destination({ dest: 1, sync: true });
+  const target = (options.destination ?? process.stdout) as { isTTY?: boolean };
+  const isTerminal = options.isTerminal ?? target.isTTY === true;
+  const main = resolveLogFormat(config.logFormat ?? 'auto', isTerminal) === 'pretty' ? prettySink(out, isTerminal) : out;
   const loggerOptions = {
     level: config.logLevel,
     base: { service: 'parley' },

@@ -46,7 +46,7 @@ export interface AttachResult {
   publications?: Publication[];
 }
 
-/** Caller of an RPC method. */
+/** A connection calling an RPC method or publishing (see {@link PublishHandler}). */
 export interface RpcContext {
   readonly user: string;
   readonly client: string;
@@ -56,6 +56,16 @@ export interface RpcContext {
 }
 
 export type RpcHandler = (context: RpcContext, data: unknown) => Promise<unknown> | unknown;
+
+/**
+ * Takes over what clients publish into one namespace's channels, once the
+ * publisher's right to publish there was checked. Resolves `true` when it
+ * dealt with the publication (it published whatever it publishes itself),
+ * `false` to have it published as given; a ProtocolError it throws is the
+ * publisher's reply. The publish is acknowledged when the returned promise
+ * resolves.
+ */
+export type PublishHandler = (context: RpcContext, channel: ChannelSpec, data: unknown) => Promise<boolean>;
 
 /** What this node holds now (server API `info`). */
 export interface NodeStats {
@@ -100,6 +110,7 @@ export class Node implements BrokerHandler {
   private readonly sessions = new SessionRegistry();
   private readonly createdAt = Date.now();
   private readonly rpcHandlers = new Map<string, RpcHandler>();
+  private readonly publishHandlers = new Map<string, PublishHandler>();
   private readonly cleanups = new Set<Promise<unknown>>();
 
   constructor(options: NodeOptions) {
@@ -391,6 +402,24 @@ export class Node implements BrokerHandler {
     const handler = this.rpcHandlers.get(method);
     if (!handler) throw Errors.methodNotFound(`unknown rpc method "${method}"`);
     return handler(context, data);
+  }
+
+  // ---- client publications ------------------------------------------------
+
+  /** Gives a namespace's client publications to `handler`. A second registration for a namespace replaces the first. */
+  registerPublishHandler(namespace: string, handler: PublishHandler): void {
+    this.publishHandlers.set(namespace, handler);
+  }
+
+  /**
+   * Publishes what a client sent to a channel it may publish to: through the
+   * namespace's {@link PublishHandler} when there is one, otherwise (or when
+   * the handler declines) as given, with the publisher's `info` attached.
+   */
+  async publishFromClient(context: RpcContext, channel: ChannelSpec, data: unknown): Promise<void> {
+    const handler = this.publishHandlers.get(channel.namespace);
+    if (handler && (await handler(context, channel, data))) return;
+    await this.publish(channel, { data: JSON.stringify(data), info: context.info });
   }
 
   // ---- lifecycle ----------------------------------------------------------

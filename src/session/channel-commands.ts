@@ -25,9 +25,15 @@ function resolveFor(caller: CommandCaller, operation: 'publish' | 'history' | 'p
   return channel;
 }
 
+/**
+ * Publishes the client's data, answering once it is published (and durable,
+ * in a channel with history). The node decides what a publication into a
+ * namespace means: in chat conversations it is a chat message.
+ */
 export async function publishCommand(caller: CommandCaller, id: number, request: CommandRequests['publish']): Promise<string> {
   const channel = resolveFor(caller, 'publish', request.channel);
-  await caller.node.publish(channel, { data: JSON.stringify(request.data), info: caller.info });
+  const { principal, info } = caller;
+  await caller.node.publishFromClient({ user: principal.user, client: info.client, info, permissions: principal.permissions }, channel, request.data);
   return encodeReply(id, 'publish', {});
 }
 

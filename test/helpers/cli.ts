@@ -20,8 +20,23 @@ export interface CliProcess {
   exited: Promise<CliRun>;
 }
 
-export function startCli(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): CliProcess {
-  const child = spawn(process.execPath, ['--import', TSX, ENTRY, ...args], {
+export interface CliOptions {
+  cwd?: string;
+  env?: NodeJS.ProcessEnv;
+  /**
+   * Run on a pseudo-terminal (util-linux `script`), as when a person starts
+   * it in a terminal: the child's stdout is a TTY, and its output (stdout and
+   * stderr together) arrives in `stdout()`.
+   */
+  terminal?: boolean;
+}
+
+export function startCli(args: string[], options: CliOptions = {}): CliProcess {
+  const command = [process.execPath, '--import', TSX, ENTRY, ...args];
+  const [file, argv] = options.terminal
+    ? ['script', ['--quiet', '--flush', '--return', '--command', command.map(shellQuote).join(' '), '/dev/null']]
+    : [command[0]!, command.slice(1)];
+  const child = spawn(file, argv, {
     cwd: options.cwd,
     env: { PATH: process.env.PATH, ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -34,12 +49,17 @@ export function startCli(args: string[], options: { cwd?: string; env?: NodeJS.P
   return { child, stdout: () => stdout, stderr: () => stderr, exited };
 }
 
-export function runCli(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<CliRun> {
+/** Quotes one word for `sh -c`. */
+function shellQuote(word: string): string {
+  return `'${word.replaceAll("'", `'\\''`)}'`;
+}
+
+export function runCli(args: string[], options: CliOptions = {}): Promise<CliRun> {
   return startCli(args, options).exited;
 }
 
 /** Starts `parley serve` on a free port and resolves with its port once it listens. */
-export async function startServeCli(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<CliProcess & { port: number }> {
+export async function startServeCli(args: string[], options: CliOptions = {}): Promise<CliProcess & { port: number }> {
   const cli = startCli(['serve', '--host', '127.0.0.1', '--port', '0', ...args], options);
   const port = await waitFor(
     () => {
