@@ -4,6 +4,8 @@
  * - `conversations`: sidebar lists, opening, read positions, room and DM operations;
  * - `history`: latest and older pages, resync after a failed recovery;
  * - `messaging`: send, edit, delete, react, typing notices;
+ * - `outbox`: unsent messages, sent in order and retried until confirmed;
+ * - `device-storage`: drafts and unsent messages kept across reloads;
  * - `events`: applying realtime events from conversation and user channels;
  * - `presence`: who is online.
  * Components read `state` and call the actions returned here.
@@ -26,18 +28,22 @@ import {
   sortedRooms,
   totalUnread,
 } from './chat/conversations';
+import { forgetDevice, keepOnDevice } from './chat/device-storage';
 import { subscribeUser } from './chat/events';
-import { loadLatest, loadOlder } from './chat/history';
+import { loadGap, loadLatest, loadOlder, loadUntil } from './chat/history';
 import { clearTyping, edit, react, remove, send, typing } from './chat/messaging';
+import { drainAll, retryPending, stopOutbox, takeBackPending } from './chat/outbox';
 import { DM_PRESENCE_INTERVAL_MS, checkPresence, clearMemberRefreshes, isOnline, loadMembers } from './chat/presence';
 import { state } from './chat/state';
 import { startRealtime, stopRealtime } from './useRealtime';
+import { useSession } from './useSession';
 
 export type { ChannelState, PendingMessage, TypingEntry } from './chat/state';
 export type { SendResult } from './chat/messaging';
 export { prepareText } from './chat/state';
 
 let presenceTimer: ReturnType<typeof setInterval> | null = null;
+let stopKeeping: (() => void) | null = null;
 
 const onAttention = () => maybeMarkRead();
 const onHashChange = () => {
@@ -71,11 +77,15 @@ export interface StartOptions {
 function startChat(options: StartOptions): void {
   reset();
   state.me = options.me;
+  stopKeeping = keepOnDevice(options.me.id);
   startRealtime({
     token: options.token,
     getToken: options.getToken,
-    // Every (re)connect refreshes the conversation list and unread counts.
-    onConnected: () => void bootstrap(),
+    // Every (re)connect refreshes the conversation list and unread counts, and sends what is queued.
+    onConnected: () => {
+      void bootstrap();
+      drainAll();
+    },
     onUnauthorized: options.onUnauthorized,
   });
   subscribeUser(options.me.id);
@@ -88,6 +98,13 @@ function startChat(options: StartOptions): void {
 }
 
 function stopChat(): void {
+  const userId = state.me?.id;
+  stopOutbox();
+  stopKeeping?.();
+  stopKeeping = null;
+  // Signed out on purpose (no notice about an ended session): drafts and unsent messages go too.
+  const session = useSession().state;
+  if (userId && !session.session && !session.notice) forgetDevice(userId);
   stopRealtime();
   window.removeEventListener('focus', onAttention);
   document.removeEventListener('visibilitychange', onAttention);
@@ -115,10 +132,14 @@ export function useChat() {
     openConversation,
     loadLatest,
     loadOlder,
+    loadGap,
+    loadUntil,
     loadMembers,
     setAtBottom,
     maybeMarkRead,
     send,
+    retryPending,
+    takeBackPending,
     edit,
     remove,
     react,

@@ -97,6 +97,7 @@ export function stopRealtime(): void {
   instance.removeAllListeners();
   for (const sub of Object.values(instance.subscriptions())) sub.removeAllListeners();
   instance.disconnect();
+  connectedWaiters.clear();
   connection.state = 'idle';
 }
 
@@ -105,18 +106,25 @@ export function reconnect(): void {
   client?.connect();
 }
 
-/** Resolves when connected (at once when already), or rejects after `timeoutMs`. */
-export function whenConnected(timeoutMs: number): Promise<void> {
+/**
+ * Resolves when connected (at once when already). With `timeoutMs` it rejects
+ * after that long; without, it waits as long as it takes. Waiters still
+ * pending when the client stops never settle (and are released).
+ */
+export function whenConnected(timeoutMs?: number): Promise<void> {
   if (connection.state === 'connected') return Promise.resolve();
   return new Promise((resolve, reject) => {
     const done = () => {
       clearTimeout(timer);
       resolve();
     };
-    const timer = setTimeout(() => {
-      connectedWaiters.delete(done);
-      reject(new Error('not connected'));
-    }, timeoutMs);
+    const timer =
+      timeoutMs === undefined
+        ? undefined
+        : setTimeout(() => {
+            connectedWaiters.delete(done);
+            reject(new Error('not connected'));
+          }, timeoutMs);
     connectedWaiters.add(done);
   });
 }
