@@ -28,10 +28,8 @@ export function buildRows(
   let previous: ChatMessage | undefined;
   let unreadPlaced = options.unreadAfterSeq == null;
   for (const message of messages) {
-    if (previous && gaps.has(message.seq)) {
-      rows.push({ kind: 'gap', key: `gap-${message.seq}`, beforeSeq: message.seq });
-      previous = undefined;
-    }
+    const afterGap = previous !== undefined && gaps.has(message.seq);
+    if (afterGap) rows.push({ kind: 'gap', key: `gap-${message.seq}`, beforeSeq: message.seq });
     const newDay = !previous || !isSameDay(previous.createdAt, message.createdAt);
     if (newDay) rows.push({ kind: 'day', key: `day-${message.id}`, label: dayLabel(message.createdAt, now) });
     let startsUnread = false;
@@ -42,6 +40,7 @@ export function buildRows(
     }
     const compact =
       !newDay &&
+      !afterGap &&
       !startsUnread &&
       previous !== undefined &&
       previous.author.id === message.author.id &&
