@@ -102,6 +102,18 @@ describe('web app: 2,000 messages', () => {
     const numbers = await renderedNumbers();
     assert.ok(numbers.includes(FAR_BACK - 1) && numbers.includes(FAR_BACK + 1), 'its neighbours are around it');
 
+    // Scrolling down from there brings the later messages in, still a bounded, unbroken run.
+    const lastBefore = numbers[numbers.length - 1]!;
+    for (let i = 0; i < 4; i++) {
+      const last = (await renderedNumbers()).at(-1);
+      await list().evaluate((el) => el.scrollTo({ top: el.scrollHeight }));
+      await waitFor(async () => (await renderedNumbers()).at(-1) !== last, { timeoutMs: 10_000, message: 'later messages came into the page' });
+    }
+    const later = await renderedNumbers();
+    assert.ok(later.at(-1)! > lastBefore + 100, `scrolled on to history ${later.at(-1)}`);
+    assert.deepEqual(later, Array.from({ length: later.length }, (_, i) => later[0]! + i));
+    assert.ok(later.length <= DOM_BOUND);
+
     // Writing from there brings the reader back to the end, where the message goes.
     await send(reader, 'back to the present');
     const mine = messageWith(reader, 'back to the present');
