@@ -2,6 +2,7 @@
  * The web app with the keyboard and in right-to-left scripts: after an
  * inline edit is saved or cancelled with the keyboard, typing goes on in the
  * composer; Hebrew and Arabic messages (and drafts) read right to left.
+ * Drafts are kept in the browser across reloads, and forgotten on sign-out.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
@@ -83,5 +84,19 @@ describe('web app: keyboard editing and right-to-left text', () => {
     await composer().fill('');
     assert.equal(await composer().evaluate((el) => el.matches(':dir(rtl)')), false);
     assert.deepEqual(user.errors, []);
+  });
+
+  test('signing out forgets the drafts kept in this browser', TIMEOUT, async () => {
+    const kept = () => user.page.evaluate(`Object.keys(localStorage).filter((key) => key.startsWith('parley.unsent.'))`) as Promise<string[]>;
+    await composer().fill('a private draft');
+    await user.page.reload();
+    await composer().waitFor();
+    assert.equal(await composer().inputValue(), 'a private draft', 'kept across a reload');
+    assert.equal((await kept()).length, 1);
+    await user.page.getByTestId('sign-out').click();
+    await user.page.getByTestId('join-name').waitFor();
+    assert.deepEqual(await kept(), [], 'nothing left for the next person on this browser');
+    await signIn(user, 'Next');
+    assert.equal(await composer().inputValue(), '');
   });
 });
