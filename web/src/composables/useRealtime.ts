@@ -107,26 +107,13 @@ export function reconnect(): void {
 }
 
 /**
- * Resolves when connected (at once when already). With `timeoutMs` it rejects
- * after that long; without, it waits as long as it takes. Waiters still
- * pending when the client stops never settle (and are released).
+ * Resolves when connected: at once when already, else at the next connect,
+ * however long that takes. Waiters still pending when the client stops never
+ * settle (and are released).
  */
-export function whenConnected(timeoutMs?: number): Promise<void> {
+export function whenConnected(): Promise<void> {
   if (connection.state === 'connected') return Promise.resolve();
-  return new Promise((resolve, reject) => {
-    const done = () => {
-      clearTimeout(timer);
-      resolve();
-    };
-    const timer =
-      timeoutMs === undefined
-        ? undefined
-        : setTimeout(() => {
-            connectedWaiters.delete(done);
-            reject(new Error('not connected'));
-          }, timeoutMs);
-    connectedWaiters.add(done);
-  });
+  return new Promise((resolve) => connectedWaiters.add(resolve));
 }
 
 /** Calls a `chat.*` RPC method; rejects with the server's `{ code, message }` error. */
