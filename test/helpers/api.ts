@@ -81,3 +81,19 @@ export async function apiPublishMany<T = { offset: number; epoch: string }>(
   await Promise.all(Array.from({ length: Math.min(concurrency, count) }, worker));
   return results;
 }
+
+/**
+ * Posts chat messages into an existing room or DM through the server API
+ * (`batch` of `publish`, in order, `size` per request): the fast way to give
+ * a conversation a long history. Each message is authored by `username`.
+ */
+export async function postChatMessages(ts: TestServer, channel: string, texts: readonly string[], username = 'Archivist', size = 250): Promise<void> {
+  for (let i = 0; i < texts.length; i += size) {
+    const commands = texts.slice(i, i + size).map((text) => ({ publish: { channel, data: { text, username } } }));
+    const answer = await apiCall(ts, 'batch', { commands, parallel: false });
+    assert.equal(answer.status, 200, `batch: HTTP ${answer.status} ${answer.text}`);
+    const replies: Array<{ error?: unknown }> = answer.body.replies;
+    assert.equal(replies.length, commands.length);
+    assert.deepEqual(replies.filter((reply) => reply.error), [], 'every message was posted');
+  }
+}

@@ -4,7 +4,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 
 export const SCREENSHOT_DIR = fileURLToPath(new URL('../../docs/screenshots/', import.meta.url));
 
@@ -66,4 +66,25 @@ export function messageWith(chat: ChatPage, text: string | RegExp) {
 export async function screenshot(page: Page, name: string): Promise<void> {
   mkdirSync(SCREENSHOT_DIR, { recursive: true });
   await page.screenshot({ path: `${SCREENSHOT_DIR}${name}.png` });
+}
+
+/** Message items in the page's DOM now (the list renders a window of them, not every loaded one). */
+export function renderedMessages(chat: ChatPage): Promise<number> {
+  return chat.page.getByTestId('message').count();
+}
+
+/** Whether a message item is in the DOM and inside the visible part of the message list. */
+export async function isShownInList(chat: ChatPage, item: Locator): Promise<boolean> {
+  if ((await item.count()) !== 1) return false;
+  const [box, list] = await Promise.all([item.boundingBox(), chat.page.getByTestId('message-list').boundingBox()]);
+  return !!box && !!list && box.height > 0 && box.y >= list.y - 1 && box.y + Math.min(box.height, 20) <= list.y + list.height + 1;
+}
+
+/** Scrolls the message list to its very top, as a reader dragging the scrollbar up would. */
+export async function scrollListToTop(chat: ChatPage): Promise<void> {
+  const list = chat.page.getByTestId('message-list');
+  await list.evaluate((el) => el.scrollTo({ top: 0 }));
+  // At the top already, a wheel turn upwards is what asks for more.
+  await list.hover();
+  await chat.page.mouse.wheel(0, -400);
 }

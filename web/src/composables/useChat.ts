@@ -4,6 +4,8 @@
  * - `conversations`: sidebar lists, opening, read positions, room and DM operations;
  * - `history`: latest and older pages, resync after a failed recovery;
  * - `messaging`: send, edit, delete, react, typing notices;
+ * - `outbox`: unsent messages, sent in order and retried until confirmed;
+ * - `device-storage`: drafts and unsent messages kept across reloads;
  * - `events`: applying realtime events from conversation and user channels;
  * - `presence`: who is online;
  * - `members`: conversations' members, page by page.
@@ -27,19 +29,23 @@ import {
   sortedRooms,
   totalUnread,
 } from './chat/conversations';
+import { forgetDevice, keepOnDevice } from './chat/device-storage';
 import { forgetTyping, subscribeUser } from './chat/events';
-import { loadLatest, loadOlder } from './chat/history';
+import { loadGap, loadLatest, loadOlder, loadUntil } from './chat/history';
 import { clearTyping, edit, react, remove, send, typing } from './chat/messaging';
 import { clearMembers, directories, loadMembers, loadMoreMembers, memberCounts, refreshMembers, searchMembers } from './chat/members';
+import { drainAll, retryPending, stopOutbox, takeBackPending } from './chat/outbox';
 import { DM_PRESENCE_INTERVAL_MS, checkPresence, clearPendingPresence, isOnline } from './chat/presence';
 import { state } from './chat/state';
 import { startRealtime, stopRealtime, useConnection } from './useRealtime';
+import { useSession } from './useSession';
 
 export type { ChannelState, PendingMessage, TypingEntry } from './chat/state';
 export type { SendResult } from './chat/messaging';
 export { prepareText } from './chat/state';
 
 let presenceTimer: ReturnType<typeof setInterval> | null = null;
+let stopKeeping: (() => void) | null = null;
 
 // No typing event can arrive while offline, so a "typing…" shown when the connection drops is stale: clear it at once.
 watch(
@@ -82,11 +88,15 @@ export interface StartOptions {
 function startChat(options: StartOptions): void {
   reset();
   state.me = options.me;
+  stopKeeping = keepOnDevice(options.me.id);
   startRealtime({
     token: options.token,
     getToken: options.getToken,
-    // Every (re)connect refreshes the conversation list and unread counts.
-    onConnected: () => void bootstrap(),
+    // Every (re)connect refreshes the conversation list and unread counts, and sends what is queued.
+    onConnected: () => {
+      void bootstrap();
+      drainAll();
+    },
     onUnauthorized: options.onUnauthorized,
   });
   subscribeUser(options.me.id);
@@ -99,6 +109,13 @@ function startChat(options: StartOptions): void {
 }
 
 function stopChat(): void {
+  const userId = state.me?.id;
+  stopOutbox();
+  stopKeeping?.();
+  stopKeeping = null;
+  // Signed out on purpose (no notice about an ended session): drafts and unsent messages go too.
+  const session = useSession().state;
+  if (userId && !session.session && !session.notice) forgetDevice(userId);
   stopRealtime();
   window.removeEventListener('focus', onAttention);
   document.removeEventListener('visibilitychange', onAttention);
@@ -127,6 +144,8 @@ export function useChat() {
     loadLatest,
     loadOlder,
     members: directories,
+    loadGap,
+    loadUntil,
     loadMembers,
     searchMembers,
     loadMoreMembers,
@@ -135,6 +154,8 @@ export function useChat() {
     setAtBottom,
     maybeMarkRead,
     send,
+    retryPending,
+    takeBackPending,
     edit,
     remove,
     react,

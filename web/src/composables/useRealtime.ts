@@ -97,6 +97,7 @@ export function stopRealtime(): void {
   instance.removeAllListeners();
   for (const sub of Object.values(instance.subscriptions())) sub.removeAllListeners();
   instance.disconnect();
+  connectedWaiters.clear();
   connection.state = 'idle';
 }
 
@@ -105,20 +106,14 @@ export function reconnect(): void {
   client?.connect();
 }
 
-/** Resolves when connected (at once when already), or rejects after `timeoutMs`. */
-export function whenConnected(timeoutMs: number): Promise<void> {
+/**
+ * Resolves when connected: at once when already, else at the next connect,
+ * however long that takes. Waiters still pending when the client stops never
+ * settle (and are released).
+ */
+export function whenConnected(): Promise<void> {
   if (connection.state === 'connected') return Promise.resolve();
-  return new Promise((resolve, reject) => {
-    const done = () => {
-      clearTimeout(timer);
-      resolve();
-    };
-    const timer = setTimeout(() => {
-      connectedWaiters.delete(done);
-      reject(new Error('not connected'));
-    }, timeoutMs);
-    connectedWaiters.add(done);
-  });
+  return new Promise((resolve) => connectedWaiters.add(resolve));
 }
 
 /** Calls a `chat.*` RPC method; rejects with the server's `{ code, message }` error. */

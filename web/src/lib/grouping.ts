@@ -7,19 +7,29 @@ export const GROUP_WINDOW_MS = 5 * 60 * 1000;
 export type Row =
   | { kind: 'day'; key: string; label: string }
   | { kind: 'unread'; key: string }
+  /** Messages before `beforeSeq` are missing here (they could not be recovered after a reconnect). */
+  | { kind: 'gap'; key: string; beforeSeq: number }
   | { kind: 'message'; key: string; message: ChatMessage; compact: boolean };
 
 /**
- * Turns a conversation's messages (oldest first) into list rows: a divider
- * for each day, a "new" divider before the first unread message from someone
- * else, and each message marked compact when it continues its author's group.
+ * Turns a conversation's messages (oldest first) into list rows: a gap
+ * marker before each message in `gaps` (missing messages precede it), a
+ * divider for each day, a "new" divider before the first unread message from
+ * someone else, and each message marked compact when it continues its
+ * author's group.
  */
-export function buildRows(messages: readonly ChatMessage[], options: { unreadAfterSeq?: number | null; me?: string; now?: number } = {}): Row[] {
+export function buildRows(
+  messages: readonly ChatMessage[],
+  options: { unreadAfterSeq?: number | null; me?: string; now?: number; gaps?: readonly number[] } = {},
+): Row[] {
   const rows: Row[] = [];
   const now = options.now ?? Date.now();
+  const gaps = new Set(options.gaps ?? []);
   let previous: ChatMessage | undefined;
   let unreadPlaced = options.unreadAfterSeq == null;
   for (const message of messages) {
+    const afterGap = previous !== undefined && gaps.has(message.seq);
+    if (afterGap) rows.push({ kind: 'gap', key: `gap-${message.seq}`, beforeSeq: message.seq });
     const newDay = !previous || !isSameDay(previous.createdAt, message.createdAt);
     if (newDay) rows.push({ kind: 'day', key: `day-${message.id}`, label: dayLabel(message.createdAt, now) });
     let startsUnread = false;
@@ -30,6 +40,7 @@ export function buildRows(messages: readonly ChatMessage[], options: { unreadAft
     }
     const compact =
       !newDay &&
+      !afterGap &&
       !startsUnread &&
       previous !== undefined &&
       previous.author.id === message.author.id &&

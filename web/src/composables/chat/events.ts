@@ -11,7 +11,7 @@ import { useNotifications } from '../useNotifications';
 import { subscribe } from '../useRealtime';
 import { maybeMarkRead, openConversation, removeConversation, upsertConversation } from './conversations';
 import { catchUp, resync } from './history';
-import { dropPendingEcho } from './messaging';
+import { markEchoed } from './outbox';
 import { refreshIfUnlisted, scheduleMembersRefresh } from './members';
 import { checkPresence, onPresenceJoin, onPresenceLeave } from './presence';
 import { channelState, findMessage, insertMessage, isMe, rememberUser, state } from './state';
@@ -28,7 +28,7 @@ export function applyChannelEvent(channel: string, event: ChannelEvent): void {
     case 'message': {
       const message = event.message;
       insertMessage(cs, message);
-      if (isMe(message.author.id)) dropPendingEcho(cs, message.text);
+      if (isMe(message.author.id)) markEchoed(channel, message.text);
       delete cs.typing[message.author.id];
       // A member the list does not know yet (joined without being online): refresh it.
       refreshIfUnlisted(channel, [message.author.id]);

@@ -1,13 +1,13 @@
 /**
- * What the user does to messages: sending (with a pending copy and safe
- * retries), editing, deleting, reacting, and typing notices.
+ * What the user does to messages: sending (through the outbox), editing,
+ * deleting, reacting, and typing notices.
  */
 import { rememberEmoji } from '../../lib/emoji';
-import { errorMessage, nonce } from '../../lib/errors';
-import { rpc, whenConnected } from '../useRealtime';
-import { maybeMarkRead } from './conversations';
+import { errorMessage } from '../../lib/errors';
+import { rpc } from '../useRealtime';
 import { applyChannelEvent } from './events';
-import { type ChannelState, type PendingMessage, channelState, findMessage, insertMessage, prepareText, state } from './state';
+import { enqueue } from './outbox';
+import { channelState, findMessage, prepareText, state } from './state';
 
 /** Least time between two `chat.typing` calls for one conversation. */
 const TYPING_SEND_INTERVAL_MS = 2000;
@@ -18,46 +18,11 @@ const typingTimers = new Map<string, ReturnType<typeof setTimeout>>();
 export type SendResult = { ok: true } | { ok: false; error: string };
 
 /**
- * Sends a message. It shows as pending at once; a send that fails because
- * the connection dropped is retried with the same nonce, so it is never posted twice.
+ * Sends a message: it shows as pending at once and goes out through the
+ * outbox (in order, retried with one nonce until the server confirms it).
  */
-export async function send(channel: string, rawText: string): Promise<SendResult> {
-  const text = prepareText(rawText);
-  if (!text) return { ok: true };
-  const cs = channelState(channel);
-  const pending: PendingMessage = { nonce: nonce(), text, createdAt: Date.now() };
-  cs.pending.push(pending);
-  stopTyping(channel);
-  try {
-    for (let attempt = 0; ; attempt += 1) {
-      try {
-        const { message } = await rpc('chat.send', { channel, text, nonce: pending.nonce });
-        const conversation = state.conversations[channel];
-        insertMessage(channelState(channel), message);
-        if (conversation && message.seq > conversation.lastSeq) {
-          conversation.lastSeq = message.seq;
-          conversation.lastMessageAt = message.createdAt;
-        }
-        if (channel === state.active) maybeMarkRead();
-        return { ok: true };
-      } catch (error) {
-        const transport = !!error && typeof error === 'object' && typeof (error as { code?: unknown }).code === 'number' && (error as { code: number }).code < 100;
-        if (!transport || attempt >= 2) throw error;
-        await whenConnected(20_000);
-      }
-    }
-  } catch (error) {
-    return { ok: false, error: errorMessage(error, 'Your message could not be sent.') };
-  } finally {
-    const live = state.channels[channel];
-    if (live) live.pending = live.pending.filter((p) => p.nonce !== pending.nonce);
-  }
-}
-
-/** The echo of my own message arrived before the send reply: the pending copy can go. */
-export function dropPendingEcho(cs: ChannelState, text: string): void {
-  const index = cs.pending.findIndex((p) => p.text === text);
-  if (index >= 0) cs.pending.splice(index, 1);
+export function send(channel: string, rawText: string): void {
+  if (enqueue(channel, rawText)) stopTyping(channel);
 }
 
 export async function edit(channel: string, id: string, rawText: string): Promise<SendResult> {

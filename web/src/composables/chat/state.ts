@@ -6,11 +6,20 @@ import { reactive } from 'vue';
 import { replaceShortcodes } from '../../lib/emoji';
 import type { ChatMessage, ChatUser, Conversation } from '../../protocol';
 
-/** A message shown while `chat.send` is in flight. */
+/**
+ * A message written but not yet confirmed by the server, in the outbox
+ * (`outbox.ts`). `waiting`: queued until the connection is back; `sending`: a
+ * `chat.send` with its nonce is in flight; `failed`: the server refused it for
+ * good (`error` says why) and it waits for the user to retry or edit it.
+ */
 export interface PendingMessage {
   nonce: string;
   text: string;
   createdAt: number;
+  status: 'waiting' | 'sending' | 'failed';
+  error?: string;
+  /** My own message with this text arrived live before the send's reply: hide this copy meanwhile. */
+  echoed?: boolean;
 }
 
 export interface TypingEntry {
@@ -37,6 +46,12 @@ export interface ChannelState {
   unreadMarkerSeq: number | null;
   /** The message being edited inline. */
   editingId: string | null;
+  /**
+   * Seqs of loaded messages preceded by messages that are not loaded (after a
+   * reconnect the server could not recover, the latest page did not join up
+   * with what was loaded). The list shows a marker there.
+   */
+  gaps: number[];
 }
 
 /** Messages per history page. */
@@ -78,6 +93,7 @@ function blankChannel(channel: string): ChannelState {
     draft: '',
     unreadMarkerSeq: null,
     editingId: null,
+    gaps: [],
   };
 }
 
