@@ -54,7 +54,7 @@ export function defaultConfigs(quick: boolean): ScenarioConfigs {
       c: { counts: [200], settle: 0.5, idle: 0.5, drain: 5 },
       d: { connections: 100, concurrency: 20 },
       e: { rooms: 2, subscribersPerRoom: 10, publishers: 2, window: 4, duration: 2, drain: 3 },
-      f: { connections: 300, concurrency: 50, rate: 20, settle: 0.5, drain: 3 },
+      f: { connections: 300, concurrency: 50, rate: 10, settle: 0.5, drain: 3 },
     };
   }
   return {
@@ -63,7 +63,7 @@ export function defaultConfigs(quick: boolean): ScenarioConfigs {
     c: { counts: [10_000, 50_000], settle: 20, idle: 40, drain: 10 },
     d: { connections: 5000, concurrency: 200 },
     e: { rooms: 100, subscribersPerRoom: 10, publishers: 20, window: 64, duration: 10, drain: 5 },
-    f: { connections: 10_000, concurrency: 200, rate: 20, settle: 5, drain: 10 },
+    f: { connections: 10_000, concurrency: 200, rate: 2, settle: 20, drain: 10 },
   };
 }
 

@@ -3,6 +3,14 @@ import { fmt, kb, ratio, ratioText } from './format.js';
 import { resultOf as get, type BenchReport, type TargetCheck } from './report.js';
 import type { CrowdPair, DurableResult, FanoutResult, IdleResult, ScenarioId, StepsResult, StormResult } from './types.js';
 
+/** Connect times of (f), and the ratio round by round (the crowds of one round ran a minute apart at most). */
+function crowdRoundsNote(crowd: CrowdPair): string {
+  const medians = `medians ${fmt(crowd.presence.seconds, 2)} s vs ${fmt(crowd.plain.seconds, 2)} s for ${fmt(crowd.presence.completed)} clients`;
+  const { plainRounds, presenceRounds } = crowd;
+  if (!plainRounds || !presenceRounds || plainRounds.length !== presenceRounds.length) return medians;
+  return `${medians}; round by round: ${presenceRounds.map((p, i) => ratioText(ratio(p, plainRounds[i]))).join(', ')}`;
+}
+
 /** The first idle count that ran (10,000 in the full run). */
 function mainIdle(result: IdleResult | undefined) {
   return result?.counts.find((count) => !count.skipped);
@@ -95,7 +103,7 @@ export function checkTargets(report: Pick<BenchReport, 'results' | 'scenarios'>)
     add({
       id: 'f-connect', scenario: 'f', description: '(f) crowd connect time with presence and join/leave vs without (same run)',
       measured: ratioText(slower), required: '≤ 2×', value: slower, ok: (v) => v <= 2,
-      ...(crowd ? { note: `${fmt(crowd.presence.seconds, 2)} s vs ${fmt(crowd.plain.seconds, 2)} s for ${fmt(crowd.presence.completed)} clients` } : {}),
+      ...(crowd ? { note: crowdRoundsNote(crowd) } : {}),
     });
     add({
       id: 'f-rss', scenario: 'f', description: '(f) RSS per connection in the crowd with presence',
