@@ -16,7 +16,18 @@ import { renderMarkdown } from './lib/markdown.js';
 import type { BenchReport, Outcome } from './lib/report.js';
 import { checkTargets } from './lib/targets.js';
 import { RunningServer, SERVERS, spawnPinned, startServer } from './lib/servers.js';
-import type { LoadMessage, LoadRequest, ScenarioId, ScenarioResult, ServerId } from './lib/types.js';
+import type {
+  CrowdPair,
+  CrowdResult,
+  CrowdRun,
+  LoadMessage,
+  LoadRequest,
+  LoadResult,
+  ScenarioConfigs,
+  ScenarioId,
+  ScenarioResult,
+  ServerId,
+} from './lib/types.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const startedAt = performance.now();
@@ -27,10 +38,34 @@ const SCENARIO_TITLES: Record<ScenarioId, string> = {
   c: 'idle connections',
   d: 'connect storm',
   e: 'durable publications',
+  f: 'a crowd in one room, with and without presence',
 };
 
 /** Scenarios measured in interleaved rounds (see BenchOptions.rounds). */
-const ROUNDED: ReadonlySet<ScenarioId> = new Set(['a', 'd']);
+const ROUNDED: ReadonlySet<ScenarioId> = new Set(['a', 'd', 'f']);
+
+/** The crowd of (f) with the median connect time, of one kind. */
+function medianCrowd(list: CrowdRun[]): CrowdRun {
+  return [...list].sort((x, y) => x.seconds - y.seconds)[Math.floor((list.length - 1) / 2)]!;
+}
+
+function isCrowd(result: LoadResult): result is CrowdResult {
+  return result.scenario === 'f';
+}
+
+/** Both crowds of (f) side by side, each its median round. */
+function crowdPair(list: CrowdResult[]): CrowdPair {
+  const plain = list.filter((result) => !result.run.presence).map((result) => result.run);
+  const presence = list.filter((result) => result.run.presence).map((result) => result.run);
+  if (plain.length === 0 || presence.length === 0) throw new Error('(f) needs both crowds to have run');
+  return {
+    scenario: 'f',
+    plain: medianCrowd(plain),
+    presence: medianCrowd(presence),
+    ...(list.length > 2 ? { plainRounds: plain.map((run) => run.seconds), presenceRounds: presence.map((run) => run.seconds) } : {}),
+    measuredAt: new Date().toISOString(),
+  };
+}
 
 function keyMetric(result: ScenarioResult): number {
   if (result.scenario === 'a') return result.deliveriesPerCpuSecond;
@@ -79,7 +114,8 @@ async function runOne(
   id: ServerId,
   options: BenchOptions,
   context: { jsDir: string; goBinary?: string; serverCore: number | undefined; loadCore: number | undefined },
-): Promise<ScenarioResult> {
+  config: ScenarioConfigs[ScenarioId] = options.configs[scenario],
+): Promise<LoadResult> {
   const server: RunningServer = await startServer(id, {
     root,
     jsDir: context.jsDir,
@@ -95,9 +131,9 @@ async function runOne(
     const load = spawnPinned([process.execPath, join(context.jsDir, 'load', 'main.js')], context.loadCore, { cwd: root, ipc: true });
     const loadHandle = { kill: () => load.kill('SIGKILL') };
     running.add(loadHandle);
-    const request = { type: 'run', scenario, target: server.target, config: options.configs[scenario] } as LoadRequest;
+    const request = { type: 'run', scenario, target: server.target, config } as LoadRequest;
     try {
-      return await new Promise<ScenarioResult>((resolve, reject) => {
+      return await new Promise<LoadResult>((resolve, reject) => {
         let settled = false;
         const timer = setTimeout(() => {
           settle(() => reject(new Error(`no result after ${RUN_TIMEOUT_MS / 60_000} min`)));
@@ -215,7 +251,7 @@ async function main(argv: readonly string[]): Promise<number> {
     const outcomes: Partial<Record<ServerId, Outcome>> = {};
     results[scenario] = outcomes;
     const rounds = ROUNDED.has(scenario) ? options.rounds : 1;
-    const collected = new Map<ServerId, ScenarioResult[]>();
+    const collected = new Map<ServerId, LoadResult[]>();
     for (let round = 1; round <= rounds; round++) {
       if (rounds > 1) log(`-- (${scenario}) round ${round}/${rounds}`);
       for (const id of servers) {
@@ -224,9 +260,18 @@ async function main(argv: readonly string[]): Promise<number> {
           outcomes[id] = { skipped: 'no acknowledged, durable publish' };
           continue;
         }
+        if (scenario === 'f' && id !== 'parley') {
+          outcomes[id] = { skipped: 'no presence or join/leave events' };
+          continue;
+        }
+        const context = { jsDir, ...(goBinary ? { goBinary } : {}), serverCore, loadCore };
         try {
-          const result = await runOne(scenario, id, options, { jsDir, ...(goBinary ? { goBinary } : {}), serverCore, loadCore });
-          collected.set(id, [...(collected.get(id) ?? []), result]);
+          // (f): the crowd without presence, then with, each on a fresh server, in every round.
+          const variants = scenario === 'f' ? [false, true].map((presence) => ({ ...options.configs.f, presence })) : [options.configs[scenario]];
+          for (const config of variants) {
+            const result = await runOne(scenario, id, options, context, config);
+            collected.set(id, [...(collected.get(id) ?? []), result]);
+          }
         } catch (error) {
           failures++;
           const message = error instanceof Error ? error.message : String(error);
@@ -235,7 +280,15 @@ async function main(argv: readonly string[]): Promise<number> {
         }
       }
     }
-    for (const [id, list] of collected) if (!outcomes[id]) outcomes[id] = median(list);
+    for (const [id, list] of collected) {
+      if (outcomes[id]) continue;
+      try {
+        outcomes[id] = scenario === 'f' ? crowdPair(list.filter(isCrowd)) : median(list.filter((result) => !isCrowd(result)) as ScenarioResult[]);
+      } catch (error) {
+        failures++;
+        outcomes[id] = { error: error instanceof Error ? error.message : String(error) };
+      }
+    }
   }
 
   if (goBinary) rmSync(dirname(goBinary), { recursive: true, force: true });

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, test } from 'node:test';
 import type { BenchReport } from '../bench/lib/report.js';
-import type { DurableResult, FanoutResult, IdleResult, StepsResult, StormResult } from '../bench/lib/types.js';
+import type { CrowdPair, DurableResult, FanoutResult, IdleResult, StepsResult, StormResult } from '../bench/lib/types.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const TSX = import.meta.resolve('tsx');
@@ -43,7 +43,7 @@ test('npm run bench -- --quick measures every server in every scenario', { timeo
   const report = JSON.parse(readFileSync(join(outDir, 'benchmarks.json'), 'utf8')) as BenchReport;
   assert.equal(report.quick, true);
   assert.deepEqual(report.servers.map((server) => server.id), [...SERVERS]);
-  assert.deepEqual(report.scenarios, ['a', 'b', 'c', 'd', 'e']);
+  assert.deepEqual(report.scenarios, ['a', 'b', 'c', 'd', 'e', 'f']);
   assert.ok(report.machine.cores >= 1 && report.machine.node === process.version);
 
   for (const id of SERVERS) {
@@ -92,9 +92,27 @@ test('npm run bench -- --quick measures every server in every scenario', { timeo
     assert.ok(report.results.e?.[id] && 'skipped' in report.results.e[id], `${id}: (e) is not applicable`);
   }
 
+  const f = report.results.f?.parley as CrowdPair;
+  assert.equal(f?.scenario, 'f', `(f) ran: ${JSON.stringify(report.results.f?.parley)}`);
+  for (const run of [f.plain, f.presence]) {
+    const kind = run.presence ? 'with presence' : 'without presence';
+    assert.equal(run.completed, report.configs.f.connections, `(f) ${kind}: every client connected`);
+    assert.equal(run.dropped, 0, `(f) ${kind}: no client dropped`);
+    assert.ok(run.published > 0, `(f) ${kind}: messages published during the storm`);
+    assert.equal(run.lost, 0, `(f) ${kind}: no publication lost`);
+    assert.ok(run.rssSettledBytes > 0, `(f) ${kind}: server memory read`);
+  }
+  assert.equal(f.plain.joinPushes, 0, '(f) no join pushes without presence');
+  assert.ok(f.presence.joinPushes > 0, '(f) the first clients of the room saw joins');
+  assert.ok(f.presence.maxJoinPushesPerClient <= 100, '(f) join pushes per client bounded by joinLeaveMaxClients');
+  assert.ok(report.configs.f.connections > 100, '(f) the quick crowd is bigger than the join/leave limit');
+  for (const id of ['parley-ws', 'seed-ws', 'socketio'] as const) {
+    assert.ok(report.results.f?.[id] && 'skipped' in report.results.f[id], `${id}: (f) is not applicable`);
+  }
+
   assert.ok(report.targets.length > 0, 'targets checked');
   const markdown = readFileSync(join(outDir, 'benchmarks.md'), 'utf8');
-  for (const heading of ['## (a)', '## (b)', '## (c)', '## (d)', '## (e)', '## Targets', '## How to read this']) {
+  for (const heading of ['## (a)', '## (b)', '## (c)', '## (d)', '## (e)', '## (f)', '## Targets', '## How to read this']) {
     assert.ok(markdown.includes(heading), `report has ${heading}`);
   }
   for (const server of report.servers) assert.ok(markdown.includes(server.title), `report names ${server.title}`);

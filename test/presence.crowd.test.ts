@@ -49,7 +49,7 @@ async function presenceStats(client: RawClient, channel: string): Promise<{ num_
   return (await command(client, 'presence_stats', { channel })).presence_stats;
 }
 
-describe('presence: a crowd in one room', { timeout: 240_000 }, () => {
+describe('presence: a crowd in one room', { timeout: 300_000 }, () => {
   let ts: TestServer;
   before(async () => {
     ts = await startTestServer({
@@ -96,7 +96,7 @@ describe('presence: a crowd in one room', { timeout: 240_000 }, () => {
 
     // Every client gets every publication after its subscribe reply, in order, once.
     await waitFor(() => crowd.every(({ client }) => pushes(client, 'pub', channel).at(-1)?.offset === top), {
-      timeoutMs: 30_000,
+      timeoutMs: 60_000,
       message: 'the last publication at every client',
     }).catch((error: unknown) => {
       const missing = crowd.filter(({ client }) => pushes(client, 'pub', channel).at(-1)?.offset !== top);
@@ -137,7 +137,7 @@ describe('presence: a crowd in one room', { timeout: 240_000 }, () => {
     const stay = crowd.slice(0, 70);
     for (const { client } of crowd.slice(70)) client.close();
     await waitFor(async () => (await presenceStats(observer, channel)).num_clients === stay.length, {
-      timeoutMs: 30_000,
+      timeoutMs: 60_000,
       message: 'the leavers gone from presence',
     });
     const leaves = stay.map(({ client }) => pushes(client, 'leave', channel).length);

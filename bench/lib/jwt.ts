@@ -8,7 +8,7 @@ export function signHs256(claims: Record<string, unknown>, secret: string): stri
   return `${body}.${createHmac('sha256', secret).update(body).digest('base64url')}`;
 }
 
-/** A token for user `user`, valid for an hour (as an application would mint it). */
-export function connectionToken(user: string, secret: string): string {
-  return signHs256({ sub: user, exp: Math.floor(Date.now() / 1000) + 3600 }, secret);
+/** A token for user `user`, valid for an hour (as an application would mint it), with `info` (shown to others) when given. */
+export function connectionToken(user: string, secret: string, info?: Record<string, unknown>): string {
+  return signHs256({ sub: user, exp: Math.floor(Date.now() / 1000) + 3600, ...(info ? { info } : {}) }, secret);
 }

@@ -2,7 +2,7 @@
 import { cpuText, fmt, kb, mb, pct, ratio, ratioText, spread } from './format.js';
 import { resultOf as get, type BenchReport, type Outcome } from './report.js';
 import { SERVERS } from './servers.js';
-import type { DurableResult, FanoutResult, IdleResult, ScenarioId, ServerId, StepsResult, StormResult } from './types.js';
+import type { CrowdPair, CrowdRun, DurableResult, FanoutResult, IdleResult, ScenarioId, ServerId, StepsResult, StormResult } from './types.js';
 
 function table(header: string[], rows: string[][]): string {
   const line = (cells: string[]) => `| ${cells.join(' | ')} |`;
@@ -285,8 +285,61 @@ export function renderMarkdown(report: BenchReport, chartFile: string | undefine
     push('');
   }
 
+  const f = report.scenarios.includes('f') ? report.configs.f : undefined;
+  const crowd = get<CrowdPair>(report, 'f', 'parley');
+  if (f) {
+    push(
+      `## (f) A crowd in one room: ${fmt(crowd?.plain.connections ?? f.connections)} clients, ${fmt(f.concurrency)} handshakes in flight, ${f.rate} msg/s published meanwhile`,
+      '',
+      'Every client connects (JWT verified) and subscribes to one channel, with a fixed number of handshakes in flight, while a publisher posts into it. ' +
+        'The same crowd runs twice on fresh Parley servers: into `room:crowd` (presence and join/leave on, as the web app\'s #general) and into a channel with the same options but no presence and no join/leave. ' +
+        'RSS per connection is (mean RSS over the settle window after the last client connected − RSS before connecting) ÷ clients. ' +
+        'A publication counts as lost for a client when it was sent after that client\'s subscribe was answered and never arrived. ' +
+        'Join pushes are counted in the raw frames of every client.' +
+        (crowd?.plainRounds ? ` Median of ${crowd.plainRounds.length} interleaved rounds by connect time (range: all rounds).` : '') +
+        (crowd ? ` Measured ${crowd.measuredAt.slice(0, 16).replace('T', ' ')} UTC.` : ''),
+      '',
+      ...(crowd
+        ? [
+            table(
+              ['crowd', 'connect time', 'range over rounds', 'connects/s', 'handshake p50', 'p99', 'RSS per connection', 'dropped', 'publications lost', 'join pushes (total)', 'join pushes per client (max)', 'server CPU'],
+              [
+                crowdRow('no presence', crowd.plain, crowd.plainRounds),
+                crowdRow('presence + join/leave', crowd.presence, crowd.presenceRounds),
+              ],
+            ),
+            '',
+            `With presence the storm took ${ratioText(ratio(crowd.presence.seconds, crowd.plain.seconds))} the time without; ` +
+              `join and leave events stop above \`joinLeaveMaxClients\` (100) connections, so each client got at most ${fmt(crowd.presence.maxJoinPushesPerClient)} join pushes ` +
+              `(pushing every join to everyone would be ${fmt((crowd.presence.completed * (crowd.presence.completed + 1)) / 2)}).`,
+          ]
+        : []),
+    );
+    notRun('f');
+    push('');
+  }
+
   push(...method(report), '', ...shortfalls(report));
   return `${out.join('\n')}\n`;
+}
+
+function crowdRow(label: string, run: CrowdRun, rounds: number[] | undefined): string[] {
+  const seconds = (values: number[] | undefined) =>
+    values && values.length > 1 ? `${fmt(Math.min(...values), 2)}–${fmt(Math.max(...values), 2)} s` : '–';
+  return [
+    `**${label}**`,
+    `**${fmt(run.seconds, 2)} s**`,
+    seconds(rounds),
+    fmt(run.connectsPerSecond),
+    `${fmt(run.handshake.p50, 1)} ms`,
+    `${fmt(run.handshake.p99, 1)} ms`,
+    `**${kb(run.rssPerConnectionBytes)}**`,
+    `${fmt(run.dropped)} of ${fmt(run.completed)}`,
+    `${fmt(run.lost)} (of ${fmt(run.published)} published)`,
+    fmt(run.joinPushes),
+    fmt(run.maxJoinPushesPerClient),
+    cpuText(run.server),
+  ];
 }
 
 function method(report: BenchReport): string[] {

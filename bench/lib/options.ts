@@ -32,10 +32,11 @@ export const USAGE = `Usage: npm run bench -- [options]
   --scenario a,b,...    scenarios to run (default: all of ${SCENARIO_IDS.join(',')})
   --servers s1,s2,...   servers to compare (default: all of ${SERVER_IDS.join(',')}; go only when a Go toolchain exists)
   --duration SECONDS    measured publishing time of (a) (per round) and (e)
-  --rounds N            rounds of (a) and (d), servers interleaved, median reported (default 3; 1 with --quick)
+  --rounds N            rounds of (a), (d) and (f), servers (crowds) interleaved, median reported (default 3; 1 with --quick)
   --subscribers N       subscribers of (a) and (b)
   --idle N[,M]          idle connection counts of (c)
   --connects N          connections of the storm (d)
+  --crowd N             clients of the crowd (f)
   --out DIR             where benchmarks.md/.json/.svg are written (default: docs)
   --cpu-prof DIR        Parley writes a V8 CPU profile per run into DIR (summarize: node --import tsx bench/profile-top.ts DIR/*.cpuprofile)
   --no-pin              do not pin processes to cores
@@ -53,6 +54,7 @@ export function defaultConfigs(quick: boolean): ScenarioConfigs {
       c: { counts: [200], settle: 0.5, idle: 0.5, drain: 5 },
       d: { connections: 100, concurrency: 20 },
       e: { rooms: 2, subscribersPerRoom: 10, publishers: 2, window: 4, duration: 2, drain: 3 },
+      f: { connections: 300, concurrency: 50, rate: 10, settle: 0.5, drain: 3 },
     };
   }
   return {
@@ -61,6 +63,7 @@ export function defaultConfigs(quick: boolean): ScenarioConfigs {
     c: { counts: [10_000, 50_000], settle: 20, idle: 40, drain: 10 },
     d: { connections: 5000, concurrency: 200 },
     e: { rooms: 100, subscribersPerRoom: 10, publishers: 20, window: 64, duration: 10, drain: 5 },
+    f: { connections: 10_000, concurrency: 200, rate: 2, settle: 20, drain: 10 },
   };
 }
 
@@ -134,6 +137,9 @@ export function parseOptions(argv: readonly string[]): BenchOptions | 'help' {
         break;
       case '--connects':
         configs.d.connections = Math.round(positive(value(), flag));
+        break;
+      case '--crowd':
+        configs.f.connections = Math.round(positive(value(), flag));
         break;
       case '--out':
         options.outDir = value();

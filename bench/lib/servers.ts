@@ -61,11 +61,16 @@ export const SERVERS: Record<ServerId, ServerDefinition> = {
   },
 };
 
-/** The namespace of the fan-out scenarios (no history, presence or join/leave) and of the durable one. */
+/**
+ * The namespace of the fan-out scenarios (no history, presence or
+ * join/leave), of the durable one, and the crowd's channel without presence
+ * (the built-in `room` namespace's options otherwise).
+ */
 export const PARLEY_CONFIG = {
   namespaces: {
     bench: { historySize: 0, presence: false, joinLeave: false },
     durable: { historySize: 100, presence: false, joinLeave: false },
+    crowd: { historySize: 1000, recover: true, presence: false, joinLeave: false },
   },
 };
 
@@ -206,6 +211,7 @@ export async function startServer(id: ServerId, options: StartOptions): Promise<
           tokenSecret,
           channel: 'bench:room',
           durableNamespace: 'durable',
+          crowdChannels: { presence: 'room:crowd', plain: 'crowd:room' },
           apiUrl: `http://${host}:${port}/api`,
           apiKey,
         });

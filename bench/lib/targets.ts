@@ -1,7 +1,15 @@
 /** The targets of the issue, checked against Parley's numbers of a run. */
 import { fmt, kb, ratio, ratioText } from './format.js';
 import { resultOf as get, type BenchReport, type TargetCheck } from './report.js';
-import type { DurableResult, FanoutResult, IdleResult, ScenarioId, StepsResult, StormResult } from './types.js';
+import type { CrowdPair, DurableResult, FanoutResult, IdleResult, ScenarioId, StepsResult, StormResult } from './types.js';
+
+/** Connect times of (f), and the ratio round by round (the crowds of one round ran a minute apart at most). */
+function crowdRoundsNote(crowd: CrowdPair): string {
+  const medians = `medians ${fmt(crowd.presence.seconds, 2)} s vs ${fmt(crowd.plain.seconds, 2)} s for ${fmt(crowd.presence.completed)} clients`;
+  const { plainRounds, presenceRounds } = crowd;
+  if (!plainRounds || !presenceRounds || plainRounds.length !== presenceRounds.length) return medians;
+  return `${medians}; round by round: ${presenceRounds.map((p, i) => ratioText(ratio(p, plainRounds[i]))).join(', ')}`;
+}
 
 /** The first idle count that ran (10,000 in the full run). */
 function mainIdle(result: IdleResult | undefined) {
@@ -89,7 +97,31 @@ export function checkTargets(report: Pick<BenchReport, 'results' | 'scenarios'>)
       ...(durable?.load.saturated ? { note: 'load generator saturated: a lower bound' } : {}),
     });
   }
-  // No message lost: (a), the passing steps of (b), the probe of (c), (e).
+  const crowd = has('f') ? get<CrowdPair>(report, 'f', 'parley') : undefined;
+  if (has('f')) {
+    const slower = ratio(crowd?.presence.seconds, crowd?.plain.seconds);
+    add({
+      id: 'f-connect', scenario: 'f', description: '(f) crowd connect time with presence and join/leave vs without (same run)',
+      measured: ratioText(slower), required: '≤ 2×', value: slower, ok: (v) => v <= 2,
+      ...(crowd ? { note: crowdRoundsNote(crowd) } : {}),
+    });
+    add({
+      id: 'f-rss', scenario: 'f', description: '(f) RSS per connection in the crowd with presence',
+      measured: crowd ? kb(crowd.presence.rssPerConnectionBytes) : '–', required: '≤ 15 KB', value: crowd?.presence.rssPerConnectionBytes, ok: (v) => v <= 15 * 1024,
+      ...(crowd ? { note: `${kb(crowd.plain.rssPerConnectionBytes)} without presence` } : {}),
+    });
+    const dropped = crowd ? crowd.plain.dropped + crowd.presence.dropped + crowd.plain.failures + crowd.presence.failures : undefined;
+    add({
+      id: 'f-dropped', scenario: 'f', description: '(f) crowd clients dropped or failed to connect',
+      measured: dropped === undefined ? '–' : fmt(dropped), required: '0', value: dropped, ok: (v) => v === 0,
+    });
+    add({
+      id: 'f-joins', scenario: 'f', description: '(f) join pushes per client in the crowd with presence',
+      measured: crowd ? `at most ${fmt(crowd.presence.maxJoinPushesPerClient)}` : '–', required: '≤ 100 (joinLeaveMaxClients)',
+      value: crowd?.presence.maxJoinPushesPerClient, ok: (v) => v <= 100,
+    });
+  }
+  // No message lost: (a), the passing steps of (b), the probe of (c), (e), both crowds of (f).
   const losses: number[] = [];
   const a = get<FanoutResult>(report, 'a', 'parley');
   if (a) losses.push(a.lost);
@@ -99,6 +131,7 @@ export function checkTargets(report: Pick<BenchReport, 'results' | 'scenarios'>)
   if (c) losses.push(...c.counts.filter((count) => !count.skipped).map((count) => count.probeLost));
   const e = get<DurableResult>(report, 'e', 'parley');
   if (e) losses.push(e.lost);
+  if (crowd) losses.push(crowd.plain.lost, crowd.presence.lost);
   const lost = losses.length ? losses.reduce((x, y) => x + y, 0) : undefined;
   add({
     id: 'no-loss', scenario: 'a', description: 'no message lost in any scenario (Parley native)',

@@ -7,7 +7,7 @@
 export const SERVER_IDS = ['parley', 'parley-ws', 'seed-ws', 'socketio', 'go'] as const;
 export type ServerId = (typeof SERVER_IDS)[number];
 
-export const SCENARIO_IDS = ['a', 'b', 'c', 'd', 'e'] as const;
+export const SCENARIO_IDS = ['a', 'b', 'c', 'd', 'e', 'f'] as const;
 export type ScenarioId = (typeof SCENARIO_IDS)[number];
 
 /** Wire protocols the load generator speaks, all over raw `ws` clients. */
@@ -29,6 +29,12 @@ export interface Target {
   channel?: string;
   /** Centrifuge protocol only: namespace with history, for the durable scenario. */
   durableNamespace?: string;
+  /**
+   * Centrifuge protocol only, for the crowd (f): a chat room (presence and
+   * join/leave on, history) and a channel with the same options but no
+   * presence and no join/leave.
+   */
+  crowdChannels?: { presence: string; plain: string };
   /** Centrifuge protocol only: server HTTP API, for checking what was stored. */
   apiUrl?: string;
   apiKey?: string;
@@ -92,21 +98,40 @@ export interface DurableConfig {
   drain: number;
 }
 
+/** (f) a crowd storming into one room, with and without presence. */
+export interface CrowdConfig {
+  connections: number;
+  /** Handshakes in flight at once. */
+  concurrency: number;
+  /** Messages per second published into the room from before the storm until the drain. */
+  rate: number;
+  /** Seconds after the last client connected during which RSS is sampled (publishing goes on). */
+  settle: number;
+  /** Seconds to wait for the last deliveries after publishing stops. */
+  drain: number;
+  /** Which crowd this run is: set by the orchestrator, one run each. */
+  presence?: boolean;
+}
+
 export interface ScenarioConfigs {
   a: FanoutConfig;
   b: StepsConfig;
   c: IdleConfig;
   d: StormConfig;
   e: DurableConfig;
+  f: CrowdConfig;
 }
 
 /** Orchestrator → load generator. */
 export type LoadRequest = { [S in ScenarioId]: { type: 'run'; scenario: S; target: Target; config: ScenarioConfigs[S] } }[ScenarioId];
 
+/** What a load generator run yields: the result of its scenario ((f) yields one crowd, paired by the orchestrator). */
+export type LoadResult = Exclude<ScenarioResult, CrowdPair> | CrowdResult;
+
 /** Load generator → orchestrator. */
 export type LoadMessage =
   | { type: 'progress'; text: string }
-  | { type: 'result'; result: ScenarioResult }
+  | { type: 'result'; result: LoadResult }
   | { type: 'error'; message: string };
 
 /** Latency summary in milliseconds. */
@@ -277,4 +302,54 @@ export interface DurableResult {
   load: LoadHealth;
 }
 
-export type ScenarioResult = FanoutResult | StepsResult | IdleResult | StormResult | DurableResult;
+/** One crowd of (f): every client connecting to one channel, with messages published meanwhile. */
+export interface CrowdRun {
+  presence: boolean;
+  channel: string;
+  connections: number;
+  completed: number;
+  failures: number;
+  /** Seconds from the first connection started to the last ready (connected and subscribed). */
+  seconds: number;
+  connectsPerSecond: number;
+  handshake: LatencySummary;
+  rssBaselineBytes: number;
+  /** Mean RSS sampled over the settle window after the last client connected. */
+  rssSettledBytes: number;
+  rssPeakBytes: number;
+  /** (settled RSS − RSS before connecting) ÷ clients. */
+  rssPerConnectionBytes: number;
+  /** Clients whose connection closed before the end (cut off as slow, or any other reason). */
+  dropped: number;
+  /** Messages published from before the storm to the end of the settle window. */
+  published: number;
+  /** Publications sent after a client was ready that it never received. */
+  lost: number;
+  duplicates: number;
+  /** Join and leave pushes received over all clients, and the most one client received. */
+  joinPushes: number;
+  leavePushes: number;
+  maxJoinPushesPerClient: number;
+  /** Server CPU over the storm. */
+  server: ProcessUsage;
+  load: LoadHealth;
+}
+
+export interface CrowdResult extends Rounds {
+  scenario: 'f';
+  run: CrowdRun;
+}
+
+/** (f) as reported: both crowds of the same run side by side (each the median of its rounds by connect time). */
+export interface CrowdPair {
+  scenario: 'f';
+  plain: CrowdRun;
+  presence: CrowdRun;
+  /** Connect seconds of each round, in run order. */
+  plainRounds?: number[];
+  presenceRounds?: number[];
+  /** When this pair was measured (it may come from a run of (f) alone merged into a full report). */
+  measuredAt: string;
+}
+
+export type ScenarioResult = FanoutResult | StepsResult | IdleResult | StormResult | DurableResult | CrowdPair;

@@ -45,6 +45,8 @@ export interface ClientOptions {
    */
   batchCommands?: boolean;
   onClose?: (client: BenchClient) => void;
+  /** Sees every frame received, during the handshake and after (the crowd counts join and leave pushes). */
+  onFrame?: (frame: Buffer) => void;
   /** Source address of the TCP connection (spreading clients over 127.0.0.0/8). */
   localAddress?: string;
   timeoutMs?: number;
@@ -77,6 +79,7 @@ export class BenchClient {
       handshakeTimeout: options.timeoutMs ?? 30_000,
       ...(options.localAddress ? { localAddress: options.localAddress } : {}),
     });
+    if (options.onFrame) this.ws.on('message', options.onFrame);
     this.ws.on('close', (code: number) => {
       this.closed = true;
       this.closeCode = code;
@@ -95,6 +98,7 @@ export class BenchClient {
         clearTimeout(timer);
         this.isReady = true;
         this.ws.removeAllListeners('message');
+        if (options.onFrame) this.ws.on('message', options.onFrame);
         this.ws.on('message', this.hotHandler());
         resolve();
       };

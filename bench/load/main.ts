@@ -3,13 +3,14 @@
  * orchestrator) that receives one scenario to run over IPC, runs it against
  * one server, sends the result back and exits.
  */
-import type { LoadMessage, LoadRequest, ScenarioResult } from '../lib/types.js';
+import type { LoadMessage, LoadRequest, LoadResult } from '../lib/types.js';
+import { runCrowd } from './crowd.js';
 import { runDurable } from './durable.js';
 import { runFanout, runSteps } from './fanout.js';
 import { runIdle } from './idle.js';
 import { runStorm } from './storm.js';
 
-async function run(request: LoadRequest): Promise<ScenarioResult> {
+async function run(request: LoadRequest): Promise<LoadResult> {
   switch (request.scenario) {
     case 'a':
       return runFanout(request.target, request.config);
@@ -21,6 +22,8 @@ async function run(request: LoadRequest): Promise<ScenarioResult> {
       return runStorm(request.target, request.config);
     case 'e':
       return runDurable(request.target, request.config);
+    case 'f':
+      return runCrowd(request.target, request.config);
   }
 }
 

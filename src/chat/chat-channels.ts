@@ -2,7 +2,7 @@ import type { ChannelOperation } from '../auth/permissions.js';
 import { isAllowed, type Principal } from '../channel/access.js';
 import type { ChannelSpec } from '../channel/channel.js';
 import type { Node } from '../node/node.js';
-import type { UserLookup } from '../presence/presence.js';
+import { NOBODY, type UserLookup } from '../presence/presence.js';
 import { Errors } from '../protocol/errors.js';
 import type { ChatStore, DmRecord, RoomRecord } from './chat-store.js';
 import { ROOM_NAME_PATTERN } from './protocol.js';
@@ -111,8 +111,6 @@ export class ChatChannels {
     return (await this.node.presenceStats(spec)).numClients;
   }
 }
-
-const NOBODY: UserLookup = { has: () => false, size: 0 };
 
 function deniedMessage(spec: ChannelSpec): string {
   return spec.namespace === 'dm' ? 'This conversation is between other users' : 'You do not have access to this room';

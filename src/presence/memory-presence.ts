@@ -1,5 +1,5 @@
 import type { ClientInfo } from '../protocol/types.js';
-import type { PresenceManager, PresenceStats, UserLookup } from './presence.js';
+import { NOBODY, type PresenceManager, type PresenceStats, type UserLookup } from './presence.js';
 
 interface Entry {
   info: ClientInfo;
@@ -14,8 +14,6 @@ interface ChannelPresence {
   /** No entry expires before this time (a lower bound: refreshes only move expiries later). */
   earliestExpiry: number;
 }
-
-const NOBODY: UserLookup = Object.freeze({ has: () => false, size: 0 });
 
 /**
  * Presence for one process. Counts per user are kept as entries are added

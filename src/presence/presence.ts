@@ -15,6 +15,9 @@ export interface UserLookup {
   readonly size: number;
 }
 
+/** The lookup of a channel where nobody is present. */
+export const NOBODY: UserLookup = Object.freeze({ has: () => false, size: 0 });
+
 /**
  * Who is in which channel, across every node of a deployment.
  *
