@@ -98,7 +98,9 @@ export async function startServer(config: Config, logger: Logger, parts: ServerP
   if (!(await registerWebApp(http, WEB_ROOT))) logger.warn({ path: WEB_ROOT }, 'web app not built (npm run build:web); serving the API only');
   if (directWriteUnavailableReason) logger.warn({ reason: directWriteUnavailableReason }, 'socket writes go through Node streams (slower fan-out)');
 
-  await http.listen({ host: config.host, port: config.port });
+  // Fastify logs one line per address it can be reached at; on 0.0.0.0 these are the
+  // machine's interfaces, worth knowing when colleagues connect from elsewhere.
+  await http.listen({ host: config.host, port: config.port, listenTextResolver: (address) => `reachable at ${address}` });
   node.start();
   heartbeat.start();
   ready = true;
