@@ -89,6 +89,17 @@ describe('chat: messages', () => {
     assert.equal(copies.length, 1);
   });
 
+  test('a nonce already used in another conversation is refused there, not taken for the first message', async () => {
+    await clients();
+    const first = await ann.rpc('chat.send', { channel: 'room:msgs', text: 'in msgs', nonce: 'shared-nonce' });
+    await ann.rpc('chat.createRoom', { name: 'elsewhere' });
+    await assertRpcError(ann.rpc('chat.send', { channel: 'room:elsewhere', text: 'in elsewhere', nonce: 'shared-nonce' }), 107, /another conversation/);
+    const { messages } = await ann.rpc('chat.history', { channel: 'room:elsewhere' });
+    assert.deepEqual(messages, [], 'nothing was posted, and nothing from room:msgs shows there');
+    const retry = await ann.rpc('chat.send', { channel: 'room:msgs', text: 'in msgs', nonce: 'shared-nonce' });
+    assert.deepEqual(retry.message, first.message, 'the retry where it belongs still returns the first message');
+  });
+
   test('only the author edits or deletes; a deleted message shows as deleted with empty text', async () => {
     await clients();
     const room = await subscribe(bob.client, 'room:msgs');

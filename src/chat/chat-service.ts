@@ -183,7 +183,8 @@ export class ChatService {
    * The one way a message enters a conversation, whoever sends it: the
    * author's profile recorded, the message stored, then its `message` event
    * published (its publication returned). A repeated nonce returns the
-   * first message and publishes nothing.
+   * first message and publishes nothing; one the author used in another
+   * conversation is refused (107), never taken for this one.
    */
   private async addMessage(
     spec: ChannelSpec,
@@ -199,6 +200,8 @@ export class ChatService {
       createdAt: Date.now(),
       ...(nonce === undefined ? {} : { nonce }),
     });
+    // Nonces are the author's, across conversations: a reused one must not pass for a post here.
+    if (!created && message.channel !== spec.name) throw Errors.badRequest('nonce was already used for a message in another conversation');
     const publication = created ? await this.publish(spec, { type: 'message', message }) : undefined;
     return { message, publication };
   }
