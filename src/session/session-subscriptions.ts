@@ -19,7 +19,10 @@ import { Disconnects, Errors, RESUBSCRIBE_UNSUBSCRIBE, SERVER_UNSUBSCRIBE, type 
 import type { ClientInfo } from '../protocol/types.js';
 import type { Transport } from '../transport/transport.js';
 import { closeDelayMs, ttlSeconds } from './expiry.js';
-import { Subscription } from './subscription.js';
+import { HoldBudget, Subscription } from './subscription.js';
+
+/** Events all subscriptions of a session may hold at once while their replies are prepared. */
+const MAX_HELD_EVENTS = 10_000;
 
 /** What a session's subscriptions need from the session. */
 export interface SubscriptionOwner {
@@ -56,8 +59,22 @@ export interface TokenSubscriptions {
  */
 export class SessionSubscriptions {
   private readonly byChannel = new Map<string, Subscription>();
+  /**
+   * Held events are delivered as pushes right after the reply: at most half
+   * the push bound for the whole session, so delivering them is no
+   * slow-reader close, however many subscriptions are made at once.
+   */
+  private readonly holdBudget: HoldBudget;
+  /**
+   * Channels whose subscription ended because too many events arrived while
+   * it was made; the next subscribe to one of them skips recovery (see
+   * {@link goLive}). An entry lasts until that subscribe.
+   */
+  private readonly overflowed = new Set<string>();
 
-  constructor(private readonly owner: SubscriptionOwner) {}
+  constructor(private readonly owner: SubscriptionOwner) {
+    this.holdBudget = new HoldBudget(Math.floor(owner.node.config.maxQueuedBytes / 2), MAX_HELD_EVENTS);
+  }
 
   get size(): number {
     return this.byChannel.size;
@@ -86,7 +103,9 @@ export class SessionSubscriptions {
     const subscription = this.add(channel, info, viaToken, false);
     subscription.expiresAt = expiresAt;
     const recovery = request.recover ? { offset: request.offset ?? 0, epoch: request.epoch ?? '' } : undefined;
-    const attached = await this.attach(subscription, recovery);
+    // After an overflow, a second long recovery read would likely overflow again: answered as not recovered instead.
+    const skipRecovery = this.overflowed.delete(channel.name);
+    const attached = await this.attach(subscription, skipRecovery ? undefined : recovery);
     if (this.owner.isClosed) return;
     if (recovery && rejectsUnrecovered(request, channel) && attached.recovered !== true) {
       // The SDK asked for this with its `getState` option: it reloads the state and subscribes again from its new position.
@@ -254,8 +273,7 @@ export class SessionSubscriptions {
 
   private add(channel: ChannelSpec, info: ClientInfo, viaToken: boolean, serverSide: boolean): Subscription {
     // Held events are delivered as pushes right after the reply: at most half the push bound, so delivering them is no slow-reader close.
-    const maxHeldBytes = Math.floor(this.owner.node.config.maxQueuedBytes / 2);
-    const subscription = new Subscription(channel, info, viaToken, serverSide, this.owner.transport, maxHeldBytes);
+    const subscription = new Subscription(channel, info, viaToken, serverSide, this.owner.transport, this.holdBudget);
     this.byChannel.set(channel.name, subscription);
     return subscription;
   }
@@ -266,6 +284,7 @@ export class SessionSubscriptions {
       return await this.owner.node.attach(subscription.channel, subscription, recovery);
     } catch (error) {
       this.byChannel.delete(subscription.channel.name);
+      subscription.release();
       await this.owner.node.detach(subscription.channel.name, subscription).catch(() => undefined);
       throw error;
     }
@@ -277,7 +296,10 @@ export class SessionSubscriptions {
    * subscribe again from the position it was given, recovering them from
    * history: a client subscription is ended with an `unsubscribe` push that
    * the SDK answers with a resubscribe; a server-side one (which the client
-   * cannot resubscribe) by a reconnect. Resolves whether delivery is live.
+   * cannot resubscribe) by a reconnect. That resubscribe is answered without
+   * a recovery read (`recovered: false`, or error 112 with
+   * `rejectUnrecovered`), so that a busy channel and a slow store cannot
+   * make the two loop. Resolves whether delivery is live.
    */
   private async goLive(subscription: Subscription, offset: number): Promise<boolean> {
     if (subscription.goLive(offset) === 'live') return true;
@@ -287,6 +309,7 @@ export class SessionSubscriptions {
       this.owner.disconnect(Disconnects.insufficientState, `too many events arrived while subscribing to ${channel}`);
       return false;
     }
+    if (this.overflowed.size < this.owner.node.config.maxChannelsPerConnection) this.overflowed.add(channel);
     if ((await this.remove(subscription)) && !this.owner.isClosed) {
       this.owner.transport.send(encodeUnsubscribePush(channel, RESUBSCRIBE_UNSUBSCRIBE.code, RESUBSCRIBE_UNSUBSCRIBE.reason));
     }
@@ -304,6 +327,7 @@ export class SessionSubscriptions {
     const channel = subscription.channel;
     if (this.byChannel.get(channel.name) !== subscription) return false;
     this.byChannel.delete(channel.name);
+    subscription.release();
     clearTimeout(subscription.expiryTimer);
     await this.owner.node.detach(channel.name, subscription);
     if (subscription.joined) await this.owner.node.leave(channel, subscription.info);

@@ -31,6 +31,13 @@ export interface SessionContext {
 /** Frames that may wait unprocessed before reading from the socket pauses. */
 const MAX_PENDING_FRAMES = 32;
 /**
+ * Commands of one connection that may run side by side (`rpc`, `publish`,
+ * `presence` …); the next waits until one of them has answered. With the
+ * wait for reply room, this bounds what a client that never reads can make
+ * the server hold: this many replies plus `maxQueuedBytes`.
+ */
+export const MAX_COMMANDS_IN_FLIGHT = 8;
+/**
  * Commands that run strictly one after another: those whose effects later
  * commands may depend on, and `history`, whose reply can be large, so that
  * the next command waits for room for replies (see `Transport.replyRoom`)
@@ -39,9 +46,11 @@ const MAX_PENDING_FRAMES = 32;
 const ORDERED: ReadonlySet<string> = new Set(['connect', 'subscribe', 'unsubscribe', 'refresh', 'sub_refresh', 'history']);
 
 /**
- * A change the server makes to the session (server API), queued with the
- * client's frames so it runs in order with the client's own subscribe and
- * unsubscribe commands, never in the middle of one.
+ * A change the server makes to the session (server API). It runs between
+ * the client's commands, never in the middle of a subscribe or unsubscribe,
+ * but does not wait for the client to read its replies: what it sends is a
+ * push, bounded by the slow-reader rule, and a client that does not read
+ * must not hold up the server API (nor the revoking of its access).
  */
 interface ServerTask {
   run(): Promise<void>;
@@ -62,8 +71,15 @@ export class Session implements SessionHandle, HeartbeatTarget, DeadlineTarget, 
   private credentials: ConnectionCredentials = { user: '', channels: NO_CHANNELS };
   private identity: ClientInfo = { user: '', client: this.clientId };
   private readonly subscriptions: SessionSubscriptions;
-  private pending: (string | ServerTask)[] = [];
+  private pending: string[] = [];
+  private serverTasks: ServerTask[] = [];
+  /** Wakes the command loop while it waits for room, so that a server task runs at once. */
+  private wakeForTask: (() => void) | undefined;
   private processing = false;
+  /** Unordered commands started and not yet answered. */
+  private inFlight = 0;
+  /** Wakes the command loop when {@link inFlight} drops below the bound. */
+  private slotFreed: (() => void) | undefined;
   private draining = false;
   private readonly limiter: RateLimiter;
   private rejectedInARow = 0;
@@ -139,17 +155,17 @@ export class Session implements SessionHandle, HeartbeatTarget, DeadlineTarget, 
   private async processPending(): Promise<void> {
     this.processing = true;
     try {
-      while (this.pending.length > 0 && !this.isClosed && !this.draining) {
-        const frame = this.pending.shift() as string | ServerTask;
-        if (this.pending.length < MAX_PENDING_FRAMES / 2) this.transport.resume?.();
-        if (typeof frame !== 'string') {
-          await this.roomForReplies();
-          if (!this.isClosed) await frame.run();
+      while (!this.isClosed && !this.draining) {
+        if (this.serverTasks.length > 0) {
+          await this.runServerTasks();
           continue;
         }
+        const frame = this.pending.shift();
+        if (frame === undefined) break;
+        if (this.pending.length < MAX_PENDING_FRAMES / 2) this.transport.resume?.();
         for (const decoded of decodeFrame(frame)) {
-          await this.roomForReplies();
-          if (this.isClosed) break;
+          await this.readyForCommand();
+          if (this.isClosed || this.draining) break;
           await this.dispatch(decoded);
         }
       }
@@ -163,15 +179,30 @@ export class Session implements SessionHandle, HeartbeatTarget, DeadlineTarget, 
     }
   }
 
+  private async runServerTasks(): Promise<void> {
+    while (this.serverTasks.length > 0 && !this.isClosed) await (this.serverTasks.shift() as ServerTask).run();
+  }
+
   /**
-   * Waits while the replies already sent exceed the connection's queue bound:
-   * a client that reads gets its next answer once it has read enough of the
-   * previous ones, and one that stops reading holds no more than that (its
-   * frames then wait, and reading from its socket pauses).
+   * Waits until the next command may start: fewer than
+   * {@link MAX_COMMANDS_IN_FLIGHT} commands are running, and the replies
+   * already sent are within the connection's queue bound. A client that
+   * reads gets its next answer once it has read enough of the previous ones;
+   * one that stops reading holds no more than that (its frames then wait,
+   * and reading from its socket pauses). Server tasks that arrive meanwhile
+   * run at once.
    */
-  private async roomForReplies(): Promise<void> {
-    const room = this.transport.replyRoom();
-    if (room) await room;
+  private async readyForCommand(): Promise<void> {
+    for (;;) {
+      await this.runServerTasks();
+      if (this.isClosed) return;
+      const blocker = this.inFlight >= MAX_COMMANDS_IN_FLIGHT
+        ? new Promise<void>((resolve) => (this.slotFreed = resolve))
+        : this.transport.replyRoom();
+      if (!blocker) return;
+      await Promise.race([blocker, new Promise<void>((resolve) => (this.wakeForTask = resolve))]);
+      this.wakeForTask = undefined;
+    }
   }
 
   private async dispatch(decoded: Decoded): Promise<void> {
@@ -186,33 +217,40 @@ export class Session implements SessionHandle, HeartbeatTarget, DeadlineTarget, 
         this.transport.reply(encodeError(decoded.id, Errors.methodNotFound()));
         return;
       case 'unsupported-type':
-        if (this.state === 'connecting') {
-          this.disconnect(Disconnects.badRequest, `${decoded.method} before connect`);
-          return;
-        }
-        this.logger.debug({ method: decoded.method, type: decoded.type }, 'subscription type refused');
-        this.transport.reply(encodeError(decoded.id, Errors.notAvailable(`subscription type ${decoded.type} is not served: only streams (type 0)`)));
-        return;
       case 'command':
         break;
     }
-    const command = decoded;
-    if (this.state === 'connecting' && command.method !== 'connect') {
-      this.disconnect(Disconnects.badRequest, `${command.method} before connect`);
+    if (this.state === 'connecting' && decoded.method !== 'connect') {
+      this.disconnect(Disconnects.badRequest, `${decoded.method} before connect`);
       return;
     }
     if (!this.limiter.take()) {
       this.rejectedInARow++;
       if (this.rejectedInARow > this.node.config.commandBurst) {
         this.disconnect(Disconnects.tooManyRequests, 'kept sending over the rate limit');
-      } else if (command.method !== 'send') {
-        this.transport.reply(encodeError(command.id, Errors.tooManyRequests()));
+      } else if (decoded.method !== 'send') {
+        this.transport.reply(encodeError(decoded.id, Errors.tooManyRequests()));
       }
       return;
     }
     this.rejectedInARow = 0;
-    const running = this.run(command);
-    if (ORDERED.has(command.method)) await running;
+    if (decoded.kind === 'unsupported-type') {
+      this.logger.debug({ method: decoded.method, type: decoded.type }, 'subscription type refused');
+      this.transport.reply(encodeError(decoded.id, Errors.notAvailable(`subscription type ${decoded.type} is not served: only streams (type 0)`)));
+      return;
+    }
+    const command = decoded;
+    if (ORDERED.has(command.method)) {
+      await this.run(command);
+      return;
+    }
+    this.inFlight++;
+    void this.run(command).finally(() => {
+      this.inFlight--;
+      const wake = this.slotFreed;
+      this.slotFreed = undefined;
+      wake?.();
+    });
   }
 
   private async run(command: Command): Promise<void> {
@@ -372,8 +410,13 @@ export class Session implements SessionHandle, HeartbeatTarget, DeadlineTarget, 
 
   // ---- heartbeat and closing ----------------------------------------------
 
-  sendPing(): void {
+  sendPing(left: () => void): void {
     this.transport.send(PING_FRAME);
+    this.transport.afterWritten(left);
+  }
+
+  get bytesSent(): number {
+    return this.transport.bytesSent;
   }
 
   onPongTimeout(): void {
@@ -401,11 +444,14 @@ export class Session implements SessionHandle, HeartbeatTarget, DeadlineTarget, 
     return this.enqueue(() => this.subscriptions.removeFromServer(channel), 0);
   }
 
-  /** Runs `work` in order with the client's frames; resolves with `ifClosed` when the session closes first. */
+  /** Runs `work` between the client's commands, without waiting for reply room; resolves with `ifClosed` when the session closes first. */
   private enqueue<T>(work: () => Promise<T>, ifClosed: T): Promise<T> {
     if (this.isClosed) return Promise.resolve(ifClosed);
     return new Promise<T>((resolve, reject) => {
-      this.pending.push({ run: () => work().then(resolve, reject), cancel: () => resolve(ifClosed) });
+      this.serverTasks.push({ run: () => work().then(resolve, reject), cancel: () => resolve(ifClosed) });
+      const wake = this.wakeForTask;
+      this.wakeForTask = undefined;
+      wake?.();
       if (!this.processing) void this.processPending();
     });
   }
@@ -424,7 +470,8 @@ export class Session implements SessionHandle, HeartbeatTarget, DeadlineTarget, 
     if (this.isClosed) return;
     this.state = 'closed';
     this.context.deadlines.clear(this);
-    for (const item of this.pending) if (typeof item !== 'string') item.cancel();
+    for (const task of this.serverTasks) task.cancel();
+    this.serverTasks.length = 0;
     this.pending.length = 0;
     this.context.heartbeat.remove(this);
     this.node.unregisterSession(this);
