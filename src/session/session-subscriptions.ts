@@ -23,6 +23,8 @@ import { HoldBudget, Subscription } from './subscription.js';
 
 /** Events all subscriptions of a session may hold at once while their replies are prepared. */
 const MAX_HELD_EVENTS = 10_000;
+/** Overflows of one channel in a row after which its next subscribe skips recovery. */
+const OVERFLOWS_BEFORE_NO_RECOVERY = 2;
 
 /** What a session's subscriptions need from the session. */
 export interface SubscriptionOwner {
@@ -66,11 +68,12 @@ export class SessionSubscriptions {
    */
   private readonly holdBudget: HoldBudget;
   /**
-   * Channels whose subscription ended because too many events arrived while
-   * it was made; the next subscribe to one of them skips recovery (see
-   * {@link goLive}). An entry lasts until that subscribe.
+   * Channels whose subscriptions ended because too many events arrived while
+   * they were made, with how many times in a row (see {@link goLive}). An
+   * entry lasts until a subscription of the channel goes live, or until the
+   * subscribe that skipped recovery for it.
    */
-  private readonly overflowed = new Set<string>();
+  private readonly overflows = new Map<string, number>();
 
   constructor(private readonly owner: SubscriptionOwner) {
     this.holdBudget = new HoldBudget(Math.floor(owner.node.config.maxQueuedBytes / 2), MAX_HELD_EVENTS);
@@ -103,8 +106,9 @@ export class SessionSubscriptions {
     const subscription = this.add(channel, info, viaToken, false);
     subscription.expiresAt = expiresAt;
     const recovery = request.recover ? { offset: request.offset ?? 0, epoch: request.epoch ?? '' } : undefined;
-    // After an overflow, a second long recovery read would likely overflow again: answered as not recovered instead.
-    const skipRecovery = this.overflowed.delete(channel.name);
+    // After two overflows in a row, a third long recovery read would likely overflow again: answered as not recovered instead.
+    const skipRecovery = (this.overflows.get(channel.name) ?? 0) >= OVERFLOWS_BEFORE_NO_RECOVERY;
+    if (skipRecovery) this.overflows.delete(channel.name);
     const attached = await this.attach(subscription, skipRecovery ? undefined : recovery);
     if (this.owner.isClosed) return;
     if (recovery && rejectsUnrecovered(request, channel) && attached.recovered !== true) {
@@ -296,20 +300,26 @@ export class SessionSubscriptions {
    * subscribe again from the position it was given, recovering them from
    * history: a client subscription is ended with an `unsubscribe` push that
    * the SDK answers with a resubscribe; a server-side one (which the client
-   * cannot resubscribe) by a reconnect. That resubscribe is answered without
-   * a recovery read (`recovered: false`, or error 112 with
-   * `rejectUnrecovered`), so that a busy channel and a slow store cannot
-   * make the two loop. Resolves whether delivery is live.
+   * cannot resubscribe) by a reconnect. After the second overflow of a
+   * channel in a row, its next subscribe is answered without a recovery read
+   * (`recovered: false`, or error 112 with `rejectUnrecovered`), so that a
+   * busy channel and a slow store cannot make the two loop. Resolves whether
+   * delivery is live.
    */
   private async goLive(subscription: Subscription, offset: number): Promise<boolean> {
-    if (subscription.goLive(offset) === 'live') return true;
     const channel = subscription.channel.name;
+    if (subscription.goLive(offset) === 'live') {
+      if (this.overflows.size > 0) this.overflows.delete(channel);
+      return true;
+    }
     this.owner.logger.info({ channel }, 'too many events arrived during subscribe; the client subscribes again');
     if (subscription.serverSide) {
       this.owner.disconnect(Disconnects.insufficientState, `too many events arrived while subscribing to ${channel}`);
       return false;
     }
-    if (this.overflowed.size < this.owner.node.config.maxChannelsPerConnection) this.overflowed.add(channel);
+    if (this.overflows.has(channel) || this.overflows.size < this.owner.node.config.maxChannelsPerConnection) {
+      this.overflows.set(channel, (this.overflows.get(channel) ?? 0) + 1);
+    }
     if ((await this.remove(subscription)) && !this.owner.isClosed) {
       this.owner.transport.send(encodeUnsubscribePush(channel, RESUBSCRIBE_UNSUBSCRIBE.code, RESUBSCRIBE_UNSUBSCRIBE.reason));
     }
