@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { MAX_COMMANDS_IN_FLIGHT } from '../src/session/session.js';
+import { MAX_COMMANDS_IN_FLIGHT } from '../src/session/commands-in-flight.js';
 import { answerPings, connectRaw } from './helpers/raw-client.js';
 import { mintToken, startTestServer, type TestServer } from './helpers/server.js';
 import { readSlowly, stopReading } from './helpers/slow-reader.js';

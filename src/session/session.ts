@@ -10,6 +10,7 @@ import { encodeError, encodeReply, encodeReplyRaw, PING_FRAME, PONG_TEXT } from 
 import { Disconnects, Errors, ProtocolError, type Disconnect } from '../protocol/errors.js';
 import type { ClientInfo } from '../protocol/types.js';
 import type { Transport } from '../transport/transport.js';
+import { CommandsInFlight } from './commands-in-flight.js';
 import { historyCommand, presenceCommand, presenceStatsCommand, publishCommand, type CommandCaller } from './channel-commands.js';
 import { closeDelayMs, ttlSeconds } from './expiry.js';
 import type { DeadlineTarget, Deadlines } from './deadlines.js';
@@ -30,13 +31,6 @@ export interface SessionContext {
 
 /** Frames that may wait unprocessed before reading from the socket pauses. */
 const MAX_PENDING_FRAMES = 32;
-/**
- * Commands of one connection that may run side by side (`rpc`, `publish`,
- * `presence` …); the next waits until one of them has answered. With the
- * wait for reply room, this bounds what a client that never reads can make
- * the server hold: this many replies plus `maxQueuedBytes`.
- */
-export const MAX_COMMANDS_IN_FLIGHT = 8;
 /**
  * Commands that run strictly one after another: those whose effects later
  * commands may depend on, and `history`, whose reply can be large, so that
@@ -77,9 +71,7 @@ export class Session implements SessionHandle, HeartbeatTarget, DeadlineTarget, 
   private wakeForTask: (() => void) | undefined;
   private processing = false;
   /** Unordered commands started and not yet answered. */
-  private inFlight = 0;
-  /** Wakes the command loop when {@link inFlight} drops below the bound. */
-  private slotFreed: (() => void) | undefined;
+  private readonly inFlight = new CommandsInFlight();
   private draining = false;
   private readonly limiter: RateLimiter;
   private rejectedInARow = 0;
@@ -185,7 +177,7 @@ export class Session implements SessionHandle, HeartbeatTarget, DeadlineTarget, 
 
   /**
    * Waits until the next command may start: fewer than
-   * {@link MAX_COMMANDS_IN_FLIGHT} commands are running, and the replies
+   * `MAX_COMMANDS_IN_FLIGHT` commands are running, and the replies
    * already sent are within the connection's queue bound. A client that
    * reads gets its next answer once it has read enough of the previous ones;
    * one that stops reading holds no more than that (its frames then wait,
@@ -196,9 +188,7 @@ export class Session implements SessionHandle, HeartbeatTarget, DeadlineTarget, 
     for (;;) {
       await this.runServerTasks();
       if (this.isClosed) return;
-      const blocker = this.inFlight >= MAX_COMMANDS_IN_FLIGHT
-        ? new Promise<void>((resolve) => (this.slotFreed = resolve))
-        : this.transport.replyRoom();
+      const blocker = this.inFlight.slot() ?? this.transport.replyRoom();
       if (!blocker) return;
       await Promise.race([blocker, new Promise<void>((resolve) => (this.wakeForTask = resolve))]);
       this.wakeForTask = undefined;
@@ -244,13 +234,7 @@ export class Session implements SessionHandle, HeartbeatTarget, DeadlineTarget, 
       await this.run(command);
       return;
     }
-    this.inFlight++;
-    void this.run(command).finally(() => {
-      this.inFlight--;
-      const wake = this.slotFreed;
-      this.slotFreed = undefined;
-      wake?.();
-    });
+    this.inFlight.track(this.run(command));
   }
 
   private async run(command: Command): Promise<void> {
@@ -473,6 +457,8 @@ export class Session implements SessionHandle, HeartbeatTarget, DeadlineTarget, 
     for (const task of this.serverTasks) task.cancel();
     this.serverTasks.length = 0;
     this.pending.length = 0;
+    // A command loop waiting for a slot or for room stops now, whatever the commands in flight do.
+    this.wakeForTask?.();
     this.context.heartbeat.remove(this);
     this.node.unregisterSession(this);
     // The node waits for this before it closes, so leave events and presence removals still go out on shutdown.
