@@ -222,6 +222,16 @@ describe('rate limit', () => {
     client.send(Array.from({ length: 40 }, (_, i) => JSON.stringify({ id: 100 + i, presence_stats: { channel: 'room:r' } })).join('\n'));
     assert.equal((await client.waitClose()).code, 3013);
   });
+
+  test('commands of a subscription type that is not served count against the limit like any other', async () => {
+    const client = await connectRaw(t.wsUrl, await mintToken({ sub: 'typed-flooder' }));
+    const typed = (id: number) => JSON.stringify({ id, subscribe: { channel: 'room:r', type: 1 } });
+    client.send(Array.from({ length: 8 }, (_, i) => typed(10 + i)).join('\n'));
+    assert.equal((await client.reply(10)).error?.code, 108, 'within the burst: refused for its type');
+    assert.equal((await client.reply(17)).error?.code, 111, 'over the burst: refused for the rate');
+    client.send(Array.from({ length: 40 }, (_, i) => typed(100 + i)).join('\n'));
+    assert.equal((await client.waitClose()).code, 3013);
+  });
 });
 
 describe('slow consumer', () => {

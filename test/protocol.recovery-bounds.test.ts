@@ -8,6 +8,7 @@ import { after, before, describe, test } from 'node:test';
 import { commandAsker, connectRaw, openRaw, type RawClient } from './helpers/raw-client.js';
 import { mintToken, startTestServer, type TestServer } from './helpers/server.js';
 import { publishUntilSlowDrop, stopReading } from './helpers/slow-reader.js';
+import { SlowRecoveryStore } from './helpers/slow-store.js';
 import { waitFor } from './helpers/wait.js';
 
 /** A payload whose JSON text has the same length for every n below 1000. */
@@ -178,5 +179,36 @@ describe('replies larger than the queue bound', () => {
     const published = await publishUntilSlowDrop(t, 'room:stalled-live', JSON.stringify({ blob: 'z'.repeat(30_000) }));
     assert.ok(published < 1000, `dropped after ${published} publications, well before all were queued`);
     stalled.close();
+  });
+});
+
+describe('events held while a connection subscribes to many channels at once', () => {
+  const store = new SlowRecoveryStore();
+  let t: TestServer;
+  before(async () => {
+    t = await startTestServer({ parts: { store } });
+  });
+  after(() => t.stop());
+
+  test('a token\'s channels share one hold budget: past half the queue bound the connection is made to recover (3010), never closed as slow', async () => {
+    // Ten channels each receive 200 KB while the eleventh's recovery is read: within what one subscription
+    // could hold alone (512 KiB), together twice the 1 MiB queue bound.
+    const quiet = Array.from({ length: 10 }, (_, i) => `room:held-${i}`);
+    const slow = t.server.node.channels.resolve('room:held-slow');
+    const epoch = (await t.server.node.publish(slow, { data: JSON.stringify({ first: true }) })).epoch;
+    const token = await mintToken({ sub: 'many-channels', channels: [...quiet, 'room:held-slow'] });
+    const client = await openRaw(t.wsUrl);
+    const held = store.holdNextRecovery();
+    client.command(1, 'connect', { token, subs: { 'room:held-slow': { recover: true, offset: 0, epoch } } });
+    const release = await held;
+    const payload = JSON.stringify({ body: 'q'.repeat(100_000) });
+    for (const name of quiet) {
+      const channel = t.server.node.channels.resolve(name);
+      for (let n = 0; n < 2; n++) await t.server.node.publish(channel, { data: payload });
+    }
+    release();
+    assert.ok((await client.reply(1)).connect, 'connected');
+    assert.equal((await client.waitClose()).code, 3010, 'insufficient state: the client reconnects and recovers');
+    assert.ok(!t.logs.some((line) => line.includes('slow client dropped')), 'not closed as slow');
   });
 });

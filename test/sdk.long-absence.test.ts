@@ -8,10 +8,9 @@
  */
 import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { HistoryPage, HistoryQuery } from '../src/store/store.js';
-import { MemoryStore } from '../src/store/memory-store.js';
 import { apiPublishMany, apiResult } from './helpers/api.js';
 import { useProxiedServer } from './helpers/proxied-server.js';
+import { SlowRecoveryStore } from './helpers/slow-store.js';
 import { mintToken, type TestServer } from './helpers/server.js';
 import { waitFor } from './helpers/wait.js';
 import {
@@ -212,36 +211,6 @@ describe('sdk: a recovery much larger than the queue bound', () => {
   });
 });
 
-/**
- * A store whose recovery reads can be held up, as a slow database would:
- * the read is made at once but its answer waits until released, so
- * publications made meanwhile are not in it and reach the subscription
- * before its reply.
- */
-class SlowRecoveryStore extends MemoryStore {
-  private gate: { reached: () => void; released: Promise<void> } | undefined;
-
-  /** Holds up the next recovery read; resolves once a read is held, with the function that releases it. */
-  holdNextRecovery(): Promise<() => void> {
-    return new Promise((resolveReached) => {
-      let release!: () => void;
-      const released = new Promise<void>((resolve) => (release = resolve));
-      this.gate = { reached: () => resolveReached(release), released };
-    });
-  }
-
-  override async read(channel: string, query: HistoryQuery): Promise<HistoryPage> {
-    const page = await super.read(channel, query);
-    const gate = this.gate;
-    if (gate && query.since) {
-      this.gate = undefined;
-      gate.reached();
-      await gate.released;
-    }
-    return page;
-  }
-}
-
 describe('sdk: publications pile up while a recovery is read', () => {
   const store = new SlowRecoveryStore();
   const server = useProxiedServer({ parts: { store } });
@@ -266,6 +235,35 @@ describe('sdk: publications pile up while a recovery is read', () => {
     await waitFor(() => room.publications.length >= 120, { timeoutMs: 30_000, message: 'all 120 publications' });
     assert.deepEqual(offsetsOf(room.publications), range(1, 120), 'every one exactly once, in order');
     assert.deepEqual(room.publications.map((p) => p.data.n).sort((a, b) => a - b), range(1, 120), 'each payload once');
+    assert.equal(client.of('connected').length, 2, 'the connection was kept (one reconnect, after the cut)');
+    assertNeverSlow(ts, client);
+  });
+
+  test('after a second overflow in a row the next resubscribe is answered recovered:false instead of a third long read', async () => {
+    const { ts, proxy } = server;
+    const channel = 'room:absence-held-twice';
+    const { client, room } = await subscribeThenCut(proxy, await mintToken({ sub: 'dave' }), channel);
+    await apiPublishMany(ts, channel, 100, small);
+    const firstHeld = store.holdNextRecovery();
+    proxy.unblock();
+    const releaseFirst = await firstHeld;
+    const secondHeld = store.holdNextRecovery();
+    await apiPublishMany(ts, channel, 20, (n) => large(100 + n));
+    releaseFirst();
+    // The resubscribe after the first 2500 is read slowly too, and overflows again.
+    const releaseSecond = await secondHeld;
+    await apiPublishMany(ts, channel, 20, (n) => large(120 + n));
+    releaseSecond();
+
+    const [, first, second, third] = await eventsOf(room, 'subscribed', 4, 30_000);
+    assert.equal(first.recovered, true);
+    assert.equal(second.recovered, true, 'the first resubscribe still recovers');
+    assert.equal(room.of('subscribing').filter((ctx) => ctx.code === 2500).length, 2, 'two resubscribes asked for');
+    assert.equal(third.wasRecovering, true);
+    assert.equal(third.recovered, false, 'no third recovery read: the client reloads its state');
+    assert.equal(third.streamPosition.offset, 140, 'from the current top');
+    await apiPublishMany(ts, channel, 1, (n) => small(140 + n));
+    await waitFor(() => room.publications.some((p) => p.offset === 141), { message: 'live again' });
     assert.equal(client.of('connected').length, 2, 'the connection was kept (one reconnect, after the cut)');
     assertNeverSlow(ts, client);
   });

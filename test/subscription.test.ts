@@ -10,7 +10,7 @@ import { ChannelResolver } from '../src/channel/channel.js';
 import { DEFAULT_CONFIG } from '../src/config/defaults.js';
 import type { Disconnect } from '../src/protocol/errors.js';
 import { encodePublicationPush } from '../src/protocol/encode.js';
-import { Subscription } from '../src/session/subscription.js';
+import { HoldBudget, Subscription } from '../src/session/subscription.js';
 import type { Transport } from '../src/transport/transport.js';
 
 /** A transport that records what it was given. */
@@ -26,6 +26,10 @@ class RecordingTransport implements Transport {
   replyRoom(): undefined {
     return undefined;
   }
+  readonly bytesSent = 0;
+  afterWritten(callback: () => void): void {
+    callback();
+  }
   close(disconnect: Disconnect): void {
     this.closedWith = disconnect;
   }
@@ -37,9 +41,9 @@ class RecordingTransport implements Transport {
 const channel = new ChannelResolver(DEFAULT_CONFIG).resolve('room:held');
 const info = { user: 'u', client: 'c' };
 
-function make(maxHeldBytes: number): { subscription: Subscription; transport: RecordingTransport } {
+function make(maxHeldBytes: number, budget = new HoldBudget(maxHeldBytes, 10_000)): { subscription: Subscription; transport: RecordingTransport } {
   const transport = new RecordingTransport();
-  return { subscription: new Subscription(channel, info, false, false, transport, maxHeldBytes), transport };
+  return { subscription: new Subscription(channel, info, false, false, transport, budget), transport };
 }
 
 function publish(subscription: Subscription, offset: number, body = ''): void {
@@ -85,5 +89,24 @@ describe('Subscription: events held before the reply', () => {
     for (let offset = 1; offset <= 10_000; offset++) publish(within.subscription, offset);
     assert.equal(within.subscription.goLive(0), 'live');
     assert.equal(within.transport.pushes.length, 10_000);
+  });
+
+  test('subscriptions of one session share one hold budget: together they hold no more than one may', () => {
+    const body = 'b'.repeat(10_000);
+    const budget = new HoldBudget(50_000, 10_000);
+    const first = make(0, budget);
+    const second = make(0, budget);
+    for (let offset = 1; offset <= 3; offset++) publish(first.subscription, offset, body);
+    // Three of ~10 KB are held by the first; the second's third does not fit what is left.
+    for (let offset = 1; offset <= 3; offset++) publish(second.subscription, offset, body);
+    assert.equal(second.subscription.goLive(0), 'overflowed');
+    assert.equal(first.subscription.goLive(0), 'live');
+    assert.deepEqual(offsetsSent(first.transport), [1, 2, 3]);
+
+    // Delivered events give their room back: a third subscription may hold as much again.
+    const third = make(0, budget);
+    for (let offset = 1; offset <= 4; offset++) publish(third.subscription, offset, body);
+    assert.equal(third.subscription.goLive(0), 'live');
+    assert.equal(third.transport.pushes.length, 4);
   });
 });

@@ -1,22 +1,50 @@
 /** What the heartbeat needs from a connection. */
 export interface HeartbeatTarget {
-  /** Sends a protocol ping. */
-  sendPing(): void;
+  /**
+   * Sends a protocol ping; calls `left` once it has been handed to the
+   * kernel, behind whatever was sent before it (never, if the connection
+   * closes first). A target that never calls it is judged from when the ping was sent.
+   */
+  sendPing(left: () => void): void;
+  /**
+   * Bytes handed to the kernel so far, growing while a large write is under
+   * way; undefined when the target cannot tell (it is then not waited for).
+   */
+  readonly bytesSent?: number | undefined;
   /** Called when no pong arrived in time. */
   onPongTimeout(): void;
 }
+
+/** A ping not answered yet. */
+interface PendingPong {
+  /** When the pong is due: `pongTimeout` after the ping left, or after writing last made progress while it waits. */
+  due: number;
+  /** The target's `bytesSent` when `due` was last set. */
+  sent: number;
+  /** Whether the ping has been handed to the kernel. */
+  left: boolean;
+}
+
+const IGNORE = (): void => undefined;
 
 /**
  * Sends application pings to every connection and closes those that stop
  * answering. One interval for the whole server instead of two timers per
  * connection: connections are spread over `interval` one-second buckets, so
  * pings go out evenly rather than in one burst.
+ *
+ * The pong is due `pongTimeout` after the ping left, not after it was
+ * queued: a ping queued behind a reply of several megabytes on a slow link
+ * leaves only once the reply has, and the client cannot answer before. While
+ * the ping waits, the connection is judged on progress instead: each
+ * `pongTimeout` in which none of its bytes were handed to the kernel closes
+ * it, so a peer that stopped reading is still dropped.
  */
 export class Heartbeat {
   private readonly buckets: Set<HeartbeatTarget>[];
   private readonly bucketOf = new Map<HeartbeatTarget, number>();
-  /** Targets pinged and not yet answered, with the time their pong is due. */
-  private readonly awaiting = new Map<HeartbeatTarget, number>();
+  /** Targets pinged and not yet answered. */
+  private readonly awaiting = new Map<HeartbeatTarget, PendingPong>();
   private tick = 0;
   private timer: NodeJS.Timeout | undefined;
 
@@ -65,17 +93,33 @@ export class Heartbeat {
 
   private step(): void {
     const now = this.now();
-    for (const [target, due] of this.awaiting) {
-      if (due <= now) {
-        this.remove(target);
-        target.onPongTimeout();
+    const timeoutMs = this.pongTimeoutSeconds * 1000;
+    for (const [target, pong] of this.awaiting) {
+      if (pong.due > now) continue;
+      if (!pong.left) {
+        // The ping still waits behind earlier writes: wait on while they make progress.
+        const sent = target.bytesSent;
+        if (sent !== undefined && sent > pong.sent) {
+          pong.sent = sent;
+          pong.due = now + timeoutMs;
+          continue;
+        }
       }
+      this.remove(target);
+      target.onPongTimeout();
     }
     this.tick = (this.tick + 1) % this.buckets.length;
-    const dueAt = now + this.pongTimeoutSeconds * 1000;
     for (const target of this.buckets[this.tick] as Set<HeartbeatTarget>) {
-      if (!this.awaiting.has(target)) this.awaiting.set(target, dueAt);
-      target.sendPing();
+      if (this.awaiting.has(target)) {
+        target.sendPing(IGNORE);
+        continue;
+      }
+      const pong: PendingPong = { due: now + timeoutMs, sent: target.bytesSent ?? 0, left: false };
+      this.awaiting.set(target, pong);
+      target.sendPing(() => {
+        pong.left = true;
+        pong.due = this.now() + timeoutMs;
+      });
     }
   }
 }

@@ -19,7 +19,12 @@ import { Disconnects, Errors, RESUBSCRIBE_UNSUBSCRIBE, SERVER_UNSUBSCRIBE, type 
 import type { ClientInfo } from '../protocol/types.js';
 import type { Transport } from '../transport/transport.js';
 import { closeDelayMs, ttlSeconds } from './expiry.js';
-import { Subscription } from './subscription.js';
+import { HoldBudget, Subscription } from './subscription.js';
+
+/** Events all subscriptions of a session may hold at once while their replies are prepared. */
+const MAX_HELD_EVENTS = 10_000;
+/** Overflows of one channel in a row after which its next subscribe skips recovery. */
+const OVERFLOWS_BEFORE_NO_RECOVERY = 2;
 
 /** What a session's subscriptions need from the session. */
 export interface SubscriptionOwner {
@@ -56,8 +61,23 @@ export interface TokenSubscriptions {
  */
 export class SessionSubscriptions {
   private readonly byChannel = new Map<string, Subscription>();
+  /**
+   * Held events are delivered as pushes right after the reply: at most half
+   * the push bound for the whole session, so delivering them is no
+   * slow-reader close, however many subscriptions are made at once.
+   */
+  private readonly holdBudget: HoldBudget;
+  /**
+   * Channels whose subscriptions ended because too many events arrived while
+   * they were made, with how many times in a row (see {@link goLive}). An
+   * entry lasts until a subscription of the channel goes live, or until the
+   * subscribe that skipped recovery for it.
+   */
+  private readonly overflows = new Map<string, number>();
 
-  constructor(private readonly owner: SubscriptionOwner) {}
+  constructor(private readonly owner: SubscriptionOwner) {
+    this.holdBudget = new HoldBudget(Math.floor(owner.node.config.maxQueuedBytes / 2), MAX_HELD_EVENTS);
+  }
 
   get size(): number {
     return this.byChannel.size;
@@ -86,7 +106,10 @@ export class SessionSubscriptions {
     const subscription = this.add(channel, info, viaToken, false);
     subscription.expiresAt = expiresAt;
     const recovery = request.recover ? { offset: request.offset ?? 0, epoch: request.epoch ?? '' } : undefined;
-    const attached = await this.attach(subscription, recovery);
+    // After two overflows in a row, a third long recovery read would likely overflow again: answered as not recovered instead.
+    const skipRecovery = (this.overflows.get(channel.name) ?? 0) >= OVERFLOWS_BEFORE_NO_RECOVERY;
+    if (skipRecovery) this.overflows.delete(channel.name);
+    const attached = await this.attach(subscription, skipRecovery ? undefined : recovery);
     if (this.owner.isClosed) return;
     if (recovery && rejectsUnrecovered(request, channel) && attached.recovered !== true) {
       // The SDK asked for this with its `getState` option: it reloads the state and subscribes again from its new position.
@@ -254,8 +277,7 @@ export class SessionSubscriptions {
 
   private add(channel: ChannelSpec, info: ClientInfo, viaToken: boolean, serverSide: boolean): Subscription {
     // Held events are delivered as pushes right after the reply: at most half the push bound, so delivering them is no slow-reader close.
-    const maxHeldBytes = Math.floor(this.owner.node.config.maxQueuedBytes / 2);
-    const subscription = new Subscription(channel, info, viaToken, serverSide, this.owner.transport, maxHeldBytes);
+    const subscription = new Subscription(channel, info, viaToken, serverSide, this.owner.transport, this.holdBudget);
     this.byChannel.set(channel.name, subscription);
     return subscription;
   }
@@ -266,6 +288,7 @@ export class SessionSubscriptions {
       return await this.owner.node.attach(subscription.channel, subscription, recovery);
     } catch (error) {
       this.byChannel.delete(subscription.channel.name);
+      subscription.release();
       await this.owner.node.detach(subscription.channel.name, subscription).catch(() => undefined);
       throw error;
     }
@@ -277,15 +300,25 @@ export class SessionSubscriptions {
    * subscribe again from the position it was given, recovering them from
    * history: a client subscription is ended with an `unsubscribe` push that
    * the SDK answers with a resubscribe; a server-side one (which the client
-   * cannot resubscribe) by a reconnect. Resolves whether delivery is live.
+   * cannot resubscribe) by a reconnect. After the second overflow of a
+   * channel in a row, its next subscribe is answered without a recovery read
+   * (`recovered: false`, or error 112 with `rejectUnrecovered`), so that a
+   * busy channel and a slow store cannot make the two loop. Resolves whether
+   * delivery is live.
    */
   private async goLive(subscription: Subscription, offset: number): Promise<boolean> {
-    if (subscription.goLive(offset) === 'live') return true;
     const channel = subscription.channel.name;
+    if (subscription.goLive(offset) === 'live') {
+      if (this.overflows.size > 0) this.overflows.delete(channel);
+      return true;
+    }
     this.owner.logger.info({ channel }, 'too many events arrived during subscribe; the client subscribes again');
     if (subscription.serverSide) {
       this.owner.disconnect(Disconnects.insufficientState, `too many events arrived while subscribing to ${channel}`);
       return false;
+    }
+    if (this.overflows.has(channel) || this.overflows.size < this.owner.node.config.maxChannelsPerConnection) {
+      this.overflows.set(channel, (this.overflows.get(channel) ?? 0) + 1);
     }
     if ((await this.remove(subscription)) && !this.owner.isClosed) {
       this.owner.transport.send(encodeUnsubscribePush(channel, RESUBSCRIBE_UNSUBSCRIBE.code, RESUBSCRIBE_UNSUBSCRIBE.reason));
@@ -304,6 +337,7 @@ export class SessionSubscriptions {
     const channel = subscription.channel;
     if (this.byChannel.get(channel.name) !== subscription) return false;
     this.byChannel.delete(channel.name);
+    subscription.release();
     clearTimeout(subscription.expiryTimer);
     await this.owner.node.detach(channel.name, subscription);
     if (subscription.joined) await this.owner.node.leave(channel, subscription.info);

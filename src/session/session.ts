@@ -10,6 +10,7 @@ import { encodeError, encodeReply, encodeReplyRaw, PING_FRAME, PONG_TEXT } from 
 import { Disconnects, Errors, ProtocolError, type Disconnect } from '../protocol/errors.js';
 import type { ClientInfo } from '../protocol/types.js';
 import type { Transport } from '../transport/transport.js';
+import { CommandsInFlight } from './commands-in-flight.js';
 import { historyCommand, presenceCommand, presenceStatsCommand, publishCommand, type CommandCaller } from './channel-commands.js';
 import { closeDelayMs, ttlSeconds } from './expiry.js';
 import type { DeadlineTarget, Deadlines } from './deadlines.js';
@@ -39,9 +40,11 @@ const MAX_PENDING_FRAMES = 32;
 const ORDERED: ReadonlySet<string> = new Set(['connect', 'subscribe', 'unsubscribe', 'refresh', 'sub_refresh', 'history']);
 
 /**
- * A change the server makes to the session (server API), queued with the
- * client's frames so it runs in order with the client's own subscribe and
- * unsubscribe commands, never in the middle of one.
+ * A change the server makes to the session (server API). It runs between
+ * the client's commands, never in the middle of a subscribe or unsubscribe,
+ * but does not wait for the client to read its replies: what it sends is a
+ * push, bounded by the slow-reader rule, and a client that does not read
+ * must not hold up the server API (nor the revoking of its access).
  */
 interface ServerTask {
   run(): Promise<void>;
@@ -62,8 +65,13 @@ export class Session implements SessionHandle, HeartbeatTarget, DeadlineTarget, 
   private credentials: ConnectionCredentials = { user: '', channels: NO_CHANNELS };
   private identity: ClientInfo = { user: '', client: this.clientId };
   private readonly subscriptions: SessionSubscriptions;
-  private pending: (string | ServerTask)[] = [];
+  private pending: string[] = [];
+  private serverTasks: ServerTask[] = [];
+  /** Wakes the command loop while it waits for room, so that a server task runs at once. */
+  private wakeForTask: (() => void) | undefined;
   private processing = false;
+  /** Unordered commands started and not yet answered. */
+  private readonly inFlight = new CommandsInFlight();
   private draining = false;
   private readonly limiter: RateLimiter;
   private rejectedInARow = 0;
@@ -139,17 +147,17 @@ export class Session implements SessionHandle, HeartbeatTarget, DeadlineTarget, 
   private async processPending(): Promise<void> {
     this.processing = true;
     try {
-      while (this.pending.length > 0 && !this.isClosed && !this.draining) {
-        const frame = this.pending.shift() as string | ServerTask;
-        if (this.pending.length < MAX_PENDING_FRAMES / 2) this.transport.resume?.();
-        if (typeof frame !== 'string') {
-          await this.roomForReplies();
-          if (!this.isClosed) await frame.run();
+      while (!this.isClosed && !this.draining) {
+        if (this.serverTasks.length > 0) {
+          await this.runServerTasks();
           continue;
         }
+        const frame = this.pending.shift();
+        if (frame === undefined) break;
+        if (this.pending.length < MAX_PENDING_FRAMES / 2) this.transport.resume?.();
         for (const decoded of decodeFrame(frame)) {
-          await this.roomForReplies();
-          if (this.isClosed) break;
+          await this.readyForCommand();
+          if (this.isClosed || this.draining) break;
           await this.dispatch(decoded);
         }
       }
@@ -163,15 +171,28 @@ export class Session implements SessionHandle, HeartbeatTarget, DeadlineTarget, 
     }
   }
 
+  private async runServerTasks(): Promise<void> {
+    while (this.serverTasks.length > 0 && !this.isClosed) await (this.serverTasks.shift() as ServerTask).run();
+  }
+
   /**
-   * Waits while the replies already sent exceed the connection's queue bound:
-   * a client that reads gets its next answer once it has read enough of the
-   * previous ones, and one that stops reading holds no more than that (its
-   * frames then wait, and reading from its socket pauses).
+   * Waits until the next command may start: fewer than
+   * `MAX_COMMANDS_IN_FLIGHT` commands are running, and the replies
+   * already sent are within the connection's queue bound. A client that
+   * reads gets its next answer once it has read enough of the previous ones;
+   * one that stops reading holds no more than that (its frames then wait,
+   * and reading from its socket pauses). Server tasks that arrive meanwhile
+   * run at once.
    */
-  private async roomForReplies(): Promise<void> {
-    const room = this.transport.replyRoom();
-    if (room) await room;
+  private async readyForCommand(): Promise<void> {
+    for (;;) {
+      await this.runServerTasks();
+      if (this.isClosed) return;
+      const blocker = this.inFlight.slot() ?? this.transport.replyRoom();
+      if (!blocker) return;
+      await Promise.race([blocker, new Promise<void>((resolve) => (this.wakeForTask = resolve))]);
+      this.wakeForTask = undefined;
+    }
   }
 
   private async dispatch(decoded: Decoded): Promise<void> {
@@ -186,33 +207,34 @@ export class Session implements SessionHandle, HeartbeatTarget, DeadlineTarget, 
         this.transport.reply(encodeError(decoded.id, Errors.methodNotFound()));
         return;
       case 'unsupported-type':
-        if (this.state === 'connecting') {
-          this.disconnect(Disconnects.badRequest, `${decoded.method} before connect`);
-          return;
-        }
-        this.logger.debug({ method: decoded.method, type: decoded.type }, 'subscription type refused');
-        this.transport.reply(encodeError(decoded.id, Errors.notAvailable(`subscription type ${decoded.type} is not served: only streams (type 0)`)));
-        return;
       case 'command':
         break;
     }
-    const command = decoded;
-    if (this.state === 'connecting' && command.method !== 'connect') {
-      this.disconnect(Disconnects.badRequest, `${command.method} before connect`);
+    if (this.state === 'connecting' && decoded.method !== 'connect') {
+      this.disconnect(Disconnects.badRequest, `${decoded.method} before connect`);
       return;
     }
     if (!this.limiter.take()) {
       this.rejectedInARow++;
       if (this.rejectedInARow > this.node.config.commandBurst) {
         this.disconnect(Disconnects.tooManyRequests, 'kept sending over the rate limit');
-      } else if (command.method !== 'send') {
-        this.transport.reply(encodeError(command.id, Errors.tooManyRequests()));
+      } else if (decoded.method !== 'send') {
+        this.transport.reply(encodeError(decoded.id, Errors.tooManyRequests()));
       }
       return;
     }
     this.rejectedInARow = 0;
-    const running = this.run(command);
-    if (ORDERED.has(command.method)) await running;
+    if (decoded.kind === 'unsupported-type') {
+      this.logger.debug({ method: decoded.method, type: decoded.type }, 'subscription type refused');
+      this.transport.reply(encodeError(decoded.id, Errors.notAvailable(`subscription type ${decoded.type} is not served: only streams (type 0)`)));
+      return;
+    }
+    const command = decoded;
+    if (ORDERED.has(command.method)) {
+      await this.run(command);
+      return;
+    }
+    this.inFlight.track(this.run(command));
   }
 
   private async run(command: Command): Promise<void> {
@@ -372,8 +394,13 @@ export class Session implements SessionHandle, HeartbeatTarget, DeadlineTarget, 
 
   // ---- heartbeat and closing ----------------------------------------------
 
-  sendPing(): void {
+  sendPing(left: () => void): void {
     this.transport.send(PING_FRAME);
+    this.transport.afterWritten(left);
+  }
+
+  get bytesSent(): number {
+    return this.transport.bytesSent;
   }
 
   onPongTimeout(): void {
@@ -401,11 +428,14 @@ export class Session implements SessionHandle, HeartbeatTarget, DeadlineTarget, 
     return this.enqueue(() => this.subscriptions.removeFromServer(channel), 0);
   }
 
-  /** Runs `work` in order with the client's frames; resolves with `ifClosed` when the session closes first. */
+  /** Runs `work` between the client's commands, without waiting for reply room; resolves with `ifClosed` when the session closes first. */
   private enqueue<T>(work: () => Promise<T>, ifClosed: T): Promise<T> {
     if (this.isClosed) return Promise.resolve(ifClosed);
     return new Promise<T>((resolve, reject) => {
-      this.pending.push({ run: () => work().then(resolve, reject), cancel: () => resolve(ifClosed) });
+      this.serverTasks.push({ run: () => work().then(resolve, reject), cancel: () => resolve(ifClosed) });
+      const wake = this.wakeForTask;
+      this.wakeForTask = undefined;
+      wake?.();
       if (!this.processing) void this.processPending();
     });
   }
@@ -424,8 +454,11 @@ export class Session implements SessionHandle, HeartbeatTarget, DeadlineTarget, 
     if (this.isClosed) return;
     this.state = 'closed';
     this.context.deadlines.clear(this);
-    for (const item of this.pending) if (typeof item !== 'string') item.cancel();
+    for (const task of this.serverTasks) task.cancel();
+    this.serverTasks.length = 0;
     this.pending.length = 0;
+    // A command loop waiting for a slot or for room stops now, whatever the commands in flight do.
+    this.wakeForTask?.();
     this.context.heartbeat.remove(this);
     this.node.unregisterSession(this);
     // The node waits for this before it closes, so leave events and presence removals still go out on shutdown.

@@ -3,8 +3,39 @@ import type { ChannelListener } from '../node/node.js';
 import type { ClientInfo, Publication } from '../protocol/types.js';
 import type { Transport } from '../transport/transport.js';
 
-/** Events held while the subscribe reply is being prepared, before the client can accept them. */
-const MAX_HELD_EVENTS = 10_000;
+/**
+ * What all subscriptions of one session may hold at once while their
+ * subscribe replies are prepared: one budget for the session, so that many
+ * subscriptions made together (a token's `channels`) hold no more than one
+ * would, and delivering what they held stays within the push bound.
+ */
+export class HoldBudget {
+  private bytes = 0;
+  private events = 0;
+
+  /**
+   * @param maxBytes bytes of events that may be held at once
+   * @param maxEvents events that may be held at once
+   */
+  constructor(
+    private readonly maxBytes: number,
+    readonly maxEvents: number,
+  ) {}
+
+  /** Takes room for one event; false (taking nothing) when it does not fit. */
+  take(bytes: number): boolean {
+    if (this.events >= this.maxEvents || this.bytes + bytes > this.maxBytes) return false;
+    this.bytes += bytes;
+    this.events++;
+    return true;
+  }
+
+  /** Gives back room taken for events that were delivered or dropped. */
+  release(bytes: number, events: number): void {
+    this.bytes -= bytes;
+    this.events -= events;
+  }
+}
 
 interface HeldEvent {
   offset: number;
@@ -45,11 +76,11 @@ export class Subscription implements ChannelListener {
     readonly serverSide: boolean,
     private readonly transport: Transport,
     /**
-     * Bytes of events that may be held before the reply; past them (or past
-     * {@link MAX_HELD_EVENTS} events) every held event is dropped and
+     * The session's room for events held before the reply; an event that
+     * does not fit drops every event this subscription holds, and
      * {@link goLive} reports the overflow.
      */
-    private readonly maxHeldBytes: number,
+    private readonly budget: HoldBudget,
   ) {}
 
   get clientId(): string {
@@ -91,8 +122,8 @@ export class Subscription implements ChannelListener {
     if (this.overflowed) return 'overflowed';
     this.lastOffset = offset;
     const held = this.held ?? [];
+    this.release();
     this.held = undefined;
-    this.heldBytes = 0;
     for (const event of held) this.deliver(event.offset, event.frame);
     return 'live';
   }
@@ -105,16 +136,24 @@ export class Subscription implements ChannelListener {
     this.transport.send(frame);
   }
 
+  /**
+   * Ends the subscription's claim on the session's hold budget; call when it
+   * ends before going live, or its held events would keep the room taken.
+   */
+  release(): void {
+    if (this.held) this.budget.release(this.heldBytes, this.held.length);
+    this.heldBytes = 0;
+    if (this.held && this.held.length > 0) this.held = [];
+  }
+
   private hold(event: HeldEvent): void {
     if (this.overflowed) return;
-    const held = this.held as HeldEvent[];
-    this.heldBytes += event.frame.length;
-    if (held.length >= MAX_HELD_EVENTS || this.heldBytes > this.maxHeldBytes) {
+    if (!this.budget.take(event.frame.length)) {
       this.overflowed = true;
-      this.held = [];
-      this.heldBytes = 0;
+      this.release();
       return;
     }
-    held.push(event);
+    (this.held as HeldEvent[]).push(event);
+    this.heldBytes += event.frame.length;
   }
 }

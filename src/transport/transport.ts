@@ -29,6 +29,13 @@ export interface Transport {
    * and its commands wait instead of piling up replies.
    */
   replyRoom(): Promise<void> | undefined;
+  /**
+   * Calls `callback` once everything sent so far has been handed to the
+   * kernel (at once when nothing waits); never when the connection closes first.
+   */
+  afterWritten(callback: () => void): void;
+  /** Bytes handed to the kernel so far; grows while a large write is under way, not only when it ends. */
+  readonly bytesSent: number;
   /** Closes with a protocol disconnect code and reason. Idempotent. */
   close(disconnect: Disconnect): void;
   /** True once closing has started. */

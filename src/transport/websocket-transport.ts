@@ -52,6 +52,13 @@ export class WebSocketTransport implements Transport, OutboxEntry {
   private queuedReplyBytes = 0;
   /** Reply bytes in the write under way (there is at most one), until it is handed to the kernel. */
   private writingReplyBytes = 0;
+  /** Size of the frame in the write under way. */
+  private writingBytes = 0;
+  /** Bytes of frames whose write completed. */
+  private handedBytes = 0;
+  /** {@link afterWritten} callbacks for the messages still queued, and for the frame being written. */
+  private flushCallbacks: (() => void)[] | undefined;
+  private writingCallbacks: (() => void)[] | undefined;
   /** Callers of {@link replyRoom} waiting for replies to be written. */
   private roomWaiters: (() => void)[] | undefined;
   /** idle: nothing waits; scheduled: in the outbox; writing: a write is in the socket's stream, new messages wait for it. */
@@ -62,12 +69,17 @@ export class WebSocketTransport implements Transport, OutboxEntry {
   readonly written = (error?: Error | null): void => {
     this.state = 'idle';
     this.writingReplyBytes = 0;
+    const callbacks = this.writingCallbacks;
+    this.writingCallbacks = undefined;
+    if (!error) this.handedBytes += this.writingBytes;
+    this.writingBytes = 0;
     if (!error && !this.closing && this.first !== undefined) {
       this.state = 'scheduled';
       this.outbox.schedule(this);
     }
     // After a failed write the socket is going away: nobody waits for room that will never come.
     if (this.roomWaiters && (error || this.replyBacklog <= this.options.maxQueuedBytes)) this.releaseWaiters();
+    if (callbacks && !error) for (const callback of callbacks) callback();
   };
 
   constructor(
@@ -114,6 +126,20 @@ export class WebSocketTransport implements Transport, OutboxEntry {
     return new Promise((resolve) => (this.roomWaiters ??= []).push(resolve));
   }
 
+  afterWritten(callback: () => void): void {
+    if (this.closing) return;
+    if (this.first !== undefined) (this.flushCallbacks ??= []).push(callback);
+    else if (this.state === 'writing') (this.writingCallbacks ??= []).push(callback);
+    else callback();
+  }
+
+  get bytesSent(): number {
+    if (this.state !== 'writing') return this.handedBytes;
+    // What is left of the write under way sits in libuv's queue, which shrinks as the kernel takes it.
+    const queued = (this.socket as unknown as { _handle?: { writeQueueSize?: number } | null })._handle?.writeQueueSize;
+    return this.handedBytes + (typeof queued === 'number' ? Math.max(0, this.writingBytes - queued) : 0);
+  }
+
   /** Reply bytes not yet handed to the kernel. */
   private get replyBacklog(): number {
     return this.queuedReplyBytes + this.writingReplyBytes;
@@ -155,11 +181,16 @@ export class WebSocketTransport implements Transport, OutboxEntry {
     const first = this.first;
     const more = this.more;
     const replyBytes = this.queuedReplyBytes;
+    const callbacks = this.flushCallbacks;
     this.clear();
     if (first === undefined || this.ws.readyState !== WebSocket.OPEN) return undefined;
     this.writingReplyBytes = replyBytes;
-    if (more === undefined) return typeof first === 'string' ? textFrame(first) : sharedTextFrame(first);
-    return textFrame(joinLines(first, more));
+    this.writingCallbacks = callbacks;
+    const frame = more === undefined
+      ? (typeof first === 'string' ? textFrame(first) : sharedTextFrame(first))
+      : textFrame(joinLines(first, more));
+    this.writingBytes = frame.length;
+    return frame;
   }
 
   /** Stops reading from the socket (TCP back-pressure reaches the client). */
@@ -199,6 +230,7 @@ export class WebSocketTransport implements Transport, OutboxEntry {
     this.more = undefined;
     this.queuedBytes = 0;
     this.queuedReplyBytes = 0;
+    this.flushCallbacks = undefined;
   }
 
   private releaseWaiters(): void {

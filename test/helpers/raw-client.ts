@@ -82,3 +82,16 @@ export function commandAsker(client: RawClient, firstId = 10, timeoutMs = 10_000
     return client.reply(id, timeoutMs);
   };
 }
+
+/** Answers the server's pings (empty JSON lines) with pongs, as SDKs do; resolves nothing, counts the pings. */
+export function answerPings(client: RawClient): { readonly pings: number } {
+  const counter = { pings: 0 };
+  client.ws.on('message', (data: Buffer) => {
+    for (const line of data.toString().split('\n')) {
+      if (line !== '{}') continue;
+      counter.pings++;
+      client.send('{}');
+    }
+  });
+  return counter;
+}

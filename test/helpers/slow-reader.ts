@@ -31,3 +31,19 @@ export async function publishUntilSlowDrop(t: TestServer, channelName: string, d
   );
   return published;
 }
+
+/**
+ * Reads from a raw client's socket a little at a time, as over a slow link:
+ * every `everyMs`, whatever the socket has buffered (tens of KB) goes to the
+ * WebSocket. Resolves nothing; call the returned function to read normally again.
+ */
+export function readSlowly(client: RawClient, everyMs: number): () => void {
+  const socket = (client.ws as unknown as { _socket: { pause(): void; resume(): void; read(): unknown } })._socket;
+  socket.pause();
+  // In paused mode, read() hands the chunk to the 'data' listener (the WebSocket's) as well.
+  const timer = setInterval(() => socket.read(), everyMs);
+  return () => {
+    clearInterval(timer);
+    socket.resume();
+  };
+}
