@@ -1,6 +1,6 @@
 /**
- * Commands of one connection that may run side by side (`rpc`, `publish`,
- * `presence` …); the next waits until one of them has answered. With the
+ * Commands of one connection with replies of any size (`rpc`, `presence`)
+ * that may run side by side; the next waits until one of them has answered. With the
  * wait for reply room, this bounds what a client that never reads can make
  * the server hold: this many replies plus `maxQueuedBytes`.
  */

@@ -38,6 +38,10 @@ const MAX_PENDING_FRAMES = 32;
  * instead of many large pages being read at once.
  */
 const ORDERED: ReadonlySet<string> = new Set(['connect', 'subscribe', 'unsubscribe', 'refresh', 'sub_refresh', 'history']);
+/** Stands for "run the queued server tasks before the next command" where a wait is expected. */
+const SERVER_TASKS_FIRST: Promise<void> = Promise.resolve();
+/** Commands whose reply is small whatever the request (an acknowledgement or counts): they run outside the in-flight bound. */
+const SMALL_REPLIES: ReadonlySet<string> = new Set(['publish', 'send', 'presence_stats']);
 
 /**
  * A change the server makes to the session (server API). It runs between
@@ -156,7 +160,8 @@ export class Session implements SessionHandle, HeartbeatTarget, DeadlineTarget, 
         if (frame === undefined) break;
         if (this.pending.length < MAX_PENDING_FRAMES / 2) this.transport.resume?.();
         for (const decoded of decodeFrame(frame)) {
-          await this.readyForCommand();
+          const wait = this.readyForCommand();
+          if (wait) await wait;
           if (this.isClosed || this.draining) break;
           await this.dispatch(decoded);
         }
@@ -184,14 +189,20 @@ export class Session implements SessionHandle, HeartbeatTarget, DeadlineTarget, 
    * and reading from its socket pauses). Server tasks that arrive meanwhile
    * run at once.
    */
-  private async readyForCommand(): Promise<void> {
-    for (;;) {
-      await this.runServerTasks();
-      if (this.isClosed) return;
-      const blocker = this.inFlight.slot() ?? this.transport.replyRoom();
-      if (!blocker) return;
+  private readyForCommand(): Promise<void> | undefined {
+    // Most commands find room at once, and this runs per command: no promise then.
+    const blocker = this.serverTasks.length > 0 ? SERVER_TASKS_FIRST : (this.inFlight.slot() ?? this.transport.replyRoom());
+    return blocker && this.waitForCommandRoom(blocker);
+  }
+
+  private async waitForCommandRoom(first: Promise<void>): Promise<void> {
+    let blocker: Promise<void> | undefined = first;
+    while (blocker) {
       await Promise.race([blocker, new Promise<void>((resolve) => (this.wakeForTask = resolve))]);
       this.wakeForTask = undefined;
+      await this.runServerTasks();
+      if (this.isClosed) return;
+      blocker = this.inFlight.slot() ?? this.transport.replyRoom();
     }
   }
 
@@ -234,7 +245,10 @@ export class Session implements SessionHandle, HeartbeatTarget, DeadlineTarget, 
       await this.run(command);
       return;
     }
-    this.inFlight.track(this.run(command));
+    // Small fixed-size answers need no slot: a busy publisher keeps many publishes in
+    // flight so that one commit serves them all (the rate limit bounds how many).
+    if (SMALL_REPLIES.has(command.method)) void this.run(command);
+    else this.inFlight.track(this.run(command));
   }
 
   private async run(command: Command): Promise<void> {
