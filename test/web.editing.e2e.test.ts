@@ -99,4 +99,19 @@ describe('web app: keyboard editing and right-to-left text', () => {
     await signIn(user, 'Next');
     assert.equal(await composer().inputValue(), '');
   });
+
+  test('what a user whose session ended without signing out left in this browser is dropped at the next sign-in', TIMEOUT, async () => {
+    const kept = () => user.page.evaluate(`Object.keys(localStorage).filter((key) => key.startsWith('parley.unsent.')).sort()`) as Promise<string[]>;
+    await composer().fill('my own draft');
+    await user.page.reload();
+    await composer().waitFor();
+    const mine = await kept();
+    assert.equal(mine.length, 1, 'the signed-in user has their draft kept');
+    await user.page.evaluate(`localStorage.setItem('parley.unsent.g_expired', JSON.stringify({ 'room:general': { draft: 'left behind' } }))`);
+    assert.equal((await kept()).length, 2);
+    await user.page.reload();
+    await composer().waitFor();
+    assert.deepEqual(await kept(), mine, 'only the signed-in user keeps anything here');
+    assert.equal(await composer().inputValue(), 'my own draft');
+  });
 });

@@ -18,7 +18,8 @@ interface SavedConversation {
 
 type Saved = Record<string, SavedConversation>;
 
-const keyFor = (userId: string) => `parley.unsent.${userId}`;
+const KEY_PREFIX = 'parley.unsent.';
+const keyFor = (userId: string) => `${KEY_PREFIX}${userId}`;
 
 function read(userId: string): Saved {
   try {
@@ -55,6 +56,7 @@ function snapshot(): Saved {
  * saved copy up to date until the returned function is called.
  */
 export function keepOnDevice(userId: string): WatchStopHandle {
+  forgetOthers(userId);
   for (const [channel, entry] of Object.entries(read(userId))) {
     if (!entry || typeof entry !== 'object') continue;
     const cs = channelState(channel);
@@ -103,6 +105,25 @@ export function keepOnDevice(userId: string): WatchStopHandle {
     stop();
     window.removeEventListener('pagehide', flush);
   };
+}
+
+/**
+ * This browser remembers one signed-in user at a time, and signing out forgets
+ * what was kept; what another user left here belongs to a session that ended
+ * without signing out (it expired), so nobody will come back for it: it goes.
+ */
+function forgetOthers(userId: string): void {
+  try {
+    const mine = keyFor(userId);
+    const others: string[] = [];
+    for (let i = 0; i < localStorage.length; i++) {
+      const key = localStorage.key(i);
+      if (key && key.startsWith(KEY_PREFIX) && key !== mine) others.push(key);
+    }
+    for (const key of others) localStorage.removeItem(key);
+  } catch {
+    // Storage unavailable: nothing was kept either.
+  }
 }
 
 /** Forgets what was saved for a user (on sign-out). */
