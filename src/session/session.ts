@@ -5,12 +5,12 @@ import { TokenError } from '../auth/token-error.js';
 import type { ChannelSpec } from '../channel/channel.js';
 import type { Logger } from '../log/logger.js';
 import type { Node, ServerSubscribeOptions, SessionHandle } from '../node/node.js';
-import { decodeFrame, type Command, type CommandRequests, type Decoded } from '../protocol/commands.js';
+import type { Command, CommandRequests, Decoded } from '../protocol/commands.js';
 import { encodeError, encodeReply, encodeReplyRaw, PING_FRAME, PONG_TEXT } from '../protocol/encode.js';
 import { Disconnects, Errors, ProtocolError, type Disconnect } from '../protocol/errors.js';
 import type { ClientInfo } from '../protocol/types.js';
 import type { Transport } from '../transport/transport.js';
-import { CommandsInFlight } from './commands-in-flight.js';
+import { CommandIntake } from './command-intake.js';
 import { historyCommand, presenceCommand, presenceStatsCommand, publishCommand, type CommandCaller } from './channel-commands.js';
 import { closeDelayMs, ttlSeconds } from './expiry.js';
 import type { DeadlineTarget, Deadlines } from './deadlines.js';
@@ -29,8 +29,6 @@ export interface SessionContext {
   version: string;
 }
 
-/** Frames that may wait unprocessed before reading from the socket pauses. */
-const MAX_PENDING_FRAMES = 32;
 /**
  * Commands that run strictly one after another: those whose effects later
  * commands may depend on, and `history`, whose reply can be large, so that
@@ -38,23 +36,8 @@ const MAX_PENDING_FRAMES = 32;
  * instead of many large pages being read at once.
  */
 const ORDERED: ReadonlySet<string> = new Set(['connect', 'subscribe', 'unsubscribe', 'refresh', 'sub_refresh', 'history']);
-/** Stands for "run the queued server tasks before the next command" where a wait is expected. */
-const SERVER_TASKS_FIRST: Promise<void> = Promise.resolve();
 /** Commands whose reply is small whatever the request (an acknowledgement or counts): they run outside the in-flight bound. */
 const SMALL_REPLIES: ReadonlySet<string> = new Set(['publish', 'send', 'presence_stats']);
-
-/**
- * A change the server makes to the session (server API). It runs between
- * the client's commands, never in the middle of a subscribe or unsubscribe,
- * but does not wait for the client to read its replies: what it sends is a
- * push, bounded by the slow-reader rule, and a client that does not read
- * must not hold up the server API (nor the revoking of its access).
- */
-interface ServerTask {
-  run(): Promise<void>;
-  /** Settles the task's caller when the session closes before it ran. */
-  cancel(): void;
-}
 
 /**
  * One client connection speaking the Centrifuge protocol: decodes its
@@ -69,14 +52,7 @@ export class Session implements SessionHandle, HeartbeatTarget, DeadlineTarget, 
   private credentials: ConnectionCredentials = { user: '', channels: NO_CHANNELS };
   private identity: ClientInfo = { user: '', client: this.clientId };
   private readonly subscriptions: SessionSubscriptions;
-  private pending: string[] = [];
-  private serverTasks: ServerTask[] = [];
-  /** Wakes the command loop while it waits for room, so that a server task runs at once. */
-  private wakeForTask: (() => void) | undefined;
-  private processing = false;
-  /** Unordered commands started and not yet answered. */
-  private readonly inFlight = new CommandsInFlight();
-  private draining = false;
+  private readonly intake: CommandIntake;
   private readonly limiter: RateLimiter;
   private rejectedInARow = 0;
   private childLogger: Logger | undefined;
@@ -91,6 +67,7 @@ export class Session implements SessionHandle, HeartbeatTarget, DeadlineTarget, 
     this.node = context.node;
     const config = this.node.config;
     this.subscriptions = new SessionSubscriptions(this);
+    this.intake = new CommandIntake(this);
     this.limiter = new RateLimiter(config.commandRateLimit, config.commandBurst);
     this.remoteAddress = meta.remoteAddress;
     context.deadlines.set(this, config.connectTimeout * 1000);
@@ -143,70 +120,17 @@ export class Session implements SessionHandle, HeartbeatTarget, DeadlineTarget, 
       this.context.heartbeat.pong(this);
       return;
     }
-    this.pending.push(text);
-    if (this.pending.length >= MAX_PENDING_FRAMES) this.transport.pause?.();
-    if (!this.processing) void this.processPending();
+    this.intake.receive(text);
   }
 
-  private async processPending(): Promise<void> {
-    this.processing = true;
-    try {
-      while (!this.isClosed && !this.draining) {
-        if (this.serverTasks.length > 0) {
-          await this.runServerTasks();
-          continue;
-        }
-        const frame = this.pending.shift();
-        if (frame === undefined) break;
-        if (this.pending.length < MAX_PENDING_FRAMES / 2) this.transport.resume?.();
-        for (const decoded of decodeFrame(frame)) {
-          const wait = this.readyForCommand();
-          if (wait) await wait;
-          if (this.isClosed || this.draining) break;
-          await this.dispatch(decoded);
-        }
-      }
-    } catch (error) {
-      this.logger.error({ err: error }, 'session failed');
-      this.disconnect(Disconnects.serverError, 'session failed');
-    } finally {
-      this.processing = false;
-      // shift() leaves the array's capacity behind; an idle session keeps none.
-      if (this.pending.length === 0) this.pending = [];
-    }
+  /** The command loop failed unexpectedly (a bug): the connection closes rather than hang. */
+  failed(error: unknown): void {
+    this.logger.error({ err: error }, 'session failed');
+    this.disconnect(Disconnects.serverError, 'session failed');
   }
 
-  private async runServerTasks(): Promise<void> {
-    while (this.serverTasks.length > 0 && !this.isClosed) await (this.serverTasks.shift() as ServerTask).run();
-  }
-
-  /**
-   * Waits until the next command may start: fewer than
-   * `MAX_COMMANDS_IN_FLIGHT` commands are running, and the replies
-   * already sent are within the connection's queue bound. A client that
-   * reads gets its next answer once it has read enough of the previous ones;
-   * one that stops reading holds no more than that (its frames then wait,
-   * and reading from its socket pauses). Server tasks that arrive meanwhile
-   * run at once.
-   */
-  private readyForCommand(): Promise<void> | undefined {
-    // Most commands find room at once, and this runs per command: no promise then.
-    const blocker = this.serverTasks.length > 0 ? SERVER_TASKS_FIRST : (this.inFlight.slot() ?? this.transport.replyRoom());
-    return blocker && this.waitForCommandRoom(blocker);
-  }
-
-  private async waitForCommandRoom(first: Promise<void>): Promise<void> {
-    let blocker: Promise<void> | undefined = first;
-    while (blocker) {
-      await Promise.race([blocker, new Promise<void>((resolve) => (this.wakeForTask = resolve))]);
-      this.wakeForTask = undefined;
-      await this.runServerTasks();
-      if (this.isClosed) return;
-      blocker = this.inFlight.slot() ?? this.transport.replyRoom();
-    }
-  }
-
-  private async dispatch(decoded: Decoded): Promise<void> {
+  /** Handles one command line (see {@link CommandIntake} for the order and pace). */
+  async dispatch(decoded: Decoded): Promise<void> {
     switch (decoded.kind) {
       case 'pong':
         this.context.heartbeat.pong(this);
@@ -248,7 +172,7 @@ export class Session implements SessionHandle, HeartbeatTarget, DeadlineTarget, 
     // Small fixed-size answers need no slot: a busy publisher keeps many publishes in
     // flight so that one commit serves them all (the rate limit bounds how many).
     if (SMALL_REPLIES.has(command.method)) void this.run(command);
-    else this.inFlight.track(this.run(command));
+    else this.intake.track(this.run(command));
   }
 
   private async run(command: Command): Promise<void> {
@@ -423,8 +347,7 @@ export class Session implements SessionHandle, HeartbeatTarget, DeadlineTarget, 
 
   /** Stops taking commands (shutdown); commands already running finish. */
   drain(): void {
-    this.draining = true;
-    this.transport.pause?.();
+    this.intake.stop();
   }
 
   /** Closes the connection with the shutdown code (clients reconnect elsewhere). */
@@ -435,23 +358,11 @@ export class Session implements SessionHandle, HeartbeatTarget, DeadlineTarget, 
   // ---- changes made by the server (server API) ------------------------------------
 
   subscribeFromServer(channel: ChannelSpec, options: ServerSubscribeOptions): Promise<boolean> {
-    return this.enqueue(() => this.subscriptions.addFromServer(channel, options), false);
+    return this.intake.serverTask(() => this.subscriptions.addFromServer(channel, options), false);
   }
 
   unsubscribeFromServer(channel: string): Promise<number> {
-    return this.enqueue(() => this.subscriptions.removeFromServer(channel), 0);
-  }
-
-  /** Runs `work` between the client's commands, without waiting for reply room; resolves with `ifClosed` when the session closes first. */
-  private enqueue<T>(work: () => Promise<T>, ifClosed: T): Promise<T> {
-    if (this.isClosed) return Promise.resolve(ifClosed);
-    return new Promise<T>((resolve, reject) => {
-      this.serverTasks.push({ run: () => work().then(resolve, reject), cancel: () => resolve(ifClosed) });
-      const wake = this.wakeForTask;
-      this.wakeForTask = undefined;
-      wake?.();
-      if (!this.processing) void this.processPending();
-    });
+    return this.intake.serverTask(() => this.subscriptions.removeFromServer(channel), 0);
   }
 
   /** Closes the connection with a protocol code and cleans up. */
@@ -468,11 +379,7 @@ export class Session implements SessionHandle, HeartbeatTarget, DeadlineTarget, 
     if (this.isClosed) return;
     this.state = 'closed';
     this.context.deadlines.clear(this);
-    for (const task of this.serverTasks) task.cancel();
-    this.serverTasks.length = 0;
-    this.pending.length = 0;
-    // A command loop waiting for a slot or for room stops now, whatever the commands in flight do.
-    this.wakeForTask?.();
+    this.intake.close();
     this.context.heartbeat.remove(this);
     this.node.unregisterSession(this);
     // The node waits for this before it closes, so leave events and presence removals still go out on shutdown.
