@@ -86,6 +86,17 @@ describe('RedisPresence on the real service', () => {
     assert.equal(await deleteKeys(client, `${prefix}{${channel}}`), 0, 'an expired channel leaves no key');
   });
 
+  test('a channel whose keys expired and came back is never answered with the user set read before', async () => {
+    const [a, b] = [new RedisPresence(client, { prefix }), new RedisPresence(client, { prefix })];
+    await a.add('room:again', { user: 'ann', client: 'c1' }, 60_000);
+    assert.deepEqual([...((await b.users('room:again')) as Set<string>)], ['ann']);
+    // What key expiry does to an abandoned channel, without waiting for it.
+    await client.del(['info', 'expiry', 'users', 'version'].map((k) => `${prefix}{room:again}:${k}`));
+    await a.add('room:again', { user: 'bob', client: 'c2' }, 60_000);
+    const users = await b.users('room:again');
+    assert.deepEqual([users.has('bob'), users.has('ann'), users.size], [true, false, 1]);
+  });
+
   test('a script Redis answers NOSCRIPT for is sent whole and runs', async () => {
     // Asking for a SHA no script has makes the real server answer NOSCRIPT, as after a restart (the shared script cache is never flushed here).
     let noscripts = 0;
