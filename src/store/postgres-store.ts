@@ -42,8 +42,8 @@ interface PendingAppend {
  * {@link Store} on PostgreSQL, safe to share between several processes
  * ("nodes") on one database.
  *
- * Appends gather for one event-loop turn (and while the previous batch
- * commits) and are committed together in one transaction. Offsets are
+ * Appends called in one event-loop turn are committed together in one
+ * transaction; batches commit one after another, in call order. Offsets are
  * reserved inside that transaction by incrementing the channel's
  * `stream_meta` row, which holds the row lock until COMMIT: offsets are
  * dense across nodes, and offset N+1 is never committed before N. Promises
