@@ -5,6 +5,7 @@ import {
   type Retention,
   type Store,
 } from './store.js';
+import { StoreLifecycle } from './store-lifecycle.js';
 import { checkSince, newEpoch, publicationBytes, takeWithinBytes, toPublication, validateLimit, validateRetention } from './stream-rules.js';
 
 /** One channel's stream. `pubs` holds the retained publications in ascending offset order. */
@@ -38,16 +39,15 @@ export class MemoryStore implements Store {
   private readonly streams = new Map<string, Stream>();
   private readonly sweepIntervalMs: number;
   private sweepTimer: NodeJS.Timeout | undefined;
-  private state: 'new' | 'open' | 'closed' = 'new';
+  private readonly lifecycle = new StoreLifecycle();
 
   constructor(options: MemoryStoreOptions = {}) {
     this.sweepIntervalMs = options.sweepIntervalMs ?? 60_000;
   }
 
   async open(): Promise<void> {
-    if (this.state === 'closed') throw new Error('store is closed');
-    if (this.state === 'open') return;
-    this.state = 'open';
+    if (!this.lifecycle.beginOpen()) return;
+    this.lifecycle.opened();
     // Without this, channels that are never touched again would hold their
     // expired publications for the life of the process.
     this.sweepTimer = setInterval(() => this.sweep(), this.sweepIntervalMs);
@@ -55,7 +55,7 @@ export class MemoryStore implements Store {
   }
 
   async append(channel: string, messages: PublishRequest[], retention: Retention): Promise<Publication[]> {
-    this.assertOpen();
+    this.lifecycle.assertOpen();
     validateRetention(retention);
     const stream = this.stream(channel);
     const now = Date.now();
@@ -72,7 +72,7 @@ export class MemoryStore implements Store {
   }
 
   async read(channel: string, query: HistoryQuery): Promise<HistoryPage> {
-    this.assertOpen();
+    this.lifecycle.assertOpen();
     validateLimit(query.limit);
     const stream = this.stream(channel);
     this.dropExpired(stream, Date.now());
@@ -100,13 +100,13 @@ export class MemoryStore implements Store {
   }
 
   async position(channel: string): Promise<StreamPosition> {
-    this.assertOpen();
+    this.lifecycle.assertOpen();
     const stream = this.stream(channel);
     return { offset: stream.top, epoch: stream.epoch };
   }
 
   async removeHistory(channel: string): Promise<void> {
-    this.assertOpen();
+    this.lifecycle.assertOpen();
     const stream = this.stream(channel);
     stream.pubs = [];
     let epoch = newEpoch();
@@ -115,15 +115,9 @@ export class MemoryStore implements Store {
   }
 
   async close(): Promise<void> {
-    if (this.state === 'closed') return;
-    this.state = 'closed';
+    if (!this.lifecycle.close()) return;
     clearInterval(this.sweepTimer);
     this.streams.clear();
-  }
-
-  private assertOpen(): void {
-    if (this.state === 'new') throw new Error('store is not open: call open() first');
-    if (this.state === 'closed') throw new Error('store is closed');
   }
 
   private stream(channel: string): Stream {

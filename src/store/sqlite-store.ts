@@ -1,12 +1,13 @@
 import Database from 'better-sqlite3';
-import type { ClientInfo, Publication, PublishRequest, StreamPosition } from '../protocol/types.js';
+import type { Publication, PublishRequest, StreamPosition } from '../protocol/types.js';
 import {
   type HistoryPage,
   type HistoryQuery,
   type Retention,
   type Store,
 } from './store.js';
-import { checkSince, newEpoch, publicationBytes, takeWithinBytes, toPublication, validateLimit, validateRetention } from './stream-rules.js';
+import { StoreLifecycle } from './store-lifecycle.js';
+import { checkSince, decodeRow, encodeRow, newEpoch, publicationBytes, takeWithinBytes, toPublication, validateLimit, validateRetention, type StoredRow } from './stream-rules.js';
 
 /** Where {@link SqliteStore} reports failures that no caller is waiting on, or that affect many. */
 export interface SqliteStoreLogger {
@@ -68,19 +69,12 @@ interface ChannelRow {
   ttl_ms: number;
 }
 
-interface PublicationRow {
-  offset: number;
-  data: string;
-  info: string | null;
-  tags: string | null;
-  time: number;
-}
 
 /** An append whose offsets are assigned and whose rows wait for the next batch commit. */
 interface PendingAppend {
   channel: string;
   pubs: Publication[];
-  rows: PublicationRow[];
+  rows: StoredRow[];
   retention: Retention;
   /** The channel's last offset once this append is applied. */
   top: number;
@@ -111,7 +105,7 @@ type Statements = ReturnType<typeof prepareStatements>;
  */
 export class SqliteStore implements Store {
   private readonly busyTimeoutMs: number;
-  private state: 'new' | 'open' | 'closed' = 'new';
+  private readonly lifecycle = new StoreLifecycle();
   private db: Database.Database | undefined;
   private stmts: Statements | undefined;
   private readonly cursors = new Map<string, Cursor>();
@@ -129,8 +123,7 @@ export class SqliteStore implements Store {
   }
 
   async open(): Promise<void> {
-    if (this.state === 'closed') throw new Error('store is closed');
-    if (this.state === 'open') return;
+    if (!this.lifecycle.beginOpen()) return;
     const db = new Database(this.options.path, { timeout: this.busyTimeoutMs });
     try {
       db.pragma('journal_mode = WAL');
@@ -143,7 +136,7 @@ export class SqliteStore implements Store {
       throw err;
     }
     this.db = db;
-    this.state = 'open';
+    this.lifecycle.opened();
     this.sweepTimer = setInterval(() => this.sweep(), this.options.sweepIntervalMs ?? 60_000);
     this.sweepTimer.unref();
   }
@@ -153,11 +146,11 @@ export class SqliteStore implements Store {
     validateRetention(retention);
     // Serialize before taking offsets, so a value that cannot be stored
     // fails this call alone and consumes no offset.
-    const encoded = messages.map(encode);
+    const encoded = messages.map(encodeRow);
     const cursor = this.cursor(channel);
     const time = Date.now();
     const pubs: Publication[] = [];
-    const rows: PublicationRow[] = [];
+    const rows: StoredRow[] = [];
     messages.forEach((m, i) => {
       const offset = cursor.top + 1 + i;
       pubs.push(toPublication(m, offset, cursor.epoch, time));
@@ -188,7 +181,7 @@ export class SqliteStore implements Store {
     const found = query.maxBytes === undefined
       ? statement.all(channel, from, minTime, sqlLimit)
       : takeWithinBytes(statement.iterate(channel, from, minTime, sqlLimit), query.maxBytes, (r) => publicationBytes(r.data, r.info, r.tags));
-    return { publications: found.map((r) => decode(r, row.epoch)), position };
+    return { publications: found.map((r) => decodeRow(r, row.epoch)), position };
   }
 
   async position(channel: string): Promise<StreamPosition> {
@@ -211,10 +204,7 @@ export class SqliteStore implements Store {
   }
 
   async close(): Promise<void> {
-    if (this.state === 'closed') return;
-    const wasOpen = this.state === 'open';
-    this.state = 'closed';
-    if (!wasOpen) return;
+    if (!this.lifecycle.close()) return;
     clearInterval(this.sweepTimer);
     this.flush();
     this.db?.close();
@@ -224,8 +214,8 @@ export class SqliteStore implements Store {
   }
 
   private assertOpen(): Statements {
-    if (this.state === 'new') throw new Error('store is not open: call open() first');
-    if (this.state === 'closed' || !this.stmts) throw new Error('store is closed');
+    this.lifecycle.assertOpen();
+    if (!this.stmts) throw new Error('store is closed');
     return this.stmts;
   }
 
@@ -285,7 +275,7 @@ export class SqliteStore implements Store {
   }
 
   private sweep(): void {
-    if (this.state !== 'open' || !this.stmts) return;
+    if (!this.lifecycle.isOpen || !this.stmts) return;
     try {
       this.stmts.sweep.immediate(Date.now());
     } catch (err) {
@@ -372,11 +362,11 @@ function prepareStatements(db: Database.Database) {
       .prepare<[string, number], number>(`SELECT "offset" FROM publications WHERE channel = ? AND time >= ? ORDER BY "offset" LIMIT 1`)
       .pluck(),
     /** (channel, after offset, min time, limit): ascending. */
-    readAfter: db.prepare<[string, number, number, number], PublicationRow>(
+    readAfter: db.prepare<[string, number, number, number], StoredRow>(
       `${columns} WHERE channel = ? AND "offset" > ? AND time >= ? ORDER BY "offset" ASC LIMIT ?`,
     ),
     /** (channel, before offset, min time, limit): newest first. */
-    readBefore: db.prepare<[string, number, number, number], PublicationRow>(
+    readBefore: db.prepare<[string, number, number, number], StoredRow>(
       `${columns} WHERE channel = ? AND "offset" < ? AND time >= ? ORDER BY "offset" DESC LIMIT ?`,
     ),
     resetHistory: db.transaction((channel: string, epoch: string) => {
@@ -388,23 +378,3 @@ function prepareStatements(db: Database.Database) {
     }),
   };
 }
-
-
-function encode(m: PublishRequest): Pick<PublicationRow, 'data' | 'info' | 'tags'> {
-  if (typeof m.data !== 'string') throw new TypeError('publication data must be JSON text (a string)');
-  return {
-    data: m.data,
-    info: m.info === undefined ? null : JSON.stringify(m.info),
-    tags: m.tags === undefined ? null : JSON.stringify(m.tags),
-  };
-}
-
-function decode(row: PublicationRow, epoch: string): Publication {
-  const pub: Publication = { data: row.data, offset: row.offset, epoch, time: row.time };
-  if (row.info !== null) pub.info = JSON.parse(row.info) as ClientInfo;
-  if (row.tags !== null) pub.tags = JSON.parse(row.tags) as Record<string, string>;
-  return pub;
-}
-
-
-

@@ -4,7 +4,7 @@
  * position can be served, and how a request becomes a stored publication.
  */
 import { randomBytes } from 'node:crypto';
-import type { Publication, PublishRequest, StreamPosition } from '../protocol/types.js';
+import type { ClientInfo, Publication, PublishRequest, StreamPosition } from '../protocol/types.js';
 import { UnrecoverablePositionError, type Retention } from './store.js';
 
 const EPOCH_SPACE = 36 ** 8;
@@ -80,4 +80,32 @@ export function takeWithinBytes<T>(items: Iterable<T>, maxBytes: number | undefi
     taken.push(item);
   }
   return taken;
+}
+
+/** A publication as a row of a database: its data verbatim, info and tags as JSON text or NULL. */
+export interface StoredRow {
+  offset: number;
+  data: string;
+  info: string | null;
+  tags: string | null;
+  /** ms since the Unix epoch. */
+  time: number;
+}
+
+/** The stored columns of a request. @throws TypeError when `data` is not a string. */
+export function encodeRow(m: PublishRequest): Pick<StoredRow, 'data' | 'info' | 'tags'> {
+  if (typeof m.data !== 'string') throw new TypeError('publication data must be JSON text (a string)');
+  return {
+    data: m.data,
+    info: m.info === undefined ? null : JSON.stringify(m.info),
+    tags: m.tags === undefined ? null : JSON.stringify(m.tags),
+  };
+}
+
+/** The publication a stored row holds, in the stream's epoch. */
+export function decodeRow(row: StoredRow, epoch: string): Publication {
+  const pub: Publication = { data: row.data, offset: row.offset, epoch, time: row.time };
+  if (row.info !== null) pub.info = JSON.parse(row.info) as ClientInfo;
+  if (row.tags !== null) pub.tags = JSON.parse(row.tags) as Record<string, string>;
+  return pub;
 }

@@ -165,6 +165,52 @@ export function runStoreContract(name: string, makeStore: () => Promise<StoreFix
         }
       }));
 
+      it('returns data, info and tags byte-exact, and weighs multi-byte text by its UTF-8 bytes', run(async ({ store }) => {
+        const texts = [
+          '{"text":"héllo wörld — 你好 — مرحبا — 🎉👩‍👩‍👧‍👦"}',
+          String.raw`{"q":"it's \"quoted\" and \\back\\slashed\n","nul":"\u0000"}`,
+          '  [ 1 ,\n\t2.50 , 1e3 , null ]  ',
+          '"\u00e9 vs e\u0301"',
+          '{"emoji":"\ud83d\ude00","zwj":"a\u200db"}',
+        ];
+        const info = { user: 'üser "x"', client: "c'1", conn_info: { nick: '🙂' } };
+        const tags = { 'k"ey': "v'al", ключ: 'значение' };
+        await store.append('ch', texts.map((data) => ({ data, info, tags })), KEEP);
+        const page = await store.read('ch', all);
+        assert.deepEqual(
+          page.publications.map((p) => Buffer.from(p.data, 'utf8').toString('hex')),
+          texts.map((t) => Buffer.from(t, 'utf8').toString('hex')),
+        );
+        for (const p of page.publications) {
+          assert.deepEqual(p.info, info);
+          assert.deepEqual(p.tags, tags);
+        }
+        const weight = (data: string) => Buffer.byteLength(data) + Buffer.byteLength(JSON.stringify(info)) + Buffer.byteLength(JSON.stringify(tags));
+        const two = weight(texts[0]!) + weight(texts[1]!);
+        assert.deepEqual(offsets((await store.read('ch', { limit: -1, maxBytes: two })).publications), [1, 2]);
+        assert.deepEqual(offsets((await store.read('ch', { limit: -1, maxBytes: two - 1 })).publications), [1]);
+      }));
+
+      it('stores 10,000 appends across 100 channels, all readable in order', run(async ({ store }) => {
+        const channels = 100;
+        const total = 10_000;
+        const waves = 10;
+        for (let w = 0; w < waves; w++) {
+          const calls = [];
+          for (let i = w * (total / waves); i < (w + 1) * (total / waves); i++) calls.push(store.append(`ch-${i % channels}`, [msg(i)], KEEP));
+          assert.equal((await Promise.all(calls)).flat().length, total / waves);
+        }
+        const perChannel = total / channels;
+        for (let c = 0; c < channels; c++) {
+          const page = await store.read(`ch-${c}`, all);
+          assert.equal(page.position.offset, perChannel);
+          assert.deepEqual(
+            page.publications.map((p) => [p.offset, p.data]),
+            Array.from({ length: perChannel }, (_, k) => [k + 1, msg(c + k * channels).data]),
+          );
+        }
+      }));
+
       it('returns nothing for an empty append and keeps the position', run(async ({ store }) => {
         await store.append('ch', [msg(1)], KEEP);
         const pos = await store.position('ch');
