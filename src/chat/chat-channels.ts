@@ -46,9 +46,7 @@ export class ChatChannels {
 
   /** Whether a channel is a conversation that exists (a `room:` channel of a created room, a `dm:` channel of an opened DM). */
   async isConversation(spec: ChannelSpec): Promise<boolean> {
-    if (spec.namespace === 'room') return (await this.roomOf(spec)) !== undefined;
-    if (spec.namespace === 'dm') return (await this.store.getDm(spec.name)) !== undefined;
-    return false;
+    return (spec.namespace === 'room' || spec.namespace === 'dm') && (await this.find(spec)) !== undefined;
   }
 
   private chatSpec(name: string): ChannelSpec {
@@ -60,14 +58,20 @@ export class ChatChannels {
   }
 
   private async existing(spec: ChannelSpec): Promise<ChatChannel> {
+    const found = await this.find(spec);
+    if (found) return found;
+    if (spec.namespace === 'room') throw Errors.unknownChannel(`There is no room "${spec.name.slice('room:'.length)}"`);
+    throw Errors.unknownChannel('This conversation does not exist; open it first');
+  }
+
+  /** The room or DM of a `room:` or `dm:` channel, when it exists. */
+  private async find(spec: ChannelSpec): Promise<ChatChannel | undefined> {
     if (spec.namespace === 'room') {
       const room = await this.roomOf(spec);
-      if (!room) throw Errors.unknownChannel(`There is no room "${spec.name.slice('room:'.length)}"`);
-      return { kind: 'room', spec, room };
+      return room && { kind: 'room', spec, room };
     }
     const dm = await this.store.getDm(spec.name);
-    if (!dm) throw Errors.unknownChannel('This conversation does not exist; open it first');
-    return { kind: 'dm', spec, dm };
+    return dm && { kind: 'dm', spec, dm };
   }
 
   private async roomOf(spec: ChannelSpec): Promise<RoomRecord | undefined> {
