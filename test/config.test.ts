@@ -143,6 +143,7 @@ describe('sources and precedence', () => {
       PARLEY_LOG_LEVEL: 'debug', PARLEY_LOG_FILE: '/var/log/parley.log', PARLEY_LOG_FORMAT: 'json',
       PARLEY_MAX_MESSAGE_SIZE: '2048', PARLEY_ALLOW_ANONYMOUS: 'true',
       PARLEY_GUEST_SIGN_IN: 'false', PARLEY_TOKEN_URL: 'https://example.com/parley-token',
+      PARLEY_REDIS_URL: 'redis://10.0.0.5:6379', PARLEY_POSTGRES_URL: 'postgres://parley:pw@10.0.0.6:5432/parley',
     };
     assert.deepEqual(Object.keys(env).sort(), ENV_VARS.map((v) => v.name).sort());
     const config = await load({ env });
@@ -159,6 +160,26 @@ describe('sources and precedence', () => {
     assert.equal(config.allowAnonymous, true);
     assert.equal(config.guestSignIn, false);
     assert.equal(config.tokenUrl, 'https://example.com/parley-token');
+    assert.equal(config.redisUrl, 'redis://10.0.0.5:6379');
+    assert.equal(config.postgresUrl, 'postgres://parley:pw@10.0.0.6:5432/parley');
+  });
+
+  test('cluster settings: redisUrl needs postgresUrl and explicit secrets; bad URLs never echo the value', async () => {
+    const secrets = { PARLEY_TOKEN_SECRET: 'a'.repeat(32), PARLEY_API_KEY: 'k'.repeat(16) };
+    await assert.rejects(load({ env: { ...secrets, PARLEY_REDIS_URL: 'redis://127.0.0.1:6379' } }), /redisUrl needs postgresUrl/);
+    const both = { PARLEY_REDIS_URL: 'redis://127.0.0.1:6379', PARLEY_POSTGRES_URL: 'postgres://127.0.0.1/parley' };
+    await assert.rejects(load({ env: both }), /tokenSecret must be set when redisUrl is/);
+    await assert.rejects(load({ env: { ...both, PARLEY_TOKEN_SECRET: 'a'.repeat(32) } }), /apiKey must be set when redisUrl is/);
+    const config = await load({ env: { ...both, ...secrets } });
+    assert.equal(config.redisUrl, 'redis://127.0.0.1:6379');
+    // PostgreSQL alone is a single node on PostgreSQL: allowed, secrets may still be generated.
+    assert.equal((await load({ env: { PARLEY_POSTGRES_URL: 'postgresql://db.internal/parley' } })).postgresUrl, 'postgresql://db.internal/parley');
+    for (const bad of ['http://user:hunter2@db/parley', 'not a url hunter2', 'postgres:///nohost']) {
+      const error = await load({ env: { PARLEY_POSTGRES_URL: bad } }).then(() => undefined, (e: Error) => e);
+      assert.ok(error instanceof Error, `${bad} is refused`);
+      assert.match(error.message, /postgresUrl must be empty or a postgres:\/\/ or postgresql:\/\/ URL with a host/);
+      assert.doesNotMatch(error.message, /hunter2|nohost/);
+    }
   });
 
   test('an empty environment variable counts as unset', async () => {

@@ -5,7 +5,7 @@
  */
 
 /** Keys whose values are never shown in an error message. */
-const SECRET_KEYS: ReadonlySet<string> = new Set(['tokenSecret', 'apiKey']);
+const SECRET_KEYS: ReadonlySet<string> = new Set(['tokenSecret', 'apiKey', 'redisUrl', 'postgresUrl']);
 
 /** A configuration problem found at start-up. */
 export class ConfigError extends Error {

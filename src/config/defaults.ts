@@ -109,6 +109,8 @@ export const DEFAULT_CONFIG: Config = deepFreeze({
   tokenRequestBurst: 1000,
   tokenRequestsPerMinute: 600,
   tokenUrl: '',
+  redisUrl: '',
+  postgresUrl: '',
   defaultNamespace: DEFAULT_NAMESPACE,
   namespaces: BUILTIN_NAMESPACES,
 });

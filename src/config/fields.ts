@@ -12,6 +12,7 @@ import {
   origins,
   positiveNumber,
   secret,
+  serviceUrl,
   text,
   type Check,
 } from './validate.js';
@@ -58,6 +59,8 @@ export const SCALAR_FIELDS: { readonly [K in ScalarKey]: Check<Config[K]> } = {
   tokenRequestBurst: integer(1),
   tokenRequestsPerMinute: positiveNumber(),
   tokenUrl: text(),
+  redisUrl: serviceUrl(['redis:', 'rediss:']),
+  postgresUrl: serviceUrl(['postgres:', 'postgresql:']),
 };
 
 /** Every top-level scalar key, in declaration order. */

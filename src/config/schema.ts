@@ -103,4 +103,21 @@ function checkRelations(config: Config, sources: Partial<Record<ScalarKey, strin
   if (config.maxQueuedBytes < config.maxMessageSize) {
     fail('maxQueuedBytes', 'must be at least maxMessageSize', 'maxMessageSize');
   }
+  // Nodes on Redis share one chat: with a SQLite file each, every node would have its own history.
+  if (config.redisUrl !== '' && config.postgresUrl === '') {
+    throw new ConfigError(`redisUrl needs postgresUrl: the nodes of a cluster keep their history in one PostgreSQL${sourceNote('redisUrl')}`, {
+      key: 'postgresUrl',
+    });
+  }
+  // Secrets generated into each node's data dir would differ between nodes: a token from one would fail on the next.
+  if (config.redisUrl !== '') {
+    for (const key of ['tokenSecret', 'apiKey'] as const) {
+      if (config[key] === '') {
+        throw new ConfigError(`${key} must be set when redisUrl is (every node of a cluster needs the same one)`, { key });
+      }
+    }
+  }
+  function sourceNote(key: ScalarKey): string {
+    return sources[key] ? ` (redisUrl from ${sources[key]})` : '';
+  }
 }

@@ -150,6 +150,20 @@ export interface Config {
    * (GET, with cookies) to get `{ user, token }`. Env `PARLEY_TOKEN_URL`. @default ""
    */
   tokenUrl: string;
+  /**
+   * Redis for a cluster (`redis://[user:password@]host:port[/db]`): the bus
+   * between nodes, presence, the node registry and shared rate limits. Needs
+   * `postgresUrl`, and an explicit `tokenSecret` and `apiKey` (the same on
+   * every node). Secret: never logged. Env `PARLEY_REDIS_URL`. @default "" (one process, in memory)
+   */
+  redisUrl: string;
+  /**
+   * PostgreSQL for streams and chat data (`postgres://user:password@host:port/db`),
+   * instead of SQLite files in `dataDir`. Its schema is created and migrated
+   * at start (or by `parley migrate`). Secret: never logged.
+   * Env `PARLEY_POSTGRES_URL`. @default "" (embedded SQLite)
+   */
+  postgresUrl: string;
   /** Options of channels without a namespace. */
   defaultNamespace: NamespaceOptions;
   /**

@@ -71,6 +71,31 @@ export function secret(minBytes: number): Check<string> {
   };
 }
 
+/**
+ * `""` (not used) or a URL with one of `protocols` and a host. The message
+ * never repeats the value: service URLs carry passwords.
+ */
+export function serviceUrl(protocols: readonly string[]): Check<string> {
+  const expected = `empty or a ${protocols.map((p) => `${p}//`).join(' or ')} URL with a host`;
+  return (value, at) => {
+    if (typeof value !== 'string') reject(at, expected, value);
+    if (value === '') return value;
+    let url: URL | undefined;
+    try {
+      url = new URL(value);
+    } catch {
+      url = undefined;
+    }
+    if (!url || !protocols.includes(url.protocol) || url.hostname === '') {
+      throw new ConfigError(`${at.path} must be ${expected}${url ? ` (got a ${url.protocol}// URL${from(at)})` : ` (got a string that is not a URL${from(at)})`}`, {
+        key: at.path,
+        source: at.source,
+      });
+    }
+    return value;
+  };
+}
+
 /** An integer in `[min, max]`; `max` defaults to the largest safe integer. */
 export function integer(min: number, max = Number.MAX_SAFE_INTEGER): Check<number> {
   const expected =
