@@ -1,11 +1,8 @@
-import { mkdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { Authenticator } from './auth/authenticator.js';
-import type { Broker } from './broker/broker.js';
-import { MemoryBroker } from './broker/memory-broker.js';
 import { ChannelResolver } from './channel/channel.js';
 import type { Config } from './config/types.js';
 import { registerServerApi } from './api/server-api.js';
@@ -16,13 +13,10 @@ import { browsableUrl, guestSignInNotice } from './http/listen-address.js';
 import { registerWebApp } from './http/web-app.js';
 import type { Logger } from './log/logger.js';
 import { Node } from './node/node.js';
-import { MemoryPresence } from './presence/memory-presence.js';
-import type { PresenceManager } from './presence/presence.js';
 import { Deadlines } from './session/deadlines.js';
 import { Heartbeat } from './session/heartbeat.js';
+import { openDeployment, type DeploymentOverrides } from './services/deployment.js';
 import { webSocketSessions } from './session/websocket-binding.js';
-import { SqliteStore } from './store/sqlite-store.js';
-import type { Store } from './store/store.js';
 import { UpgradeRouter } from './transport/upgrade-router.js';
 import { directWriteUnavailableReason } from './transport/direct-write.js';
 
@@ -37,14 +31,12 @@ export const VERSION: string = (
   JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
 ).version;
 
-export interface ServerParts {
-  /** Defaults to SQLite in `config.dataDir`. */
-  store?: Store;
-  /** Defaults to an in-process broker. */
-  broker?: Broker;
-  /** Defaults to in-process presence. */
-  presence?: PresenceManager;
-}
+/**
+ * Parts given instead of the configured ones (see `openDeployment`): by
+ * default the store is SQLite in `config.dataDir` (PostgreSQL with
+ * `postgresUrl`), broker and presence are in-process (Redis with `redisUrl`).
+ */
+export type ServerParts = DeploymentOverrides;
 
 /** A running server. */
 export interface ParleyServer {
@@ -69,14 +61,20 @@ export interface ParleyServer {
  */
 export async function startServer(config: Config, logger: Logger, parts: ServerParts = {}): Promise<ParleyServer> {
   let ready = false;
-  const store = parts.store ?? defaultStore(config, logger);
-  await store.open();
+  const deployment = await openDeployment(config, logger, parts);
+  const { store } = deployment;
+  try {
+    await store.open();
+  } catch (error) {
+    await deployment.close();
+    throw error;
+  }
 
   const node = new Node({
     config,
     store,
-    broker: parts.broker ?? new MemoryBroker(),
-    presence: parts.presence ?? new MemoryPresence(),
+    broker: deployment.broker,
+    presence: deployment.presence,
     channels: new ChannelResolver(config),
     logger,
   });
@@ -129,6 +127,7 @@ export async function startServer(config: Config, logger: Logger, parts: ServerP
       heartbeat.stop();
       deadlines.stop();
       await node.close();
+      await deployment.close();
       await router.drain(config.shutdownTimeout * 1000);
       http.server.closeAllConnections();
       await httpClosed;
@@ -138,9 +137,4 @@ export async function startServer(config: Config, logger: Logger, parts: ServerP
   };
 
   return { config, node, http, port: address.port, url: `http://${host}:${address.port}`, close };
-}
-
-function defaultStore(config: Config, logger: Logger): Store {
-  mkdirSync(config.dataDir, { recursive: true });
-  return new SqliteStore({ path: join(config.dataDir, 'parley.db'), logger });
 }

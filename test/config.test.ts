@@ -143,7 +143,7 @@ describe('sources and precedence', () => {
       PARLEY_LOG_LEVEL: 'debug', PARLEY_LOG_FILE: '/var/log/parley.log', PARLEY_LOG_FORMAT: 'json',
       PARLEY_MAX_MESSAGE_SIZE: '2048', PARLEY_ALLOW_ANONYMOUS: 'true',
       PARLEY_GUEST_SIGN_IN: 'false', PARLEY_TOKEN_URL: 'https://example.com/parley-token',
-      PARLEY_REDIS_URL: 'redis://10.0.0.5:6379', PARLEY_POSTGRES_URL: 'postgres://parley:pw@10.0.0.6:5432/parley',
+      PARLEY_REDIS_URL: 'redis://10.0.0.5:6379', PARLEY_REDIS_PREFIX: 'chat-eu:', PARLEY_POSTGRES_URL: 'postgres://parley:pw@10.0.0.6:5432/parley',
     };
     assert.deepEqual(Object.keys(env).sort(), ENV_VARS.map((v) => v.name).sort());
     const config = await load({ env });
@@ -161,6 +161,7 @@ describe('sources and precedence', () => {
     assert.equal(config.guestSignIn, false);
     assert.equal(config.tokenUrl, 'https://example.com/parley-token');
     assert.equal(config.redisUrl, 'redis://10.0.0.5:6379');
+    assert.equal(config.redisPrefix, 'chat-eu:');
     assert.equal(config.postgresUrl, 'postgres://parley:pw@10.0.0.6:5432/parley');
   });
 
@@ -170,6 +171,7 @@ describe('sources and precedence', () => {
     const both = { PARLEY_REDIS_URL: 'redis://127.0.0.1:6379', PARLEY_POSTGRES_URL: 'postgres://127.0.0.1/parley' };
     await assert.rejects(load({ env: both }), /tokenSecret must be set when redisUrl is/);
     await assert.rejects(load({ env: { ...both, PARLEY_TOKEN_SECRET: 'a'.repeat(32) } }), /apiKey must be set when redisUrl is/);
+    await assert.rejects(load({ env: { PARLEY_REDIS_PREFIX: 'a{b}' } }), /redisPrefix must be 1 to 64 letters/);
     const config = await load({ env: { ...both, ...secrets } });
     assert.equal(config.redisUrl, 'redis://127.0.0.1:6379');
     // PostgreSQL alone is a single node on PostgreSQL: allowed, secrets may still be generated.

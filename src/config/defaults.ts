@@ -110,6 +110,7 @@ export const DEFAULT_CONFIG: Config = deepFreeze({
   tokenRequestsPerMinute: 600,
   tokenUrl: '',
   redisUrl: '',
+  redisPrefix: 'parley:',
   postgresUrl: '',
   defaultNamespace: DEFAULT_NAMESPACE,
   namespaces: BUILTIN_NAMESPACES,

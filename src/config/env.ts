@@ -38,6 +38,7 @@ export const ENV_VARS: readonly EnvVar[] = deepFreeze<EnvVar[]>([
   { name: 'PARLEY_ALLOW_ANONYMOUS', key: 'allowAnonymous', description: 'allow connections without a token' },
   { name: 'PARLEY_GUEST_SIGN_IN', key: 'guestSignIn', description: 'let anyone sign in to the web app as a guest' },
   { name: 'PARLEY_REDIS_URL', key: 'redisUrl', description: 'Redis for a cluster (redis://host:port)' },
+  { name: 'PARLEY_REDIS_PREFIX', key: 'redisPrefix', description: 'prefix of every Redis key of this deployment' },
   { name: 'PARLEY_POSTGRES_URL', key: 'postgresUrl', description: 'PostgreSQL instead of embedded SQLite (postgres://…)' },
   { name: 'PARLEY_TOKEN_URL', key: 'tokenUrl', description: 'where the web app gets tokens when guest sign-in is off' },
 ]);

@@ -8,6 +8,7 @@ import {
   boolean,
   duration,
   integer,
+  keyPrefix,
   oneOf,
   origins,
   positiveNumber,
@@ -60,6 +61,7 @@ export const SCALAR_FIELDS: { readonly [K in ScalarKey]: Check<Config[K]> } = {
   tokenRequestsPerMinute: positiveNumber(),
   tokenUrl: text(),
   redisUrl: serviceUrl(['redis:', 'rediss:']),
+  redisPrefix: keyPrefix(),
   postgresUrl: serviceUrl(['postgres:', 'postgresql:']),
 };
 

@@ -158,6 +158,12 @@ export interface Config {
    */
   redisUrl: string;
   /**
+   * Prepended to every Redis key and PUB/SUB channel of this deployment, so
+   * several deployments can share one Redis. Letters, digits and `:_.-`.
+   * Env `PARLEY_REDIS_PREFIX`. @default "parley:"
+   */
+  redisPrefix: string;
+  /**
    * PostgreSQL for streams and chat data (`postgres://user:password@host:port/db`),
    * instead of SQLite files in `dataDir`. Its schema is created and migrated
    * at start (or by `parley migrate`). Secret: never logged.

@@ -96,6 +96,18 @@ export function serviceUrl(protocols: readonly string[]): Check<string> {
   };
 }
 
+/**
+ * A Redis key prefix: 1 to 64 of letters, digits and `:_.-`. Braces are out
+ * because keys use `{channel}` as their Redis Cluster hash tag.
+ */
+export function keyPrefix(): Check<string> {
+  const expected = '1 to 64 letters, digits or the characters ":_.-"';
+  return (value, at) => {
+    if (typeof value !== 'string' || !/^[A-Za-z0-9:_.-]{1,64}$/.test(value)) reject(at, expected, value);
+    return value;
+  };
+}
+
 /** An integer in `[min, max]`; `max` defaults to the largest safe integer. */
 export function integer(min: number, max = Number.MAX_SAFE_INTEGER): Check<number> {
   const expected =

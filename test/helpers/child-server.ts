@@ -16,6 +16,8 @@ export interface ChildServer {
   readonly exited: boolean;
   /** Stops the child (SIGTERM, then SIGKILL after `graceMs`) and removes its data dir. */
   stop(graceMs?: number): Promise<void>;
+  /** Kills the child with SIGKILL (no shutdown of any kind) and waits for it to exit. */
+  kill(): Promise<void>;
 }
 
 export interface ChildServerOptions {
@@ -67,6 +69,10 @@ export async function startChildServer(options: ChildServerOptions = {}): Promis
   // Keep draining stdout so the child never blocks on a full pipe.
   child.stdout?.resume();
   return {
+    async kill() {
+      if (!exited) child.kill('SIGKILL');
+      await exit;
+    },
     wsUrl: `ws://127.0.0.1:${port}/connection/websocket`,
     port,
     get exited() {

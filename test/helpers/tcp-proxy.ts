@@ -15,15 +15,19 @@ export class TcpProxy {
   refused = 0;
 
   private constructor(
-    private readonly targetPort: number,
+    private readonly target: number | (() => number | undefined),
     private readonly targetHost: string,
   ) {
     this.server = net.createServer((socket) => this.onConnection(socket));
   }
 
-  /** Starts a proxy on a free port of 127.0.0.1 forwarding to `targetPort`. */
-  static async start(targetPort: number, targetHost = '127.0.0.1'): Promise<TcpProxy> {
-    const proxy = new TcpProxy(targetPort, targetHost);
+  /**
+   * Starts a proxy on a free port of 127.0.0.1 forwarding to `target`: a
+   * port, or a function asked for the port of each new connection (a load
+   * balancer choosing a node; `undefined` refuses the connection).
+   */
+  static async start(target: number | (() => number | undefined), targetHost = '127.0.0.1'): Promise<TcpProxy> {
+    const proxy = new TcpProxy(target, targetHost);
     await new Promise<void>((resolve, reject) => {
       proxy.server.once('error', reject);
       proxy.server.listen(0, '127.0.0.1', () => resolve());
@@ -75,8 +79,14 @@ export class TcpProxy {
       client.destroy();
       return;
     }
+    const port = typeof this.target === 'number' ? this.target : this.target();
+    if (port === undefined) {
+      this.refused++;
+      client.destroy();
+      return;
+    }
     this.accepted++;
-    const upstream = net.connect(this.targetPort, this.targetHost);
+    const upstream = net.connect(port, this.targetHost);
     upstream.on('error', () => undefined);
     const pair = { client, upstream };
     this.pairs.add(pair);
