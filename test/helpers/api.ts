@@ -5,6 +5,13 @@
 import assert from 'node:assert/strict';
 import { TEST_API_KEY, type TestServer } from './server.js';
 
+/** A server to call: a test server in this process, or any node by its port (a cluster node). */
+export type ApiTarget = TestServer | { readonly port: number };
+
+function portOf(target: ApiTarget): number {
+  return 'server' in target ? target.server.port : target.port;
+}
+
 export interface ApiAnswer<T = any> {
   status: number;
   /** Parsed JSON body; undefined when the body is empty. */
@@ -22,9 +29,9 @@ export interface ApiCallOptions {
 }
 
 /** `POST /api/<method>`; `body` is JSON-encoded unless `options.raw` is given. */
-export async function apiCall<T = any>(ts: TestServer, method: string, body: unknown = {}, options: ApiCallOptions = {}): Promise<ApiAnswer<T>> {
+export async function apiCall<T = any>(ts: ApiTarget, method: string, body: unknown = {}, options: ApiCallOptions = {}): Promise<ApiAnswer<T>> {
   const headers = options.headers ?? { 'X-API-Key': TEST_API_KEY, 'Content-Type': 'application/json' };
-  const response = await fetch(`http://127.0.0.1:${ts.server.port}/api/${method}`, {
+  const response = await fetch(`http://127.0.0.1:${portOf(ts)}/api/${method}`, {
     method: 'POST',
     headers,
     body: options.raw ?? JSON.stringify(body),
@@ -42,7 +49,7 @@ export async function apiCall<T = any>(ts: TestServer, method: string, body: unk
 }
 
 /** Calls a method and returns its `result`, failing the test on anything but `200 {"result": ...}`. */
-export async function apiResult<T = any>(ts: TestServer, method: string, body: unknown = {}): Promise<T> {
+export async function apiResult<T = any>(ts: ApiTarget, method: string, body: unknown = {}): Promise<T> {
   const answer = await apiCall(ts, method, body);
   assert.equal(answer.status, 200, `${method}: HTTP ${answer.status} ${answer.text}`);
   assert.ok(answer.body && 'result' in answer.body, `${method}: expected a result, got ${answer.text}`);
@@ -50,7 +57,7 @@ export async function apiResult<T = any>(ts: TestServer, method: string, body: u
 }
 
 /** Calls a method and returns its `error`, failing the test on anything but `200 {"error": ...}`. */
-export async function apiError(ts: TestServer, method: string, body: unknown = {}): Promise<{ code: number; message: string }> {
+export async function apiError(ts: ApiTarget, method: string, body: unknown = {}): Promise<{ code: number; message: string }> {
   const answer = await apiCall(ts, method, body);
   assert.equal(answer.status, 200, `${method}: HTTP ${answer.status} ${answer.text}`);
   assert.ok(answer.body && 'error' in answer.body, `${method}: expected an error, got ${answer.text}`);
@@ -64,7 +71,7 @@ export async function apiError(ts: TestServer, method: string, body: unknown = {
  * channel with history), index n-1 for payload n.
  */
 export async function apiPublishMany<T = { offset: number; epoch: string }>(
-  ts: TestServer,
+  ts: ApiTarget,
   channel: string,
   count: number,
   payload: (n: number) => unknown,
@@ -87,7 +94,7 @@ export async function apiPublishMany<T = { offset: number; epoch: string }>(
  * (`batch` of `publish`, in order, `size` per request): the fast way to give
  * a conversation a long history. Each message is authored by `username`.
  */
-export async function postChatMessages(ts: TestServer, channel: string, texts: readonly string[], username = 'Archivist', size = 250): Promise<void> {
+export async function postChatMessages(ts: ApiTarget, channel: string, texts: readonly string[], username = 'Archivist', size = 250): Promise<void> {
   for (let i = 0; i < texts.length; i += size) {
     const commands = texts.slice(i, i + size).map((text) => ({ publish: { channel, data: { text, username } } }));
     const answer = await apiCall(ts, 'batch', { commands, parallel: false });

@@ -1,0 +1,123 @@
+/**
+ * Three Parley nodes, as separate processes, on this machine's Redis and a
+ * fresh PostgreSQL database, behave as one server: what is published through
+ * any node reaches subscribers on every node, in one order, with dense
+ * offsets; presence and join/leave span nodes.
+ */
+import { after, afterEach, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { apiResult } from './helpers/api.js';
+import { TestCluster } from './helpers/cluster.js';
+import { FAST_PUBLISH_FLAGS, FEED_NAMESPACE, assertExactStream } from './helpers/cluster-checks.js';
+import { REDIS_URL, uniquePrefix } from './helpers/redis-service.js';
+import { connectClient, disconnectAll, eventsOf, subscribe, type TestSubscription } from './helpers/sdk.js';
+import { mintToken } from './helpers/server.js';
+import { waitFor } from './helpers/wait.js';
+
+describe('cluster: one chat across three nodes', () => {
+  let cluster: TestCluster;
+
+  before(async () => {
+    cluster = await TestCluster.start({
+      nodes: 3,
+      redisUrl: REDIS_URL,
+      flags: [...FAST_PUBLISH_FLAGS, '--redis-prefix', uniquePrefix('cluster-delivery')],
+      file: { namespaces: { feed: FEED_NAMESPACE } },
+    });
+  });
+  afterEach(() => disconnectAll());
+  after(async () => {
+    disconnectAll();
+    await cluster?.close();
+  });
+
+  test('a publication through node A reaches a subscriber on node B, and a client publish on B reaches A', async () => {
+    const [a, b] = cluster.nodes;
+    const onA = await connectClient(a!.wsUrl, { token: await mintToken({ sub: 'ann' }) });
+    const onB = await connectClient(b!.wsUrl, { token: await mintToken({ sub: 'bob' }) });
+    const subA = await subscribe(onA.client, 'feed:hello');
+    const subB = await subscribe(onB.client, 'feed:hello');
+
+    const first = await apiResult<{ offset: number; epoch: string }>(a!, 'publish', { channel: 'feed:hello', data: { n: 1 } });
+    await waitFor(() => subB.publications.length === 1, { message: 'B receives the publication made through A' });
+    assert.deepEqual(subB.publications[0]?.data, { n: 1 });
+    assert.equal(subB.publications[0]?.offset, first.offset);
+
+    await onB.client.publish('feed:hello', { n: 2 });
+    await waitFor(() => subA.publications.length === 2, { message: 'A receives the client publish made on B' });
+    assert.deepEqual(subA.publications.map((p) => p.data), [{ n: 1 }, { n: 2 }]);
+    assert.deepEqual(subA.publications.map((p) => p.offset), subB.publications.map((p) => p.offset));
+    assert.equal(subA.subscribed.streamPosition?.epoch, subB.subscribed.streamPosition?.epoch, 'one epoch on every node');
+  });
+
+  test('three nodes publishing concurrently into one channel: dense offsets, one order for every subscriber', async () => {
+    const channel = 'feed:race';
+    const PER_NODE = 300;
+    const subscriptions: TestSubscription[] = [];
+    for (const node of cluster.nodes) {
+      for (const user of ['x', 'y']) {
+        const client = await connectClient(node.wsUrl, { token: await mintToken({ sub: `${user}${node.index}` }) });
+        subscriptions.push(await subscribe(client.client, channel));
+      }
+    }
+    // Every node publishes its own numbered series at once, 8 requests in flight per node.
+    const results = await Promise.all(
+      cluster.nodes.map(async (node) => {
+        const offsets: number[] = [];
+        let next = 0;
+        await Promise.all(
+          Array.from({ length: 8 }, async () => {
+            while (next < PER_NODE) {
+              const n = next++;
+              const result = await apiResult<{ offset: number }>(node, 'publish', { channel, data: { node: node.index, n } });
+              offsets.push(result.offset);
+            }
+          }),
+        );
+        return offsets;
+      }),
+    );
+    const total = PER_NODE * cluster.nodes.length;
+    assert.deepEqual(
+      results.flat().sort((x, y) => x - y),
+      Array.from({ length: total }, (_, i) => i + 1),
+      'the acknowledged offsets are exactly 1..N, none twice',
+    );
+    for (const [i, made] of subscriptions.entries()) {
+      await waitFor(() => made.publications.length >= total, { timeoutMs: 20_000, message: `subscriber ${i} receives all ${total}` });
+      assertExactStream(made, total, `subscriber ${i} (node ${Math.floor(i / 2)})`);
+    }
+    const order = (made: TestSubscription) => made.publications.map((p) => `${p.data.node}/${p.data.n}`).join(' ');
+    const reference = order(subscriptions[0]!);
+    for (const made of subscriptions) assert.equal(order(made), reference, 'the same order on every node');
+    // Each node's own series keeps its order within the stream.
+    for (const node of cluster.nodes) {
+      const mine = subscriptions[0]!.publications.filter((p) => p.data.node === node.index).map((p) => p.data.n);
+      assert.equal(mine.length, PER_NODE);
+    }
+  });
+
+  test('presence, presence_stats and join/leave span nodes', async () => {
+    const channel = 'feed:lobby';
+    const [a, b, c] = cluster.nodes;
+    const ann = await connectClient(a!.wsUrl, { token: await mintToken({ sub: 'ann' }) });
+    const annSub = await subscribe(ann.client, channel);
+    const bob = await connectClient(b!.wsUrl, { token: await mintToken({ sub: 'bob' }) });
+    await subscribe(bob.client, channel);
+
+    const [joined] = await eventsOf(annSub, 'join', 1, 5000);
+    assert.equal(joined.info.user, 'bob', 'A sees B\'s subscriber join');
+
+    const presence = await apiResult<{ presence: Record<string, { user: string }> }>(c!, 'presence', { channel });
+    assert.deepEqual(Object.values(presence.presence).map((p) => p.user).sort(), ['ann', 'bob'], 'C lists both');
+    const stats = await apiResult<{ num_clients: number; num_users: number }>(c!, 'presence_stats', { channel });
+    assert.deepEqual(stats, { num_clients: 2, num_users: 2 });
+
+    bob.client.disconnect();
+    const [left] = await eventsOf(annSub, 'leave', 1, 5000);
+    assert.equal(left.info.user, 'bob', 'A sees B\'s subscriber leave');
+    await waitFor(async () => (await apiResult<{ num_clients: number }>(c!, 'presence_stats', { channel })).num_clients === 1, {
+      message: 'presence drops bob on every node',
+    });
+  });
+});
