@@ -16,6 +16,8 @@ import { browsableUrl, guestSignInNotice } from './http/listen-address.js';
 import { registerWebApp } from './http/web-app.js';
 import type { Logger } from './log/logger.js';
 import { Node } from './node/node.js';
+import { Metrics } from './ops/metrics.js';
+import type { ServiceProbe } from './ops/service-probe.js';
 import { MemoryPresence } from './presence/memory-presence.js';
 import type { PresenceManager } from './presence/presence.js';
 import { Deadlines } from './session/deadlines.js';
@@ -44,6 +46,12 @@ export interface ServerParts {
   broker?: Broker;
   /** Defaults to in-process presence. */
   presence?: PresenceManager;
+  /**
+   * Checks of the backing services the parts above use (Redis, PostgreSQL):
+   * `/ready` fails while any of them fails. None by default (a single node
+   * has no backing service to check). Started and stopped by the server.
+   */
+  probes?: readonly ServiceProbe[];
 }
 
 /** A running server. */
@@ -51,6 +59,8 @@ export interface ParleyServer {
   readonly config: Config;
   readonly node: Node;
   readonly http: FastifyInstance;
+  /** This server's metrics (served at `/metrics`). */
+  readonly metrics: Metrics;
   /** The bound port (useful with port 0). */
   readonly port: number;
   /** `http://host:port` of the listening socket. */
@@ -72,6 +82,8 @@ export async function startServer(config: Config, logger: Logger, parts: ServerP
   const store = parts.store ?? defaultStore(config, logger);
   await store.open();
 
+  const metrics = new Metrics();
+  const probes = parts.probes ?? [];
   const node = new Node({
     config,
     store,
@@ -79,10 +91,18 @@ export async function startServer(config: Config, logger: Logger, parts: ServerP
     presence: parts.presence ?? new MemoryPresence(),
     channels: new ChannelResolver(config),
     logger,
+    metrics,
   });
+  metrics.observeLoad({ connections: () => node.stats().clients, subscriptions: () => node.stats().subscriptions });
   const heartbeat = new Heartbeat(config.pingInterval, config.pongTimeout);
   const deadlines = new Deadlines((error) => logger.error({ err: error }, 'session deadline failed'));
-  const http = createHttpServer({ logger, bodyLimit: config.maxMessageSize, isReady: () => ready });
+  const http = createHttpServer({
+    logger,
+    bodyLimit: config.maxMessageSize,
+    isReady: () => ready,
+    failingServices: () => probes.filter((probe) => !probe.healthy).map((probe) => probe.service),
+    metrics,
+  });
   const router = new UpgradeRouter({
     maxPayload: config.maxMessageSize,
     allowedOrigins: config.allowedOrigins,
@@ -103,6 +123,9 @@ export async function startServer(config: Config, logger: Logger, parts: ServerP
   await http.listen({ host: config.host, port: config.port, listenTextResolver: (address) => `reachable at ${address}` });
   node.start();
   heartbeat.start();
+  metrics.monitorEventLoop();
+  // The first checks settle before the server calls itself ready; a service that is down then just keeps /ready failing.
+  await Promise.all(probes.map((probe) => probe.start(metrics)));
   ready = true;
   const address = http.server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
@@ -117,6 +140,7 @@ export async function startServer(config: Config, logger: Logger, parts: ServerP
   const close = (): Promise<void> => {
     closing ??= (async () => {
       ready = false;
+      const probesStopped = Promise.all(probes.map((probe) => probe.stop()));
       router.stopAccepting();
       const httpClosed = http.close();
       const sessions = [...node.allSessions()];
@@ -132,12 +156,14 @@ export async function startServer(config: Config, logger: Logger, parts: ServerP
       await router.drain(config.shutdownTimeout * 1000);
       http.server.closeAllConnections();
       await httpClosed;
+      await probesStopped;
+      metrics.close();
       logger.info('parley stopped');
     })();
     return closing;
   };
 
-  return { config, node, http, port: address.port, url: `http://${host}:${address.port}`, close };
+  return { config, node, http, metrics, port: address.port, url: `http://${host}:${address.port}`, close };
 }
 
 function defaultStore(config: Config, logger: Logger): Store {
