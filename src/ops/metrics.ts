@@ -1,8 +1,9 @@
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 
+const RECOVERY_OUTCOMES = ['recovered', 'not_recovered', 'rejected'] as const;
 /** How a subscribe that asked to recover missed publications ended. */
-export type RecoveryOutcome = 'recovered' | 'not_recovered' | 'rejected';
+export type RecoveryOutcome = (typeof RECOVERY_OUTCOMES)[number];
 
 /** What the connection and subscription gauges read when scraped. */
 export interface LoadSource {
@@ -87,6 +88,8 @@ export class Metrics {
       labelNames: ['outcome'],
       registers,
     });
+    // The outcomes are known: each series exists from the start, so rates over them need no first event.
+    for (const outcome of RECOVERY_OUTCOMES) this.recoveries.inc({ outcome }, 0);
     this.serviceSeconds = new Histogram({
       name: 'parley_service_round_trip_seconds',
       help: 'Round-trip time of successful service checks, by service.',

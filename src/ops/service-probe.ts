@@ -31,7 +31,7 @@ export interface ServiceProbeOptions {
  *
  * Guarantees: at most one check runs at a time (a timed-out check is no
  * longer waited for); {@link healthy} changes only when a check settles or
- * times out; no timer keeps the process alive; after {@link stop} no check
+ * times out; between checks no timer keeps the process alive; after {@link stop} no check
  * starts.
  */
 export class ServiceProbe {
@@ -86,8 +86,8 @@ export class ServiceProbe {
     const started = performance.now();
     let timeout: NodeJS.Timeout | undefined;
     const timedOut = new Promise<never>((_resolve, reject) => {
+      // Kept referenced: a check in progress must settle or time out, or start() could never resolve.
       timeout = setTimeout(() => reject(new Error('timed out')), this.timeoutMs);
-      timeout.unref();
     });
     try {
       // The check is called inside the try: a check that throws synchronously fails like one that rejects.
