@@ -78,7 +78,7 @@ export class Metrics {
     });
     this.deliverySeconds = new Histogram({
       name: 'parley_publish_delivery_seconds',
-      help: "Time from a publication's store time to its fan-out on this node.",
+      help: 'Time from a publish reaching the store (the publication time) to its fan-out on this node.',
       buckets: LATENCY_BUCKETS,
       registers,
     });
