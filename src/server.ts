@@ -13,6 +13,7 @@ import { browsableUrl, guestSignInNotice } from './http/listen-address.js';
 import { registerWebApp } from './http/web-app.js';
 import type { Logger } from './log/logger.js';
 import { Node } from './node/node.js';
+import { Metrics } from './ops/metrics.js';
 import { Deadlines } from './session/deadlines.js';
 import { Heartbeat } from './session/heartbeat.js';
 import { openDeployment, type DeploymentOverrides } from './services/deployment.js';
@@ -34,7 +35,8 @@ export const VERSION: string = (
 /**
  * Parts given instead of the configured ones (see `openDeployment`): by
  * default the store is SQLite in `config.dataDir` (PostgreSQL with
- * `postgresUrl`), broker and presence are in-process (Redis with `redisUrl`).
+ * `postgresUrl`), broker and presence are in-process (Redis with `redisUrl`);
+ * `probes` are checked in addition to those of the configured services.
  */
 export type ServerParts = DeploymentOverrides;
 
@@ -43,6 +45,8 @@ export interface ParleyServer {
   readonly config: Config;
   readonly node: Node;
   readonly http: FastifyInstance;
+  /** This server's metrics (served at `/metrics`). */
+  readonly metrics: Metrics;
   /** The bound port (useful with port 0). */
   readonly port: number;
   /** `http://host:port` of the listening socket. */
@@ -70,6 +74,8 @@ export async function startServer(config: Config, logger: Logger, parts: ServerP
     throw error;
   }
 
+  const metrics = new Metrics();
+  const probes = deployment.probes;
   const node = new Node({
     config,
     store,
@@ -77,10 +83,18 @@ export async function startServer(config: Config, logger: Logger, parts: ServerP
     presence: deployment.presence,
     channels: new ChannelResolver(config),
     logger,
+    metrics,
   });
+  metrics.observeLoad({ connections: () => node.stats().clients, subscriptions: () => node.stats().subscriptions });
   const heartbeat = new Heartbeat(config.pingInterval, config.pongTimeout);
   const deadlines = new Deadlines((error) => logger.error({ err: error }, 'session deadline failed'));
-  const http = createHttpServer({ logger, bodyLimit: config.maxMessageSize, isReady: () => ready });
+  const http = createHttpServer({
+    logger,
+    bodyLimit: config.maxMessageSize,
+    isReady: () => ready,
+    failingServices: () => probes.filter((probe) => !probe.healthy).map((probe) => probe.service),
+    metrics,
+  });
   const router = new UpgradeRouter({
     maxPayload: config.maxMessageSize,
     allowedOrigins: config.allowedOrigins,
@@ -101,6 +115,9 @@ export async function startServer(config: Config, logger: Logger, parts: ServerP
   await http.listen({ host: config.host, port: config.port, listenTextResolver: (address) => `reachable at ${address}` });
   node.start();
   heartbeat.start();
+  metrics.monitorEventLoop();
+  // The first checks settle before the server calls itself ready; a service that is down then just keeps /ready failing.
+  await Promise.all(probes.map((probe) => probe.start(metrics)));
   ready = true;
   const address = http.server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
@@ -115,6 +132,7 @@ export async function startServer(config: Config, logger: Logger, parts: ServerP
   const close = (): Promise<void> => {
     closing ??= (async () => {
       ready = false;
+      const probesStopped = Promise.all(probes.map((probe) => probe.stop()));
       router.stopAccepting();
       const httpClosed = http.close();
       const sessions = [...node.allSessions()];
@@ -131,10 +149,12 @@ export async function startServer(config: Config, logger: Logger, parts: ServerP
       await router.drain(config.shutdownTimeout * 1000);
       http.server.closeAllConnections();
       await httpClosed;
+      await probesStopped;
+      metrics.close();
       logger.info('parley stopped');
     })();
     return closing;
   };
 
-  return { config, node, http, port: address.port, url: `http://${host}:${address.port}`, close };
+  return { config, node, http, metrics, port: address.port, url: `http://${host}:${address.port}`, close };
 }

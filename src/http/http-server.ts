@@ -1,5 +1,6 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from '../log/logger.js';
+import type { Metrics } from '../ops/metrics.js';
 
 export interface HttpServerOptions {
   logger: Logger;
@@ -7,6 +8,10 @@ export interface HttpServerOptions {
   bodyLimit: number;
   /** Whether the server can take traffic now (false before start-up completes and during shutdown). */
   isReady: () => boolean;
+  /** Names of the backing services whose probe fails now (none on a single node). */
+  failingServices: () => readonly string[];
+  /** The server's metrics, served at `/metrics`. */
+  metrics: Metrics;
 }
 
 /**
@@ -27,10 +32,22 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
   /** Liveness: the process runs and its event loop answers. */
   app.get('/health', async () => ({ status: 'ok' }));
 
-  /** Readiness: storage is open and the server accepts connections. */
+  /** Readiness: storage is open, the server accepts connections, and every backing service answers its probe. */
   app.get('/ready', async (_request, reply) => {
-    if (options.isReady()) return { status: 'ready' };
-    return reply.code(503).send({ status: 'unavailable' });
+    if (!options.isReady()) return reply.code(503).send({ status: 'unavailable' });
+    // Services by name only: their URLs carry credentials.
+    const failing = options.failingServices();
+    if (failing.length > 0) return reply.code(503).send({ status: 'unavailable', failing });
+    return { status: 'ready' };
+  });
+
+  /**
+   * Prometheus scrape endpoint. Open like the health routes: it carries
+   * counts and latencies only, no channel names, users or secrets.
+   */
+  app.get('/metrics', async (_request, reply) => {
+    const text = await options.metrics.exposition();
+    return reply.header('content-type', options.metrics.contentType).send(text);
   });
 
   return app;

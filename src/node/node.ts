@@ -4,6 +4,7 @@ import type { Broker, BrokerHandler } from '../broker/broker.js';
 import type { ChannelResolver, ChannelSpec } from '../channel/channel.js';
 import type { Config } from '../config/types.js';
 import type { Logger } from '../log/logger.js';
+import { Metrics } from '../ops/metrics.js';
 import type { PresenceManager, PresenceStats, UserLookup } from '../presence/presence.js';
 import { encodeJoinPush, encodeLeavePush, encodePublicationPush } from '../protocol/encode.js';
 import { Errors, type Disconnect } from '../protocol/errors.js';
@@ -88,6 +89,8 @@ export interface NodeOptions {
   presence: PresenceManager;
   channels: ChannelResolver;
   logger: Logger;
+  /** Where the node and its sessions count what happens; a registry of its own by default. */
+  metrics?: Metrics;
 }
 
 /**
@@ -101,6 +104,7 @@ export class Node implements BrokerHandler {
   readonly config: Config;
   readonly channels: ChannelResolver;
   readonly logger: Logger;
+  readonly metrics: Metrics;
   private readonly store: Store;
   private readonly broker: Broker;
   private readonly presence: PresenceManager;
@@ -120,6 +124,7 @@ export class Node implements BrokerHandler {
     this.presence = options.presence;
     this.channels = options.channels;
     this.logger = options.logger;
+    this.metrics = options.metrics ?? new Metrics();
     this.broker.setHandler(this);
     this.channelPresence = new ChannelPresence({
       presence: this.presence,
@@ -296,6 +301,7 @@ export class Node implements BrokerHandler {
     const set = this.listeners.get(channel);
     if (!set || set.size === 0) return;
     const frame = encodePublicationPush(channel, publication);
+    this.metrics.fannedOut(set.size, publication.time);
     for (const listener of set) listener.onPublication(channel, publication, frame);
   }
 
@@ -324,15 +330,18 @@ export class Node implements BrokerHandler {
     let publication: Publication;
     // `history: false` sends an ephemeral event (e.g. "typing") that is neither stored nor given an offset.
     if (channel.historyEnabled && options.history !== false) {
+      const appendStarted = performance.now();
       const [stored] = await this.store.append(channel.name, [message], {
         size: channel.options.historySize,
         ttlMs: channel.options.historyTtl * 1000,
       });
+      this.metrics.committed(performance.now() - appendStarted);
       publication = stored as Publication;
     } else {
       publication = message;
     }
     await this.broker.publish(channel.name, publication);
+    this.metrics.published();
     return publication;
   }
 

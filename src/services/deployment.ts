@@ -11,6 +11,7 @@ import { RedisPresence } from '../presence/redis-presence.js';
 import { PostgresStore } from '../store/postgres-store.js';
 import { SqliteStore } from '../store/sqlite-store.js';
 import type { Store } from '../store/store.js';
+import { ServiceProbe } from '../ops/service-probe.js';
 import { createPostgresClient } from './postgres-client.js';
 import { connectRedisClients, type RedisClients } from './redis-clients.js';
 
@@ -28,6 +29,8 @@ export interface Deployment {
   readonly sql?: Sql;
   /** The Redis connections, with `redisUrl`. */
   readonly redis?: RedisClients;
+  /** Checks of the services in use (none for a single node on SQLite): `/ready` fails while one fails. */
+  readonly probes: readonly ServiceProbe[];
   /** Ends the service connections; call after the stores, broker and presence are closed. Idempotent. */
   close(): Promise<void>;
 }
@@ -37,6 +40,8 @@ export interface DeploymentOverrides {
   store?: Store;
   broker?: Broker;
   presence?: PresenceManager;
+  /** Checks of services these parts use, in addition to the configured services' checks. */
+  probes?: readonly ServiceProbe[];
 }
 
 export async function openDeployment(config: Config, logger: Logger, overrides: DeploymentOverrides = {}): Promise<Deployment> {
@@ -56,11 +61,28 @@ export async function openDeployment(config: Config, logger: Logger, overrides: 
     presence: overrides.presence ?? (redis ? new RedisPresence(redis.commands, { prefix: `${prefix}presence:` }) : new MemoryPresence()),
     ...(sql ? { sql } : {}),
     ...(redis ? { redis } : {}),
+    probes: [...serviceProbes(sql, redis), ...(overrides.probes ?? [])],
     close: () => {
       closing ??= Promise.allSettled([sql?.end({ timeout: 5 }), redis?.close()]).then(() => undefined);
       return closing;
     },
   };
+}
+
+/**
+ * A cheap round trip to each service in use. The clients fail fast while a
+ * service is down (no offline queue for Redis, a 5 s connect timeout for
+ * PostgreSQL), so a probe notices an outage within its timeout.
+ */
+function serviceProbes(sql: Sql | undefined, redis: RedisClients | undefined): ServiceProbe[] {
+  const probes: ServiceProbe[] = [];
+  if (sql) probes.push(new ServiceProbe({ service: 'postgres', check: async () => void (await sql`SELECT 1`) }));
+  if (redis) {
+    probes.push(new ServiceProbe({ service: 'redis', check: async () => void (await redis.commands.ping()) }));
+    // The subscriber connection carries every live delivery between nodes: a node without it is not ready either.
+    probes.push(new ServiceProbe({ service: 'redis-subscriber', check: async () => { if (!redis.subscriber.isReady) throw new Error('subscriber connection down'); } }));
+  }
+  return probes;
 }
 
 function sqliteStore(config: Config, logger: Logger): Store {

@@ -111,7 +111,9 @@ export class SessionSubscriptions {
     if (skipRecovery) this.overflows.delete(channel.name);
     const attached = await this.attach(subscription, skipRecovery ? undefined : recovery);
     if (this.owner.isClosed) return;
-    if (recovery && rejectsUnrecovered(request, channel) && attached.recovered !== true) {
+    const rejects = rejectsUnrecovered(request, channel);
+    if (recovery) this.countRecovery(attached, rejects);
+    if (recovery && rejects && attached.recovered !== true) {
       // The SDK asked for this with its `getState` option: it reloads the state and subscribes again from its new position.
       await this.remove(subscription);
       throw Errors.unrecoverablePosition('the missed publications cannot be recovered');
@@ -171,6 +173,7 @@ export class SessionSubscriptions {
       const subscription = this.add(channel, this.owner.clientInfo, false, true);
       const attached = await this.attach(subscription, recovery);
       if (this.owner.isClosed) return undefined;
+      if (recovery) this.countRecovery(attached, false);
       const result = encodeWithRaw(resultOf(channel, attached, recovery !== undefined));
       if (attached.publications) budget = Math.max(0, budget - Buffer.byteLength(result));
       subs[channel.name] = new RawJson(result);
@@ -204,6 +207,7 @@ export class SessionSubscriptions {
     const subscription = this.add(channel, info, false, true);
     const attached = await this.attach(subscription, options.recoverSince);
     if (this.owner.isClosed) return false;
+    if (options.recoverSince) this.countRecovery(attached, false);
     const push: Record<string, unknown> = {};
     if (attached.position) {
       if (channel.options.recover) push.recoverable = true;
@@ -292,6 +296,11 @@ export class SessionSubscriptions {
       await this.owner.node.detach(subscription.channel.name, subscription).catch(() => undefined);
       throw error;
     }
+  }
+
+  /** Counts how a subscribe that asked for recovery ended (`rejects`: an unrecovered one is answered with error 112). */
+  private countRecovery(attached: AttachResult, rejects: boolean): void {
+    this.owner.node.metrics.recovery(attached.recovered === true ? 'recovered' : rejects ? 'rejected' : 'not_recovered');
   }
 
   /**

@@ -139,12 +139,13 @@ export class Session implements SessionHandle, HeartbeatTarget, DeadlineTarget, 
         this.disconnect(Disconnects.badRequest, decoded.reason);
         return;
       case 'unknown-method':
-        this.transport.reply(encodeError(decoded.id, Errors.methodNotFound()));
+        this.refuse(decoded, Errors.methodNotFound());
         return;
       case 'unsupported-type':
       case 'command':
         break;
     }
+    this.node.metrics.command(decoded.method);
     if (this.state === 'connecting' && decoded.method !== 'connect') {
       this.disconnect(Disconnects.badRequest, `${decoded.method} before connect`);
       return;
@@ -153,15 +154,15 @@ export class Session implements SessionHandle, HeartbeatTarget, DeadlineTarget, 
       this.rejectedInARow++;
       if (this.rejectedInARow > this.node.config.commandBurst) {
         this.disconnect(Disconnects.tooManyRequests, 'kept sending over the rate limit');
-      } else if (decoded.method !== 'send') {
-        this.transport.reply(encodeError(decoded.id, Errors.tooManyRequests()));
+      } else {
+        this.refuse(decoded, Errors.tooManyRequests());
       }
       return;
     }
     this.rejectedInARow = 0;
     if (decoded.kind === 'unsupported-type') {
       this.logger.debug({ method: decoded.method, type: decoded.type }, 'subscription type refused');
-      this.transport.reply(encodeError(decoded.id, Errors.notAvailable(`subscription type ${decoded.type} is not served: only streams (type 0)`)));
+      this.refuse(decoded, Errors.notAvailable(`subscription type ${decoded.type} is not served: only streams (type 0)`));
       return;
     }
     const command = decoded;
@@ -183,12 +184,18 @@ export class Session implements SessionHandle, HeartbeatTarget, DeadlineTarget, 
       if (this.isClosed) return;
       if (error instanceof ProtocolError) {
         this.logger.debug({ method: command.method, code: error.code, reason: error.message }, 'command refused');
-        if (command.method !== 'send') this.transport.reply(encodeError(command.id, error));
+        this.refuse(command, error);
         return;
       }
       this.logger.error({ err: error, method: command.method }, 'command failed');
-      if (command.method !== 'send') this.transport.reply(encodeError(command.id, Errors.internal()));
+      this.refuse(command, Errors.internal());
     }
+  }
+
+  /** Answers a command with an error, counted by code; `send` has no reply, so its errors are only counted. */
+  private refuse(command: { id: number; method?: string }, error: ProtocolError): void {
+    this.node.metrics.error(error.code);
+    if (command.method !== 'send') this.transport.reply(encodeError(command.id, error));
   }
 
   /** Runs a command; resolves with the reply to send, if the handler did not send it itself. */
@@ -370,6 +377,7 @@ export class Session implements SessionHandle, HeartbeatTarget, DeadlineTarget, 
     if (this.isClosed) return;
     const level = disconnect.code === Disconnects.shutdown.code ? 'debug' : 'info';
     if (this.context.logger.isLevelEnabled(level)) this.logger[level]({ code: disconnect.code, detail }, 'disconnecting');
+    this.node.metrics.disconnect(disconnect.code);
     this.transport.close(disconnect);
     this.closed();
   }
