@@ -93,6 +93,31 @@ describe('server api: channels', () => {
     assert.equal((await apiError(ts, 'publish', { channel: 'room:api-b64', b64data: Buffer.from('not json').toString('base64') })).code, 107);
   });
 
+  test('idempotency keys outlive a restart: a retry after it publishes nothing; a chat post keyed twice is one message and one event', async () => {
+    const first = await publish('room:api-keyed', { n: 1 }, { idempotency_key: 'job-1' });
+    const keyLimit = await apiError(ts, 'publish', { channel: 'room:api-keyed', data: {}, idempotency_key: 'k'.repeat(257) });
+    assert.equal(keyLimit.code, 107);
+    ts = await ts.restart();
+    const alice = await user('alice');
+    const room = await subscribe(alice.client, 'room:api-keyed', { since: { offset: 0, epoch: first.epoch } });
+    assert.deepEqual(await publish('room:api-keyed', { n: 1 }, { idempotency_key: 'job-1' }), first, 'the retry answers what the first did');
+    assert.equal((await publish('room:api-keyed', { n: 2 })).offset, 2, 'the retry took no offset');
+    await waitFor(() => room.publications.length === 2, { message: 'both publications arrive' });
+    assert.deepEqual(room.publications.map((p) => p.data), [{ n: 1 }, { n: 2 }]);
+
+    // In a conversation, the key is the author's nonce: one message, one `message` event.
+    const general = await subscribe(alice.client, 'room:general');
+    const posted = await publish('room:general', { text: 'deploy done', username: 'CI' }, { idempotency_key: 'deploy-42' });
+    const repeated = await publish('room:general', { text: 'deploy done', username: 'CI' }, { idempotency_key: 'deploy-42' });
+    assert.deepEqual(repeated, posted);
+    const stored = (await (await fetch(`${ts.server.url}/getAllMessages`)).json()) as Array<{ message: string }>;
+    assert.equal(stored.filter((m) => m.message === 'deploy done').length, 1, 'one message in the conversation');
+    await waitFor(() => general.publications.length >= 1, { message: 'the message event arrives' });
+    assert.equal(general.publications.filter((p) => p.data?.message?.text === 'deploy done').length, 1, 'one event');
+    const history = await apiResult<{ publications: Array<{ data: { message?: { text: string } } }> }>(ts, 'history', { channel: 'room:general', limit: 100 });
+    assert.equal(history.publications.filter((p) => p.data.message?.text === 'deploy done').length, 1, 'one stored event');
+  });
+
   test('broadcast publishes to every channel and answers per channel, errors included', async () => {
     const alice = await user('alice');
     const one = await subscribe(alice.client, 'room:api-bc-1');

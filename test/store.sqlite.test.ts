@@ -51,10 +51,10 @@ describe('SqliteStore', () => {
     withStore({}, async (_store, file) => {
       const db = new Database(file, { readonly: true });
       try {
-        assert.equal(db.pragma('user_version', { simple: true }), 1);
+        assert.equal(db.pragma('user_version', { simple: true }), 2);
         assert.equal(db.pragma('journal_mode', { simple: true }), 'wal');
         const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").pluck().all();
-        assert.deepEqual(tables, ['channels', 'publications']);
+        assert.deepEqual(tables, ['channels', 'idempotency_keys', 'publications']);
       } finally {
         db.close();
       }

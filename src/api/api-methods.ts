@@ -41,6 +41,9 @@ export interface ApiMethodsOptions {
   nodeName: () => string;
 }
 
+/** Longest `idempotency_key` accepted: keys are stored with every keyed publication for the window. */
+const MAX_IDEMPOTENCY_KEY_LENGTH = 256;
+
 interface PublishParams {
   data: Payload;
   skipHistory: boolean;
@@ -52,6 +55,9 @@ function readPublish(fields: Fields): PublishParams {
   const tags = fields.stringMap('tags');
   const skipHistory = fields.boolean('skip_history');
   const idempotencyKey = fields.string('idempotency_key');
+  if (idempotencyKey.length > MAX_IDEMPOTENCY_KEY_LENGTH) {
+    throw Errors.badRequest(`idempotency_key must be at most ${MAX_IDEMPOTENCY_KEY_LENGTH} characters`);
+  }
   // Accepted for compatibility, without effect: deltas are an optional optimization, versions are not tracked.
   fields.boolean('delta');
   fields.uint64('version');
@@ -81,9 +87,13 @@ export function apiMethods(options: ApiMethodsOptions): Map<string, ApiMethod> {
           dataText: params.data.text,
           skipHistory: params.skipHistory,
           ...(params.tags ? { tags: params.tags } : {}),
+          ...(params.idempotencyKey === '' ? {} : { idempotencyKey: params.idempotencyKey }),
         }),
       );
-    return params.idempotencyKey === '' ? publish() : idempotency.once(channel.name, params.idempotencyKey, publish);
+    // A stored publication's key is kept by the store (durably, for every node). One without history
+    // has nothing durable to key it to, so this node remembers its result instead.
+    const stored = channel.historyEnabled && !params.skipHistory;
+    return params.idempotencyKey === '' || stored ? publish() : idempotency.once(channel.name, params.idempotencyKey, publish);
   };
 
   const methods = new Map<string, ApiMethod>();

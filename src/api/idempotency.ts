@@ -1,5 +1,6 @@
 /**
- * Results of publishes made with an `idempotency_key`, so that a retried
+ * Results of publishes made with an `idempotency_key` into channels without
+ * history (stored ones are keyed by the store itself), so that a retried
  * request publishes nothing twice and answers what the first one did.
  * Keys act per channel and are remembered for {@link IDEMPOTENCY_WINDOW_MS}
  * (as in Centrifugo), on this node only; at most {@link MAX_KEYS} at once

@@ -34,9 +34,10 @@ export interface ChatModule {
   /**
    * Posts a message as `author` on the server's own authority (seed bridges,
    * the server API). The conversation must exist; 107 for invalid text, 102
-   * for an unknown conversation.
+   * for an unknown conversation. A repeated `nonce` (per author) posts
+   * nothing new and returns the first message.
    */
-  post(author: ChatUser, channel: string, text: string): Promise<{ message: ChatMessage; publication: Publication }>;
+  post(author: ChatUser, channel: string, text: string, nonce?: string): Promise<{ message: ChatMessage; publication: Publication }>;
   /** The newest `limit` messages of a conversation (at most 1000), oldest first. */
   latest(channel: string, limit: number): Promise<ChatMessage[]>;
   close(): Promise<void>;
@@ -80,7 +81,7 @@ export async function attachChat(options: ChatModuleOptions): Promise<ChatModule
 
   let closing: Promise<void> | undefined;
   return {
-    post: (author, channel, text) => inFlight.run(() => chat.post(author, channel, text)),
+    post: (author, channel, text, nonce) => inFlight.run(() => chat.post(author, channel, text, nonce)),
     latest: (channel, limit) => inFlight.run(() => chat.latest(channel, Math.min(Math.max(1, limit), 1000))),
     close: () => {
       closing ??= (async () => {

@@ -1,6 +1,7 @@
 import { historyLimitFor } from '../channel/access.js';
 import type { ChannelSpec } from '../channel/channel.js';
 import type { Node } from '../node/node.js';
+import { IDEMPOTENCY_WINDOW_MS } from '../store/store.js';
 import { Errors, type ProtocolError } from '../protocol/errors.js';
 import type { ChatChannels } from './chat-channels.js';
 import type { ChatStore, MessageRefusal } from './chat-store.js';
@@ -165,12 +166,10 @@ export class ChatService {
    * but the conversation must exist and the text must be valid.
    * @returns the message and the publication that carried it.
    */
-  async post(author: ChatUser, channel: string, text: string): Promise<{ message: ChatMessage; publication: Publication }> {
+  async post(author: ChatUser, channel: string, text: string, nonce?: string): Promise<{ message: ChatMessage; publication: Publication }> {
     const checked = valid.messageText(text);
     const conversation = await this.channels.openTrusted(channel);
-    const { message, publication } = await this.addMessage(conversation.spec, author, checked);
-    // Without a nonce every call creates a message, so there is always a publication.
-    return { message, publication: publication as Publication };
+    return this.addMessage(conversation.spec, author, checked, nonce);
   }
 
   /** The newest `limit` messages of a conversation as they are now, oldest first, on the server's authority. */
@@ -183,15 +182,24 @@ export class ChatService {
    * The one way a message enters a conversation, whoever sends it: the
    * author's profile recorded, the message stored, then its `message` event
    * published (its publication returned). A repeated nonce returns the
-   * first message and publishes nothing; one the author used in another
+   * first message and publishes nothing new; one the author used in another
    * conversation is refused (107), never taken for this one.
+   *
+   * The event is keyed by the message id, so publishing it again is a no-op
+   * that returns the first publication. A retry therefore publishes it when
+   * the first attempt stored the message but did not live to publish it (a
+   * process killed in between): the retry's acknowledgement always means
+   * the message is both stored and delivered. Past the stream's idempotency
+   * window (`IDEMPOTENCY_WINDOW_MS`) such a late retry publishes nothing:
+   * the message is in the conversation's history, and a second event for it
+   * could reach clients twice.
    */
   private async addMessage(
     spec: ChannelSpec,
     author: ChatUser,
     text: string,
     nonce?: string,
-  ): Promise<{ message: ChatMessage; publication: Publication | undefined }> {
+  ): Promise<{ message: ChatMessage; publication: Publication }> {
     await this.profiles.record(author);
     const { message, created } = await this.store.addMessage({
       channel: spec.name,
@@ -202,8 +210,11 @@ export class ChatService {
     });
     // Nonces are the author's, across conversations: a reused one must not pass for a post here.
     if (!created && message.channel !== spec.name) throw Errors.badRequest('nonce was already used for a message in another conversation');
-    const publication = created ? await this.publish(spec, { type: 'message', message }) : undefined;
-    return { message, publication };
+    const event = { data: JSON.stringify({ type: 'message', message }), idempotencyKey: `message:${message.id}` };
+    if (!created && Date.now() - message.createdAt >= IDEMPOTENCY_WINDOW_MS) {
+      return { message, publication: { data: event.data } };
+    }
+    return { message, publication: await this.node.publish(spec, event) };
   }
 
   private async publish(spec: ChannelSpec, event: ChannelEvent, history = true): Promise<Publication> {

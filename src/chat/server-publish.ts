@@ -12,7 +12,7 @@
 import type { ChannelSpec } from '../channel/channel.js';
 import type { Node } from '../node/node.js';
 import { Errors, ProtocolError } from '../protocol/errors.js';
-import type { Publication } from '../protocol/types.js';
+import type { Publication, PublishRequest } from '../protocol/types.js';
 import type { ChatModule } from './chat-module.js';
 import { CHAT_NAMESPACES, chatTextOf } from './chat-publish.js';
 import { namedAuthor } from './named-author.js';
@@ -37,6 +37,12 @@ export interface ServerPublication {
   /** Neither store it in history nor give it an offset. */
   skipHistory: boolean;
   tags?: Record<string, string>;
+  /**
+   * Makes a retry publish nothing twice: the store's idempotency key for a
+   * stored publication, the author's nonce for a chat message (both kept
+   * durably, whichever node the retry reaches). Unused with `skipHistory`.
+   */
+  idempotencyKey?: string;
 }
 
 /** A chat message a payload asks for. */
@@ -71,13 +77,15 @@ export async function publishFromServer(node: Node, chat: ChatModule, publicatio
   const post = publication.skipHistory ? undefined : chatPostOf(channel, publication.data);
   if (post) {
     try {
-      return (await chat.post(post.author, channel.name, post.text)).publication;
+      return (await chat.post(post.author, channel.name, post.text, publication.idempotencyKey)).publication;
     } catch (error) {
       // 102: no such room or DM, so not a conversation; anything else is the caller's to hear.
       if (!(error instanceof ProtocolError) || error.code !== 102) throw error;
     }
   }
-  const message = publication.tags ? { data: publication.dataText, tags: publication.tags } : { data: publication.dataText };
+  const message: PublishRequest = { data: publication.dataText };
+  if (publication.tags) message.tags = publication.tags;
+  if (publication.idempotencyKey !== undefined && !publication.skipHistory) message.idempotencyKey = publication.idempotencyKey;
   return node.publish(channel, message, publication.skipHistory ? { history: false } : {});
 }
 

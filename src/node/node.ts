@@ -325,6 +325,8 @@ export class Node implements BrokerHandler {
    * Publishes to a channel: stores it first when the channel keeps history
    * (resolving only once it is durable), then delivers it to every node.
    * With `history: false` the publication is delivered only, without offset.
+   * A message with an `idempotencyKey` the store has seen within its window
+   * is neither stored nor delivered again: the first publication is returned.
    */
   async publish(channel: ChannelSpec, message: PublishRequest, options: { history?: boolean } = {}): Promise<Publication> {
     let publication: Publication;
@@ -336,9 +338,16 @@ export class Node implements BrokerHandler {
         ttlMs: channel.options.historyTtl * 1000,
       });
       this.metrics.committed(performance.now() - appendStarted);
+      // A replayed append was delivered by the publish that stored it (or, if that one died before
+      // delivering, is delivered from the store by every node's gap repair): nothing to send again.
+      if (stored?.replayed) {
+        const { replayed: _replayed, ...first } = stored;
+        return first;
+      }
       publication = stored as Publication;
     } else {
-      publication = message;
+      const { idempotencyKey: _key, ...ephemeral } = message;
+      publication = ephemeral;
     }
     await this.broker.publish(channel.name, publication);
     this.metrics.published();

@@ -48,4 +48,9 @@ export interface PublishRequest {
   data: string;
   info?: ClientInfo;
   tags?: Record<string, string>;
+  /**
+   * Chosen by the publisher so that a retry of a publish whose outcome it did
+   * not learn is stored once (see `Store.append`). Never delivered to clients.
+   */
+  idempotencyKey?: string;
 }

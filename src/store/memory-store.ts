@@ -1,5 +1,7 @@
 import type { Publication, PublishRequest, StreamPosition } from '../protocol/types.js';
+import { RecentKeys } from './recent-keys.js';
 import {
+  type AppendedPublication,
   type HistoryPage,
   type HistoryQuery,
   type Retention,
@@ -40,6 +42,7 @@ export class MemoryStore implements Store {
   private readonly sweepIntervalMs: number;
   private sweepTimer: NodeJS.Timeout | undefined;
   private readonly lifecycle = new StoreLifecycle();
+  private readonly keys = new RecentKeys();
 
   constructor(options: MemoryStoreOptions = {}) {
     this.sweepIntervalMs = options.sweepIntervalMs ?? 60_000;
@@ -54,7 +57,7 @@ export class MemoryStore implements Store {
     this.sweepTimer.unref();
   }
 
-  async append(channel: string, messages: PublishRequest[], retention: Retention): Promise<Publication[]> {
+  async append(channel: string, messages: PublishRequest[], retention: Retention): Promise<AppendedPublication[]> {
     this.lifecycle.assertOpen();
     validateRetention(retention);
     const stream = this.stream(channel);
@@ -63,12 +66,24 @@ export class MemoryStore implements Store {
     // this append sets a longer one.
     this.dropExpired(stream, now);
     stream.ttlMs = retention.ttlMs;
-    const added = messages.map((m, i) => toPublication(m, stream.top + 1 + i, stream.epoch, now));
-    stream.top += added.length;
+    const results: AppendedPublication[] = [];
+    const added: Publication[] = [];
+    for (const message of messages) {
+      const key = message.idempotencyKey;
+      const first = key === undefined ? undefined : this.keys.get(channel, key, now);
+      if (first) {
+        results.push({ ...toPublication(message, first.offset, first.epoch, first.time), replayed: true });
+        continue;
+      }
+      const publication = toPublication(message, ++stream.top, stream.epoch, now);
+      if (key !== undefined) this.keys.set(channel, key, { offset: stream.top, epoch: stream.epoch, time: now });
+      added.push(publication);
+      results.push({ ...publication });
+    }
     stream.pubs.push(...added);
     if (stream.pubs.length > retention.size) stream.pubs.splice(0, stream.pubs.length - retention.size);
     this.dropExpired(stream, now);
-    return added.map((p) => ({ ...p }));
+    return results;
   }
 
   async read(channel: string, query: HistoryQuery): Promise<HistoryPage> {
@@ -109,6 +124,7 @@ export class MemoryStore implements Store {
     this.lifecycle.assertOpen();
     const stream = this.stream(channel);
     stream.pubs = [];
+    this.keys.forget(channel);
     let epoch = newEpoch();
     while (epoch === stream.epoch) epoch = newEpoch();
     stream.epoch = epoch;
@@ -141,6 +157,7 @@ export class MemoryStore implements Store {
   private sweep(): void {
     const now = Date.now();
     for (const stream of this.streams.values()) this.dropExpired(stream, now);
+    this.keys.prune(now);
   }
 }
 

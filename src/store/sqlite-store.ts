@@ -1,6 +1,9 @@
 import Database from 'better-sqlite3';
-import type { Publication, PublishRequest, StreamPosition } from '../protocol/types.js';
+import type { PublishRequest, StreamPosition } from '../protocol/types.js';
+import { RecentKeys } from './recent-keys.js';
 import {
+  IDEMPOTENCY_WINDOW_MS,
+  type AppendedPublication,
   type HistoryPage,
   type HistoryQuery,
   type Retention,
@@ -56,6 +59,16 @@ const MIGRATIONS: readonly string[] = [
      PRIMARY KEY (channel, "offset")
    ) WITHOUT ROWID;
    CREATE INDEX publications_by_time ON publications (channel, time);`,
+  // Idempotency keys of recent appends (see IDEMPOTENCY_WINDOW_MS), committed with their publications.
+  `CREATE TABLE idempotency_keys (
+     channel  TEXT NOT NULL,
+     key      TEXT NOT NULL,
+     "offset" INTEGER NOT NULL,
+     epoch    TEXT NOT NULL,
+     time     INTEGER NOT NULL,
+     PRIMARY KEY (channel, key)
+   ) WITHOUT ROWID;
+   CREATE INDEX idempotency_keys_by_time ON idempotency_keys (time);`,
 ];
 
 /** Cursors kept at most; past this the cache is dropped after a flush and refilled on demand. */
@@ -73,12 +86,14 @@ interface ChannelRow {
 /** An append whose offsets are assigned and whose rows wait for the next batch commit. */
 interface PendingAppend {
   channel: string;
-  pubs: Publication[];
+  pubs: AppendedPublication[];
   rows: StoredRow[];
+  /** Idempotency keys first used by this append, committed with its rows. */
+  keys: Array<{ key: string; offset: number; epoch: string; time: number }>;
   retention: Retention;
   /** The channel's last offset once this append is applied. */
   top: number;
-  resolve(pubs: Publication[]): void;
+  resolve(pubs: AppendedPublication[]): void;
   reject(err: Error): void;
 }
 
@@ -116,6 +131,8 @@ export class SqliteStore implements Store {
   /** When the last batch commit started (performance.now()). */
   private lastCommitAt = -Infinity;
   private sweepTimer: NodeJS.Timeout | undefined;
+  /** Every unexpired key in the table, and the keys of queued appends: this store is the file's only writer. */
+  private readonly keys = new RecentKeys();
 
   constructor(private readonly options: SqliteStoreOptions) {
     this.busyTimeoutMs = Math.max(0, Math.floor(options.busyTimeoutMs ?? 5000));
@@ -131,6 +148,7 @@ export class SqliteStore implements Store {
       db.pragma(`busy_timeout = ${this.busyTimeoutMs}`);
       migrate(db);
       this.stmts = prepareStatements(db);
+      for (const row of this.stmts.keysSince.all(Date.now() - IDEMPOTENCY_WINDOW_MS)) this.keys.set(row.channel, row.key, row);
     } catch (err) {
       db.close();
       throw err;
@@ -141,7 +159,7 @@ export class SqliteStore implements Store {
     this.sweepTimer.unref();
   }
 
-  async append(channel: string, messages: PublishRequest[], retention: Retention): Promise<Publication[]> {
+  async append(channel: string, messages: PublishRequest[], retention: Retention): Promise<AppendedPublication[]> {
     this.assertOpen();
     validateRetention(retention);
     // Serialize before taking offsets, so a value that cannot be stored
@@ -149,17 +167,29 @@ export class SqliteStore implements Store {
     const encoded = messages.map(encodeRow);
     const cursor = this.cursor(channel);
     const time = Date.now();
-    const pubs: Publication[] = [];
+    const pubs: AppendedPublication[] = [];
     const rows: StoredRow[] = [];
+    const keys: PendingAppend['keys'] = [];
     messages.forEach((m, i) => {
-      const offset = cursor.top + 1 + i;
+      const key = m.idempotencyKey;
+      const first = key === undefined ? undefined : this.keys.get(channel, key, time);
+      if (first) {
+        pubs.push({ ...toPublication(m, first.offset, first.epoch, first.time), replayed: true });
+        return;
+      }
+      const offset = ++cursor.top;
       pubs.push(toPublication(m, offset, cursor.epoch, time));
       rows.push({ offset, time, ...encoded[i]! });
+      if (key !== undefined) {
+        const used = { key, offset, epoch: cursor.epoch, time };
+        keys.push(used);
+        this.keys.set(channel, key, used);
+      }
     });
-    cursor.top += messages.length;
     const top = cursor.top;
-    return new Promise<Publication[]>((resolve, reject) => {
-      this.pending.push({ channel, pubs, rows, retention, top, resolve, reject });
+    // Even an append that stores nothing new waits its turn, so that it resolves after the append it replays.
+    return new Promise<AppendedPublication[]>((resolve, reject) => {
+      this.pending.push({ channel, pubs, rows, keys, retention, top, resolve, reject });
       this.flushTimer ??= this.scheduleFlush();
     });
   }
@@ -199,6 +229,7 @@ export class SqliteStore implements Store {
     let epoch = newEpoch();
     while (epoch === row.epoch) epoch = newEpoch();
     s.resetHistory.immediate(channel, epoch);
+    this.keys.forget(channel);
     const cursor = this.cursors.get(channel);
     if (cursor) cursor.epoch = epoch;
   }
@@ -264,6 +295,7 @@ export class SqliteStore implements Store {
     } catch (err) {
       const channels = [...new Set(batch.map((p) => p.channel))];
       for (const channel of channels) this.cursors.delete(channel);
+      for (const p of batch) for (const { key } of p.keys) this.keys.delete(p.channel, key);
       const error = err instanceof Error ? err : new Error(String(err));
       this.options.logger?.error({ err: error, channels, appends: batch.length }, 'store: batch commit failed');
       for (const p of batch) p.reject(error);
@@ -277,7 +309,9 @@ export class SqliteStore implements Store {
   private sweep(): void {
     if (!this.lifecycle.isOpen || !this.stmts) return;
     try {
-      this.stmts.sweep.immediate(Date.now());
+      const now = Date.now();
+      this.stmts.sweep.immediate(now);
+      this.keys.prune(now);
     } catch (err) {
       this.options.logger?.error({ err }, 'store: TTL sweep failed');
     }
@@ -312,6 +346,11 @@ function prepareStatements(db: Database.Database) {
   const deleteUpTo = db.prepare<[string, number]>('DELETE FROM publications WHERE channel = ? AND "offset" <= ?');
   const deleteOlder = db.prepare<[string, number]>('DELETE FROM publications WHERE channel = ? AND time < ?');
   const deleteAll = db.prepare<[string]>('DELETE FROM publications WHERE channel = ?');
+  const insertKey = db.prepare<[string, string, number, string, number]>(
+    'INSERT OR REPLACE INTO idempotency_keys (channel, key, "offset", epoch, time) VALUES (?, ?, ?, ?, ?)',
+  );
+  const deleteKeys = db.prepare<[string]>('DELETE FROM idempotency_keys WHERE channel = ?');
+  const deleteExpiredKeys = db.prepare<[number]>('DELETE FROM idempotency_keys WHERE time <= ?');
   const ttlChannels = db.prepare<[], { name: string; ttl_ms: number }>(
     'SELECT name, ttl_ms FROM channels WHERE ttl_ms > 0',
   );
@@ -341,6 +380,7 @@ function prepareStatements(db: Database.Database) {
           insertPublication.run(channel, r.offset, r.data, r.info, r.tags, r.time);
           last = r.offset;
         }
+        for (const k of p.keys) insertKey.run(channel, k.key, k.offset, k.epoch, k.time);
         trimUpTo = Math.max(trimUpTo, p.top - p.retention.size);
         if (p.retention.ttlMs > 0 && (shortestTtl <= 0 || p.retention.ttlMs < shortestTtl)) {
           shortestTtl = p.retention.ttlMs;
@@ -369,12 +409,17 @@ function prepareStatements(db: Database.Database) {
     readBefore: db.prepare<[string, number, number, number], StoredRow>(
       `${columns} WHERE channel = ? AND "offset" < ? AND time >= ? ORDER BY "offset" DESC LIMIT ?`,
     ),
+    keysSince: db.prepare<[number], { channel: string; key: string; offset: number; epoch: string; time: number }>(
+      'SELECT channel, key, "offset" AS offset, epoch, time FROM idempotency_keys WHERE time > ? ORDER BY time',
+    ),
     resetHistory: db.transaction((channel: string, epoch: string) => {
       deleteAll.run(channel);
+      deleteKeys.run(channel);
       setEpoch.run(epoch, channel);
     }),
     sweep: db.transaction((now: number) => {
       for (const c of ttlChannels.all()) deleteOlder.run(c.name, now - c.ttl_ms);
+      deleteExpiredKeys.run(now - IDEMPOTENCY_WINDOW_MS);
     }),
   };
 }

@@ -15,6 +15,22 @@ export interface Retention {
   ttlMs: number;
 }
 
+/**
+ * How long a store remembers an idempotency key after the append that used
+ * it: a publisher's retries within this window are stored once (Centrifugo
+ * keeps its keys as long).
+ */
+export const IDEMPOTENCY_WINDOW_MS = 5 * 60_000;
+
+/** A publication as `append` returns it. */
+export interface AppendedPublication extends Publication {
+  /**
+   * Set when the message's idempotency key had been used already: nothing
+   * was stored, and offset, epoch and time are those of the first append.
+   */
+  replayed?: true;
+}
+
 /** A page request over one channel's stream. */
 export interface HistoryQuery {
   /**
@@ -79,6 +95,13 @@ export class UnrecoverablePositionError extends Error {
  *   the storage), so an unchanged epoch means offsets are comparable.
  * - **Reads** never return a partial range silently: a `since` that
  *   cannot be served throws {@link UnrecoverablePositionError}.
+ * - **Idempotency.** A message whose `idempotencyKey` was appended to the
+ *   same channel within {@link IDEMPOTENCY_WINDOW_MS} (also earlier in the
+ *   same call, or by an append still in flight, and across a restart) is
+ *   not stored again and takes no offset: its result is the first one's
+ *   position and time with `replayed: true`. `removeHistory` forgets the
+ *   channel's keys. Stores shared by several processes keep this across
+ *   them.
  */
 export interface Store {
   /** Opens storage (creating it if needed). Must be called before any other method; calls before it reject. */
@@ -86,11 +109,12 @@ export interface Store {
 
   /**
    * Appends publications to a channel's stream and returns them with their
-   * offset, epoch and time, in the same order. Resolves once durable;
+   * offset, epoch and time, in the same order (a replayed one included, see
+   * the idempotency guarantee). Resolves once durable;
    * promises of appends in flight at once resolve in call order. Rejects,
    * storing nothing and taking no offset, when `retention` is invalid.
    */
-  append(channel: string, messages: PublishRequest[], retention: Retention): Promise<Publication[]>;
+  append(channel: string, messages: PublishRequest[], retention: Retention): Promise<AppendedPublication[]>;
 
   /**
    * Reads a page of a channel's stream. A channel never written to is at

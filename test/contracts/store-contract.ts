@@ -426,6 +426,51 @@ export function runStoreContract(name: string, makeStore: () => Promise<StoreFix
       }));
     });
 
+    describe('idempotency', () => {
+      const keyed = (n: number, key: string): PublishRequest => ({ data: JSON.stringify({ n }), idempotencyKey: key });
+
+      it('stores a keyed message once: a retry gets the first position, time and replayed, and takes no offset', run(async ({ store }) => {
+        const [first] = await store.append('ch', [keyed(1, 'k1')], KEEP);
+        assert.equal(first?.offset, 1);
+        assert.equal(first?.replayed, undefined);
+        const [again] = await store.append('ch', [keyed(1, 'k1')], KEEP);
+        assert.deepEqual([again?.offset, again?.epoch, again?.time, again?.replayed], [1, first?.epoch, first?.time, true]);
+        const [next] = await store.append('ch', [keyed(2, 'k2')], KEEP);
+        assert.equal(next?.offset, 2, 'the retry took no offset');
+        const page = await store.read('ch', all);
+        assert.deepEqual(offsets(page.publications), [1, 2]);
+        assert.equal(page.position.offset, 2);
+        assert.ok(page.publications.every((p) => !('idempotencyKey' in p) && !('replayed' in p)), 'keys are not part of publications');
+      }));
+
+      it('dedupes within one call and between appends in flight at once; keys are per channel', run(async ({ store }) => {
+        const inOneCall = await store.append('ch', [keyed(1, 'a'), keyed(1, 'a'), msg(2)], KEEP);
+        assert.deepEqual(offsets(inOneCall), [1, 1, 2]);
+        assert.deepEqual(inOneCall.map((p) => p.replayed), [undefined, true, undefined]);
+        const racing = await Promise.all([store.append('ch', [keyed(3, 'b')], KEEP), store.append('ch', [keyed(3, 'b')], KEEP)]);
+        assert.deepEqual(racing.flat().map((p) => p.offset), [3, 3]);
+        const [elsewhere] = await store.append('other', [keyed(1, 'a')], KEEP);
+        assert.deepEqual([elsewhere?.offset, elsewhere?.replayed], [1, undefined], 'the same key in another channel is another message');
+        assert.deepEqual(offsets((await store.read('ch', all)).publications), [1, 2, 3]);
+      }));
+
+      it('forgets a channel\'s keys when its history is removed', run(async ({ store }) => {
+        await store.append('ch', [keyed(1, 'k')], KEEP);
+        await store.removeHistory('ch');
+        const [fresh] = await store.append('ch', [keyed(1, 'k')], KEEP);
+        assert.deepEqual([fresh?.offset, fresh?.replayed], [2, undefined]);
+        assert.equal(fresh?.epoch, (await store.position('ch')).epoch);
+      }));
+
+      it('remembers keys across close and reopen', run(async (ctx) => {
+        const [first] = await ctx.store.append('ch', [keyed(1, 'k')], KEEP);
+        const reopened = await ctx.reopen();
+        const [again] = await reopened.append('ch', [keyed(1, 'k')], KEEP);
+        assert.deepEqual([again?.offset, again?.epoch, again?.replayed], [first?.offset, first?.epoch, true]);
+        assert.equal((await reopened.position('ch')).offset, 1);
+      }, true));
+    });
+
     describe('durability', () => {
       it('keeps epochs, offsets and retained publications across close and reopen', run(async (ctx) => {
         const s = ctx.store;
