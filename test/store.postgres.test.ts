@@ -66,7 +66,7 @@ describe('PostgreSQL migrations', () => {
       assert.deepEqual(versions.map((r) => r.version), MIGRATIONS.map((m) => m.version));
       const tables = await sql<{ table_name: string }[]>`
         SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY table_name`;
-      assert.deepEqual(tables.map((r) => r.table_name), ['publications', 'schema_migrations', 'stream_meta']);
+      assert.deepEqual(tables.map((r) => r.table_name), ['idempotency_keys', 'publications', 'schema_migrations', 'stream_meta']);
       // Running again later changes nothing.
       await migrate(nodes[1]!);
       const [again] = await sql<{ n: string }[]>`SELECT count(*) AS n FROM schema_migrations`;
@@ -120,6 +120,32 @@ describe('PostgresStore', () => {
       const sentAt = new Map(results.flat().map((p) => [p.offset, p.data]));
       assert.ok(page.publications.every((p) => sentAt.get(p.offset) === p.data), 'each offset holds what was acknowledged for it');
       assert.deepEqual(await nodes[0]!.position('shared'), page.position);
+    } finally {
+      await Promise.all(nodes.map((s) => s.close()));
+    }
+  });
+
+  it('two nodes retrying the same idempotency keys at once store each message once, at one offset both are told', async () => {
+    const schema = await db.createSchema();
+    const nodes = [new PostgresStore({ sql: db.client(schema) }), new PostgresStore({ sql: db.client(schema) })];
+    await Promise.all(nodes.map((s) => s.open()));
+    try {
+      const COUNT = 300;
+      // Both nodes get every key, in opposite orders, as retries through a load balancer would.
+      const calls = nodes.map((store, n) =>
+        Promise.all(
+          Array.from({ length: COUNT }, (_, i) => {
+            const k = n === 0 ? i : COUNT - 1 - i;
+            return store.append('keyed', [{ data: JSON.stringify({ k }), idempotencyKey: `key-${k}` }], KEEP);
+          }),
+        ),
+      );
+      const [first, second] = (await Promise.all(calls)).map((pubs) => pubs.flat());
+      const offsetOf = (pubs: Publication[]) => new Map(pubs.map((p) => [JSON.parse(p.data).k as number, p.offset]));
+      assert.deepEqual(offsetOf(first!), offsetOf(second!), 'both nodes are told the same offset for each key');
+      const page = await nodes[0]!.read('keyed', { limit: -1 });
+      assert.equal(page.position.offset, COUNT, 'one offset per key');
+      assert.deepEqual(page.publications.map((p) => JSON.parse(p.data).k).sort((a, b) => a - b), Array.from({ length: COUNT }, (_, i) => i));
     } finally {
       await Promise.all(nodes.map((s) => s.close()));
     }

@@ -43,6 +43,21 @@ export const MIGRATIONS: readonly Migration[] = [
       `CREATE INDEX publications_by_time ON publications (channel, time)`,
     ],
   },
+  {
+    version: 2,
+    statements: [
+      // Idempotency keys of recent appends (IDEMPOTENCY_WINDOW_MS), written in the append's transaction.
+      `CREATE TABLE idempotency_keys (
+         channel  text NOT NULL,
+         key      text NOT NULL,
+         "offset" bigint NOT NULL,
+         epoch    text NOT NULL,
+         time     bigint NOT NULL,
+         PRIMARY KEY (channel, key)
+       )`,
+      `CREATE INDEX idempotency_keys_by_time ON idempotency_keys (time)`,
+    ],
+  },
 ];
 
 /**

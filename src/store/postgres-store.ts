@@ -1,7 +1,8 @@
 import type { Sql, TransactionSql } from 'postgres';
-import type { Publication, PublishRequest, StreamPosition } from '../protocol/types.js';
+import type { PublishRequest, StreamPosition } from '../protocol/types.js';
 import { migrate } from './postgres-migrations.js';
-import type { HistoryPage, HistoryQuery, Retention, Store } from './store.js';
+import type { KeyedPosition } from './recent-keys.js';
+import { IDEMPOTENCY_WINDOW_MS, type AppendedPublication, type HistoryPage, type HistoryQuery, type Retention, type Store } from './store.js';
 import { StoreLifecycle } from './store-lifecycle.js';
 import { checkSince, decodeRow, encodeRow, newEpoch, publicationBytes, takeWithinBytes, toPublication, validateLimit, validateRetention, type StoredRow } from './stream-rules.js';
 
@@ -34,7 +35,7 @@ interface PendingAppend {
   rows: Pick<StoredRow, 'data' | 'info' | 'tags'>[];
   retention: Retention;
   time: number;
-  resolve(pubs: Publication[]): void;
+  resolve(pubs: AppendedPublication[]): void;
   reject(err: Error): void;
 }
 
@@ -76,7 +77,7 @@ export class PostgresStore implements Store {
     this.sweepTimer.unref();
   }
 
-  async append(channel: string, messages: PublishRequest[], retention: Retention): Promise<Publication[]> {
+  async append(channel: string, messages: PublishRequest[], retention: Retention): Promise<AppendedPublication[]> {
     this.lifecycle.assertOpen();
     validateRetention(retention);
     // Encoded first, so a value that cannot be stored fails this call alone.
@@ -88,7 +89,7 @@ export class PostgresStore implements Store {
       return encodeRow(m);
     });
     const time = Date.now();
-    return new Promise<Publication[]>((resolve, reject) => {
+    return new Promise<AppendedPublication[]>((resolve, reject) => {
       this.pending.push({ channel, messages, rows, retention, time, resolve, reject });
       this.flushScheduled ??= setImmediate(() => this.flush());
     });
@@ -136,6 +137,7 @@ export class PostgresStore implements Store {
         await tx`INSERT INTO stream_meta (channel, epoch, top_offset, ttl_ms) VALUES (${channel}, ${epoch}, 0, 0)
                  ON CONFLICT (channel) DO UPDATE SET epoch = EXCLUDED.epoch`;
         await tx`DELETE FROM publications WHERE channel = ${channel}`;
+        await tx`DELETE FROM idempotency_keys WHERE channel = ${channel}`;
       }).then(() => undefined),
     );
   }
@@ -195,6 +197,7 @@ export class PostgresStore implements Store {
       await this.sql`WITH m AS (SELECT channel, ttl_ms FROM stream_meta WHERE ttl_ms > 0 FOR UPDATE SKIP LOCKED)
                      DELETE FROM publications p USING m
                      WHERE p.channel = m.channel AND p.time < ${Date.now()} - m.ttl_ms`;
+      await this.sql`DELETE FROM idempotency_keys WHERE time <= ${Date.now() - IDEMPOTENCY_WINDOW_MS}`;
     } catch (err) {
       this.options.logger?.error({ err }, 'store: TTL sweep failed');
     }
@@ -207,19 +210,32 @@ export class PostgresStore implements Store {
  * its rows, then applies retention as if each append were applied on its
  * own. Returns each append's publications, in batch order.
  */
-async function commitBatch(tx: TransactionSql, batch: PendingAppend[], now: number): Promise<Publication[][]> {
+async function commitBatch(tx: TransactionSql, batch: PendingAppend[], now: number): Promise<AppendedPublication[][]> {
   const byChannel = new Map<string, PendingAppend[]>();
   for (const p of batch) {
     const list = byChannel.get(p.channel);
     if (list) list.push(p);
     else byChannel.set(p.channel, [p]);
   }
-  const results = new Map<PendingAppend, Publication[]>();
+  const results = new Map<PendingAppend, AppendedPublication[]>();
   const inserts: (StoredRow & { channel: string })[] = [];
+  const keyInserts: { channel: string; key: string; offset: number; epoch: string; time: number }[] = [];
   const retained: { channel: string; trimUpTo: number; shortestTtl: number; ttlMs: number; previousTtl: number }[] = [];
   for (const channel of [...byChannel.keys()].sort()) {
     const appends = byChannel.get(channel)!;
-    const count = appends.reduce((n, p) => n + p.rows.length, 0);
+    const keys = appends.flatMap((p) => p.messages.flatMap((m) => (m.idempotencyKey === undefined ? [] : [m.idempotencyKey])));
+    // Keys already used, read under the channel's row lock: no other node can use one meanwhile.
+    const known = keys.length > 0 ? await knownKeys(tx, channel, keys, now) : new Map<string, KeyedPosition>();
+    const fresh = new Set<string>();
+    let count = 0;
+    for (const p of appends) {
+      for (const m of p.messages) {
+        const key = m.idempotencyKey;
+        if (key !== undefined && (known.has(key) || fresh.has(key))) continue;
+        if (key !== undefined) fresh.add(key);
+        count++;
+      }
+    }
     const [reserved] = await tx<{ epoch: string; top_offset: string; ttl_ms: string }[]>`
       INSERT INTO stream_meta (channel, epoch, top_offset, ttl_ms) VALUES (${channel}, ${newEpoch()}, ${count}, 0)
       ON CONFLICT (channel) DO UPDATE SET top_offset = stream_meta.top_offset + EXCLUDED.top_offset
@@ -233,9 +249,23 @@ async function commitBatch(tx: TransactionSql, batch: PendingAppend[], now: numb
     let trimUpTo = 0;
     let shortestTtl = previousTtl;
     for (const p of appends) {
-      results.set(p, p.messages.map((m, i) => toPublication(m, last + 1 + i, epoch, p.time)));
-      p.rows.forEach((r, i) => inserts.push({ channel, offset: last + 1 + i, time: p.time, ...r }));
-      last += p.rows.length;
+      const published: AppendedPublication[] = [];
+      p.messages.forEach((m, i) => {
+        const key = m.idempotencyKey;
+        const first = key === undefined ? undefined : known.get(key);
+        if (first) {
+          published.push({ ...toPublication(m, first.offset, first.epoch, first.time), replayed: true });
+          return;
+        }
+        const offset = ++last;
+        published.push(toPublication(m, offset, epoch, p.time));
+        inserts.push({ channel, offset, time: p.time, ...p.rows[i]! });
+        if (key !== undefined) {
+          known.set(key, { offset, epoch, time: p.time });
+          keyInserts.push({ channel, key, offset, epoch, time: p.time });
+        }
+      });
+      results.set(p, published);
       trimUpTo = Math.max(trimUpTo, last - p.retention.size);
       if (p.retention.ttlMs > 0 && (shortestTtl <= 0 || p.retention.ttlMs < shortestTtl)) shortestTtl = p.retention.ttlMs;
     }
@@ -245,12 +275,28 @@ async function commitBatch(tx: TransactionSql, batch: PendingAppend[], now: numb
     const chunk = inserts.slice(i, i + INSERT_CHUNK_ROWS);
     await tx`INSERT INTO publications ${tx(chunk, 'channel', 'offset', 'data', 'info', 'tags', 'time')}`;
   }
+  for (let i = 0; i < keyInserts.length; i += INSERT_CHUNK_ROWS) {
+    const chunk = keyInserts.slice(i, i + INSERT_CHUNK_ROWS);
+    // An expired key's row may still be there (the sweep deletes it later): it is replaced.
+    await tx`INSERT INTO idempotency_keys ${tx(chunk, 'channel', 'key', 'offset', 'epoch', 'time')}
+             ON CONFLICT (channel, key) DO UPDATE SET "offset" = EXCLUDED."offset", epoch = EXCLUDED.epoch, time = EXCLUDED.time`;
+  }
   for (const { channel, trimUpTo, shortestTtl, ttlMs, previousTtl } of retained) {
     if (trimUpTo > 0) await tx`DELETE FROM publications WHERE channel = ${channel} AND "offset" <= ${trimUpTo}`;
     if (shortestTtl > 0) await tx`DELETE FROM publications WHERE channel = ${channel} AND time < ${now - shortestTtl}`;
     if (ttlMs !== previousTtl) await tx`UPDATE stream_meta SET ttl_ms = ${ttlMs} WHERE channel = ${channel}`;
   }
   return batch.map((p) => results.get(p)!);
+}
+
+/** Positions of the keys used in a channel within the idempotency window. Takes the channel's row lock first. */
+async function knownKeys(tx: TransactionSql, channel: string, keys: string[], now: number): Promise<Map<string, KeyedPosition>> {
+  await tx`INSERT INTO stream_meta (channel, epoch, top_offset, ttl_ms) VALUES (${channel}, ${newEpoch()}, 0, 0)
+           ON CONFLICT (channel) DO UPDATE SET top_offset = stream_meta.top_offset`;
+  const rows = await tx<{ key: string; offset: string; epoch: string; time: string }[]>`
+    SELECT key, "offset", epoch, time FROM idempotency_keys
+    WHERE channel = ${channel} AND key = ANY(${keys}) AND time > ${now - IDEMPOTENCY_WINDOW_MS}`;
+  return new Map(rows.map((r) => [r.key, { offset: Number(r.offset), epoch: r.epoch, time: Number(r.time) }]));
 }
 
 async function selectMeta(sql: Sql | TransactionSql, channel: string): Promise<MetaRow | undefined> {
