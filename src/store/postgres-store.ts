@@ -1,6 +1,6 @@
 import type { Sql, TransactionSql } from 'postgres';
 import type { Publication, PublishRequest, StreamPosition } from '../protocol/types.js';
-import { migrate } from './postgres-migrations.js';
+import { migrate, STREAM_SCHEMA } from './postgres-migrations.js';
 import type { HistoryPage, HistoryQuery, Retention, Store } from './store.js';
 import { StoreLifecycle } from './store-lifecycle.js';
 import { checkSince, decodeRow, encodeRow, newEpoch, publicationBytes, takeWithinBytes, toPublication, validateLimit, validateRetention, type StoredRow } from './stream-rules.js';
@@ -70,7 +70,7 @@ export class PostgresStore implements Store {
 
   async open(): Promise<void> {
     if (!this.lifecycle.beginOpen()) return;
-    await migrate(this.sql);
+    await migrate(this.sql, [STREAM_SCHEMA]);
     this.lifecycle.opened();
     this.sweepTimer = setInterval(() => void this.sweep(), this.options.sweepIntervalMs ?? 60_000);
     this.sweepTimer.unref();
