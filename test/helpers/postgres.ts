@@ -12,6 +12,8 @@ const ADMIN_URL = process.env.PARLEY_TEST_POSTGRES_URL ?? 'postgres://postgres@1
 /** A database made for one test run. */
 export interface TestDatabase {
   readonly name: string;
+  /** Its connection URL, for a child process (`--postgres-url`); it may carry a password, so never print it. */
+  readonly url: string;
   /** A new client on this database (optionally with `search_path` set to `schema`); ended by {@link drop}. */
   client(schema?: string): Sql;
   /** Ends one client made by {@link client}. */
@@ -55,6 +57,7 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   const setup = client();
   return {
     name,
+    url: url.toString(),
     client,
     end,
     async createSchema() {
