@@ -134,6 +134,26 @@ describe('PostgresChatStore on several nodes', () => {
       assert.equal((await a.addMessage({ channel: 'room:one', author: bob, text: 'next', createdAt: T0 })).message.seq, one.length + 1);
     }));
 
+  it('writes of two nodes that lock the same rows in opposite orders all take effect (a lost deadlock is run again)', () =>
+    withTwoNodes(async (a, b) => {
+      const [m1, m2] = [await a.addMessage({ channel: 'room:x', author: ann, text: 'one', createdAt: T0 }), await a.addMessage({ channel: 'room:x', author: ann, text: 'two', createdAt: T0 })].map((r) => r.message.id) as [string, string];
+      const rounds = 3;
+      for (let round = 0; round < rounds; round++) {
+        // Each node's pair commits in one batch: a locks m1 then m2, b locks m2 then m1.
+        const results = await Promise.all([
+          a.toggleReaction('room:x', m1, 'a', '👍'),
+          a.toggleReaction('room:x', m2, 'a', '👍'),
+          b.toggleReaction('room:x', m2, 'b', '👍'),
+          b.toggleReaction('room:x', m1, 'b', '👍'),
+        ]);
+        assert.ok(results.every((r) => r.ok), `round ${round}`);
+      }
+      for (const id of [m1, m2]) {
+        const users = (await a.getMessage('room:x', id))!.reactions['👍'] ?? [];
+        assert.deepEqual([...users].sort(), ['a', 'b'], 'an odd number of toggles each: both reacted');
+      }
+    }));
+
   it("a member directory sees joins, leaves and profile changes made by another node's store", () =>
     withTwoNodes(async (a, b) => {
       const directory = new MemberDirectory(a);

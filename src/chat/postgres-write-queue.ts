@@ -16,10 +16,13 @@ interface QueuedWrite {
 
 type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
 
-/** Times a write that lost a deadlock (to another node's transaction) is run again. */
+/** Times a batch with a write that lost a deadlock (to another node's transaction) is run again. */
 const DEADLOCK_RETRIES = 5;
 /** PostgreSQL's deadlock_detected and serialization_failure. */
 const RETRYABLE = new Set(['40P01', '40001']);
+
+/** Thrown inside a batch transaction to roll all of it back and run it again. */
+class RetryBatch extends Error {}
 
 /**
  * Group commit for postgres.js: writes queued during one event-loop turn run
@@ -28,10 +31,12 @@ const RETRYABLE = new Set(['40P01', '40001']);
  *
  * Guarantees: writes run in the order they were queued; each runs in its
  * own savepoint, so one that throws is rolled back alone and rejects with
- * its error while the others commit (one that loses a deadlock against
- * another node is rolled back to its savepoint, which releases its locks,
- * and run again); promises settle only after the commit, in queue order; if
- * the commit itself fails, every write of the batch rejects.
+ * its error while the others commit; promises settle only after the commit,
+ * in queue order; if the commit itself fails, every write of the batch
+ * rejects. When a write loses a deadlock against another node, the whole
+ * batch is rolled back (releasing every lock it held, which the other node
+ * may be waiting for) and run again, up to {@link DEADLOCK_RETRIES} times;
+ * after that the write rejects with the deadlock error alone.
  */
 export class PostgresWriteQueue {
   private queue: QueuedWrite[] = [];
@@ -68,17 +73,25 @@ export class PostgresWriteQueue {
   }
 
   private async commit(batch: QueuedWrite[]): Promise<void> {
-    let outcomes: Outcome[];
-    try {
-      outcomes = await this.sql.begin(async (tx) => {
-        const done: Outcome[] = [];
-        for (const write of batch) done.push(await runInSavepoint(tx, write.op));
-        return done;
-      });
-    } catch (err) {
-      this.logger?.error({ err, writes: batch.length }, 'chat store: batch commit failed');
-      for (const write of batch) write.reject(err);
-      return;
+    let outcomes: Outcome[] | undefined;
+    for (let attempt = 0; !outcomes; attempt++) {
+      const lastTry = attempt === DEADLOCK_RETRIES;
+      try {
+        outcomes = await this.sql.begin(async (tx) => {
+          const done: Outcome[] = [];
+          for (const write of batch) {
+            const outcome = await runInSavepoint(tx, write.op);
+            if (!outcome.ok && isRetryable(outcome.error) && !lastTry) throw new RetryBatch();
+            done.push(outcome);
+          }
+          return done;
+        });
+      } catch (err) {
+        if (err instanceof RetryBatch) continue;
+        this.logger?.error({ err, writes: batch.length }, 'chat store: batch commit failed');
+        for (const write of batch) write.reject(err);
+        return;
+      }
     }
     batch.forEach((write, i) => {
       const outcome = outcomes[i]!;
@@ -89,13 +102,14 @@ export class PostgresWriteQueue {
 }
 
 async function runInSavepoint(tx: TransactionSql, op: PostgresWrite<unknown>): Promise<Outcome> {
-  for (let attempt = 0; ; attempt++) {
-    try {
-      return { ok: true, value: await tx.savepoint((sp) => op(sp)) };
-    } catch (error) {
-      const code = (error as { code?: unknown }).code;
-      if (typeof code === 'string' && RETRYABLE.has(code) && attempt < DEADLOCK_RETRIES) continue;
-      return { ok: false, error };
-    }
+  try {
+    return { ok: true, value: await tx.savepoint((sp) => op(sp)) };
+  } catch (error) {
+    return { ok: false, error };
   }
+}
+
+function isRetryable(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && RETRYABLE.has(code);
 }
