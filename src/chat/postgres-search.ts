@@ -4,7 +4,11 @@
  * tokenizer with `remove_diacritics` would) and stored as a `tsvector`
  * built from those lexemes verbatim; a query becomes a `tsquery` of
  * quoted prefix lexemes. Both sides fold the same way, so the behaviour
- * matches the SQLite store's and needs no extension (`unaccent`).
+ * matches the SQLite store's word for word. PostgreSQL's own parser would
+ * not: it keeps host names, e-mail addresses, file paths and version numbers
+ * as single tokens and splits hyphenated words differently; and folding
+ * diacritics there needs the `unaccent` extension, which a database role
+ * may not be allowed to create.
  */
 import { searchTerms } from './fts-query.js';
 import { foldWord, wordsOf } from './search-words.js';
