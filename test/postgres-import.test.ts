@@ -6,9 +6,11 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import { importDataDir } from '../src/admin/data-import.js';
 import { PostgresChatStore } from '../src/chat/postgres-chat-store.js';
 import { SqliteChatStore } from '../src/chat/sqlite-chat-store.js';
 import type { ChatStore } from '../src/chat/chat-store.js';
@@ -187,5 +189,47 @@ describe('parley import', () => {
     const run = await runCli(['import', '--from', join(dataDir, 'nowhere'), '--postgres-url', db.url]);
     assert.equal(run.code, 1);
     assert.match(run.stderr, /holds no Parley data/);
+  });
+});
+
+describe('importDataDir', () => {
+  test('copies tables bigger than one INSERT, in order', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'parley-import-'));
+    const db = await freshDatabase();
+    const sql = db.client();
+    try {
+      const author = { id: 'ann', name: 'Ann', color: '#e03131' };
+      const stream = new SqliteStore({ path: join(dir, 'parley.db') });
+      const chat = new SqliteChatStore({ path: join(dir, 'chat.db') });
+      await stream.open();
+      await chat.open();
+      await stream.append('big', Array.from({ length: 2500 }, (_, i) => ({ data: JSON.stringify({ i }) })), { size: 2400, ttlMs: 0 });
+      await Promise.all(Array.from({ length: 1100 }, (_, i) => chat.addMessage({ channel: 'room:big', author, text: `word${i} common`, createdAt: i })));
+      const expected = { position: await stream.position('big'), publications: (await stream.read('big', { limit: -1 })).publications };
+      await chat.close();
+      await stream.close();
+
+      const result = await importDataDir(sql, { from: dir });
+      assert.equal(result.status, 'imported');
+      assert.equal(result.counts.publications, 2400, 'what the retention kept');
+      assert.equal(result.counts.messages, 1100);
+      const store = new PostgresStore({ sql });
+      const pgChat = new PostgresChatStore({ sql });
+      await store.open();
+      await pgChat.open();
+      try {
+        const page = await store.read('big', { limit: -1 });
+        assert.deepEqual({ position: page.position, publications: page.publications }, expected);
+        const found = await pgChat.search('common', { channels: ['room:big'], limit: 3 });
+        assert.deepEqual(found.map((m) => m.seq), [1100, 1099, 1098], 'newest first, across chunks');
+        assert.deepEqual((await pgChat.search('word1050', { channels: ['room:big'], limit: 3 })).map((m) => m.seq), [1051]);
+      } finally {
+        await pgChat.close();
+        await store.close();
+      }
+    } finally {
+      await db.end(sql);
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
