@@ -1,7 +1,10 @@
 /**
  * The `parley` command: `serve` (the default) runs the server; `token` prints
- * a signed connection or subscription JWT made with the configured secret.
+ * a signed connection or subscription JWT made with the configured secret;
+ * `migrate` and `import` prepare a cluster's PostgreSQL database.
  */
+import { importCommand, migrateCommand } from './admin/admin-commands.js';
+import { splitFlags, UsageError } from './admin/command-flags.js';
 import { signToken } from './auth/jwt.js';
 import { PermissionSet } from './auth/permissions.js';
 import { TokenError } from './auth/token-error.js';
@@ -15,15 +18,17 @@ const USAGE = `Usage:
   parley [serve] [options]     run the chat server
   parley token --user ID [--name NAME] [--ttl 1h] [--permissions JSON] [--channel CH] [options]
                                print a signed connection token (a subscription token with --channel)
+  parley migrate --postgres-url URL
+                               create or update the PostgreSQL schema (nodes also do it when they start)
+  parley import [--from DIR] [--force] --postgres-url URL
+                               copy a single-node data dir (default: the configured one) into PostgreSQL;
+                               refuses a database that holds data unless --force (which replaces it)
   parley --help | --version
 
 Options (each also settable in parley.config.json or the environment; see README):
   --config PATH  --host HOST  --port N  --data-dir DIR  --log-level LEVEL  --log-file PATH
   --log-format auto|pretty|json  --token-secret S  --api-key K  --allowed-origins A,B
-  --max-message-size N  --allow-anonymous  --no-guest-sign-in ...`;
-
-/** Thrown for wrong command-line usage; the message is printed with the usage text. */
-class UsageError extends Error {}
+  --max-message-size N  --allow-anonymous  --no-guest-sign-in  --postgres-url URL ...`;
 
 export async function main(argv: readonly string[]): Promise<number> {
   const [first, ...rest] = argv;
@@ -38,6 +43,8 @@ export async function main(argv: readonly string[]): Promise<number> {
   try {
     if (first === 'token') return await tokenCommand(rest);
     if (first === 'serve') return await serveCommand(rest);
+    if (first === 'migrate') return await migrateCommand(rest);
+    if (first === 'import') return await importCommand(rest);
     if (first === undefined || first.startsWith('-')) return await serveCommand(argv);
     throw new UsageError(`unknown command "${first}"`);
   } catch (error) {
@@ -81,22 +88,12 @@ async function serveCommand(flags: readonly string[]): Promise<number> {
 }
 
 /** Flags that belong to `parley token`; all others are configuration flags. */
-const TOKEN_FLAGS = new Set(['--user', '--name', '--ttl', '--permissions', '--channel']);
+const TOKEN_FLAGS = ['--user', '--name', '--ttl', '--permissions', '--channel'];
 
 async function tokenCommand(argv: readonly string[]): Promise<number> {
-  const own = new Map<string, string>();
-  const configFlags: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i] as string;
-    const [name, inline] = arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
-    if (!TOKEN_FLAGS.has(name)) {
-      configFlags.push(arg);
-      continue;
-    }
-    const value = inline ?? argv[++i];
-    if (value === undefined) throw new UsageError(`${name} needs a value`);
-    own.set(name, value);
-  }
+  const split = splitFlags(argv, { values: TOKEN_FLAGS });
+  const own = split.own as Map<string, string>;
+  const configFlags = split.config;
   const user = own.get('--user');
   if (user === undefined) throw new UsageError('--user is required');
 

@@ -104,7 +104,7 @@ export async function startServer(config: Config, logger: Logger, parts: ServerP
   const sessionContext = { node, heartbeat, deadlines, logger, authenticator: new Authenticator(config.tokenSecret, logger), version: VERSION };
   router.route(WEBSOCKET_PATH, webSocketSessions(sessionContext));
   router.attach(http.server);
-  const chat = await attachChat({ config, node, http, logger, dataDir: config.dataDir });
+  const chat = await attachChat({ config, node, http, logger, dataDir: config.dataDir, ...(deployment.chatStore ? { store: deployment.chatStore } : {}) });
   const seeds = await registerSeedEndpoints({ config, node, http, router, chat, logger });
   await registerServerApi({ config, node, http, chat, logger });
   if (!(await registerWebApp(http, WEB_ROOT))) logger.warn({ path: WEB_ROOT }, 'web app not built (npm run build:web); serving the API only');

@@ -2,7 +2,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Sql } from 'postgres';
 import type { Publication, PublishRequest } from '../src/protocol/types.js';
-import { migrate, MIGRATIONS } from '../src/store/postgres-migrations.js';
+import { migrate, STREAM_SCHEMA } from '../src/store/postgres-migrations.js';
 import { PostgresStore, type PostgresStoreOptions } from '../src/store/postgres-store.js';
 import type { Retention } from '../src/store/store.js';
 import { runStoreContract } from './contracts/store-contract.js';
@@ -60,17 +60,17 @@ describe('PostgreSQL migrations', () => {
     const fresh = await createTestDatabase();
     try {
       const nodes = Array.from({ length: 6 }, () => fresh.client());
-      await Promise.all(nodes.map((sql) => migrate(sql)));
+      await Promise.all(nodes.map((sql) => migrate(sql, [STREAM_SCHEMA])));
       const sql = nodes[0]!;
-      const versions = await sql<{ version: number }[]>`SELECT version FROM schema_migrations ORDER BY version`;
-      assert.deepEqual(versions.map((r) => r.version), MIGRATIONS.map((m) => m.version));
+      const versions = await sql<{ component: string; version: number }[]>`SELECT component, version FROM schema_migrations ORDER BY version`;
+      assert.deepEqual(versions.map((r) => [r.component, r.version]), STREAM_SCHEMA.migrations.map((m) => ['stream', m.version]));
       const tables = await sql<{ table_name: string }[]>`
         SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY table_name`;
       assert.deepEqual(tables.map((r) => r.table_name), ['idempotency_keys', 'publications', 'schema_migrations', 'stream_meta']);
       // Running again later changes nothing.
-      await migrate(nodes[1]!);
+      assert.equal(await migrate(nodes[1]!, [STREAM_SCHEMA]), 0);
       const [again] = await sql<{ n: string }[]>`SELECT count(*) AS n FROM schema_migrations`;
-      assert.equal(Number(again?.n), MIGRATIONS.length);
+      assert.equal(Number(again?.n), STREAM_SCHEMA.migrations.length);
     } finally {
       await fresh.drop();
     }
@@ -79,9 +79,9 @@ describe('PostgreSQL migrations', () => {
   it('refuses a database from a newer schema version', async () => {
     const sql = db.client(await db.createSchema());
     try {
-      await migrate(sql);
-      await sql`INSERT INTO schema_migrations (version) VALUES (99)`;
-      await assert.rejects(new PostgresStore({ sql }).open(), /schema version 99 is newer/);
+      await migrate(sql, [STREAM_SCHEMA]);
+      await sql`INSERT INTO schema_migrations (component, version) VALUES ('stream', 99)`;
+      await assert.rejects(new PostgresStore({ sql }).open(), /stream schema version 99 is newer/);
     } finally {
       await db.end(sql);
     }

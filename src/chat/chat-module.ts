@@ -67,7 +67,7 @@ export async function attachChat(options: ChatModuleOptions): Promise<ChatModule
     await store.createRoom({ name: DEFAULT_ROOM, topic: DEFAULT_ROOM_TOPIC, createdBy: '', createdAt: Date.now() });
     const channels = new ChatChannels(node, store);
     const directory = new MemberDirectory(store);
-    const profiles = new ProfileBook(store, (user) => directory.profileChanged(user));
+    const profiles = new ProfileBook(store);
     const userEvents = new UserEvents(node, logger);
     chat = new ChatService({ node, store, channels, profiles, userEvents });
     const conversations = new ConversationService({ store, channels, profiles, userEvents, directory });

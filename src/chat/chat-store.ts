@@ -110,6 +110,10 @@ export function dmChannelOf(a: string, b: string): string {
  *   disappears.
  * - **Idempotency.** Adding with a nonce an author already used returns the
  *   first message with `created: false` and adds nothing.
+ * - **Member versions.** A room's {@link ChatStore.membersVersion} goes up
+ *   with every durable join, leave, and profile change of a member, whichever
+ *   process (or node) made it, so a reader can keep a member list cached and
+ *   re-read it only when the version moved.
  * - **Read positions** only move forward and never past the channel's last
  *   seq. Unread counts are messages after the position, by others, not deleted.
  * - **Search** finds messages containing every word of a query (each word a
@@ -150,6 +154,12 @@ export interface ChatStore {
   leaveRoom(name: string, userId: string): Promise<boolean>;
   /** Profiles of a room's members, in the order they joined. */
   roomMembers(name: string): Promise<ChatUser[]>;
+  /**
+   * A counter that goes up with every change to the room's member list or
+   * to a member's profile (0 for a room that does not exist). A member list
+   * read after this call is at least as new as the version it returned.
+   */
+  membersVersion(name: string): Promise<number>;
 
   // ---- direct messages --------------------------------------------------
   /**

@@ -25,7 +25,7 @@ export interface ConversationServiceOptions {
   channels: ChatChannels;
   profiles: ProfileBook;
   userEvents: UserEvents;
-  /** Rooms' member lists, kept in step with joins, leaves and profile changes made here. */
+  /** Rooms' member lists, re-read when the store says they changed. */
   directory: MemberDirectory;
 }
 
@@ -58,7 +58,7 @@ export class ConversationService {
     if (await this.store.claimFirstVisit(user.id)) {
       const general = this.channels.roomSpec(DEFAULT_ROOM);
       if ((await this.store.getRoom(DEFAULT_ROOM)) && this.channels.allows('subscribe', general, caller.principal)) {
-        if (await this.store.joinRoom(DEFAULT_ROOM, user.id, Date.now())) this.directory.joined(DEFAULT_ROOM, user);
+        await this.store.joinRoom(DEFAULT_ROOM, user.id, Date.now());
       }
     }
     const conversations = (await this.store.conversationsOf(user.id)).map(toConversation);
@@ -108,7 +108,6 @@ export class ConversationService {
     const room = ROOM_NAME_PATTERN.test(name) ? await this.store.getRoom(name) : undefined;
     if (!room) throw Errors.unknownChannel(`There is no room "${name}"`);
     if (await this.store.leaveRoom(name, caller.user.id)) {
-      this.directory.left(name, caller.user.id);
       await this.userEvents.publish(caller.user.id, { type: 'left', channel: `room:${name}` });
     }
     return {};
@@ -160,7 +159,6 @@ export class ConversationService {
 
   private async join(caller: Caller, name: string, now: number): Promise<Conversation> {
     const joined = await this.store.joinRoom(name, caller.user.id, now);
-    if (joined) this.directory.joined(name, caller.user);
     const conversation = await this.conversationFor(caller.user.id, `room:${name}`);
     if (joined) await this.userEvents.publish(caller.user.id, { type: 'conversation', conversation });
     return conversation;

@@ -5,21 +5,17 @@
  * parentheses, column filters or `NEAR` in a query are plain words (or
  * nothing) and can neither fail the query nor change its meaning.
  */
+import { wordsOf } from './search-words.js';
 
 /** Words kept from one query; more would only make the query slower, not better. */
 export const MAX_SEARCH_TERMS = 12;
 /** Longest word kept (longer ones are cut): FTS5 handles long tokens, but nobody types them. */
 export const MAX_SEARCH_TERM_LENGTH = 64;
 
-// A word is a run of letters, digits and combining marks (so "café" typed
-// with a combining accent stays one word), as the unicode61 tokenizer sees it.
-const NON_WORD = /[^\p{L}\p{N}\p{M}]+/u;
-
 /** The words of a query, in order, without duplicates, at most {@link MAX_SEARCH_TERMS}. */
 export function searchTerms(query: string): string[] {
   const terms: string[] = [];
-  for (const word of query.normalize('NFC').split(NON_WORD)) {
-    if (word === '') continue;
+  for (const word of wordsOf(query)) {
     const term = [...word].slice(0, MAX_SEARCH_TERM_LENGTH).join('');
     if (!terms.includes(term)) terms.push(term);
     if (terms.length === MAX_SEARCH_TERMS) break;

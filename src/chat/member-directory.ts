@@ -1,73 +1,49 @@
 import type { ChatStore } from './chat-store.js';
 import { MemberList } from './member-list.js';
-import type { ChatUser } from './protocol.js';
 
 /** Rooms whose member lists are kept in memory at most; the least recently read is dropped first. */
 const MAX_CACHED_ROOMS = 64;
+
+interface CachedList {
+  /** The store's members version the list was read at (or after). */
+  version: number;
+  list: Promise<MemberList>;
+}
 
 /**
  * Rooms' member lists in memory, so that a page of `chat.members` costs a
  * pass over an index instead of a database read of every member.
  *
- * A room's list is read from the store when it is first asked for and kept
- * up to date from then on by the chat's own changes: {@link joined},
- * {@link left} and {@link profileChanged}, each called after the change is
- * durable. Changes are applied in the order they are called, after the
- * initial read, and each is idempotent, so a change whose write the read
- * already saw does no harm. This holds because the chat store has a single
- * writer: this process (see `SqliteChatStore`).
+ * Before serving a cached list it asks the store for the room's members
+ * version (one small read) and reads the list again when the version moved:
+ * a join, a leave or a member's new profile shows up whichever process or
+ * node made it, once it is durable. The version is read before the list, so
+ * a list is never older than the version it is kept under; a change landing
+ * in between only costs one more read next time.
  *
  * At most {@link MAX_CACHED_ROOMS} lists are kept; a dropped one is read
  * again when next asked for.
  */
 export class MemberDirectory {
-  private readonly rooms = new Map<string, Promise<MemberList>>();
+  private readonly rooms = new Map<string, CachedList>();
 
   constructor(private readonly store: ChatStore) {}
 
-  /** The room's members. */
-  list(room: string): Promise<MemberList> {
-    let list = this.rooms.get(room);
-    if (list) {
-      // Most recently used last, so the first key is the one to drop.
-      this.rooms.delete(room);
-    } else {
-      list = this.store.roomMembers(room).then((users) => new MemberList(users));
-      list.catch(() => this.rooms.get(room) === list && this.rooms.delete(room));
+  /** The room's members, as of a moment after this call. */
+  async list(room: string): Promise<MemberList> {
+    const version = await this.store.membersVersion(room);
+    // A newer list another call stored meanwhile serves as well as one at this version.
+    let cached = this.rooms.get(room);
+    // Most recently used last, so the first key is the one to drop.
+    this.rooms.delete(room);
+    if (!cached || cached.version < version) {
+      const list = this.store.roomMembers(room).then((users) => new MemberList(users));
+      const entry: CachedList = { version, list };
+      list.catch(() => this.rooms.get(room) === entry && this.rooms.delete(room));
+      cached = entry;
       if (this.rooms.size >= MAX_CACHED_ROOMS) this.rooms.delete(this.rooms.keys().next().value as string);
     }
-    this.rooms.set(room, list);
-    return list;
-  }
-
-  /** A user joined a room (durably). */
-  joined(room: string, user: ChatUser): void {
-    this.change(room, (list) => list.add(user));
-  }
-
-  /** A user left a room (durably). */
-  left(room: string, userId: string): void {
-    this.change(room, (list) => list.remove(userId));
-  }
-
-  /** A user's profile changed (durably): their entry moves to their new name in every list. */
-  profileChanged(user: ChatUser): void {
-    for (const room of this.rooms.keys()) {
-      this.change(room, (list) => {
-        if (list.has(user.id)) list.add(user);
-      });
-    }
-  }
-
-  private change(room: string, apply: (list: MemberList) => void): void {
-    const list = this.rooms.get(room);
-    if (!list) return;
-    // Chained on the load, so changes apply after it and in call order.
-    const next = list.then((loaded) => {
-      apply(loaded);
-      return loaded;
-    });
-    next.catch(() => this.rooms.get(room) === next && this.rooms.delete(room));
-    this.rooms.set(room, next);
+    this.rooms.set(room, cached);
+    return cached.list;
   }
 }

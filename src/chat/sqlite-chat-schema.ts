@@ -97,6 +97,20 @@ const MIGRATIONS: readonly string[] = [
      last_used_at INTEGER NOT NULL
    ) WITHOUT ROWID;
    CREATE INDEX guest_sessions_by_last_use ON guest_sessions (last_used_at);`,
+
+  // Member versions: bumped by triggers, so no write path can forget one.
+  `ALTER TABLE rooms ADD COLUMN members_version INTEGER NOT NULL DEFAULT 0;
+   CREATE TRIGGER room_members_join AFTER INSERT ON room_members BEGIN
+     UPDATE rooms SET members_version = members_version + 1 WHERE name = new.room;
+   END;
+   CREATE TRIGGER room_members_leave AFTER DELETE ON room_members BEGIN
+     UPDATE rooms SET members_version = members_version + 1 WHERE name = old.room;
+   END;
+   CREATE TRIGGER users_profile_change AFTER UPDATE OF name, color, avatar ON users
+   WHEN old.name IS NOT new.name OR old.color IS NOT new.color OR old.avatar IS NOT new.avatar BEGIN
+     UPDATE rooms SET members_version = members_version + 1
+     WHERE name IN (SELECT room FROM room_members WHERE user_id = new.id);
+   END;`,
 ];
 
 /** Brings a database to the newest schema, one transaction per step; refuses a newer one. */

@@ -3,43 +3,12 @@
  * All values are bound parameters; no SQL is ever built from input.
  */
 import type Database from 'better-sqlite3';
-
-/** A `users` row. */
-export interface UserRow {
-  id: string;
-  name: string;
-  color: string;
-  avatar: string | null;
-}
-
-/** A `messages` row. */
-export interface MessageRow {
-  pk: number;
-  id: string;
-  channel: string;
-  seq: number;
-  author_id: string;
-  author_name: string;
-  author_color: string;
-  author_avatar: string | null;
-  text: string;
-  created_at: number;
-  edited_at: number | null;
-  deleted: number;
-  reactions: string;
-}
+import type { DmRow, MessageRow, UserRow } from './chat-rows.js';
 
 interface RoomRow {
   name: string;
   topic: string;
   created_by: string;
-  created_at: number;
-}
-
-interface DmRow {
-  channel: string;
-  user_a: string;
-  user_b: string;
   created_at: number;
 }
 
@@ -98,6 +67,7 @@ export function prepareChatStatements(db: Database.Database) {
       'INSERT INTO room_members (room, user_id, joined_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING',
     ),
     deleteMember: prepare<[string, string]>('DELETE FROM room_members WHERE room = ? AND user_id = ?'),
+    membersVersion: preparePluck<[string], number>('SELECT members_version FROM rooms WHERE name = ?'),
     roomMembers: prepare<[string], UserRow>(
       `SELECT u.id, u.name, u.color, u.avatar FROM room_members m JOIN users u ON u.id = m.user_id
        WHERE m.room = ? ORDER BY m.joined_at, m.user_id`,

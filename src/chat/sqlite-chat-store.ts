@@ -2,7 +2,6 @@ import { randomBytes } from 'node:crypto';
 import Database from 'better-sqlite3';
 import {
   GUEST_SESSION_TTL_MS,
-  MAX_REACTION_EMOJI,
   dmChannelOf,
   type ChatStore,
   type ConversationRecord,
@@ -15,10 +14,10 @@ import {
   type RoomSummary,
 } from './chat-store.js';
 import { ftsMatchExpression } from './fts-query.js';
-import { isAvatarHash } from './profile.js';
+import { refuseChange, toDm, toggledReactions, toMessage, toUser, userProblem } from './chat-rows.js';
 import type { ChatMessage, ChatUser } from './protocol.js';
 import { migrateChatSchema } from './sqlite-chat-schema.js';
-import { prepareChatStatements, type ChatStatements, type MessageRow, type UserRow } from './sqlite-chat-statements.js';
+import { prepareChatStatements, type ChatStatements } from './sqlite-chat-statements.js';
 import { SqliteWriteQueue, type WriteQueueLogger } from './sqlite-write-queue.js';
 
 /** Where {@link SqliteChatStore} reports failures that affect many callers. */
@@ -145,6 +144,10 @@ export class SqliteChatStore implements ChatStore {
     return this.reader().roomMembers.all(name).map(toUser);
   }
 
+  async membersVersion(name: string): Promise<number> {
+    return this.reader().membersVersion.get(name) ?? 0;
+  }
+
   // ---- direct messages --------------------------------------------------------
 
   openDm(userA: string, userB: string, now: number): Promise<{ dm: DmRecord; created: boolean } | undefined> {
@@ -212,24 +215,10 @@ export class SqliteChatStore implements ChatStore {
   toggleReaction(channel: string, id: string, userId: string, emoji: string): Promise<MessageChange> {
     return this.write((s): MessageChange => {
       const row = s.messageById.get(channel, id);
-      if (!row) return { ok: false, reason: 'not-found' };
-      if (row.deleted) return { ok: false, reason: 'deleted' };
-      // A Map keeps first-reaction order and is safe for any key, `__proto__` included.
-      const reactions = new Map(Object.entries(JSON.parse(row.reactions) as Record<string, string[]>));
-      const users = reactions.get(emoji);
-      if (users?.includes(userId)) {
-        const rest = users.filter((user) => user !== userId);
-        if (rest.length > 0) reactions.set(emoji, rest);
-        else reactions.delete(emoji);
-      } else if (users) {
-        users.push(userId);
-      } else {
-        if (reactions.size >= MAX_REACTION_EMOJI) return { ok: false, reason: 'too-many-reactions' };
-        reactions.set(emoji, [userId]);
-      }
-      const json = JSON.stringify(Object.fromEntries(reactions));
-      s.setReactions.run(json, row.pk);
-      return { ok: true, message: toMessage({ ...row, reactions: json }) };
+      const toggled = toggledReactions(row, userId, emoji);
+      if (!('json' in toggled)) return toggled;
+      s.setReactions.run(toggled.json, row!.pk);
+      return { ok: true, message: toMessage({ ...row!, reactions: toggled.json }) };
     });
   }
 
@@ -342,19 +331,6 @@ export class SqliteChatStore implements ChatStore {
   }
 }
 
-/** The error for a profile that could carry anything but a Gravatar hash as avatar. */
-function userProblem(user: ChatUser): TypeError | undefined {
-  if (user.avatar !== undefined && !isAvatarHash(user.avatar)) return new TypeError('avatar must be a 32-digit hex MD5 hash');
-  return undefined;
-}
-
-function refuseChange(row: MessageRow | undefined, userId: string): MessageChange | undefined {
-  if (!row) return { ok: false, reason: 'not-found' };
-  if (row.author_id !== userId) return { ok: false, reason: 'not-author' };
-  if (row.deleted) return { ok: false, reason: 'deleted' };
-  return undefined;
-}
-
 function readStateOf(s: ChatStatements, userId: string, channel: string): ReadState {
   const last = s.lastMessage.get(channel);
   const lastReadSeq = s.getRead.get(userId, channel) ?? 0;
@@ -373,31 +349,4 @@ function dmConversation(s: ChatStatements, userId: string, dm: DmRecord): Conver
   const peer = s.getUser.get(peerId);
   if (!peer) return undefined;
   return { kind: 'dm', channel: dm.channel, peer: toUser(peer), ...readStateOf(s, userId, dm.channel) };
-}
-
-function toUser(row: UserRow): ChatUser {
-  const user: ChatUser = { id: row.id, name: row.name, color: row.color };
-  if (row.avatar !== null) user.avatar = row.avatar;
-  return user;
-}
-
-function toDm(row: { channel: string; user_a: string; user_b: string; created_at: number }): DmRecord {
-  return { channel: row.channel, users: [row.user_a, row.user_b] as const, createdAt: row.created_at };
-}
-
-function toMessage(row: MessageRow): ChatMessage {
-  const author: ChatUser = { id: row.author_id, name: row.author_name, color: row.author_color };
-  if (row.author_avatar !== null) author.avatar = row.author_avatar;
-  const message: ChatMessage = {
-    id: row.id,
-    channel: row.channel,
-    seq: row.seq,
-    author,
-    text: row.deleted ? '' : row.text,
-    createdAt: row.created_at,
-    reactions: JSON.parse(row.reactions) as Record<string, string[]>,
-  };
-  if (row.edited_at !== null) message.editedAt = row.edited_at;
-  if (row.deleted) message.deleted = true;
-  return message;
 }

@@ -3,6 +3,8 @@ import { join } from 'node:path';
 import type { Sql } from 'postgres';
 import type { Broker } from '../broker/broker.js';
 import { MemoryBroker } from '../broker/memory-broker.js';
+import type { ChatStore } from '../chat/chat-store.js';
+import { PostgresChatStore } from '../chat/postgres-chat-store.js';
 import type { Config } from '../config/types.js';
 import type { Logger } from '../log/logger.js';
 import { MemoryPresence } from '../presence/memory-presence.js';
@@ -25,6 +27,8 @@ export interface Deployment {
   readonly store: Store;
   readonly broker: Broker;
   readonly presence: PresenceManager;
+  /** The chat store, with `postgresUrl`; otherwise the chat module opens SQLite in `dataDir`. */
+  readonly chatStore?: ChatStore;
   /** The PostgreSQL client the stores share, with `postgresUrl`. */
   readonly sql?: Sql;
   /** The Redis connections, with `redisUrl`. */
@@ -59,7 +63,7 @@ export async function openDeployment(config: Config, logger: Logger, overrides: 
     store: overrides.store ?? (sql ? new PostgresStore({ sql, logger }) : sqliteStore(config, logger)),
     broker: overrides.broker ?? new MemoryBroker(),
     presence: overrides.presence ?? (redis ? new RedisPresence(redis.commands, { prefix: `${prefix}presence:` }) : new MemoryPresence()),
-    ...(sql ? { sql } : {}),
+    ...(sql ? { sql, chatStore: new PostgresChatStore({ sql, logger: logger.child({ component: 'chat' }) }) } : {}),
     ...(redis ? { redis } : {}),
     probes: [...serviceProbes(sql, redis), ...(overrides.probes ?? [])],
     close: () => {

@@ -1,6 +1,6 @@
 import type { Sql, TransactionSql } from 'postgres';
 import type { PublishRequest, StreamPosition } from '../protocol/types.js';
-import { migrate } from './postgres-migrations.js';
+import { migrate, STREAM_SCHEMA } from './postgres-migrations.js';
 import type { KeyedPosition } from './recent-keys.js';
 import { IDEMPOTENCY_WINDOW_MS, type AppendedPublication, type HistoryPage, type HistoryQuery, type Retention, type Store } from './store.js';
 import { StoreLifecycle } from './store-lifecycle.js';
@@ -71,7 +71,7 @@ export class PostgresStore implements Store {
 
   async open(): Promise<void> {
     if (!this.lifecycle.beginOpen()) return;
-    await migrate(this.sql);
+    await migrate(this.sql, [STREAM_SCHEMA]);
     this.lifecycle.opened();
     this.sweepTimer = setInterval(() => void this.sweep(), this.options.sweepIntervalMs ?? 60_000);
     this.sweepTimer.unref();

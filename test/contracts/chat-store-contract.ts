@@ -135,6 +135,39 @@ export function runChatStoreContract(name: string, makeStore: () => Promise<Chat
       }));
     });
 
+    describe('member versions', () => {
+      it('go up with every join, leave and profile change of a member, and only then', run(async ({ store }) => {
+        await seedUsers(store, ann, bob, cid);
+        assert.equal(await store.membersVersion('lobby'), 0, 'no such room');
+        await store.createRoom({ name: 'lobby', topic: '', createdBy: 'ann', createdAt: T0 });
+        await store.createRoom({ name: 'attic', topic: '', createdBy: 'ann', createdAt: T0 });
+        const versions: number[] = [await store.membersVersion('lobby')];
+        const changed = async (what: string) => {
+          const now = await store.membersVersion('lobby');
+          assert.ok(now > versions.at(-1)!, `${what} moves the version`);
+          versions.push(now);
+        };
+        const unchanged = async (what: string) => assert.equal(await store.membersVersion('lobby'), versions.at(-1), what);
+        await store.joinRoom('lobby', 'ann', T0);
+        await changed('a join');
+        await store.joinRoom('lobby', 'ann', T0);
+        await unchanged('joining again');
+        await store.joinRoom('attic', 'cid', T0);
+        await unchanged('a join elsewhere');
+        await store.upsertUser({ ...ann, name: 'Annie' }, T0 + 1);
+        await changed("a member's new name");
+        await store.upsertUser({ ...ann, name: 'Annie', avatar: undefined }, T0 + 2);
+        await changed("a member's avatar removed");
+        await store.upsertUser({ ...cid, color: '#000000' }, T0 + 3);
+        await unchanged("a non-member's profile");
+        await store.leaveRoom('lobby', 'ann');
+        await changed('a leave');
+        await store.leaveRoom('lobby', 'ann');
+        await unchanged('leaving again');
+        assert.equal(await store.membersVersion('attic') > 0, true);
+      }));
+    });
+
     describe('direct messages', () => {
       it('opens one conversation per pair of known users, ids ascending', run(async ({ store }) => {
         await seedUsers(store, ann, bob);

@@ -12,7 +12,7 @@ const ADMIN_URL = process.env.PARLEY_TEST_POSTGRES_URL ?? 'postgres://postgres@1
 /** A database made for one test run. */
 export interface TestDatabase {
   readonly name: string;
-  /** Its connection URL (for a test that connects through a proxy); carries the credentials, so it is never printed. */
+  /** Its connection URL, for a child process (`--postgres-url`); it may carry a password, so never print it. */
   readonly url: string;
   /** A new client on this database (optionally with `search_path` set to `schema`); ended by {@link drop}. */
   client(schema?: string): Sql;
