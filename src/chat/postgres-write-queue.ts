@@ -1,4 +1,5 @@
 import type { Sql, TransactionSql } from 'postgres';
+import { settleBatch, type WriteOutcome } from './write-outcome.js';
 
 /** Where {@link PostgresWriteQueue} reports a failed commit (which fails every write in it). */
 export interface PostgresWriteQueueLogger {
@@ -14,7 +15,7 @@ interface QueuedWrite {
   reject(error: unknown): void;
 }
 
-type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
+type Outcome = WriteOutcome;
 
 /** Times a batch with a write that lost a deadlock (to another node's transaction) is run again. */
 const DEADLOCK_RETRIES = 5;
@@ -93,11 +94,7 @@ export class PostgresWriteQueue {
         return;
       }
     }
-    batch.forEach((write, i) => {
-      const outcome = outcomes[i]!;
-      if (outcome.ok) write.resolve(outcome.value);
-      else write.reject(outcome.error);
-    });
+    settleBatch(batch, outcomes);
   }
 }
 

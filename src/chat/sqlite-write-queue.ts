@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import { settleBatch, type WriteOutcome } from './write-outcome.js';
 
 /** Where {@link SqliteWriteQueue} reports a failed commit (which fails every write in it). */
 export interface WriteQueueLogger {
@@ -11,7 +12,7 @@ interface QueuedWrite<S> {
   reject(error: unknown): void;
 }
 
-type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
+type Outcome = WriteOutcome;
 
 /**
  * Group commit for better-sqlite3: writes queued during one event-loop turn
@@ -70,10 +71,6 @@ export class SqliteWriteQueue<S> {
       for (const write of batch) write.reject(err);
       return;
     }
-    batch.forEach((write, i) => {
-      const outcome = outcomes[i]!;
-      if (outcome.ok) write.resolve(outcome.value);
-      else write.reject(outcome.error);
-    });
+    settleBatch(batch, outcomes);
   }
 }
