@@ -1,4 +1,5 @@
 import { mkdirSync, readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { AddressInfo } from 'node:net';
@@ -10,6 +11,10 @@ import { ChannelResolver } from './channel/channel.js';
 import type { Config } from './config/types.js';
 import { registerServerApi } from './api/server-api.js';
 import { attachChat } from './chat/chat-module.js';
+import type { Cluster } from './cluster/cluster.js';
+import { DeadNodePresence } from './cluster/dead-node-presence.js';
+import { LocalCluster } from './cluster/local-cluster.js';
+import { answerForNode } from './cluster/node-questions.js';
 import { registerSeedEndpoints } from './compat/seed-endpoints.js';
 import { createHttpServer } from './http/http-server.js';
 import { browsableUrl, guestSignInNotice } from './http/listen-address.js';
@@ -17,6 +22,7 @@ import { registerWebApp } from './http/web-app.js';
 import type { Logger } from './log/logger.js';
 import { Node } from './node/node.js';
 import { MemoryPresence } from './presence/memory-presence.js';
+import type { PresenceLedger } from './presence/presence-ledger.js';
 import type { PresenceManager } from './presence/presence.js';
 import { Deadlines } from './session/deadlines.js';
 import { Heartbeat } from './session/heartbeat.js';
@@ -44,6 +50,19 @@ export interface ServerParts {
   broker?: Broker;
   /** Defaults to in-process presence. */
   presence?: PresenceManager;
+  /** The other nodes of the deployment. Defaults to this process alone. */
+  cluster?: Cluster;
+  /**
+   * This node's id in the cluster (`info` uid, control channels, presence ledger).
+   * @default a random UUID
+   */
+  nodeId?: string;
+  /**
+   * Where presence records which node added each entry (usually the Redis
+   * presence, made with `node: nodeId`): with it, this node purges dead
+   * nodes' entries and re-adds its own when presence comes back from a loss.
+   */
+  presenceLedger?: PresenceLedger;
 }
 
 /** A running server. */
@@ -72,7 +91,9 @@ export async function startServer(config: Config, logger: Logger, parts: ServerP
   const store = parts.store ?? defaultStore(config, logger);
   await store.open();
 
+  const cluster = parts.cluster ?? new LocalCluster();
   const node = new Node({
+    ...(parts.nodeId ? { id: parts.nodeId } : {}),
     config,
     store,
     broker: parts.broker ?? new MemoryBroker(),
@@ -94,7 +115,15 @@ export async function startServer(config: Config, logger: Logger, parts: ServerP
   router.attach(http.server);
   const chat = await attachChat({ config, node, http, logger, dataDir: config.dataDir });
   const seeds = await registerSeedEndpoints({ config, node, http, router, chat, logger });
-  await registerServerApi({ config, node, http, chat, logger });
+  await registerServerApi({ config, node, http, chat, logger, cluster });
+  answerForNode(cluster, node);
+  if (parts.presenceLedger) {
+    new DeadNodePresence(cluster, parts.presenceLedger, node, logger).start();
+    parts.presenceLedger.onReconnect(() => {
+      logger.info('presence service is back: re-adding this node\'s entries');
+      void node.refreshPresence();
+    });
+  }
   if (!(await registerWebApp(http, WEB_ROOT))) logger.warn({ path: WEB_ROOT }, 'web app not built (npm run build:web); serving the API only');
   if (directWriteUnavailableReason) logger.warn({ reason: directWriteUnavailableReason }, 'socket writes go through Node streams (slower fan-out)');
 
@@ -103,8 +132,9 @@ export async function startServer(config: Config, logger: Logger, parts: ServerP
   await http.listen({ host: config.host, port: config.port, listenTextResolver: (address) => `reachable at ${address}` });
   node.start();
   heartbeat.start();
-  ready = true;
   const address = http.server.address() as AddressInfo;
+  await cluster.start({ id: node.id, name: `${hostname()}_${address.port}`, version: VERSION, stats: () => node.stats() });
+  ready = true;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const openAt = browsableUrl(address);
   logger.info({ url: openAt, listen: `${host}:${address.port}`, websocket: WEBSOCKET_PATH }, `parley listening on ${openAt}`);
@@ -117,6 +147,8 @@ export async function startServer(config: Config, logger: Logger, parts: ServerP
   const close = (): Promise<void> => {
     closing ??= (async () => {
       ready = false;
+      // The others drop this node at once rather than evicting it (and purging its presence) later.
+      await cluster.close();
       router.stopAccepting();
       const httpClosed = http.close();
       const sessions = [...node.allSessions()];
