@@ -1,0 +1,110 @@
+/**
+ * Several servers in one process forming a cluster on Redis: the server API
+ * reaches every node, a node that dies makes `channels` partial instead of
+ * failing, a dead node's presence is purged with leave events, and a Redis
+ * restart gets presence back at once.
+ */
+import assert from 'node:assert/strict';
+import { after, afterEach, describe, test } from 'node:test';
+import { apiResult } from './helpers/api.js';
+import { startClusterNode, type ClusterTestNode } from './helpers/cluster-node.js';
+import { reconnectingClient, startPrivateRedis } from './helpers/private-redis.js';
+import { connectRedis, deleteKeys, uniquePrefix, type TestRedisClient } from './helpers/redis-service.js';
+import { connectClient, disconnectAll, eventsOf, subscribe } from './helpers/sdk.js';
+import { mintToken } from './helpers/server.js';
+import { waitFor } from './helpers/wait.js';
+
+describe('a cluster of servers on Redis', () => {
+  const started: ClusterTestNode[] = [];
+  const prefixes: string[] = [];
+
+  async function cluster(count: number, connect?: () => Promise<TestRedisClient>): Promise<ClusterTestNode[]> {
+    const prefix = uniquePrefix('cluster-servers');
+    prefixes.push(prefix);
+    const nodes: ClusterTestNode[] = [];
+    for (let i = 0; i < count; i++) nodes.push(await startClusterNode(prefix, connect));
+    started.push(...nodes);
+    await waitFor(async () => {
+      const infos = await Promise.all(nodes.map(async (n) => (await apiResult(n.ts, 'info')).nodes.length));
+      return infos.every((length) => length === count);
+    }, { message: 'every node to list the others' });
+    return nodes;
+  }
+
+  const user = async (node: ClusterTestNode, sub: string) => connectClient(node.ts.wsUrl, { token: await mintToken({ sub }) });
+
+  afterEach(async () => {
+    disconnectAll();
+    await Promise.all(started.splice(0).map((node) => node.stop()));
+  });
+  after(async () => {
+    const client = await connectRedis();
+    for (const prefix of prefixes) await deleteKeys(client, prefix);
+    await client.close();
+  });
+
+  test('info lists both nodes, channels merges them, disconnect on A closes a connection on B, channels after B died is partial', async () => {
+    const [a, b] = await cluster(2);
+    const { nodes } = await apiResult(a!.ts, 'info');
+    assert.deepEqual(nodes.map((n: { uid: string }) => n.uid).sort(), [a!.id, b!.id].sort());
+
+    const ann = await user(a!, 'ann');
+    const bob = await user(b!, 'bob');
+    await subscribe(ann.client, 'room:cl-both');
+    await subscribe(bob.client, 'room:cl-both');
+    await subscribe(bob.client, 'room:cl-b');
+    const { channels } = await apiResult(a!.ts, 'channels', { pattern: 'room:cl-*' });
+    assert.deepEqual(channels, { 'room:cl-both': { num_clients: 2 }, 'room:cl-b': { num_clients: 1 } });
+    await waitFor(async () => {
+      const listed = (await apiResult(a!.ts, 'info')).nodes.find((n: { uid: string }) => n.uid === b!.id);
+      return listed?.num_clients === 1 && listed.num_subs === 2;
+    }, { message: "B's heartbeat to carry its counts" });
+
+    assert.deepEqual(await apiResult(a!.ts, 'disconnect', { user: 'bob' }), {});
+    const [closed] = await eventsOf(bob, 'disconnected', 1);
+    assert.equal(closed.code, 3503);
+    assert.equal(ann.client.state, 'connected');
+
+    const carl = await user(b!, 'carl');
+    await subscribe(carl.client, 'room:cl-carl');
+    b!.kill();
+    const partial = await apiResult(a!.ts, 'channels', { pattern: 'room:cl-*' });
+    assert.deepEqual(partial, { channels: { 'room:cl-both': { num_clients: 1 } }, partial: true, missing_nodes: [b!.id] });
+  });
+
+  test("a dead node's presence is purged, with leave events seen on the survivor", async () => {
+    const [a, b] = await cluster(2);
+    const ann = await user(a!, 'ann');
+    const bob = await user(b!, 'bob');
+    const annSub = await subscribe(ann.client, 'room:cl-presence');
+    await subscribe(bob.client, 'room:cl-presence');
+    await eventsOf(annSub, 'join', 1);
+    const present = async () => Object.keys((await apiResult(a!.ts, 'presence', { channel: 'room:cl-presence' })).presence).sort();
+    assert.deepEqual(await present(), [ann.clientId, bob.clientId].sort());
+
+    b!.kill();
+    const [left] = await eventsOf(annSub, 'leave', 1, 15_000);
+    assert.equal(left.info.client, bob.clientId);
+    assert.deepEqual(await present(), [ann.clientId]);
+  });
+
+  test('after a Redis restart, a node puts its presence back at once', async () => {
+    const redis = await startPrivateRedis();
+    try {
+      const [a] = await cluster(1, () => reconnectingClient(redis.url) as Promise<TestRedisClient>);
+      const ann = await user(a!, 'ann');
+      await subscribe(ann.client, 'room:cl-restart');
+      const present = async () => Object.keys((await apiResult(a!.ts, 'presence', { channel: 'room:cl-restart' })).presence);
+      assert.deepEqual(await present(), [ann.clientId]);
+
+      await redis.restart();
+      // The scheduled refresh is 20 s away: only the re-add on reconnect can bring the entry back within this wait.
+      await waitFor(async () => (await present().catch(() => [])).length === 1, { timeoutMs: 8_000, intervalMs: 100, message: 'presence to be back' });
+      assert.deepEqual(await present(), [ann.clientId]);
+    } finally {
+      disconnectAll();
+      await Promise.all(started.splice(0).map((node) => node.stop()));
+      await redis.stop();
+    }
+  });
+});
