@@ -16,6 +16,7 @@ import { DeadNodePresence } from './cluster/dead-node-presence.js';
 import { LocalCluster } from './cluster/local-cluster.js';
 import { answerForNode } from './cluster/node-questions.js';
 import { registerSeedEndpoints } from './compat/seed-endpoints.js';
+import type { AddressLimiters } from './http/address-limit.js';
 import { createHttpServer } from './http/http-server.js';
 import { browsableUrl, guestSignInNotice } from './http/listen-address.js';
 import { registerWebApp } from './http/web-app.js';
@@ -50,6 +51,8 @@ export interface ServerParts {
   broker?: Broker;
   /** Defaults to in-process presence. */
   presence?: PresenceManager;
+  /** Where sign-in and token request limits count: each node alone by default, shared through Redis in a cluster (`sharedAddressLimiters`). */
+  addressLimiters?: AddressLimiters;
   /** The other nodes of the deployment. Defaults to this process alone. */
   cluster?: Cluster;
   /**
@@ -113,8 +116,9 @@ export async function startServer(config: Config, logger: Logger, parts: ServerP
   const sessionContext = { node, heartbeat, deadlines, logger, authenticator: new Authenticator(config.tokenSecret, logger), version: VERSION };
   router.route(WEBSOCKET_PATH, webSocketSessions(sessionContext));
   router.attach(http.server);
-  const chat = await attachChat({ config, node, http, logger, dataDir: config.dataDir });
-  const seeds = await registerSeedEndpoints({ config, node, http, router, chat, logger });
+  const limits = parts.addressLimiters ? { addressLimiters: parts.addressLimiters } : {};
+  const chat = await attachChat({ config, node, http, logger, dataDir: config.dataDir, ...limits });
+  const seeds = await registerSeedEndpoints({ config, node, http, router, chat, logger, ...limits });
   await registerServerApi({ config, node, http, chat, logger, cluster });
   answerForNode(cluster, node);
   if (parts.presenceLedger) {

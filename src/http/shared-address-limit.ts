@@ -4,7 +4,7 @@
  */
 import type { Logger } from '../log/logger.js';
 import { LuaScript, type ScriptRunner } from '../redis/lua-script.js';
-import { AddressLimit, type AddressLimitDecision, type AddressLimitOptions } from './address-limit.js';
+import { AddressLimit, type AddressLimitDecision, type AddressLimiter, type AddressLimiters, type AddressLimitOptions } from './address-limit.js';
 
 /** What the shared limit needs of a Redis client: a node-redis client fits. */
 export interface LimitRedisClient extends ScriptRunner {
@@ -48,7 +48,7 @@ export interface SharedAddressLimitOptions extends AddressLimitOptions {
  * its own memory buckets: the effective limit is then up to N× per node
  * until Redis is back. The client is the caller's.
  */
-export class SharedAddressLimit {
+export class SharedAddressLimit implements AddressLimiter {
   private readonly fallback: AddressLimit;
   private readonly prefix: string;
   private readonly ratePerMs: number;
@@ -73,4 +73,9 @@ export class SharedAddressLimit {
       return this.fallback.take(address);
     }
   }
+}
+
+/** Limiters shared through Redis, one bucket set per limit name; for `ServerParts.addressLimiters`. */
+export function sharedAddressLimiters(client: LimitRedisClient, options: { prefix?: string; logger?: Logger } = {}): AddressLimiters {
+  return (name, limit) => new SharedAddressLimit(client, { ...limit, ...options, name });
 }
