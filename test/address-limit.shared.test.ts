@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { SharedAddressLimit, sharedAddressLimiters } from '../src/http/shared-address-limit.js';
+import { runAddressLimiterContract } from './contracts/address-limiter-contract.js';
 import { connectRedis, deleteKeys, uniquePrefix, type TestRedisClient } from './helpers/redis-service.js';
 
 let client: TestRedisClient;
@@ -19,6 +20,8 @@ after(async () => {
   await deleteKeys(client, prefix);
   await Promise.all([client.close(), other.close()]);
 });
+
+runAddressLimiterContract('redis', async (options) => new SharedAddressLimit(client, { ...options, prefix: `${prefix}contract:`, name: 'sign-in' }));
 
 const allowed = async (limit: SharedAddressLimit, address: string) => (await limit.take(address)).allowed;
 

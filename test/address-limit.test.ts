@@ -6,11 +6,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { AddressLimit, admit, tryAgainIn } from '../src/http/address-limit.js';
+import { runAddressLimiterContract } from './contracts/address-limiter-contract.js';
 
 function clock(): { now: () => number; advance: (ms: number) => void } {
   let time = 1_000_000;
   return { now: () => time, advance: (ms) => (time += ms) };
 }
+
+runAddressLimiterContract('memory', async (options) => new AddressLimit(options));
 
 test('a burst at once, then the sustained rate; a refusal says when the next request is allowed', () => {
   const time = clock();
