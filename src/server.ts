@@ -12,6 +12,7 @@ import type { Config } from './config/types.js';
 import { registerServerApi } from './api/server-api.js';
 import { attachChat } from './chat/chat-module.js';
 import type { Cluster } from './cluster/cluster.js';
+import { MemoryConnectionDenials, type ConnectionDenials } from './cluster/connection-denials.js';
 import { DeadNodePresence } from './cluster/dead-node-presence.js';
 import { LocalCluster } from './cluster/local-cluster.js';
 import { answerForNode } from './cluster/node-questions.js';
@@ -53,6 +54,8 @@ export interface ServerParts {
   presence?: PresenceManager;
   /** Where sign-in and token request limits count: each node alone by default, shared through Redis in a cluster (`sharedAddressLimiters`). */
   addressLimiters?: AddressLimiters;
+  /** Users just disconnected for good by the server API (`RedisConnectionDenials` in a cluster). Defaults to this process's memory. */
+  connectionDenials?: ConnectionDenials;
   /** The other nodes of the deployment. Defaults to this process alone. */
   cluster?: Cluster;
   /**
@@ -95,6 +98,7 @@ export async function startServer(config: Config, logger: Logger, parts: ServerP
   await store.open();
 
   const cluster = parts.cluster ?? new LocalCluster();
+  const denials = parts.connectionDenials ?? new MemoryConnectionDenials();
   const node = new Node({
     ...(parts.nodeId ? { id: parts.nodeId } : {}),
     config,
@@ -113,13 +117,13 @@ export async function startServer(config: Config, logger: Logger, parts: ServerP
     onRefused: (reason, request) =>
       logger.info({ reason, path: request.url?.split('?', 1)[0], origin: request.headers.origin }, 'websocket upgrade refused'),
   });
-  const sessionContext = { node, heartbeat, deadlines, logger, authenticator: new Authenticator(config.tokenSecret, logger), version: VERSION };
+  const sessionContext = { node, heartbeat, deadlines, logger, authenticator: new Authenticator(config.tokenSecret, logger), version: VERSION, denials };
   router.route(WEBSOCKET_PATH, webSocketSessions(sessionContext));
   router.attach(http.server);
   const limits = parts.addressLimiters ? { addressLimiters: parts.addressLimiters } : {};
   const chat = await attachChat({ config, node, http, logger, dataDir: config.dataDir, ...limits });
   const seeds = await registerSeedEndpoints({ config, node, http, router, chat, logger, ...limits });
-  await registerServerApi({ config, node, http, chat, logger, cluster });
+  await registerServerApi({ config, node, http, chat, logger, cluster, denials });
   answerForNode(cluster, node);
   if (parts.presenceLedger) {
     new DeadNodePresence(cluster, parts.presenceLedger, node, logger).start();

@@ -10,7 +10,7 @@ import { apiResult } from './helpers/api.js';
 import { startClusterNode, type ClusterTestNode } from './helpers/cluster-node.js';
 import { reconnectingClient, startPrivateRedis } from './helpers/private-redis.js';
 import { connectRedis, deleteKeys, uniquePrefix, type TestRedisClient } from './helpers/redis-service.js';
-import { connectClient, disconnectAll, eventsOf, subscribe } from './helpers/sdk.js';
+import { connectClient, disconnectAll, eventsOf, makeClient, subscribe } from './helpers/sdk.js';
 import { mintToken } from './helpers/server.js';
 import { waitFor } from './helpers/wait.js';
 
@@ -31,6 +31,11 @@ describe('a cluster of servers on Redis', () => {
     return nodes;
   }
 
+  const startConnecting = (node: ClusterTestNode, token: string) => {
+    const made = makeClient(node.ts.wsUrl, { token });
+    made.client.connect();
+    return made;
+  };
   const user = async (node: ClusterTestNode, sub: string) => connectClient(node.ts.wsUrl, { token: await mintToken({ sub }) });
 
   afterEach(async () => {
@@ -64,6 +69,8 @@ describe('a cluster of servers on Redis', () => {
     const [closed] = await eventsOf(bob, 'disconnected', 1);
     assert.equal(closed.code, 3503);
     assert.equal(ann.client.state, 'connected');
+    const [refused] = await eventsOf(startConnecting(b!, await mintToken({ sub: 'bob' })), 'disconnected', 1);
+    assert.equal(refused.code, 3503, 'a connection of bob that comes right after the disconnect is refused the same way');
 
     const carl = await user(b!, 'carl');
     await subscribe(carl.client, 'room:cl-carl');

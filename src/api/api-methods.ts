@@ -12,6 +12,7 @@
  */
 import type { ChannelSpec } from '../channel/channel.js';
 import type { Cluster } from '../cluster/cluster.js';
+import type { ConnectionDenials } from '../cluster/connection-denials.js';
 import { channelsOfCluster } from '../cluster/node-questions.js';
 import type { ChatModule } from '../chat/chat-module.js';
 import { publishFromServer } from '../chat/server-publish.js';
@@ -35,6 +36,8 @@ export interface ApiMethodsOptions {
   logger: Logger;
   /** The deployment's nodes: `info`, `channels` and the connection methods reach all of them. */
   cluster: Cluster;
+  /** Users `disconnect` just removed for good. */
+  denials: ConnectionDenials;
 }
 
 interface PublishParams {
@@ -237,6 +240,6 @@ export function apiMethods(options: ApiMethodsOptions): Map<string, ApiMethod> {
     }),
   });
 
-  for (const [name, method] of connectionMethods(node, cluster)) methods.set(name, method);
+  for (const [name, method] of connectionMethods(node, cluster, options.denials)) methods.set(name, method);
   return methods;
 }

@@ -8,6 +8,7 @@
  * (a separate id in Centrifugo) is matched against the client id as well.
  */
 import type { Cluster } from '../cluster/cluster.js';
+import type { ConnectionDenials } from '../cluster/connection-denials.js';
 import { actOnUser, Questions } from '../cluster/node-questions.js';
 import type { ConnectionFilter, Node } from '../node/node.js';
 import { customDisconnect, customDisconnectProblem, Disconnects, Errors, type Disconnect } from '../protocol/errors.js';
@@ -34,13 +35,22 @@ function disconnectOf(fields: Fields): Disconnect {
   return customDisconnect(code, reason);
 }
 
-export function connectionMethods(node: Node, cluster: Cluster): Map<string, ApiMethod> {
+/**
+ * How long a user disconnected for good (a code that does not reconnect, all
+ * their connections) is refused new connections: long enough for a connect
+ * that was under way on any node to meet it.
+ */
+const DENY_RECONNECT_MS = 5_000;
+
+export function connectionMethods(node: Node, cluster: Cluster, denials: ConnectionDenials): Map<string, ApiMethod> {
   const methods = new Map<string, ApiMethod>();
 
   /**
    * Closes the user's connections (all, or `client`, minus `whitelist`) with
    * `disconnect: {code, reason}`, by default 3503 "force disconnect" (the
-   * client does not reconnect).
+   * client does not reconnect). Such a terminal disconnect of all the
+   * user's connections also refuses their new connections for
+   * {@link DENY_RECONNECT_MS}, so one that was connecting meanwhile cannot slip past.
    */
   methods.set('disconnect', method({
     parse: (fields) => ({
@@ -50,7 +60,9 @@ export function connectionMethods(node: Node, cluster: Cluster): Map<string, Api
       disconnect: disconnectOf(fields),
     }),
     run: async ({ user, filter, except, disconnect }) => {
-      if (filter) await actOnUser(cluster, Questions.disconnect, { user, disconnect, filter: { ...filter, except } });
+      if (!filter) return {};
+      if (!disconnect.reconnect && filter.client === undefined && except.length === 0) await denials.deny(user, disconnect, DENY_RECONNECT_MS);
+      await actOnUser(cluster, Questions.disconnect, { user, disconnect, filter: { ...filter, except } });
       return {};
     },
   }));

@@ -4,6 +4,7 @@
  * periods so that eviction is quick.
  */
 import { randomUUID } from 'node:crypto';
+import { RedisConnectionDenials } from '../../src/cluster/connection-denials.js';
 import { RedisCluster } from '../../src/cluster/redis-cluster.js';
 import { RedisPresence } from '../../src/presence/redis-presence.js';
 import { connectRedis, type TestRedisClient } from './redis-service.js';
@@ -26,7 +27,8 @@ export async function startClusterNode(prefix: string, connect: () => Promise<Te
   const [commands, subscriber] = [await connect(), await connect()];
   const presence = new RedisPresence(commands, { prefix: `${prefix}presence:`, node: id });
   const cluster = new RedisCluster(commands, subscriber, { prefix: `${prefix}cluster:`, ...TEST_HEARTBEAT });
-  const ts = await startTestServer({ parts: { nodeId: id, cluster, presence, presenceLedger: presence } });
+  const connectionDenials = new RedisConnectionDenials(commands, `${prefix}deny:`);
+  const ts = await startTestServer({ parts: { nodeId: id, cluster, presence, presenceLedger: presence, connectionDenials } });
   let killed = false;
   const kill = () => {
     if (killed) return;
