@@ -7,7 +7,8 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, describe, test } from 'node:test';
 import { apiResult } from './helpers/api.js';
-import { startClusterNode, type ClusterTestNode } from './helpers/cluster-node.js';
+import { postJson } from './helpers/chat.js';
+import { startClusterNode, type ClusterNodeOptions, type ClusterTestNode } from './helpers/cluster-node.js';
 import { reconnectingClient, startPrivateRedis } from './helpers/private-redis.js';
 import { connectRedis, deleteKeys, uniquePrefix, type TestRedisClient } from './helpers/redis-service.js';
 import { connectClient, disconnectAll, eventsOf, makeClient, subscribe } from './helpers/sdk.js';
@@ -18,11 +19,11 @@ describe('a cluster of servers on Redis', () => {
   const started: ClusterTestNode[] = [];
   const prefixes: string[] = [];
 
-  async function cluster(count: number, connect?: () => Promise<TestRedisClient>): Promise<ClusterTestNode[]> {
+  async function cluster(count: number, options?: ClusterNodeOptions): Promise<ClusterTestNode[]> {
     const prefix = uniquePrefix('cluster-servers');
     prefixes.push(prefix);
     const nodes: ClusterTestNode[] = [];
-    for (let i = 0; i < count; i++) nodes.push(await startClusterNode(prefix, connect));
+    for (let i = 0; i < count; i++) nodes.push(await startClusterNode(prefix, options));
     started.push(...nodes);
     await waitFor(async () => {
       const infos = await Promise.all(nodes.map(async (n) => (await apiResult(n.ts, 'info')).nodes.length));
@@ -95,10 +96,17 @@ describe('a cluster of servers on Redis', () => {
     assert.deepEqual(await present(), [ann.clientId]);
   });
 
+  test('guest sign-ins from one address count on every node together', async () => {
+    const [a, b] = await cluster(2, { flags: ['--guest-sign-in-burst', '2', '--guest-sign-ins-per-minute', '1'] });
+    assert.deepEqual([(await postJson(a!.ts, '/app/guest', {})).status, (await postJson(b!.ts, '/app/guest', {})).status], [200, 200]);
+    const refused = await postJson(a!.ts, '/app/guest', {});
+    assert.equal(refused.status, 429, 'the third sign-in from this address, on either node, is over the shared burst');
+  });
+
   test('after a Redis restart, a node puts its presence back at once', async () => {
     const redis = await startPrivateRedis();
     try {
-      const [a] = await cluster(1, () => reconnectingClient(redis.url) as Promise<TestRedisClient>);
+      const [a] = await cluster(1, { connect: () => reconnectingClient(redis.url) as Promise<TestRedisClient> });
       const ann = await user(a!, 'ann');
       await subscribe(ann.client, 'room:cl-restart');
       const present = async () => Object.keys((await apiResult(a!.ts, 'presence', { channel: 'room:cl-restart' })).presence);

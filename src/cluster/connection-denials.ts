@@ -42,18 +42,30 @@ const DENY = new LuaScript(`redis.call('set', KEYS[1], ARGV[1], 'PX', ARGV[2]) r
 /** KEYS[1] the user's denial. */
 const DENIED = new LuaScript(`return redis.call('get', KEYS[1])`);
 
-/** Denials shared by every node: one key per user with its TTL. The client is the caller's. */
+/** What the Redis denials need of a client: a node-redis client fits. */
+export interface DenialsRedisClient extends ScriptRunner {
+  /** False while the connection is down. */
+  readonly isReady: boolean;
+}
+
+/**
+ * Denials shared by every node: one key per user with its TTL. While Redis
+ * is unreachable nothing is denied or recorded (a connect must not wait for
+ * Redis, and the denial only closes a race). The client is the caller's.
+ */
 export class RedisConnectionDenials implements ConnectionDenials {
   constructor(
-    private readonly client: ScriptRunner,
+    private readonly client: DenialsRedisClient,
     private readonly prefix = 'parley:deny:',
   ) {}
 
   async deny(user: string, disconnect: Disconnect, ttlMs: number): Promise<void> {
+    if (!this.client.isReady) return;
     await DENY.run(this.client, [this.prefix + user], [JSON.stringify(disconnect), String(Math.ceil(ttlMs))]);
   }
 
   async deniedWith(user: string): Promise<Disconnect | undefined> {
+    if (!this.client.isReady) return undefined;
     const value = await DENIED.run(this.client, [this.prefix + user], []);
     return typeof value === 'string' ? (JSON.parse(value) as Disconnect) : undefined;
   }

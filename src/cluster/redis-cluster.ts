@@ -1,10 +1,13 @@
 import { randomUUID } from 'node:crypto';
+import { setTimeout as delay } from 'node:timers/promises';
 import type { Logger } from '../log/logger.js';
 import { answerOf, infoOf, type Answerer, type Cluster, type ClusterMember, type NodeInfo, type SurveyResult } from './cluster.js';
 
 /** What `RedisCluster` needs to publish: a connected node-redis client fits. */
 export interface ClusterPublisher {
   publish(channel: string, message: string): Promise<unknown>;
+  /** False while the connection is down: messages are then dropped rather than queued (a stale heartbeat is worse than none). */
+  readonly isReady?: boolean;
 }
 
 /** What `RedisCluster` needs to listen: a node-redis client dedicated to PUB/SUB (`client.duplicate()`) fits. */
@@ -142,7 +145,8 @@ export class RedisCluster implements Cluster {
     clearInterval(this.timer);
     for (const survey of this.pending.values()) survey.finish();
     this.others.clear();
-    await this.send(this.controlChannel, { type: 'shutdown', from: this.self.id });
+    // Bounded: a shutdown must not wait for a Redis that is not there.
+    await Promise.race([this.send(this.controlChannel, { type: 'shutdown', from: this.self.id }), delay(this.surveyTimeoutMs, undefined, { ref: false })]);
     // Not awaited: node-redis never settles an unsubscribe on a client that was destroyed, and
     // messages arriving meanwhile are ignored (closed).
     for (const channel of [this.controlChannel, this.nodeChannel(this.self.id)]) this.subscriber.unsubscribe(channel).catch(() => undefined);
@@ -223,6 +227,7 @@ export class RedisCluster implements Cluster {
   }
 
   private async send(channel: string, message: Message): Promise<void> {
+    if (this.publisher.isReady === false) return;
     try {
       await this.publisher.publish(channel, JSON.stringify(message));
     } catch (error) {

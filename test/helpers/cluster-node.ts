@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { RedisConnectionDenials } from '../../src/cluster/connection-denials.js';
 import { RedisCluster } from '../../src/cluster/redis-cluster.js';
+import { sharedAddressLimiters } from '../../src/http/shared-address-limit.js';
 import { RedisPresence } from '../../src/presence/redis-presence.js';
 import { connectRedis, type TestRedisClient } from './redis-service.js';
 import { startTestServer, type TestServer } from './server.js';
@@ -22,13 +23,25 @@ export interface ClusterTestNode {
   stop(): Promise<void>;
 }
 
-export async function startClusterNode(prefix: string, connect: () => Promise<TestRedisClient> = connectRedis): Promise<ClusterTestNode> {
+export interface ClusterNodeOptions {
+  /** Makes the node's Redis clients. @default connectRedis (the shared service) */
+  connect?: () => Promise<TestRedisClient>;
+  /** Extra server flags. */
+  flags?: string[];
+}
+
+export async function startClusterNode(prefix: string, options: ClusterNodeOptions = {}): Promise<ClusterTestNode> {
+  const connect = options.connect ?? connectRedis;
   const id = randomUUID();
   const [commands, subscriber] = [await connect(), await connect()];
   const presence = new RedisPresence(commands, { prefix: `${prefix}presence:`, node: id });
   const cluster = new RedisCluster(commands, subscriber, { prefix: `${prefix}cluster:`, ...TEST_HEARTBEAT });
   const connectionDenials = new RedisConnectionDenials(commands, `${prefix}deny:`);
-  const ts = await startTestServer({ parts: { nodeId: id, cluster, presence, presenceLedger: presence, connectionDenials } });
+  const addressLimiters = sharedAddressLimiters(commands, { prefix: `${prefix}limit:` });
+  const ts = await startTestServer({
+    flags: options.flags ?? [],
+    parts: { nodeId: id, cluster, presence, presenceLedger: presence, connectionDenials, addressLimiters },
+  });
   let killed = false;
   const kill = () => {
     if (killed) return;
