@@ -67,7 +67,10 @@ export async function channelsOfCluster(cluster: Cluster): Promise<{ channels: M
   const survey = await cluster.survey(Questions.channels);
   const channels = new Map<string, number>();
   for (const { answer } of survey.answers) {
-    for (const [name, count] of Object.entries(answer as Record<string, number>)) channels.set(name, (channels.get(name) ?? 0) + count);
+    if (typeof answer !== 'object' || answer === null) continue;
+    for (const [name, count] of Object.entries(answer)) {
+      if (typeof count === 'number') channels.set(name, (channels.get(name) ?? 0) + count);
+    }
   }
   return { channels, survey };
 }
