@@ -5,10 +5,11 @@
  * restart gets presence back at once.
  */
 import assert from 'node:assert/strict';
+import { setTimeout as delay } from 'node:timers/promises';
 import { after, afterEach, describe, test } from 'node:test';
 import { apiResult } from './helpers/api.js';
 import { postJson } from './helpers/chat.js';
-import { startClusterNode, type ClusterNodeOptions, type ClusterTestNode } from './helpers/cluster-node.js';
+import { startClusterNode, TEST_HEARTBEAT, type ClusterNodeOptions, type ClusterTestNode } from './helpers/cluster-node.js';
 import { reconnectingClient, startPrivateRedis } from './helpers/private-redis.js';
 import { connectRedis, deleteKeys, uniquePrefix, type TestRedisClient } from './helpers/redis-service.js';
 import { connectClient, disconnectAll, eventsOf, makeClient, subscribe } from './helpers/sdk.js';
@@ -103,19 +104,30 @@ describe('a cluster of servers on Redis', () => {
     assert.equal(refused.status, 429, 'the third sign-in from this address, on either node, is over the shared burst');
   });
 
-  test('after a Redis restart, a node puts its presence back at once', async () => {
+  test('after a Redis restart, nodes put their presence back at once, and an outage longer than the eviction time evicts nobody', async () => {
     const redis = await startPrivateRedis();
     try {
-      const [a] = await cluster(1, { connect: () => reconnectingClient(redis.url) as Promise<TestRedisClient> });
+      const [a, b] = await cluster(2, { connect: () => reconnectingClient(redis.url) as Promise<TestRedisClient> });
       const ann = await user(a!, 'ann');
-      await subscribe(ann.client, 'room:cl-restart');
-      const present = async () => Object.keys((await apiResult(a!.ts, 'presence', { channel: 'room:cl-restart' })).presence);
-      assert.deepEqual(await present(), [ann.clientId]);
+      const bob = await user(b!, 'bob');
+      const annSub = await subscribe(ann.client, 'room:cl-restart');
+      await subscribe(bob.client, 'room:cl-restart');
+      const everyone = [ann.clientId, bob.clientId].sort();
+      const present = async () => Object.keys((await apiResult(a!.ts, 'presence', { channel: 'room:cl-restart' })).presence).sort();
+      assert.deepEqual(await present(), everyone);
 
-      await redis.restart();
-      // The scheduled refresh is 20 s away: only the re-add on reconnect can bring the entry back within this wait.
-      await waitFor(async () => (await present().catch(() => [])).length === 1, { timeoutMs: 8_000, intervalMs: 100, message: 'presence to be back' });
-      assert.deepEqual(await present(), [ann.clientId]);
+      await redis.stop();
+      // The outage itself is the scenario: it lasts well past the eviction time.
+      await delay(TEST_HEARTBEAT.evictAfterMs * 3);
+      await redis.start();
+      // The scheduled refresh is 20 s away: only the re-add on reconnect can bring the entries back within this wait.
+      await waitFor(async () => (await present().catch(() => [])).length === 2, { timeoutMs: 8_000, intervalMs: 100, message: 'presence to be back' });
+      await waitFor(async () => {
+        const answer = await apiResult(a!.ts, 'channels', { pattern: 'room:cl-restart' });
+        return answer.partial === undefined && answer.channels['room:cl-restart']?.num_clients === 2;
+      }, { message: 'both nodes to answer surveys again' });
+      assert.deepEqual(await present(), everyone, 'no live entry was purged');
+      assert.deepEqual(annSub.of('leave'), [], 'no leave event for a live client');
     } finally {
       disconnectAll();
       await Promise.all(started.splice(0).map((node) => node.stop()));

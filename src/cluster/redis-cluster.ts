@@ -14,6 +14,8 @@ export interface ClusterPublisher {
 export interface ClusterSubscriber {
   subscribe(channel: string, listener: (message: string) => void): Promise<unknown>;
   unsubscribe(channel: string): Promise<unknown>;
+  /** False while the connection is down: then nobody can be heard, and nobody is evicted. */
+  readonly isReady?: boolean;
 }
 
 /** Options of {@link RedisCluster}. */
@@ -53,9 +55,12 @@ interface PendingSurvey {
  *
  * Eviction is checked every heartbeat, so a silent node is gone between
  * `evictAfterMs` and `evictAfterMs + heartbeatMs` after its last heartbeat.
- * While Redis is unreachable, heartbeats fail (logged) and the others evict
- * this node; node-redis resubscribes on reconnect and the next heartbeat
- * brings it back. The clients are the caller's: `close` leaves them open.
+ * While this node's connection to Redis is down it sends nothing and evicts
+ * nobody (the silence is its own), and once back it gives every node a full
+ * eviction time to be heard again: a Redis restart evicts no one that is
+ * alive. Nodes that can reach Redis evict a node cut off from it alone.
+ * node-redis resubscribes on reconnect and the next heartbeat brings the
+ * node back. The clients are the caller's: `close` leaves them open.
  */
 export class RedisCluster implements Cluster {
   private readonly prefix: string;
@@ -69,6 +74,8 @@ export class RedisCluster implements Cluster {
   private self: ClusterMember | undefined;
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
+  /** Set while this node's own connection to Redis is down. */
+  private cutOff = false;
 
   constructor(
     private readonly publisher: ClusterPublisher,
@@ -159,6 +166,18 @@ export class RedisCluster implements Cluster {
   private tick(): void {
     void this.send(this.controlChannel, this.heartbeat());
     const now = Date.now();
+    if (this.publisher.isReady === false || this.subscriber.isReady === false) {
+      // The silence is this node's own: evicting the others now would purge live nodes' presence.
+      if (!this.cutOff) this.options.logger?.warn('cluster bus unreachable: no node is evicted until it is back');
+      this.cutOff = true;
+      return;
+    }
+    if (this.cutOff) {
+      // Back on the bus: everyone gets a full eviction time to be heard again.
+      this.cutOff = false;
+      for (const entry of this.others.values()) entry.heardAt = now;
+      return;
+    }
     for (const [id, { heardAt }] of this.others) {
       if (now - heardAt <= this.evictAfterMs) continue;
       this.others.delete(id);

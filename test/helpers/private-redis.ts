@@ -30,6 +30,8 @@ export interface PrivateRedis {
   /** Stops the server and starts it again on the same port, empty. */
   restart(): Promise<void>;
   stop(): Promise<void>;
+  /** Starts it again after `stop`, empty. */
+  start(): Promise<void>;
 }
 
 export async function startPrivateRedis(): Promise<PrivateRedis> {
@@ -67,5 +69,6 @@ export async function startPrivateRedis(): Promise<PrivateRedis> {
       await start();
     },
     stop,
+    start,
   };
 }
