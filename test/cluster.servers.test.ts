@@ -81,6 +81,18 @@ describe('a cluster of servers on Redis', () => {
     assert.deepEqual(partial, { channels: { 'room:cl-both': { num_clients: 1 } }, partial: true, missing_nodes: [b!.id] });
   });
 
+  test('subscribe and unsubscribe called on A reach a connection on B', async () => {
+    const [a, b] = await cluster(2);
+    const bob = await user(b!, 'bob');
+    const room = await subscribe(bob.client, 'room:cl-unsub');
+    assert.deepEqual(await apiResult(a!.ts, 'subscribe', { user: 'bob', channel: 'room:cl-server-side' }), {});
+    const [subscribed] = await eventsOf(bob, 'subscribed', 1);
+    assert.equal(subscribed.channel, 'room:cl-server-side');
+    assert.deepEqual(await apiResult(a!.ts, 'unsubscribe', { user: 'bob', channel: 'room:cl-unsub' }), {});
+    const [ended] = await eventsOf(room, 'unsubscribed', 1);
+    assert.equal(ended.code, 2000);
+  });
+
   test("a dead node's presence is purged, with leave events seen on the survivor", async () => {
     const [a, b] = await cluster(2);
     const ann = await user(a!, 'ann');
