@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
@@ -7,6 +8,8 @@ import { ChannelResolver } from './channel/channel.js';
 import type { Config } from './config/types.js';
 import { registerServerApi } from './api/server-api.js';
 import { attachChat } from './chat/chat-module.js';
+import { DeadNodePresence } from './cluster/dead-node-presence.js';
+import { answerForNode } from './cluster/node-questions.js';
 import { registerSeedEndpoints } from './compat/seed-endpoints.js';
 import { createHttpServer } from './http/http-server.js';
 import { browsableUrl, guestSignInNotice } from './http/listen-address.js';
@@ -76,7 +79,9 @@ export async function startServer(config: Config, logger: Logger, parts: ServerP
 
   const metrics = new Metrics();
   const probes = deployment.probes;
+  const { cluster, connectionDenials: denials } = deployment;
   const node = new Node({
+    id: deployment.nodeId,
     config,
     store,
     broker: deployment.broker,
@@ -101,12 +106,22 @@ export async function startServer(config: Config, logger: Logger, parts: ServerP
     onRefused: (reason, request) =>
       logger.info({ reason, path: request.url?.split('?', 1)[0], origin: request.headers.origin }, 'websocket upgrade refused'),
   });
-  const sessionContext = { node, heartbeat, deadlines, logger, authenticator: new Authenticator(config.tokenSecret, logger), version: VERSION };
+  const sessionContext = { node, heartbeat, deadlines, logger, authenticator: new Authenticator(config.tokenSecret, logger), version: VERSION, denials };
   router.route(WEBSOCKET_PATH, webSocketSessions(sessionContext));
   router.attach(http.server);
-  const chat = await attachChat({ config, node, http, logger, dataDir: config.dataDir, ...(deployment.chatStore ? { store: deployment.chatStore } : {}) });
-  const seeds = await registerSeedEndpoints({ config, node, http, router, chat, logger });
-  await registerServerApi({ config, node, http, chat, logger });
+  const limits = { addressLimiters: deployment.addressLimiters };
+  const chat = await attachChat({ config, node, http, logger, dataDir: config.dataDir, ...limits, ...(deployment.chatStore ? { store: deployment.chatStore } : {}) });
+  const seeds = await registerSeedEndpoints({ config, node, http, router, chat, logger, ...limits });
+  await registerServerApi({ config, node, http, chat, logger, cluster, denials });
+  answerForNode(cluster, node);
+  const { presenceLedger } = deployment;
+  if (presenceLedger) {
+    new DeadNodePresence(cluster, presenceLedger, node, logger).start();
+    presenceLedger.onReconnect(() => {
+      logger.info('presence service is back: re-adding this node\'s entries');
+      void node.refreshPresence();
+    });
+  }
   if (!(await registerWebApp(http, WEB_ROOT))) logger.warn({ path: WEB_ROOT }, 'web app not built (npm run build:web); serving the API only');
   if (directWriteUnavailableReason) logger.warn({ reason: directWriteUnavailableReason }, 'socket writes go through Node streams (slower fan-out)');
 
@@ -118,8 +133,9 @@ export async function startServer(config: Config, logger: Logger, parts: ServerP
   metrics.monitorEventLoop();
   // The first checks settle before the server calls itself ready; a service that is down then just keeps /ready failing.
   await Promise.all(probes.map((probe) => probe.start(metrics)));
-  ready = true;
   const address = http.server.address() as AddressInfo;
+  await cluster.start({ id: node.id, name: `${hostname()}_${address.port}`, version: VERSION, stats: () => node.stats() });
+  ready = true;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const openAt = browsableUrl(address);
   logger.info({ url: openAt, listen: `${host}:${address.port}`, websocket: WEBSOCKET_PATH }, `parley listening on ${openAt}`);
@@ -133,6 +149,8 @@ export async function startServer(config: Config, logger: Logger, parts: ServerP
     closing ??= (async () => {
       ready = false;
       const probesStopped = Promise.all(probes.map((probe) => probe.stop()));
+      // The others drop this node at once rather than evicting it (and purging its presence) later.
+      await cluster.close();
       router.stopAccepting();
       const httpClosed = http.close();
       const sessions = [...node.allSessions()];

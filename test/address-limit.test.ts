@@ -5,12 +5,15 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { AddressLimit, tryAgainIn } from '../src/http/address-limit.js';
+import { AddressLimit, admit, tryAgainIn } from '../src/http/address-limit.js';
+import { runAddressLimiterContract } from './contracts/address-limiter-contract.js';
 
 function clock(): { now: () => number; advance: (ms: number) => void } {
   let time = 1_000_000;
   return { now: () => time, advance: (ms) => (time += ms) };
 }
+
+runAddressLimiterContract('memory', async (options) => new AddressLimit(options));
 
 test('a burst at once, then the sustained rate; a refusal says when the next request is allowed', () => {
   const time = clock();
@@ -27,13 +30,13 @@ test('a burst at once, then the sustained rate; a refusal says when the next req
   assert.deepEqual([1, 2, 3, 4].map(() => limit.take('10.0.0.1').allowed), [true, true, true, false], 'refilled up to the burst, no further');
 });
 
-test('admit sets Retry-After on the reply only when it refuses', () => {
+test('admit sets Retry-After on the reply only when it refuses', async () => {
   const limit = new AddressLimit({ burst: 1, perMinute: 1 }, clock().now);
   const headers = new Map<string, string>();
   const reply = { header: (name: string, value: string) => headers.set(name, value) };
-  assert.equal(limit.admit('a', reply), undefined);
+  assert.equal(await admit(limit, 'a', reply), undefined);
   assert.equal(headers.size, 0);
-  assert.equal(limit.admit('a', reply), 60);
+  assert.equal(await admit(limit, 'a', reply), 60);
   assert.deepEqual([...headers], [['retry-after', '60']]);
   assert.equal(tryAgainIn(60), 'try again in 60 seconds');
   assert.equal(tryAgainIn(1), 'try again in 1 second');

@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { RedisPresence } from '../src/presence/redis-presence.js';
+import { runPresenceLedgerContract } from './contracts/presence-ledger-contract.js';
 import { runPresenceContract } from './contracts/presence-contract.js';
-import { connectRedis, deleteKeys, uniquePrefix, type TestRedisClient } from './helpers/redis-service.js';
+import { connectRedis, deleteKeys, reconnectingClient, REDIS_URL, uniquePrefix, type TestRedisClient } from './helpers/redis-service.js';
 
 runPresenceContract('redis', async (count) => {
   // Separate nodes: one client and one manager each, on one key prefix and one manual clock.
@@ -17,6 +18,32 @@ runPresenceContract('redis', async (count) => {
     cleanup: async () => {
       await deleteKeys(clients[0]!, prefix);
       await Promise.all(clients.map((client) => client.close()));
+    },
+  };
+});
+
+runPresenceLedgerContract('redis', async (ids) => {
+  const prefix = uniquePrefix('presence-ledger');
+  const clients = new Map(await Promise.all(ids.map(async (id) => [id, await reconnectingClient(REDIS_URL)] as const)));
+  const nodes = new Map(ids.map((id) => {
+    const presence = new RedisPresence(clients.get(id)!, { prefix, node: id });
+    return [id, { presence, ledger: presence }];
+  }));
+  return {
+    nodes,
+    // Closing the server side of the connection makes node-redis reconnect, as when Redis restarts.
+    reconnect: async (id) => {
+      const target = await clients.get(id)!.clientId();
+      const admin = await connectRedis();
+      try {
+        assert.equal(await admin.sendCommand(['CLIENT', 'KILL', 'ID', String(target)]), 1);
+      } finally {
+        await admin.close();
+      }
+    },
+    cleanup: async () => {
+      await deleteKeys(clients.get(ids[0]!)!, prefix);
+      await Promise.all([...clients.values()].map((client) => client.close()));
     },
   };
 });

@@ -10,8 +10,10 @@
  * in the response body (102 unknown channel, 107 bad request, 108 not
  * available, 112 unrecoverable position, 100 internal).
  */
-import { readFileSync } from 'node:fs';
 import type { ChannelSpec } from '../channel/channel.js';
+import type { Cluster } from '../cluster/cluster.js';
+import type { ConnectionDenials } from '../cluster/connection-denials.js';
+import { channelsOfCluster } from '../cluster/node-questions.js';
 import type { ChatModule } from '../chat/chat-module.js';
 import { publishFromServer } from '../chat/server-publish.js';
 import type { Config } from '../config/types.js';
@@ -27,18 +29,15 @@ import { Glob, GlobSyntaxError } from './glob.js';
 import { IdempotencyCache } from './idempotency.js';
 import { payloadOf, type Payload } from './payload.js';
 
-/** The server version, from package.json (`info`). */
-const VERSION: string = (
-  JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
-).version;
-
 export interface ApiMethodsOptions {
   config: Config;
   node: Node;
   chat: ChatModule;
   logger: Logger;
-  /** This node's name in `info` (host and port). */
-  nodeName: () => string;
+  /** The deployment's nodes: `info`, `channels` and the connection methods reach all of them. */
+  cluster: Cluster;
+  /** Users `disconnect` just removed for good. */
+  denials: ConnectionDenials;
 }
 
 /** Longest `idempotency_key` accepted: keys are stored with every keyed publication for the window. */
@@ -73,7 +72,7 @@ function publicationResult(publication: Publication): ApiResult {
 
 /** Every method, by name (batch excepted: see `server-api.ts`). */
 export function apiMethods(options: ApiMethodsOptions): Map<string, ApiMethod> {
-  const { config, node, chat } = options;
+  const { config, node, chat, cluster } = options;
   const idempotency = new IdempotencyCache<ApiResult>();
 
   const resolve = (name: string): ChannelSpec => node.channels.resolve(name);
@@ -204,7 +203,11 @@ export function apiMethods(options: ApiMethodsOptions): Map<string, ApiMethod> {
     },
   });
 
-  /** `{pattern?}` (a glob) → `{channels: {<name>: {num_clients}}}` for channels with subscribers on this node. */
+  /**
+   * `{pattern?}` (a glob) → `{channels: {<name>: {num_clients}}}` for channels with subscribers on any node,
+   * counts summed over the nodes. When a live node did not answer in time, the result also has
+   * `partial: true` and `missing_nodes: [<uid>]`, and its subscribers are not counted.
+   */
   define('channels', {
     parse: (fields) => {
       const pattern = fields.string('pattern');
@@ -217,36 +220,36 @@ export function apiMethods(options: ApiMethodsOptions): Map<string, ApiMethod> {
       }
     },
     run: async (glob) => {
+      const merged = await channelsOfCluster(cluster);
       const channels: Record<string, { num_clients: number }> = {};
-      for (const [name, count] of node.channelSubscribers()) {
+      for (const [name, count] of merged.channels) {
         if (!glob || glob.matches(name)) channels[name] = { num_clients: count };
       }
-      return { channels };
+      if (!merged.survey.partial) return { channels };
+      return { channels, partial: true, missing_nodes: merged.survey.missing };
     },
   });
 
-  /** `{}` → `{nodes: [{uid, name, version, num_clients, num_users, num_channels, num_subs, uptime}]}` (this node). */
+  /**
+   * `{}` → `{nodes: [{uid, name, version, num_clients, num_users, num_channels, num_subs, uptime}]}`:
+   * every live node (this one first), with the counts of its last heartbeat.
+   */
   define('info', {
     parse: () => undefined,
-    run: async () => {
-      const stats = node.stats();
-      return {
-        nodes: [
-          {
-            uid: node.id,
-            name: options.nodeName(),
-            version: VERSION,
-            num_clients: stats.clients,
-            num_users: stats.users,
-            num_channels: stats.channels,
-            num_subs: stats.subscriptions,
-            uptime: stats.uptimeSeconds,
-          },
-        ],
-      };
-    },
+    run: async () => ({
+      nodes: cluster.nodes().map(({ id, name, version, stats }) => ({
+        uid: id,
+        name,
+        version,
+        num_clients: stats.clients,
+        num_users: stats.users,
+        num_channels: stats.channels,
+        num_subs: stats.subscriptions,
+        uptime: stats.uptimeSeconds,
+      })),
+    }),
   });
 
-  for (const [name, method] of connectionMethods(node)) methods.set(name, method);
+  for (const [name, method] of connectionMethods(node, cluster, options.denials)) methods.set(name, method);
   return methods;
 }

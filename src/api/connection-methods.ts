@@ -1,5 +1,5 @@
 /**
- * Server API methods that act on users' connections on this node:
+ * Server API methods that act on users' connections on whichever node holds them:
  * `disconnect`, `subscribe` and `unsubscribe` (Centrifugo's
  * `DisconnectRequest`, `SubscribeRequest`, `UnsubscribeRequest`).
  *
@@ -7,6 +7,9 @@
  * narrowed by `client`. Parley gives each connection one id, so `session`
  * (a separate id in Centrifugo) is matched against the client id as well.
  */
+import type { Cluster } from '../cluster/cluster.js';
+import type { ConnectionDenials } from '../cluster/connection-denials.js';
+import { actOnUser, Questions } from '../cluster/node-questions.js';
 import type { ConnectionFilter, Node } from '../node/node.js';
 import { customDisconnect, customDisconnectProblem, Disconnects, Errors, type Disconnect } from '../protocol/errors.js';
 import { method, type ApiMethod } from './api-method.js';
@@ -32,13 +35,22 @@ function disconnectOf(fields: Fields): Disconnect {
   return customDisconnect(code, reason);
 }
 
-export function connectionMethods(node: Node): Map<string, ApiMethod> {
+/**
+ * How long a user disconnected for good (a code that does not reconnect, all
+ * their connections) is refused new connections: long enough for a connect
+ * that was under way on any node to meet it.
+ */
+const DENY_RECONNECT_MS = 5_000;
+
+export function connectionMethods(node: Node, cluster: Cluster, denials: ConnectionDenials): Map<string, ApiMethod> {
   const methods = new Map<string, ApiMethod>();
 
   /**
    * Closes the user's connections (all, or `client`, minus `whitelist`) with
    * `disconnect: {code, reason}`, by default 3503 "force disconnect" (the
-   * client does not reconnect).
+   * client does not reconnect). Such a terminal disconnect of all the
+   * user's connections also refuses their new connections for
+   * {@link DENY_RECONNECT_MS}, so one that was connecting meanwhile cannot slip past.
    */
   methods.set('disconnect', method({
     parse: (fields) => ({
@@ -48,7 +60,9 @@ export function connectionMethods(node: Node): Map<string, ApiMethod> {
       disconnect: disconnectOf(fields),
     }),
     run: async ({ user, filter, except, disconnect }) => {
-      if (filter) node.disconnectUser(user, disconnect, { ...filter, except });
+      if (!filter) return {};
+      if (!disconnect.reconnect && filter.client === undefined && except.length === 0) await denials.deny(user, disconnect, DENY_RECONNECT_MS);
+      await actOnUser(cluster, Questions.disconnect, { user, disconnect, filter: { ...filter, except } });
       return {};
     },
   }));
@@ -80,16 +94,12 @@ export function connectionMethods(node: Node): Map<string, ApiMethod> {
     run: async ({ user, channel, filter, info, data, recoverSince }) => {
       const spec = node.channels.resolve(channel);
       if (!filter) return {};
-      await node.subscribeUser(
-        user,
-        spec,
-        {
-          ...(info ? { info: info.value } : {}),
-          ...(data ? { data: data.text } : {}),
-          ...(recoverSince ? { recoverSince } : {}),
-        },
-        filter,
-      );
+      const options = {
+        ...(info ? { info: info.value } : {}),
+        ...(data ? { data: data.text } : {}),
+        ...(recoverSince ? { recoverSince } : {}),
+      };
+      await actOnUser(cluster, Questions.subscribe, { user, channel: spec.name, options, filter });
       return {};
     },
   }));
@@ -103,7 +113,7 @@ export function connectionMethods(node: Node): Map<string, ApiMethod> {
     parse: (fields) => ({ user: fields.string('user'), channel: fields.string('channel'), filter: filterOf(fields) }),
     run: async ({ user, channel, filter }) => {
       const name = channel === '' ? '' : node.channels.resolve(channel).name;
-      if (filter) await node.unsubscribeUser(user, name, filter);
+      if (filter) await actOnUser(cluster, Questions.unsubscribe, { user, channel: name, filter });
       return {};
     },
   }));

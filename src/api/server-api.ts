@@ -1,8 +1,8 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { hostname } from 'node:os';
-import type { AddressInfo } from 'node:net';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ChatModule } from '../chat/chat-module.js';
+import type { Cluster } from '../cluster/cluster.js';
+import type { ConnectionDenials } from '../cluster/connection-denials.js';
 import type { Config } from '../config/types.js';
 import type { Logger } from '../log/logger.js';
 import type { Node } from '../node/node.js';
@@ -18,6 +18,8 @@ export interface ServerApiOptions {
   http: FastifyInstance;
   chat: ChatModule;
   logger: Logger;
+  cluster: Cluster;
+  denials: ConnectionDenials;
 }
 
 /** Path prefix of the API: `POST /api/<method>`. */
@@ -76,11 +78,7 @@ export async function registerServerApi(options: ServerApiOptions): Promise<void
   const logger = options.logger.child({ component: 'api' });
   const expectedKey = digest(config.apiKey);
   const bodyLimit = config.maxMessageSize + ENVELOPE_BYTES;
-  const nodeName = () => {
-    const address = http.server.address() as AddressInfo | null;
-    return address ? `${hostname()}_${address.port}` : hostname();
-  };
-  const methods = apiMethods({ config, node, chat: options.chat, logger, nodeName });
+  const methods = apiMethods({ config, node, chat: options.chat, logger, cluster: options.cluster, denials: options.denials });
 
   /** Checks and readies one command; a wrong type throws MalformedRequest, which fails the whole request. */
   const prepare = (name: string, body: Fields | undefined): Prepared => {

@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
 import { signToken } from '../auth/jwt.js';
 import type { Config } from '../config/types.js';
-import { AddressLimit, tryAgainIn } from '../http/address-limit.js';
+import { admit, memoryAddressLimiters, tryAgainIn, type AddressLimiters } from '../http/address-limit.js';
 import type { Logger } from '../log/logger.js';
 import type { ChatStore } from './chat-store.js';
 import type { InFlight } from './in-flight.js';
@@ -24,6 +24,8 @@ export interface AppRoutesOptions {
   store: ChatStore;
   inFlight: InFlight;
   logger: Logger;
+  /** Where sign-in and token refresh limits count. @default memoryAddressLimiters */
+  addressLimiters?: AddressLimiters;
 }
 
 /** An answer with an error status; its message is shown to the user. */
@@ -58,9 +60,10 @@ export function refreshTokenHash(refreshToken: string): string {
 export async function registerAppRoutes(http: FastifyInstance, options: AppRoutesOptions): Promise<void> {
   const { config, store, inFlight, logger } = options;
   // Per client address: a whole office behind one NAT signs in at once; a flood is cut to the sustained rate.
-  const signIns = new AddressLimit({ burst: config.guestSignInBurst, perMinute: config.guestSignInsPerMinute });
+  const limiters = options.addressLimiters ?? memoryAddressLimiters;
+  const signIns = limiters('sign-in', { burst: config.guestSignInBurst, perMinute: config.guestSignInsPerMinute });
   // A refresh token cannot be guessed; this bounds the work one address can cause.
-  const refreshes = new AddressLimit({ burst: config.tokenRequestBurst, perMinute: config.tokenRequestsPerMinute });
+  const refreshes = limiters('token-refresh', { burst: config.tokenRequestBurst, perMinute: config.tokenRequestsPerMinute });
 
   const connectionToken = (user: ChatUser): string => {
     const info: Record<string, string> = { name: user.name, color: user.color };
@@ -96,7 +99,7 @@ export async function registerAppRoutes(http: FastifyInstance, options: AppRoute
 
       app.post('/guest', { bodyLimit: APP_BODY_LIMIT }, async (request, reply): Promise<SignInResult> => {
         if (!config.guestSignIn) throw new HttpError(403, 'Guest sign-in is turned off on this server');
-        const wait = signIns.admit(request.ip, reply);
+        const wait = await admit(signIns, request.ip, reply);
         if (wait !== undefined) throw new HttpError(429, `Too many sign-ins from your address; ${tryAgainIn(wait)}`);
         const body = bodyOf(request.body);
         const name = guestName(body.name);
@@ -113,7 +116,7 @@ export async function registerAppRoutes(http: FastifyInstance, options: AppRoute
 
       app.post('/token', { bodyLimit: APP_BODY_LIMIT }, async (request, reply): Promise<SignInResult> => {
         if (!config.guestSignIn) throw new HttpError(403, 'Guest sign-in is turned off on this server');
-        const wait = refreshes.admit(request.ip, reply);
+        const wait = await admit(refreshes, request.ip, reply);
         if (wait !== undefined) throw new HttpError(429, `Too many requests from your address; ${tryAgainIn(wait)}`);
         const refreshToken = refreshTokenOf(request.body);
         return counted(reply, async () => {

@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Config } from '../config/types.js';
+import type { AddressLimiters } from '../http/address-limit.js';
 import type { Logger } from '../log/logger.js';
 import type { Node } from '../node/node.js';
 import { Errors } from '../protocol/errors.js';
@@ -27,6 +28,8 @@ export interface ChatModuleOptions {
   logger: Logger;
   /** Where the chat database lives. */
   dataDir: string;
+  /** Where sign-in and token refresh limits count. @default memoryAddressLimiters */
+  addressLimiters?: AddressLimiters;
 }
 
 /** A running chat module; `close` makes pending writes durable and releases storage. */
@@ -73,7 +76,7 @@ export async function attachChat(options: ChatModuleOptions): Promise<ChatModule
     const conversations = new ConversationService({ store, channels, profiles, userEvents, directory });
     registerChatRpc(node, chat, conversations, inFlight);
     registerClientPublish(node, chat, channels, inFlight);
-    await registerAppRoutes(http, { config, store, inFlight, logger });
+    await registerAppRoutes(http, { config, store, inFlight, logger, ...(options.addressLimiters ? { addressLimiters: options.addressLimiters } : {}) });
   } catch (err) {
     await store.close();
     throw err;

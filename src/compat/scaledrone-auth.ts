@@ -12,7 +12,7 @@ import { NAME_ADJECTIVES, NAME_NOUNS, USER_COLORS } from '../chat/names.js';
 import { cleanDisplayName, isHexColor } from '../chat/profile.js';
 import { MAX_DISPLAY_NAME_LENGTH } from '../chat/protocol.js';
 import type { Config } from '../config/types.js';
-import { AddressLimit, tryAgainIn } from '../http/address-limit.js';
+import { admit, memoryAddressLimiters, tryAgainIn, type AddressLimiters } from '../http/address-limit.js';
 import type { Logger } from '../log/logger.js';
 import {
   FormBodyError,
@@ -110,6 +110,8 @@ export function clientIdProblem(clientId: string): string | undefined {
 export interface AuthRouteOptions {
   config: Config;
   logger: Logger;
+  /** Where the limit counts. @default memoryAddressLimiters */
+  addressLimiters?: AddressLimiters;
 }
 
 /**
@@ -129,7 +131,7 @@ export interface AuthRouteOptions {
 export async function registerAuthRoute(http: FastifyInstance, options: AuthRouteOptions): Promise<void> {
   const { config, logger } = options;
   // Clients ask again every three minutes, so an office behind one address asks often: the token request limit.
-  const limiter = new AddressLimit({ burst: config.tokenRequestBurst, perMinute: config.tokenRequestsPerMinute });
+  const limiter = (options.addressLimiters ?? memoryAddressLimiters)('seed-auth', { burst: config.tokenRequestBurst, perMinute: config.tokenRequestsPerMinute });
 
   await http.register(async (app) => {
     // Parsers registered here apply to this plugin's route only.
@@ -159,7 +161,7 @@ export async function registerAuthRoute(http: FastifyInstance, options: AuthRout
 
     app.post('/auth', { bodyLimit: AUTH_BODY_LIMIT }, async (request, reply) => {
       if (!config.guestSignIn) throw new AuthError(403, 'Token issuance is turned off on this server');
-      const wait = limiter.admit(request.ip, reply);
+      const wait = await admit(limiter, request.ip, reply);
       if (wait !== undefined) throw new AuthError(429, `Too many requests from your address; ${tryAgainIn(wait)}`);
       const field = fieldReader(request);
       const clientId = field('clientID');

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { ChatModule } from '../chat/chat-module.js';
 import { DEFAULT_ROOM } from '../chat/protocol.js';
 import type { Config } from '../config/types.js';
+import type { AddressLimiters } from '../http/address-limit.js';
 import type { Logger } from '../log/logger.js';
 import type { Node } from '../node/node.js';
 import type { UpgradeRouter } from '../transport/upgrade-router.js';
@@ -21,6 +22,8 @@ export interface SeedEndpointsOptions {
   router: UpgradeRouter;
   chat: ChatModule;
   logger: Logger;
+  /** Where the `POST /auth` limit counts. @default memoryAddressLimiters */
+  addressLimiters?: AddressLimiters;
 }
 
 /** Running seed endpoints; `close` detaches the bridge and closes `/ws` clients. */
@@ -49,7 +52,7 @@ export async function registerSeedEndpoints(options: SeedEndpointsOptions): Prom
   await broadcast.start();
   router.route(SEED_WEBSOCKET_PATH, (ws) => broadcast.accept(ws));
   registerAllMessagesRoute(http, { chat, logger, channel: SEED_CHANNEL });
-  await registerAuthRoute(http, { config, logger });
+  await registerAuthRoute(http, { config, logger, ...(options.addressLimiters ? { addressLimiters: options.addressLimiters } : {}) });
 
   return { close: () => broadcast.close() };
 }

@@ -19,8 +19,33 @@ export interface AddressLimitOptions {
   maxAddresses?: number;
 }
 
-/** What {@link AddressLimit.take} decides. */
+/** What a limiter decides for one request. */
 export type AddressLimitDecision = { allowed: true } | { allowed: false; retryAfterSeconds: number };
+
+/** Decides, per client address, whether one more request may go ahead; when not, when the next one may. */
+export interface AddressLimiter {
+  take(address: string): AddressLimitDecision | Promise<AddressLimitDecision>;
+}
+
+/** The limits that use a limiter; limiters of different names never share buckets. */
+export type AddressLimitName = 'sign-in' | 'token-refresh' | 'seed-auth';
+
+/** Makes the limiter of a named limit: in memory by default, shared by every node in a cluster. */
+export type AddressLimiters = (name: AddressLimitName, options: AddressLimitOptions) => AddressLimiter;
+
+/** Each node counts on its own. */
+export const memoryAddressLimiters: AddressLimiters = (_name, options) => new AddressLimit(options);
+
+/**
+ * Counts an HTTP request: when refused, sets `Retry-After` (whole seconds)
+ * on the reply and resolves with the wait; undefined when allowed.
+ */
+export async function admit(limiter: AddressLimiter, address: string, reply: { header(name: string, value: string): unknown }): Promise<number | undefined> {
+  const decision = await limiter.take(address);
+  if (decision.allowed) return undefined;
+  reply.header('retry-after', String(decision.retryAfterSeconds));
+  return decision.retryAfterSeconds;
+}
 
 /**
  * One token bucket per address. Memory is bounded: past `maxAddresses`,
@@ -28,7 +53,7 @@ export type AddressLimitDecision = { allowed: true } | { allowed: false; retryAf
  * and if every bucket is still draining they are all forgotten (a flood of
  * distinct addresses would defeat a per-address limit anyway).
  */
-export class AddressLimit {
+export class AddressLimit implements AddressLimiter {
   private readonly buckets = new Map<string, RateLimiter>();
   private readonly ratePerSecond: number;
   private readonly maxAddresses: number;
@@ -51,17 +76,6 @@ export class AddressLimit {
     }
     if (bucket.take()) return { allowed: true };
     return { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil(bucket.msUntilNext() / 1000)) };
-  }
-
-  /**
-   * {@link take} for an HTTP request: when refused, sets `Retry-After` (whole
-   * seconds) on the reply and returns the wait; undefined when allowed.
-   */
-  admit(address: string, reply: { header(name: string, value: string): unknown }): number | undefined {
-    const decision = this.take(address);
-    if (decision.allowed) return undefined;
-    reply.header('retry-after', String(decision.retryAfterSeconds));
-    return decision.retryAfterSeconds;
   }
 
   private prune(): void {

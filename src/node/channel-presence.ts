@@ -58,7 +58,7 @@ export class ChannelPresence {
 
   /** Starts refreshing this node's entries. */
   start(): void {
-    this.timer = setInterval(() => this.refresh(), PRESENCE_TTL_MS / 3);
+    this.timer = setInterval(() => void this.refresh(), PRESENCE_TTL_MS / 3);
     this.timer.unref();
   }
 
@@ -141,14 +141,19 @@ export class ChannelPresence {
     return false;
   }
 
-  private refresh(): void {
+  /** Re-adds every entry of this node's clients (on schedule, and at once when presence may have lost them). */
+  async refresh(): Promise<void> {
+    const adds: Array<Promise<void>> = [];
     for (const [channel, entries] of this.local) {
       for (const info of entries.values()) {
-        this.presence.add(channel, info, PRESENCE_TTL_MS).catch((error: unknown) => {
-          this.logger.error({ err: error, channel }, 'presence refresh failed');
-        });
+        adds.push(
+          this.presence.add(channel, info, PRESENCE_TTL_MS).catch((error: unknown) => {
+            this.logger.error({ err: error, channel }, 'presence refresh failed');
+          }),
+        );
       }
     }
+    await Promise.all(adds);
   }
 }
 

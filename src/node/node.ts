@@ -83,6 +83,8 @@ export interface NodeStats {
 }
 
 export interface NodeOptions {
+  /** This node's id in the cluster. @default a random UUID */
+  id?: string;
   config: Config;
   store: Store;
   broker: Broker;
@@ -100,7 +102,7 @@ export interface NodeOptions {
  * broker, presence manager and store through their interfaces only.
  */
 export class Node implements BrokerHandler {
-  readonly id = randomUUID();
+  readonly id: string;
   readonly config: Config;
   readonly channels: ChannelResolver;
   readonly logger: Logger;
@@ -118,6 +120,7 @@ export class Node implements BrokerHandler {
   private readonly cleanups = new Set<Promise<unknown>>();
 
   constructor(options: NodeOptions) {
+    this.id = options.id ?? randomUUID();
     this.config = options.config;
     this.store = options.store;
     this.broker = options.broker;
@@ -383,6 +386,11 @@ export class Node implements BrokerHandler {
   /** Removes a client from a channel's presence and announces it, as the namespace asks. */
   leave(channel: ChannelSpec, info: ClientInfo): Promise<void> {
     return this.channelPresence.leave(channel, info);
+  }
+
+  /** Re-adds every presence entry of this node's clients now, for a presence service that may have lost them (a restart). */
+  refreshPresence(): Promise<void> {
+    return this.channelPresence.refresh();
   }
 
   /**

@@ -49,7 +49,11 @@ local function tidy()
 end
 `;
 
-/** ARGV: now, client, user, info JSON, expiry time, ttl ms. */
+/**
+ * ARGV: now, client, user, info JSON, expiry time, ttl ms, ledger member.
+ * With a fifth key (the adding node's ledger SET), the entry is recorded
+ * there too, and the ledger lives as long as the node's longest-lived entry.
+ */
 export const ADD = `${PRELUDE}
 expire()
 local client, user = ARGV[2], ARGV[3]
@@ -65,13 +69,18 @@ redis.call('zadd', KEYS[2], ARGV[5], client)
 -- Every key lives as long as the longest-lived entry may, so an abandoned channel goes away.
 local keep = math.max(tonumber(ARGV[6]), redis.call('pttl', KEYS[1]))
 for i = 1, 4 do redis.call('pexpire', KEYS[i], keep) end
+if KEYS[5] then
+  redis.call('sadd', KEYS[5], ARGV[7])
+  redis.call('pexpire', KEYS[5], math.max(tonumber(ARGV[6]), redis.call('pttl', KEYS[5])))
+end
 return 1
 `;
 
-/** ARGV: now, client. */
+/** ARGV: now, client, ledger member (with a fifth key, the removing node's ledger SET). */
 export const REMOVE = `${PRELUDE}
 expire()
 drop(ARGV[2])
+if KEYS[5] then redis.call('srem', KEYS[5], ARGV[3]) end
 redis.call('zrem', KEYS[2], ARGV[2])
 tidy()
 return 1
@@ -105,3 +114,31 @@ local token = version[1] .. ':' .. (version[2] or '0')
 if token == ARGV[2] then return {token} end
 return {token, redis.call('hkeys', KEYS[3])}
 `;
+
+/**
+ * The ledger's scripts work on keys outside one channel's hash slot, so
+ * they need a single Redis (not Redis Cluster).
+ * ENTRIES: KEYS[1] a node's ledger SET; ARGV[1] the key prefix. Replies a
+ * flat array channel, info JSON… for the recorded entries still present.
+ */
+export const LEDGER_ENTRIES = `
+local out = {}
+for _, member in ipairs(redis.call('smembers', KEYS[1])) do
+  local entry = cjson.decode(member)
+  local info = redis.call('hget', ARGV[1] .. '{' .. entry[1] .. '}:info', entry[2])
+  if info then
+    out[#out + 1] = entry[1]
+    out[#out + 1] = info
+  end
+end
+return out
+`;
+
+/** KEYS[1] the claim key; ARGV[1] the claimant, ARGV[2] ms. Replies 1 to the one caller that got it. */
+export const LEDGER_CLAIM = `
+if redis.call('set', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return 1 end
+return 0
+`;
+
+/** KEYS[1] a node's ledger SET, dropped. */
+export const LEDGER_FORGET = `return redis.call('del', KEYS[1])`;

@@ -1,12 +1,13 @@
-import { createHash } from 'node:crypto';
 import type { ClientInfo } from '../protocol/types.js';
+import { LuaScript as Script, type ScriptRunner } from '../redis/lua-script.js';
+import type { PresenceLedger } from './presence-ledger.js';
 import { NOBODY, type PresenceManager, type PresenceStats, type UserLookup } from './presence.js';
-import { ADD, GET, REMOVE, STATS, USERS } from './redis-presence-scripts.js';
+import { ADD, GET, LEDGER_CLAIM, LEDGER_ENTRIES, LEDGER_FORGET, REMOVE, STATS, USERS } from './redis-presence-scripts.js';
 
 /** What `RedisPresence` needs of a Redis client: a connected node-redis client (`createClient()`) fits. */
-export interface PresenceRedisClient {
-  evalSha(sha1: string, options: { keys: string[]; arguments: string[] }): Promise<unknown>;
-  eval(script: string, options: { keys: string[]; arguments: string[] }): Promise<unknown>;
+export interface PresenceRedisClient extends ScriptRunner {
+  /** node-redis's connection events; without them `onReconnect` listeners never run. */
+  on?(event: 'reconnecting' | 'ready', listener: () => void): unknown;
 }
 
 /** Options of {@link RedisPresence}. */
@@ -25,17 +26,25 @@ export interface RedisPresenceOptions {
    * @default 1024
    */
   cachedUserSets?: number;
+  /**
+   * This node's id in the cluster: every entry it adds is recorded in its
+   * ledger (see {@link PresenceLedger}), so a survivor can purge them if it
+   * dies. The ledger is a key outside the channel's hash slot: with this
+   * option, presence needs a single Redis (not Redis Cluster).
+   */
+  node?: string;
 }
 
-/** A script and its SHA1, so calls send the SHA and the body only when Redis has not seen it. */
-class Script {
-  readonly sha: string;
-  constructor(readonly body: string) {
-    this.sha = createHash('sha1').update(body).digest('hex');
-  }
-}
-
-const scripts = { add: new Script(ADD), remove: new Script(REMOVE), get: new Script(GET), stats: new Script(STATS), users: new Script(USERS) };
+const scripts = {
+  add: new Script(ADD),
+  remove: new Script(REMOVE),
+  get: new Script(GET),
+  stats: new Script(STATS),
+  users: new Script(USERS),
+  ledgerEntries: new Script(LEDGER_ENTRIES),
+  ledgerClaim: new Script(LEDGER_CLAIM),
+  ledgerForget: new Script(LEDGER_FORGET),
+};
 
 /** The set of users a node last read for a channel, named by the version token Redis gave it. */
 interface UserSet {
@@ -66,13 +75,18 @@ interface UserSet {
  *   the channel.
  * - **Read-your-writes** holds for every node: all reads go to Redis.
  *
+ * - **Ledger.** With the `node` option, each node's entries are recorded
+ *   per node by the same script that writes them ({@link PresenceLedger}).
+ *
  * The client is the caller's: `close` does not close it.
  */
-export class RedisPresence implements PresenceManager {
+export class RedisPresence implements PresenceManager, PresenceLedger {
   private readonly prefix: string;
   private readonly now: () => number;
   private readonly maxUserSets: number;
   private readonly userSets = new Map<string, UserSet>();
+  private readonly node: string | undefined;
+  private reconnecting = false;
 
   constructor(
     private readonly client: PresenceRedisClient,
@@ -82,15 +96,48 @@ export class RedisPresence implements PresenceManager {
     if (/[{}]/.test(this.prefix)) throw new Error(`presence key prefix may not contain "{" or "}": ${JSON.stringify(this.prefix)}`);
     this.now = options.now ?? Date.now;
     this.maxUserSets = options.cachedUserSets ?? 1024;
+    this.node = options.node;
   }
 
   async add(channel: string, info: ClientInfo, ttlMs: number): Promise<void> {
     const now = this.now();
-    await this.run(scripts.add, channel, [info.client, info.user, JSON.stringify(info), String(now + ttlMs), String(Math.ceil(ttlMs))], now);
+    const args = [info.client, info.user, JSON.stringify(info), String(now + ttlMs), String(Math.ceil(ttlMs)), ledgerMember(channel, info.client)];
+    await this.run(scripts.add, channel, args, now);
   }
 
   async remove(channel: string, clientId: string): Promise<void> {
-    await this.run(scripts.remove, channel, [clientId]);
+    await this.run(scripts.remove, channel, [clientId, ledgerMember(channel, clientId)]);
+  }
+
+  async claim(node: string, ttlMs: number): Promise<boolean> {
+    const claimant = this.node ?? '';
+    return (await this.eval(scripts.ledgerClaim, [`${this.prefix}purge:${node}`], [claimant, String(Math.ceil(ttlMs))])) === 1;
+  }
+
+  async entriesOf(node: string): Promise<Array<{ channel: string; info: ClientInfo }>> {
+    const flat = (await this.eval(scripts.ledgerEntries, [this.ledgerKey(node)], [this.prefix])) as string[];
+    const entries: Array<{ channel: string; info: ClientInfo }> = [];
+    for (let i = 0; i < flat.length; i += 2) entries.push({ channel: flat[i]!, info: JSON.parse(flat[i + 1]!) as ClientInfo });
+    return entries;
+  }
+
+  async forget(node: string): Promise<void> {
+    await this.eval(scripts.ledgerForget, [this.ledgerKey(node)], []);
+  }
+
+  onReconnect(listener: () => void): void {
+    this.client.on?.('reconnecting', () => {
+      this.reconnecting = true;
+    });
+    this.client.on?.('ready', () => {
+      if (!this.reconnecting) return;
+      this.reconnecting = false;
+      listener();
+    });
+  }
+
+  private ledgerKey(node: string): string {
+    return `${this.prefix}node:${node}:entries`;
   }
 
   async get(channel: string): Promise<Map<string, ClientInfo>> {
@@ -121,15 +168,20 @@ export class RedisPresence implements PresenceManager {
     this.userSets.clear();
   }
 
-  /** Runs a script on the channel's keys, loading it into Redis on first use (or after a restart emptied its script cache). */
-  private async run(script: Script, channel: string, args: string[], now = this.now()): Promise<unknown> {
+  /** Runs a script on the channel's keys (and this node's ledger, when it keeps one). */
+  private run(script: Script, channel: string, args: string[], now = this.now()): Promise<unknown> {
     const base = `${this.prefix}{${channel}}:`;
-    const options = { keys: [`${base}info`, `${base}expiry`, `${base}users`, `${base}version`], arguments: [String(now), ...args] };
-    try {
-      return await this.client.evalSha(script.sha, options);
-    } catch (error) {
-      if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
-      return this.client.eval(script.body, options);
-    }
+    const keys = [`${base}info`, `${base}expiry`, `${base}users`, `${base}version`];
+    if (this.node !== undefined) keys.push(this.ledgerKey(this.node));
+    return this.eval(script, keys, [String(now), ...args]);
   }
+
+  private eval(script: Script, keys: string[], args: string[]): Promise<unknown> {
+    return script.run(this.client, keys, args);
+  }
+}
+
+/** How an entry is named in a node's ledger. */
+function ledgerMember(channel: string, client: string): string {
+  return JSON.stringify([channel, client]);
 }

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Sql } from 'postgres';
@@ -5,9 +6,16 @@ import type { Broker } from '../broker/broker.js';
 import { MemoryBroker } from '../broker/memory-broker.js';
 import type { ChatStore } from '../chat/chat-store.js';
 import { PostgresChatStore } from '../chat/postgres-chat-store.js';
+import type { Cluster } from '../cluster/cluster.js';
+import { MemoryConnectionDenials, RedisConnectionDenials, type ConnectionDenials } from '../cluster/connection-denials.js';
+import { LocalCluster } from '../cluster/local-cluster.js';
+import { RedisCluster } from '../cluster/redis-cluster.js';
 import type { Config } from '../config/types.js';
+import { memoryAddressLimiters, type AddressLimiters } from '../http/address-limit.js';
+import { sharedAddressLimiters } from '../http/shared-address-limit.js';
 import type { Logger } from '../log/logger.js';
 import { MemoryPresence } from '../presence/memory-presence.js';
+import type { PresenceLedger } from '../presence/presence-ledger.js';
 import type { PresenceManager } from '../presence/presence.js';
 import { RedisPresence } from '../presence/redis-presence.js';
 import { PostgresStore } from '../store/postgres-store.js';
@@ -24,9 +32,19 @@ import { connectRedisClients, type RedisClients } from './redis-clients.js';
  * `redisUrl`. The one place that opens service connections.
  */
 export interface Deployment {
+  /** This node's id: `info` uid, control channels, presence ledger. */
+  readonly nodeId: string;
   readonly store: Store;
   readonly broker: Broker;
   readonly presence: PresenceManager;
+  /** The other nodes of the deployment: this process alone, or the nodes on the same Redis. */
+  readonly cluster: Cluster;
+  /** Users just disconnected for good by the server API, refused for a moment on every node. */
+  readonly connectionDenials: ConnectionDenials;
+  /** Where sign-in and token request limits count: this node, or shared through Redis. */
+  readonly addressLimiters: AddressLimiters;
+  /** With Redis: which node added each presence entry, so survivors purge a dead node's entries. */
+  readonly presenceLedger?: PresenceLedger;
   /** The chat store, with `postgresUrl`; otherwise the chat module opens SQLite in `dataDir`. */
   readonly chatStore?: ChatStore;
   /** The PostgreSQL client the stores share, with `postgresUrl`. */
@@ -41,9 +59,16 @@ export interface Deployment {
 
 /** Parts a caller (a test, an embedding application) provides instead of the configured ones. */
 export interface DeploymentOverrides {
+  /** @default a random UUID */
+  nodeId?: string;
   store?: Store;
   broker?: Broker;
   presence?: PresenceManager;
+  cluster?: Cluster;
+  connectionDenials?: ConnectionDenials;
+  addressLimiters?: AddressLimiters;
+  /** Usually the Redis presence, made with `node: nodeId`. */
+  presenceLedger?: PresenceLedger;
   /** Checks of services these parts use, in addition to the configured services' checks. */
   probes?: readonly ServiceProbe[];
 }
@@ -58,11 +83,19 @@ export async function openDeployment(config: Config, logger: Logger, overrides: 
     throw error;
   }
   const prefix = config.redisPrefix;
+  const nodeId = overrides.nodeId ?? randomUUID();
+  const redisPresence = redis && !overrides.presence ? new RedisPresence(redis.commands, { prefix: `${prefix}presence:`, node: nodeId }) : undefined;
+  const presenceLedger = overrides.presenceLedger ?? redisPresence;
   let closing: Promise<void> | undefined;
   return {
+    nodeId,
     store: overrides.store ?? (sql ? new PostgresStore({ sql, logger }) : sqliteStore(config, logger)),
     broker: overrides.broker ?? new MemoryBroker(),
-    presence: overrides.presence ?? (redis ? new RedisPresence(redis.commands, { prefix: `${prefix}presence:` }) : new MemoryPresence()),
+    presence: overrides.presence ?? redisPresence ?? new MemoryPresence(),
+    cluster: overrides.cluster ?? (redis ? new RedisCluster(redis.commands, redis.subscriber, { prefix: `${prefix}cluster:`, logger }) : new LocalCluster()),
+    connectionDenials: overrides.connectionDenials ?? (redis ? new RedisConnectionDenials(redis.commands, `${prefix}deny:`) : new MemoryConnectionDenials()),
+    addressLimiters: overrides.addressLimiters ?? (redis ? sharedAddressLimiters(redis.commands, { prefix: `${prefix}limit:`, logger }) : memoryAddressLimiters),
+    ...(presenceLedger ? { presenceLedger } : {}),
     ...(sql ? { sql, chatStore: new PostgresChatStore({ sql, logger: logger.child({ component: 'chat' }) }) } : {}),
     ...(redis ? { redis } : {}),
     probes: [...serviceProbes(sql, redis), ...(overrides.probes ?? [])],

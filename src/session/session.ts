@@ -8,6 +8,7 @@ import type { Node, ServerSubscribeOptions, SessionHandle } from '../node/node.j
 import type { Command, CommandRequests, Decoded } from '../protocol/commands.js';
 import { encodeError, encodeReply, encodeReplyRaw, PING_FRAME, PONG_TEXT } from '../protocol/encode.js';
 import { Disconnects, Errors, ProtocolError, type Disconnect } from '../protocol/errors.js';
+import type { ConnectionDenials } from '../cluster/connection-denials.js';
 import type { ClientInfo } from '../protocol/types.js';
 import type { Transport } from '../transport/transport.js';
 import { CommandIntake } from './command-intake.js';
@@ -27,6 +28,8 @@ export interface SessionContext {
   logger: Logger;
   /** Server version, reported in the connect reply. */
   version: string;
+  /** Users a server API `disconnect` just removed for good: their new connections are refused the same way. */
+  denials: ConnectionDenials;
 }
 
 /**
@@ -248,6 +251,12 @@ export class Session implements SessionHandle, HeartbeatTarget, DeadlineTarget, 
       if (!verified) return;
       credentials = verified;
     }
+    const denied = await this.deniedWith(credentials.user);
+    if (this.isClosed) return;
+    if (denied) {
+      this.disconnect(denied, 'the user was disconnected by the server API moments ago');
+      return;
+    }
     this.context.deadlines.clear(this);
     this.credentials = credentials;
     this.identity = credentials.info === undefined
@@ -275,6 +284,16 @@ export class Session implements SessionHandle, HeartbeatTarget, DeadlineTarget, 
     this.node.sessionConnected(this);
     await fromToken.activate();
     if (this.context.logger.isLevelEnabled('debug')) this.logger.debug({ name: request.name, version: request.version }, 'connected');
+  }
+
+  /** A denial of the user's connections; none when denials cannot be read (they only close a race, and must not lock everyone out). */
+  private async deniedWith(user: string): Promise<Disconnect | undefined> {
+    try {
+      return await this.context.denials.deniedWith(user);
+    } catch (error) {
+      this.logger.warn({ err: error }, 'connection denials unavailable: connect allowed');
+      return undefined;
+    }
   }
 
   /** Verifies a connection token; answers or disconnects and returns undefined when it is not acceptable. */

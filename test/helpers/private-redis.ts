@@ -43,6 +43,11 @@ export class PrivateRedis {
     await this.startProcess();
   }
 
+  /** Starts the server again after {@link kill} (an outage as long as the test made it), empty. */
+  async resume(): Promise<void> {
+    if (!this.process) await this.startProcess();
+  }
+
   async stop(): Promise<void> {
     await this.kill();
   }

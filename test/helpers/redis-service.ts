@@ -26,6 +26,14 @@ export async function connectRedis(): Promise<TestRedisClient> {
   return client;
 }
 
+/** A client that reconnects on its own (as a server's clients do), with errors swallowed while Redis is down. */
+export async function reconnectingClient(url: string): Promise<TestRedisClient> {
+  const client = createClient({ url, socket: { connectTimeout: 2_000, reconnectStrategy: () => 50 } });
+  client.on('error', () => {});
+  await client.connect();
+  return client;
+}
+
 /** A key prefix no other run uses. */
 export function uniquePrefix(name: string): string {
   return `parley-test:${name}:${randomBytes(6).toString('hex')}:`;
