@@ -10,6 +10,8 @@ import { Errors, type Disconnect } from '../protocol/errors.js';
 import type { ClientInfo, Publication, PublishRequest, StreamPosition } from '../protocol/types.js';
 import { UnrecoverablePositionError, type HistoryPage, type HistoryQuery, type Store } from '../store/store.js';
 import { ChannelPresence } from './channel-presence.js';
+import { SingleFlight } from './single-flight.js';
+import { StreamSequencer, type StreamSequencerOptions } from './stream-sequencer.js';
 import {
   SessionRegistry,
   type ConnectionFilter,
@@ -34,6 +36,13 @@ export interface ChannelListener {
   readonly clientId?: string;
   onPublication(channel: string, publication: Publication, frame: Buffer): void;
   onJoinLeave(channel: string, frame: Buffer): void;
+  /**
+   * The channel's stream went on from a point this listener cannot follow in
+   * order (a new epoch, or publications that could not be read): what it
+   * holds is void, and it must start over from the store (a client
+   * subscription is made to subscribe again).
+   */
+  onStreamReset?(channel: string): void;
 }
 
 /** What attaching to a channel yields for the subscribe reply. */
@@ -88,6 +97,8 @@ export interface NodeOptions {
   presence: PresenceManager;
   channels: ChannelResolver;
   logger: Logger;
+  /** Timings and bounds of the per-channel ordering and repair (defaults suit production). */
+  sequencing?: Partial<Pick<StreamSequencerOptions, 'gapWaitMs' | 'maxGapMs' | 'sweepIntervalMs' | 'idleMs' | 'maxBuffered'>>;
 }
 
 /**
@@ -112,6 +123,8 @@ export class Node implements BrokerHandler {
   private readonly rpcHandlers = new Map<string, RpcHandler>();
   private readonly publishHandlers = new Map<string, PublishHandler>();
   private readonly cleanups = new Set<Promise<unknown>>();
+  private readonly positionReads = new SingleFlight<StreamPosition>();
+  private readonly sequencer: StreamSequencer;
 
   constructor(options: NodeOptions) {
     this.config = options.config;
@@ -120,6 +133,16 @@ export class Node implements BrokerHandler {
     this.presence = options.presence;
     this.channels = options.channels;
     this.logger = options.logger;
+    this.sequencer = new StreamSequencer({
+      ...options.sequencing,
+      store: this.store,
+      position: (channel) => this.position(channel),
+      deliver: (channel, publication) => this.fanOut(channel, publication),
+      reset: (channel) => {
+        for (const listener of this.listeners.get(channel) ?? []) listener.onStreamReset?.(channel);
+      },
+      logger: this.logger,
+    });
     this.broker.setHandler(this);
     this.channelPresence = new ChannelPresence({
       presence: this.presence,
@@ -130,9 +153,10 @@ export class Node implements BrokerHandler {
     });
   }
 
-  /** Starts background work (presence refresh). */
+  /** Starts background work (presence refresh, the sweep of channels against the store). */
   start(): void {
     this.channelPresence.start();
+    this.sequencer.start();
   }
 
   // ---- sessions -------------------------------------------------------
@@ -227,8 +251,10 @@ export class Node implements BrokerHandler {
   async attach(channel: ChannelSpec, listener: ChannelListener, recovery?: RecoveryRequest): Promise<AttachResult> {
     await this.addListener(channel.name, listener);
     if (!channel.historyEnabled) return recovery ? { recovered: false } : {};
-    if (!recovery) return { position: await this.store.position(channel.name) };
-    if (!channel.options.recover) return { position: await this.store.position(channel.name), recovered: false };
+    // The node's own starting position is read first, so every position given to a listener is at or after it.
+    await this.sequencer.track(channel.name);
+    if (!recovery) return { position: await this.position(channel.name) };
+    if (!channel.options.recover) return { position: await this.position(channel.name), recovered: false };
     return this.recover(channel, recovery);
   }
 
@@ -238,6 +264,7 @@ export class Node implements BrokerHandler {
     if (!set || !set.delete(listener)) return;
     if (set.size > 0) return;
     this.listeners.delete(channel);
+    this.sequencer.untrack(channel);
     const pending = this.brokerSubscriptions.get(channel);
     this.brokerSubscriptions.delete(channel);
     await pending?.catch(() => undefined);
@@ -288,11 +315,32 @@ export class Node implements BrokerHandler {
     } catch (error) {
       if (!(error instanceof UnrecoverablePositionError)) throw error;
     }
-    return { position: await this.store.position(channel.name), recovered: false };
+    return { position: await this.position(channel.name), recovered: false };
   }
 
-  /** Broker delivery: encode once, hand the same bytes to every local listener. */
+  /** A channel's top; concurrent reads of one channel share one store read. */
+  private position(channel: string): Promise<StreamPosition> {
+    return this.positionReads.run(channel, () => this.store.position(channel));
+  }
+
+  /**
+   * Broker delivery. Publications with an offset go through the sequencer,
+   * which delivers them in offset order and fills gaps from the store;
+   * ephemeral ones (no offset) are delivered as they come.
+   */
   onPublication(channel: string, publication: Publication): void {
+    if (publication.offset !== undefined && publication.offset > 0) this.sequencer.receive(channel, publication);
+    else this.fanOut(channel, publication);
+  }
+
+  /** The broker may have lost events: every channel held here is checked against the store. */
+  onResync(): void {
+    this.logger.info('broker reconnected; checking every channel against the store');
+    void this.sequencer.resync();
+  }
+
+  /** Encodes once and hands the same bytes to every local listener. */
+  private fanOut(channel: string, publication: Publication): void {
     const set = this.listeners.get(channel);
     if (!set || set.size === 0) return;
     const frame = encodePublicationPush(channel, publication);
@@ -430,6 +478,7 @@ export class Node implements BrokerHandler {
    */
   async close(): Promise<void> {
     this.channelPresence.stop();
+    this.sequencer.stop();
     await Promise.allSettled([...this.cleanups]);
     await Promise.allSettled([this.broker.close(), this.presence.close()]);
   }

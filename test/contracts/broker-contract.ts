@@ -13,6 +13,7 @@ interface Recorder extends BrokerHandler {
   publications: { channel: string; publication: Publication }[];
   joins: { channel: string; info: ClientInfo }[];
   leaves: { channel: string; info: ClientInfo }[];
+  resyncs: number;
 }
 
 function recorder(): Recorder {
@@ -20,9 +21,11 @@ function recorder(): Recorder {
     publications: [],
     joins: [],
     leaves: [],
+    resyncs: 0,
     onPublication: (channel, publication) => r.publications.push({ channel, publication }),
     onJoin: (channel, info) => r.joins.push({ channel, info }),
     onLeave: (channel, info) => r.leaves.push({ channel, info }),
+    onResync: () => r.resyncs++,
   };
   return r;
 }
