@@ -82,7 +82,7 @@ export function runBrokerContract(
         await a!.publish('x', { data: '2' });
         // A marker on another channel proves the broker has moved past the unwanted delivery.
         await b!.subscribe('marker');
-        await a!.publish('marker', { data: 'm' });
+        await a!.publish('marker', { data: '"m"' });
         await waitFor(() => rb!.publications.some((p) => p.channel === 'marker'));
         assert.deepEqual(rb!.publications.filter((p) => p.channel === 'x').map((p) => p.publication.data), ['1']);
       });
