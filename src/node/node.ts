@@ -365,22 +365,28 @@ export class Node implements BrokerHandler {
 
   /**
    * Publishes to a channel: stores it first when the channel keeps history
-   * (resolving only once it is durable), then delivers it to every node.
-   * With `history: false` the publication is delivered only, without offset.
+   * (resolving only once it is durable), then delivers it to every node; a
+   * stored publication that the broker fails to carry still resolves, as
+   * the nodes read it from the store. With `history: false` the publication
+   * is delivered only, without offset, and a broker failure rejects.
    */
   async publish(channel: ChannelSpec, message: PublishRequest, options: { history?: boolean } = {}): Promise<Publication> {
-    let publication: Publication;
     // `history: false` sends an ephemeral event (e.g. "typing") that is neither stored nor given an offset.
-    if (channel.historyEnabled && options.history !== false) {
-      const [stored] = await this.store.append(channel.name, [message], {
-        size: channel.options.historySize,
-        ttlMs: channel.options.historyTtl * 1000,
-      });
-      publication = stored as Publication;
-    } else {
-      publication = message;
+    if (!channel.historyEnabled || options.history === false) {
+      await this.broker.publish(channel.name, message);
+      return message;
     }
-    await this.broker.publish(channel.name, publication);
+    const [stored] = await this.store.append(channel.name, [message], {
+      size: channel.options.historySize,
+      ttlMs: channel.options.historyTtl * 1000,
+    });
+    const publication = stored as Publication;
+    try {
+      await this.broker.publish(channel.name, publication);
+    } catch (error) {
+      // It is durable, so the publish stands: nodes find it in the store (gap repair or sweep).
+      this.logger.error({ err: error, channel: channel.name, offset: publication.offset }, 'broker publish failed; nodes repair it from the store');
+    }
     return publication;
   }
 
