@@ -10,11 +10,12 @@ import type { Broker, BrokerHandler } from '../src/broker/broker.js';
 import { MemoryPresence } from '../src/presence/memory-presence.js';
 import type { ClientInfo, Publication } from '../src/protocol/types.js';
 import { PostgresStore } from '../src/store/postgres-store.js';
+import { apiResult } from './helpers/api.js';
 import { capturingLogger } from './helpers/log-capture.js';
 import { createTestDatabase, type TestDatabase } from './helpers/postgres.js';
 import { connectRedisBroker, type TestRedisBroker } from './helpers/redis-broker.js';
 import { uniquePrefix } from './helpers/redis-service.js';
-import { connectClient, disconnectAll, offsetsOf, range, subscribe, type TestSubscription } from './helpers/sdk.js';
+import { connectClient, disconnectAll, eventsOf, offsetsOf, publicationsAfterSubscribed, range, subscribe, type TestSubscription } from './helpers/sdk.js';
 import { mintToken, startTestServer, type TestServer } from './helpers/server.js';
 import { waitFor } from './helpers/wait.js';
 
@@ -168,5 +169,25 @@ describe('node-level ordering and repair across two nodes', () => {
     // Nothing follows the lost one, so no gap reveals it: only the sweep of idle channels (every ~5 s) does.
     await waitFor(() => subs.every((sub) => sub.publications.length >= total), { timeoutMs: 15_000, message: 'the sweep delivers the lost last one' });
     assertAllInOrder(subs, total);
+  });
+
+  test('a new epoch (history removed on one node) makes subscribers on both nodes subscribe again; they go on under it', async () => {
+    const cluster = await startCluster([same, same]);
+    const channel = 'feed:epoch';
+    const subs = await readers(channel, cluster);
+    const first = await apiResult(cluster[0]!.ts, 'publish', { channel, data: { n: 1 } });
+    await waitFor(() => subs.every((sub) => sub.publications.length === 1));
+    await apiResult(cluster[0]!.ts, 'history_remove', { channel });
+    const renewed = await apiResult(cluster[0]!.ts, 'publish', { channel, data: { n: 2 } });
+    assert.notEqual(renewed.epoch, first.epoch);
+    for (const sub of subs) {
+      const [, again] = await eventsOf(sub, 'subscribed', 2);
+      assert.equal(again.streamPosition.epoch, renewed.epoch, 'subscribed again under the new epoch');
+      assert.equal(again.recovered, false, 'the old position could not be recovered');
+    }
+    await apiResult(cluster[1]!.ts, 'publish', { channel, data: { n: 3 } });
+    await waitFor(() => subs.every((sub) => publicationsAfterSubscribed(sub, 2).length === 1), { message: 'live again after the resubscribe' });
+    // The first publication of the new epoch predates the new subscription: the reply's position covers it.
+    for (const sub of subs) assert.deepEqual(sub.publications.map((p) => p.data.n), [1, 3]);
   });
 });
