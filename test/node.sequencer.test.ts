@@ -7,12 +7,16 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, test } from 'node:test';
 import type { Broker, BrokerHandler } from '../src/broker/broker.js';
+import { ChannelResolver } from '../src/channel/channel.js';
+import { loadConfig } from '../src/config/schema.js';
+import { Node, type ChannelListener } from '../src/node/node.js';
 import { MemoryPresence } from '../src/presence/memory-presence.js';
 import type { ClientInfo, Publication } from '../src/protocol/types.js';
 import { PostgresStore } from '../src/store/postgres-store.js';
 import { apiResult } from './helpers/api.js';
 import { capturingLogger } from './helpers/log-capture.js';
 import { createTestDatabase, type TestDatabase } from './helpers/postgres.js';
+import { startPrivateRedis } from './helpers/private-redis.js';
 import { connectRedisBroker, type TestRedisBroker } from './helpers/redis-broker.js';
 import { uniquePrefix } from './helpers/redis-service.js';
 import { connectClient, disconnectAll, eventsOf, offsetsOf, publicationsAfterSubscribed, range, subscribe, type TestSubscription } from './helpers/sdk.js';
@@ -189,5 +193,56 @@ describe('node-level ordering and repair across two nodes', () => {
     await waitFor(() => subs.every((sub) => publicationsAfterSubscribed(sub, 2).length === 1), { message: 'live again after the resubscribe' });
     // The first publication of the new epoch predates the new subscription: the reply's position covers it.
     for (const sub of subs) assert.deepEqual(sub.publications.map((p) => p.data.n), [1, 3]);
+  });
+});
+
+describe('resync after the bus comes back', () => {
+  test('a node whose Redis restarted reads what it missed from the store at once, without waiting for a sweep', async () => {
+    const db = await createTestDatabase();
+    const redis = await startPrivateRedis();
+    const prefix = uniquePrefix('resync');
+    const { logger, lines } = capturingLogger();
+    const bus = await connectRedisBroker(prefix, logger, redis.url);
+    const sql = db.client();
+    const store = new PostgresStore({ sql });
+    const config = await loadConfig({ argv: [], env: {}, cwd: '/tmp' });
+    // Sweeps so rare that only the resync can deliver what the bus never carried.
+    const node = new Node({
+      config,
+      store,
+      broker: bus.broker,
+      presence: new MemoryPresence(),
+      channels: new ChannelResolver(config),
+      logger,
+      sequencing: { sweepIntervalMs: 3_600_000, idleMs: 3_600_000 },
+    });
+    try {
+      await store.open();
+      node.start();
+      const channel = node.channels.resolve('room:resync');
+      const received: Publication[] = [];
+      const listener: ChannelListener = { onPublication: (_c, publication) => received.push(publication), onJoinLeave: () => undefined };
+      await node.attach(channel, listener);
+      await node.publish(channel, { data: '1' });
+      await waitFor(() => received.length === 1);
+
+      await redis.stop();
+      // Committed while the bus is down, by a node that never got to PUBLISH it.
+      await store.append(channel.name, [{ data: '2' }, { data: '3' }], { size: 1000, ttlMs: 0 });
+      await redis.start();
+      await waitFor(() => received.length === 3, { timeoutMs: 10_000, message: 'the missed ones after the reconnect' });
+      assert.deepEqual(offsetsOf(received), [1, 2, 3]);
+      assert.ok(lines.some((line) => line.includes('checking every channel against the store')));
+
+      await node.publish(channel, { data: '4' });
+      await waitFor(() => received.length === 4, { message: 'live delivery resumes' });
+      assert.deepEqual(received.map((p) => p.data), ['1', '2', '3', '4']);
+    } finally {
+      await node.close();
+      await store.close();
+      await bus.close();
+      await redis.stop();
+      await db.drop();
+    }
   });
 });
