@@ -5,10 +5,10 @@ import type { ChannelResolver, ChannelSpec } from '../channel/channel.js';
 import type { Config } from '../config/types.js';
 import type { Logger } from '../log/logger.js';
 import type { PresenceManager, PresenceStats, UserLookup } from '../presence/presence.js';
-import { encodeJoinPush, encodeLeavePush, encodePublicationPush } from '../protocol/encode.js';
 import { Errors, type Disconnect } from '../protocol/errors.js';
 import type { ClientInfo, Publication, PublishRequest, StreamPosition } from '../protocol/types.js';
 import { UnrecoverablePositionError, type HistoryPage, type HistoryQuery, type Store } from '../store/store.js';
+import { ChannelListeners, type ChannelListener } from './channel-listeners.js';
 import { ChannelPresence } from './channel-presence.js';
 import { SingleFlight } from './single-flight.js';
 import { StreamSequencer, type StreamSequencerOptions } from './stream-sequencer.js';
@@ -21,29 +21,7 @@ import {
 } from './session-registry.js';
 
 export type { ConnectionFilter, RecoveryRequest, ServerSubscribeOptions, SessionHandle } from './session-registry.js';
-
-/**
- * Something that receives a channel's events on this node — in practice a
- * session's subscription. `frame` is the encoded push, shared by every
- * listener of the channel: listeners must not modify it.
- */
-export interface ChannelListener {
-  /**
-   * The client id of the connection this listener delivers to, when it
-   * delivers to one; only these count as a channel's subscribers (server
-   * API `channels` and `info`), not internal listeners such as bridges.
-   */
-  readonly clientId?: string;
-  onPublication(channel: string, publication: Publication, frame: Buffer): void;
-  onJoinLeave(channel: string, frame: Buffer): void;
-  /**
-   * The channel's stream went on from a point this listener cannot follow in
-   * order (a new epoch, or publications that could not be read): what it
-   * holds is void, and it must start over from the store (a client
-   * subscription is made to subscribe again).
-   */
-  onStreamReset?(channel: string): void;
-}
+export type { ChannelListener } from './channel-listeners.js';
 
 /** What attaching to a channel yields for the subscribe reply. */
 export interface AttachResult {
@@ -115,7 +93,7 @@ export class Node implements BrokerHandler {
   private readonly store: Store;
   private readonly broker: Broker;
   private readonly presence: PresenceManager;
-  private readonly listeners = new Map<string, Set<ChannelListener>>();
+  private readonly listeners = new ChannelListeners();
   private readonly brokerSubscriptions = new Map<string, Promise<void>>();
   private readonly channelPresence: ChannelPresence;
   private readonly sessions = new SessionRegistry();
@@ -137,10 +115,8 @@ export class Node implements BrokerHandler {
       ...options.sequencing,
       store: this.store,
       position: (channel) => this.position(channel),
-      deliver: (channel, publication) => this.fanOut(channel, publication),
-      reset: (channel) => {
-        for (const listener of this.listeners.get(channel) ?? []) listener.onStreamReset?.(channel);
-      },
+      deliver: (channel, publication) => this.listeners.publication(channel, publication),
+      reset: (channel) => this.listeners.reset(channel),
       logger: this.logger,
     });
     this.broker.setHandler(this);
@@ -149,7 +125,7 @@ export class Node implements BrokerHandler {
       broker: this.broker,
       logger: this.logger,
       maxListed: this.config.presenceMaxClients,
-      localSubscribers: (channel) => this.listeners.get(channel)?.size ?? 0,
+      localSubscribers: (channel) => this.listeners.count(channel),
     });
   }
 
@@ -215,13 +191,7 @@ export class Node implements BrokerHandler {
 
   /** Connections subscribed on this node, per channel, for channels that have any. */
   channelSubscribers(): Map<string, number> {
-    const out = new Map<string, number>();
-    for (const [channel, set] of this.listeners) {
-      let count = 0;
-      for (const listener of set) if (listener.clientId !== undefined) count++;
-      if (count > 0) out.set(channel, count);
-    }
-    return out;
+    return this.listeners.subscriberCounts();
   }
 
   stats(): NodeStats {
@@ -260,10 +230,7 @@ export class Node implements BrokerHandler {
 
   /** Stops delivering a channel's events to a listener. */
   async detach(channel: string, listener: ChannelListener): Promise<void> {
-    const set = this.listeners.get(channel);
-    if (!set || !set.delete(listener)) return;
-    if (set.size > 0) return;
-    this.listeners.delete(channel);
+    if (!this.listeners.remove(channel, listener)) return;
     this.sequencer.untrack(channel);
     const pending = this.brokerSubscriptions.get(channel);
     this.brokerSubscriptions.delete(channel);
@@ -273,12 +240,7 @@ export class Node implements BrokerHandler {
   }
 
   private async addListener(channel: string, listener: ChannelListener): Promise<void> {
-    let set = this.listeners.get(channel);
-    if (!set) {
-      set = new Set();
-      this.listeners.set(channel, set);
-    }
-    set.add(listener);
+    this.listeners.add(channel, listener);
     let subscribed = this.brokerSubscriptions.get(channel);
     if (!subscribed) {
       subscribed = this.broker.subscribe(channel);
@@ -288,8 +250,7 @@ export class Node implements BrokerHandler {
       await subscribed;
     } catch (error) {
       this.brokerSubscriptions.delete(channel);
-      set.delete(listener);
-      if (set.size === 0) this.listeners.delete(channel);
+      this.listeners.remove(channel, listener);
       throw error;
     }
   }
@@ -330,7 +291,7 @@ export class Node implements BrokerHandler {
    */
   onPublication(channel: string, publication: Publication): void {
     if (publication.offset !== undefined && publication.offset > 0) this.sequencer.receive(channel, publication);
-    else this.fanOut(channel, publication);
+    else this.listeners.publication(channel, publication);
   }
 
   /** The broker may have lost events: every channel held here is checked against the store. */
@@ -339,26 +300,12 @@ export class Node implements BrokerHandler {
     void this.sequencer.resync();
   }
 
-  /** Encodes once and hands the same bytes to every local listener. */
-  private fanOut(channel: string, publication: Publication): void {
-    const set = this.listeners.get(channel);
-    if (!set || set.size === 0) return;
-    const frame = encodePublicationPush(channel, publication);
-    for (const listener of set) listener.onPublication(channel, publication, frame);
-  }
-
   onJoin(channel: string, info: ClientInfo): void {
-    const set = this.listeners.get(channel);
-    if (!set || set.size === 0) return;
-    const frame = encodeJoinPush(channel, info);
-    for (const listener of set) listener.onJoinLeave(channel, frame);
+    this.listeners.join(channel, info);
   }
 
   onLeave(channel: string, info: ClientInfo): void {
-    const set = this.listeners.get(channel);
-    if (!set || set.size === 0) return;
-    const frame = encodeLeavePush(channel, info);
-    for (const listener of set) listener.onJoinLeave(channel, frame);
+    this.listeners.leave(channel, info);
   }
 
   // ---- publishing and history -----------------------------------------
