@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { BrokerHandler } from '../src/broker/broker.js';
+import type { BrokerSubscriberClient, RedisMessageListener } from '../src/broker/redis-broker.js';
 import type { Publication } from '../src/protocol/types.js';
 import { runBrokerContract } from './contracts/broker-contract.js';
 import { capturingLogger } from './helpers/log-capture.js';
@@ -85,8 +86,8 @@ describe('RedisBroker on the real service', () => {
     let receiver: TestRedisBroker | undefined;
     let sender: TestRedisBroker | undefined;
     try {
-      receiver = await connectRedisBroker(prefix, logger, redis.url);
-      sender = await connectRedisBroker(prefix, logger, redis.url);
+      receiver = await connectRedisBroker(prefix, logger, { url: redis.url });
+      sender = await connectRedisBroker(prefix, logger, { url: redis.url });
       const received = recordingHandler();
       receiver.broker.setHandler(received.handler);
       sender.broker.setHandler(recordingHandler().handler);
@@ -105,6 +106,51 @@ describe('RedisBroker on the real service', () => {
       await receiver?.close();
       await sender?.close();
       await redis.stop();
+    }
+  });
+
+  test('an idle subscriber that stops receiving is found by the probe, which asks for a resync', async () => {
+    const prefix = uniquePrefix('broker-probe');
+    const { logger, lines } = capturingLogger();
+    let wedged = false;
+    let probesPassed = 0;
+    // The subscriber connection stays up but, when wedged, nothing it receives reaches the broker.
+    const wedgeable = (subscriber: BrokerSubscriberClient): BrokerSubscriberClient => {
+      const passed = new Map<RedisMessageListener, RedisMessageListener>();
+      const pass = (listener: RedisMessageListener) => {
+        let wrapper = passed.get(listener);
+        if (!wrapper) {
+          wrapper = (message, channel) => {
+            if (wedged) return;
+            if (channel.includes('#probe:')) probesPassed++;
+            listener(message, channel);
+          };
+          passed.set(listener, wrapper);
+        }
+        return wrapper;
+      };
+      return {
+        subscribe: (channel, listener) => subscriber.subscribe(channel, pass(listener)),
+        unsubscribe: (channel, listener) => subscriber.unsubscribe(channel, pass(listener)),
+        on: (event, listener) => subscriber.on(event, listener),
+        off: (event, listener) => subscriber.off(event, listener),
+      };
+    };
+    const node = await connectRedisBroker(prefix, logger, { probeIntervalMs: 50, probeTimeoutMs: 1000, wrapSubscriber: wedgeable });
+    try {
+      const received = recordingHandler();
+      node.broker.setHandler(received.handler);
+      await node.broker.subscribe('room');
+      // Healthy and idle: probes go round and come back, and nobody is asked to resync.
+      await waitFor(() => probesPassed >= 3, { message: 'probes come back' });
+      await node.broker.publish('room', { data: '1', offset: 1, epoch: 'e' });
+      await waitFor(() => received.publications.length === 1);
+      assert.equal(received.resyncs(), 0, 'no resync while probes come back');
+      wedged = true;
+      await waitFor(() => received.resyncs() > 0, { message: 'a failed probe asks for a resync' });
+      assert.ok(lines.some((line) => line.includes('a probe did not come back')));
+    } finally {
+      await node.close();
     }
   });
 });

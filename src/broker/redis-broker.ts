@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { Logger } from '../log/logger.js';
 import type { ClientInfo, Publication } from '../protocol/types.js';
 import type { Broker, BrokerHandler } from './broker.js';
@@ -33,6 +34,19 @@ export interface RedisBrokerOptions {
   prefix?: string;
   /** Where dropped messages and handler faults are reported. */
   logger: Logger;
+  /**
+   * When nothing arrived on the subscriber for this long, the broker sends
+   * itself a probe through Redis; 0 turns probing off.
+   * @default 30000
+   */
+  probeIntervalMs?: number;
+  /**
+   * A probe that has not come back after this long means the subscriber
+   * no longer receives (a wedged connection that never reported an error):
+   * it is logged and the handler is told to resync.
+   * @default 5000
+   */
+  probeTimeoutMs?: number;
 }
 
 /**
@@ -51,6 +65,11 @@ export interface RedisBrokerOptions {
  *   the store. A publish that fails rejects; the caller decides whether the
  *   store already holds it (then repair delivers it).
  * - **Interest.** `subscribe` resolves once Redis acknowledged SUBSCRIBE.
+ * - **Idle probe.** A subscriber that receives nothing for
+ *   `probeIntervalMs` gets a probe published to a channel of its own; when
+ *   it does not come back within `probeTimeoutMs`, the handler's `onResync`
+ *   is called (and again at every failed probe), so the node keeps reading
+ *   from the store while the bus is silent.
  * - A message that is not a valid envelope (another program on the same
  *   prefix, a different version) is logged and dropped.
  *
@@ -63,6 +82,13 @@ export class RedisBroker implements Broker {
   private readonly logger: Logger;
   private readonly channels = new Set<string>();
   private closed = false;
+  private lastMessageAt = Date.now();
+  private readonly probeChannel: string;
+  private readonly probeTimeoutMs: number;
+  private readonly probeTimer: NodeJS.Timeout | undefined;
+  private probeSubscribed = false;
+  private probing = false;
+  private probeWaiter: { token: string; arrived: () => void } | undefined;
   private readonly listener: RedisMessageListener = (message, redisChannel) => this.receive(message, redisChannel);
   private readonly onReady = () => this.handler?.onResync();
 
@@ -73,6 +99,13 @@ export class RedisBroker implements Broker {
   ) {
     this.prefix = options.prefix ?? 'parley:broker:';
     this.logger = options.logger;
+    this.probeChannel = `${this.prefix}#probe:${randomUUID()}`;
+    this.probeTimeoutMs = options.probeTimeoutMs ?? 5000;
+    const probeIntervalMs = options.probeIntervalMs ?? 30_000;
+    if (probeIntervalMs > 0) {
+      this.probeTimer = setInterval(() => void this.probe(probeIntervalMs), probeIntervalMs);
+      this.probeTimer.unref();
+    }
     // The subscriber is ready when this broker is made, so every later `ready` follows a reconnect.
     this.subscriber.on('ready', this.onReady);
   }
@@ -114,10 +147,12 @@ export class RedisBroker implements Broker {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    clearInterval(this.probeTimer);
     this.subscriber.off('ready', this.onReady);
-    const channels = [...this.channels];
+    const redisChannels = [...this.channels].map((channel) => this.prefix + channel);
+    if (this.probeSubscribed) redisChannels.push(this.probeChannel);
     this.channels.clear();
-    await Promise.allSettled(channels.map((channel) => this.subscriber.unsubscribe(this.prefix + channel, this.listener)));
+    await Promise.allSettled(redisChannels.map((name) => this.subscriber.unsubscribe(name, this.listener)));
   }
 
   private async send(channel: string, envelope: string): Promise<void> {
@@ -125,7 +160,42 @@ export class RedisBroker implements Broker {
     await this.publisher.publish(this.prefix + channel, envelope);
   }
 
+  /** Sends the subscriber a probe when it was idle; a probe that does not come back asks for a resync. */
+  private async probe(intervalMs: number): Promise<void> {
+    if (this.closed || this.probing || Date.now() - this.lastMessageAt < intervalMs) return;
+    this.probing = true;
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      if (!this.probeSubscribed) {
+        await this.subscriber.subscribe(this.probeChannel, this.listener);
+        this.probeSubscribed = true;
+      }
+      const token = randomUUID();
+      const arrived = new Promise<boolean>((resolve) => {
+        this.probeWaiter = { token, arrived: () => resolve(true) };
+        timer = setTimeout(() => resolve(false), this.probeTimeoutMs);
+      });
+      await this.publisher.publish(this.probeChannel, token);
+      if (!(await arrived) && !this.closed) {
+        this.logger.error('the broker subscriber receives nothing (a probe did not come back); reading from the store instead');
+        this.handler?.onResync();
+      }
+    } catch (error) {
+      // Redis is unreachable: the client reconnects, and its `ready` asks for the resync.
+      this.logger.warn({ err: error }, 'broker probe failed');
+    } finally {
+      clearTimeout(timer);
+      this.probeWaiter = undefined;
+      this.probing = false;
+    }
+  }
+
   private receive(message: string, redisChannel: string): void {
+    this.lastMessageAt = Date.now();
+    if (redisChannel === this.probeChannel) {
+      if (this.probeWaiter?.token === message) this.probeWaiter.arrived();
+      return;
+    }
     if (this.closed || !redisChannel.startsWith(this.prefix)) return;
     const channel = redisChannel.slice(this.prefix.length);
     if (!this.channels.has(channel)) return;

@@ -3,7 +3,7 @@
  * (as a node of a deployment has), which reconnect quickly on their own.
  */
 import { createClient } from 'redis';
-import { RedisBroker } from '../../src/broker/redis-broker.js';
+import { RedisBroker, type BrokerSubscriberClient, type RedisBrokerOptions } from '../../src/broker/redis-broker.js';
 import type { Logger } from '../../src/log/logger.js';
 import { REDIS_URL } from './redis-service.js';
 
@@ -13,8 +13,16 @@ export interface TestRedisBroker {
   close(): Promise<void>;
 }
 
-/** Connects a broker to `url` (the shared service by default) under `prefix`. */
-export async function connectRedisBroker(prefix: string, logger: Logger, url = REDIS_URL): Promise<TestRedisBroker> {
+export interface TestRedisBrokerOptions extends Pick<RedisBrokerOptions, 'probeIntervalMs' | 'probeTimeoutMs'> {
+  /** The Redis to use. @default the shared service */
+  url?: string;
+  /** Puts something between the broker and its subscriber client (fault injection). */
+  wrapSubscriber?: (subscriber: BrokerSubscriberClient) => BrokerSubscriberClient;
+}
+
+/** Connects a broker under `prefix`. */
+export async function connectRedisBroker(prefix: string, logger: Logger, options: TestRedisBrokerOptions = {}): Promise<TestRedisBroker> {
+  const { url = REDIS_URL, wrapSubscriber = (subscriber) => subscriber, ...brokerOptions } = options;
   const publisher = createClient({
     url,
     socket: { connectTimeout: 5_000, reconnectStrategy: (retries: number) => Math.min(50 * (retries + 1), 300) },
@@ -22,7 +30,7 @@ export async function connectRedisBroker(prefix: string, logger: Logger, url = R
   const subscriber = publisher.duplicate();
   for (const client of [publisher, subscriber]) client.on('error', () => {}); // reconnects are part of these tests
   await Promise.all([publisher.connect(), subscriber.connect()]);
-  const broker = new RedisBroker(publisher, subscriber, { prefix, logger });
+  const broker = new RedisBroker(publisher, wrapSubscriber(subscriber), { prefix, logger, ...brokerOptions });
   return {
     broker,
     async close() {
