@@ -223,6 +223,8 @@ export class Node implements BrokerHandler {
     if (!channel.historyEnabled) return recovery ? { recovered: false } : {};
     // The node's own starting position is read first, so every position given to a listener is at or after it.
     await this.sequencer.track(channel.name);
+    // The last listener may have left while the position was read: a stream nobody listens to is not kept.
+    if (!this.listeners.has(channel.name)) this.sequencer.untrack(channel.name);
     if (!recovery) return { position: await this.position(channel.name) };
     if (!channel.options.recover) return { position: await this.position(channel.name), recovered: false };
     return this.recover(channel, recovery);
