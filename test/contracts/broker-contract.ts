@@ -59,6 +59,8 @@ export function runBrokerContract(
         await waitFor(() => ra!.publications.length === 1 && rb!.publications.length === 1);
         assert.deepEqual(rb!.publications[0], { channel: 'ch', publication: { data: '{"n":1}', offset: 1, epoch: 'e' } });
         assert.equal(rc!.publications.length, 0);
+        // Nothing was lost, so no node is asked to catch up from the store.
+        assert.deepEqual([ra!, rb!, rc!].map((r) => r.resyncs), [0, 0, 0]);
       });
     });
 
