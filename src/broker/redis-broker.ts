@@ -80,7 +80,8 @@ export class RedisBroker implements Broker {
   private handler: BrokerHandler | undefined;
   private readonly prefix: string;
   private readonly logger: Logger;
-  private readonly channels = new Set<string>();
+  /** Subscribed channels, each with its SUBSCRIBE, so that a second caller also waits for the acknowledgement. */
+  private readonly channels = new Map<string, Promise<void>>();
   private closed = false;
   private lastMessageAt = Date.now();
   private readonly probeChannel: string;
@@ -128,14 +129,14 @@ export class RedisBroker implements Broker {
 
   async subscribe(channel: string): Promise<void> {
     this.assertOpen();
-    if (this.channels.has(channel)) return;
-    this.channels.add(channel);
-    try {
-      await this.subscriber.subscribe(this.prefix + channel, this.listener);
-    } catch (error) {
-      this.channels.delete(channel);
-      throw error;
-    }
+    const existing = this.channels.get(channel);
+    if (existing) return existing;
+    const subscribed = this.subscriber.subscribe(this.prefix + channel, this.listener);
+    this.channels.set(channel, subscribed);
+    subscribed.catch(() => {
+      if (this.channels.get(channel) === subscribed) this.channels.delete(channel);
+    });
+    return subscribed;
   }
 
   async unsubscribe(channel: string): Promise<void> {
@@ -149,7 +150,7 @@ export class RedisBroker implements Broker {
     this.closed = true;
     clearInterval(this.probeTimer);
     this.subscriber.off('ready', this.onReady);
-    const redisChannels = [...this.channels].map((channel) => this.prefix + channel);
+    const redisChannels = [...this.channels.keys()].map((channel) => this.prefix + channel);
     if (this.probeSubscribed) redisChannels.push(this.probeChannel);
     this.channels.clear();
     await Promise.allSettled(redisChannels.map((name) => this.subscriber.unsubscribe(name, this.listener)));
