@@ -102,6 +102,8 @@ export class Node implements BrokerHandler {
   private readonly publishHandlers = new Map<string, PublishHandler>();
   private readonly cleanups = new Set<Promise<unknown>>();
   private readonly positionReads = new SingleFlight<StreamPosition>();
+  /** Shared pages are read-only to every caller. */
+  private readonly recoveryReads = new SingleFlight<HistoryPage>();
   private readonly sequencer: StreamSequencer;
 
   constructor(options: NodeOptions) {
@@ -269,7 +271,10 @@ export class Node implements BrokerHandler {
     try {
       const limit = Math.min(channel.options.historySize, recoveryMaxPublications);
       const maxBytes = Math.min(recoveryMaxBytes, since.maxBytes ?? recoveryMaxBytes);
-      const page = await this.store.read(channel.name, { since: { offset: since.offset, epoch: since.epoch }, limit, maxBytes });
+      const query = { since: { offset: since.offset, epoch: since.epoch }, limit, maxBytes };
+      // A reconnect storm brings many clients back from the same position: they share one read.
+      const key = `${channel.name}\n${since.offset}\n${since.epoch}\n${limit}\n${maxBytes}`;
+      const page = await this.recoveryReads.run(key, () => this.store.read(channel.name, query));
       const missed = page.position.offset - since.offset;
       // Every missed publication must be there, or recovery must say it failed: never a partial list.
       if (missed === page.publications.length) {
