@@ -8,6 +8,13 @@ export interface BrokerHandler {
   onJoin(channel: string, info: ClientInfo): void;
   /** A client left a channel (on any node). */
   onLeave(channel: string, info: ClientInfo): void;
+  /**
+   * Events may have been lost for every channel this node is subscribed to
+   * (the connection carrying them dropped and came back): whoever needs them
+   * all must catch up from the store. Brokers that cannot lose events never
+   * call it.
+   */
+  onResync(): void;
 }
 
 /**
@@ -23,7 +30,12 @@ export interface BrokerHandler {
  * - **Order.** Publications of one channel reach each node in the order
  *   their `publish` calls resolved on the publishing node, hence in offset
  *   order for a channel with one writer order (the store's).
- * - **At most once.** A publication reaches each subscribed node once.
+ * - **At most once.** A publication reaches each subscribed node at most
+ *   once. An implementation over a network may lose events (while a
+ *   connection is down, or when a publish fails after the store accepted
+ *   it); it then calls {@link BrokerHandler.onResync} once it is connected
+ *   again. Publications carry their offset, so receivers detect and repair
+ *   gaps from the store.
  * - **Self-delivery.** A node receives its own publications when subscribed.
  * - `subscribe` and `unsubscribe` are idempotent.
  */

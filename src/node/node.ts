@@ -6,11 +6,13 @@ import type { Config } from '../config/types.js';
 import type { Logger } from '../log/logger.js';
 import { Metrics } from '../ops/metrics.js';
 import type { PresenceManager, PresenceStats, UserLookup } from '../presence/presence.js';
-import { encodeJoinPush, encodeLeavePush, encodePublicationPush } from '../protocol/encode.js';
 import { Errors, type Disconnect } from '../protocol/errors.js';
 import type { ClientInfo, Publication, PublishRequest, StreamPosition } from '../protocol/types.js';
 import { UnrecoverablePositionError, type HistoryPage, type HistoryQuery, type Store } from '../store/store.js';
+import { ChannelListeners, type ChannelListener } from './channel-listeners.js';
 import { ChannelPresence } from './channel-presence.js';
+import { SingleFlight } from './single-flight.js';
+import { StreamSequencer, type StreamSequencerOptions } from './stream-sequencer.js';
 import {
   SessionRegistry,
   type ConnectionFilter,
@@ -20,22 +22,7 @@ import {
 } from './session-registry.js';
 
 export type { ConnectionFilter, RecoveryRequest, ServerSubscribeOptions, SessionHandle } from './session-registry.js';
-
-/**
- * Something that receives a channel's events on this node — in practice a
- * session's subscription. `frame` is the encoded push, shared by every
- * listener of the channel: listeners must not modify it.
- */
-export interface ChannelListener {
-  /**
-   * The client id of the connection this listener delivers to, when it
-   * delivers to one; only these count as a channel's subscribers (server
-   * API `channels` and `info`), not internal listeners such as bridges.
-   */
-  readonly clientId?: string;
-  onPublication(channel: string, publication: Publication, frame: Buffer): void;
-  onJoinLeave(channel: string, frame: Buffer): void;
-}
+export type { ChannelListener } from './channel-listeners.js';
 
 /** What attaching to a channel yields for the subscribe reply. */
 export interface AttachResult {
@@ -93,6 +80,8 @@ export interface NodeOptions {
   logger: Logger;
   /** Where the node and its sessions count what happens; a registry of its own by default. */
   metrics?: Metrics;
+  /** Timings and bounds of the per-channel ordering and repair (defaults suit production). */
+  sequencing?: Partial<Pick<StreamSequencerOptions, 'gapWaitMs' | 'maxGapMs' | 'sweepIntervalMs' | 'idleMs' | 'maxBuffered'>>;
 }
 
 /**
@@ -110,7 +99,7 @@ export class Node implements BrokerHandler {
   private readonly store: Store;
   private readonly broker: Broker;
   private readonly presence: PresenceManager;
-  private readonly listeners = new Map<string, Set<ChannelListener>>();
+  private readonly listeners = new ChannelListeners();
   private readonly brokerSubscriptions = new Map<string, Promise<void>>();
   private readonly channelPresence: ChannelPresence;
   private readonly sessions = new SessionRegistry();
@@ -118,6 +107,10 @@ export class Node implements BrokerHandler {
   private readonly rpcHandlers = new Map<string, RpcHandler>();
   private readonly publishHandlers = new Map<string, PublishHandler>();
   private readonly cleanups = new Set<Promise<unknown>>();
+  private readonly positionReads = new SingleFlight<StreamPosition>();
+  /** Shared pages are read-only to every caller. */
+  private readonly recoveryReads = new SingleFlight<HistoryPage>();
+  private readonly sequencer: StreamSequencer;
 
   constructor(options: NodeOptions) {
     this.id = options.id ?? randomUUID();
@@ -128,19 +121,28 @@ export class Node implements BrokerHandler {
     this.channels = options.channels;
     this.logger = options.logger;
     this.metrics = options.metrics ?? new Metrics();
+    this.sequencer = new StreamSequencer({
+      ...options.sequencing,
+      store: this.store,
+      position: (channel) => this.position(channel),
+      deliver: (channel, publication) => this.fanOut(channel, publication),
+      reset: (channel) => this.listeners.reset(channel),
+      logger: this.logger,
+    });
     this.broker.setHandler(this);
     this.channelPresence = new ChannelPresence({
       presence: this.presence,
       broker: this.broker,
       logger: this.logger,
       maxListed: this.config.presenceMaxClients,
-      localSubscribers: (channel) => this.listeners.get(channel)?.size ?? 0,
+      localSubscribers: (channel) => this.listeners.count(channel),
     });
   }
 
-  /** Starts background work (presence refresh). */
+  /** Starts background work (presence refresh, the sweep of channels against the store). */
   start(): void {
     this.channelPresence.start();
+    this.sequencer.start();
   }
 
   // ---- sessions -------------------------------------------------------
@@ -199,13 +201,7 @@ export class Node implements BrokerHandler {
 
   /** Connections subscribed on this node, per channel, for channels that have any. */
   channelSubscribers(): Map<string, number> {
-    const out = new Map<string, number>();
-    for (const [channel, set] of this.listeners) {
-      let count = 0;
-      for (const listener of set) if (listener.clientId !== undefined) count++;
-      if (count > 0) out.set(channel, count);
-    }
-    return out;
+    return this.listeners.subscriberCounts();
   }
 
   stats(): NodeStats {
@@ -235,17 +231,19 @@ export class Node implements BrokerHandler {
   async attach(channel: ChannelSpec, listener: ChannelListener, recovery?: RecoveryRequest): Promise<AttachResult> {
     await this.addListener(channel.name, listener);
     if (!channel.historyEnabled) return recovery ? { recovered: false } : {};
-    if (!recovery) return { position: await this.store.position(channel.name) };
-    if (!channel.options.recover) return { position: await this.store.position(channel.name), recovered: false };
+    // The node's own starting position is read first, so every position given to a listener is at or after it.
+    await this.sequencer.track(channel.name);
+    // The last listener may have left while the position was read: a stream nobody listens to is not kept.
+    if (!this.listeners.has(channel.name)) this.sequencer.untrack(channel.name);
+    if (!recovery) return { position: await this.position(channel.name) };
+    if (!channel.options.recover) return { position: await this.position(channel.name), recovered: false };
     return this.recover(channel, recovery);
   }
 
   /** Stops delivering a channel's events to a listener. */
   async detach(channel: string, listener: ChannelListener): Promise<void> {
-    const set = this.listeners.get(channel);
-    if (!set || !set.delete(listener)) return;
-    if (set.size > 0) return;
-    this.listeners.delete(channel);
+    if (!this.listeners.remove(channel, listener)) return;
+    this.sequencer.untrack(channel);
     const pending = this.brokerSubscriptions.get(channel);
     this.brokerSubscriptions.delete(channel);
     await pending?.catch(() => undefined);
@@ -254,12 +252,7 @@ export class Node implements BrokerHandler {
   }
 
   private async addListener(channel: string, listener: ChannelListener): Promise<void> {
-    let set = this.listeners.get(channel);
-    if (!set) {
-      set = new Set();
-      this.listeners.set(channel, set);
-    }
-    set.add(listener);
+    this.listeners.add(channel, listener);
     let subscribed = this.brokerSubscriptions.get(channel);
     if (!subscribed) {
       subscribed = this.broker.subscribe(channel);
@@ -269,8 +262,7 @@ export class Node implements BrokerHandler {
       await subscribed;
     } catch (error) {
       this.brokerSubscriptions.delete(channel);
-      set.delete(listener);
-      if (set.size === 0) this.listeners.delete(channel);
+      this.listeners.remove(channel, listener);
       throw error;
     }
   }
@@ -287,7 +279,10 @@ export class Node implements BrokerHandler {
     try {
       const limit = Math.min(channel.options.historySize, recoveryMaxPublications);
       const maxBytes = Math.min(recoveryMaxBytes, since.maxBytes ?? recoveryMaxBytes);
-      const page = await this.store.read(channel.name, { since: { offset: since.offset, epoch: since.epoch }, limit, maxBytes });
+      const query = { since: { offset: since.offset, epoch: since.epoch }, limit, maxBytes };
+      // A reconnect storm brings many clients back from the same position: they share one read.
+      const key = `${channel.name}\n${since.offset}\n${since.epoch}\n${limit}\n${maxBytes}`;
+      const page = await this.recoveryReads.run(key, () => this.store.read(channel.name, query));
       const missed = page.position.offset - since.offset;
       // Every missed publication must be there, or recovery must say it failed: never a partial list.
       if (missed === page.publications.length) {
@@ -296,64 +291,85 @@ export class Node implements BrokerHandler {
     } catch (error) {
       if (!(error instanceof UnrecoverablePositionError)) throw error;
     }
-    return { position: await this.store.position(channel.name), recovered: false };
+    return { position: await this.position(channel.name), recovered: false };
   }
 
-  /** Broker delivery: encode once, hand the same bytes to every local listener. */
+  /** A channel's top; concurrent reads of one channel share one store read. */
+  private position(channel: string): Promise<StreamPosition> {
+    return this.positionReads.run(channel, () => this.store.position(channel));
+  }
+
+  /**
+   * Broker delivery. Publications with an offset go through the sequencer,
+   * which delivers them in offset order and fills gaps from the store;
+   * ephemeral ones (no offset) are delivered as they come.
+   */
   onPublication(channel: string, publication: Publication): void {
-    const set = this.listeners.get(channel);
-    if (!set || set.size === 0) return;
-    const frame = encodePublicationPush(channel, publication);
-    this.metrics.fannedOut(set.size, publication.time);
-    for (const listener of set) listener.onPublication(channel, publication, frame);
+    if (publication.offset !== undefined && publication.offset > 0) this.sequencer.receive(channel, publication);
+    else this.fanOut(channel, publication);
+  }
+
+  /** Hands a publication to this node's listeners, encoded once, and counts the fan-out. */
+  private fanOut(channel: string, publication: Publication): void {
+    const listeners = this.listeners.count(channel);
+    if (listeners === 0) return;
+    this.metrics.fannedOut(listeners, publication.time);
+    this.listeners.publication(channel, publication);
+  }
+
+  /** The broker may have lost events: every channel held here is checked against the store. */
+  onResync(): void {
+    this.logger.info('broker reconnected; checking every channel against the store');
+    void this.sequencer.resync();
   }
 
   onJoin(channel: string, info: ClientInfo): void {
-    const set = this.listeners.get(channel);
-    if (!set || set.size === 0) return;
-    const frame = encodeJoinPush(channel, info);
-    for (const listener of set) listener.onJoinLeave(channel, frame);
+    this.listeners.join(channel, info);
   }
 
   onLeave(channel: string, info: ClientInfo): void {
-    const set = this.listeners.get(channel);
-    if (!set || set.size === 0) return;
-    const frame = encodeLeavePush(channel, info);
-    for (const listener of set) listener.onJoinLeave(channel, frame);
+    this.listeners.leave(channel, info);
   }
 
   // ---- publishing and history -----------------------------------------
 
   /**
    * Publishes to a channel: stores it first when the channel keeps history
-   * (resolving only once it is durable), then delivers it to every node.
-   * With `history: false` the publication is delivered only, without offset.
+   * (resolving only once it is durable), then delivers it to every node; a
+   * stored publication that the broker fails to carry still resolves, as
+   * the nodes read it from the store. With `history: false` the publication
+   * is delivered only, without offset, and a broker failure rejects.
    * A message with an `idempotencyKey` the store has seen within its window
    * is neither stored nor delivered again: the first publication is returned.
    */
   async publish(channel: ChannelSpec, message: PublishRequest, options: { history?: boolean } = {}): Promise<Publication> {
-    let publication: Publication;
     // `history: false` sends an ephemeral event (e.g. "typing") that is neither stored nor given an offset.
-    if (channel.historyEnabled && options.history !== false) {
-      const appendStarted = performance.now();
-      const [stored] = await this.store.append(channel.name, [message], {
-        size: channel.options.historySize,
-        ttlMs: channel.options.historyTtl * 1000,
-      });
-      this.metrics.committed(performance.now() - appendStarted);
-      // A replayed append was delivered by the publish that stored it (or, if that one died before
-      // delivering, is delivered from the store by every node's gap repair): nothing to send again.
-      if (stored?.replayed) {
-        const { replayed: _replayed, ...first } = stored;
-        return first;
-      }
-      publication = stored as Publication;
-    } else {
+    if (!channel.historyEnabled || options.history === false) {
       const { idempotencyKey: _key, ...ephemeral } = message;
-      publication = ephemeral;
+      await this.broker.publish(channel.name, ephemeral);
+      this.metrics.published();
+      return ephemeral;
     }
-    await this.broker.publish(channel.name, publication);
-    this.metrics.published();
+    const appendStarted = performance.now();
+    const [stored] = await this.store.append(channel.name, [message], {
+      size: channel.options.historySize,
+      ttlMs: channel.options.historyTtl * 1000,
+    });
+    this.metrics.committed(performance.now() - appendStarted);
+    // A replayed append was delivered by the publish that stored it (or, if that one died before
+    // delivering, is delivered from the store by every node's gap repair): nothing to send again.
+    if (stored?.replayed) {
+      const { replayed: _replayed, ...first } = stored;
+      return first;
+    }
+    const publication = stored as Publication;
+    try {
+      await this.broker.publish(channel.name, publication);
+      this.metrics.published();
+    } catch (error) {
+      // It is durable, so the publish stands: nodes find it in the store (gap repair or sweep).
+      this.logger.error({ err: error, channel: channel.name, offset: publication.offset }, 'broker publish failed; nodes repair it from the store');
+    }
     return publication;
   }
 
@@ -456,6 +472,7 @@ export class Node implements BrokerHandler {
    */
   async close(): Promise<void> {
     this.channelPresence.stop();
+    this.sequencer.stop();
     await Promise.allSettled([...this.cleanups]);
     await Promise.allSettled([this.broker.close(), this.presence.close()]);
   }

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { Sql } from 'postgres';
 import type { Broker } from '../broker/broker.js';
 import { MemoryBroker } from '../broker/memory-broker.js';
+import { RedisBroker } from '../broker/redis-broker.js';
 import type { ChatStore } from '../chat/chat-store.js';
 import { PostgresChatStore } from '../chat/postgres-chat-store.js';
 import type { Cluster } from '../cluster/cluster.js';
@@ -90,7 +91,7 @@ export async function openDeployment(config: Config, logger: Logger, overrides: 
   return {
     nodeId,
     store: overrides.store ?? (sql ? new PostgresStore({ sql, logger }) : sqliteStore(config, logger)),
-    broker: overrides.broker ?? new MemoryBroker(),
+    broker: overrides.broker ?? (redis ? new RedisBroker(redis.commands, redis.subscriber, { logger, prefix: `${prefix}broker:` }) : new MemoryBroker()),
     presence: overrides.presence ?? redisPresence ?? new MemoryPresence(),
     cluster: overrides.cluster ?? (redis ? new RedisCluster(redis.commands, redis.subscriber, { prefix: `${prefix}cluster:`, logger }) : new LocalCluster()),
     connectionDenials: overrides.connectionDenials ?? (redis ? new RedisConnectionDenials(redis.commands, `${prefix}deny:`) : new MemoryConnectionDenials()),

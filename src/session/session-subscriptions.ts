@@ -281,7 +281,12 @@ export class SessionSubscriptions {
 
   private add(channel: ChannelSpec, info: ClientInfo, viaToken: boolean, serverSide: boolean): Subscription {
     // Held events are delivered as pushes right after the reply: at most half the push bound, so delivering them is no slow-reader close.
-    const subscription = new Subscription(channel, info, viaToken, serverSide, this.owner.transport, this.holdBudget);
+    const subscription = new Subscription(channel, info, viaToken, serverSide, this.owner.transport, this.holdBudget, (reset) => {
+      this.owner.logger.info({ channel: channel.name }, 'the channel stream was reset; the client subscribes again');
+      this.startOver(reset).catch((error: unknown) =>
+        this.owner.logger.error({ err: error, channel: channel.name }, 'ending a reset subscription failed'),
+      );
+    });
     this.byChannel.set(channel.name, subscription);
     return subscription;
   }
@@ -322,17 +327,28 @@ export class SessionSubscriptions {
       return true;
     }
     this.owner.logger.info({ channel }, 'too many events arrived during subscribe; the client subscribes again');
-    if (subscription.serverSide) {
-      this.owner.disconnect(Disconnects.insufficientState, `too many events arrived while subscribing to ${channel}`);
-      return false;
-    }
-    if (this.overflows.has(channel) || this.overflows.size < this.owner.node.config.maxChannelsPerConnection) {
+    if (!subscription.serverSide && (this.overflows.has(channel) || this.overflows.size < this.owner.node.config.maxChannelsPerConnection)) {
       this.overflows.set(channel, (this.overflows.get(channel) ?? 0) + 1);
+    }
+    await this.startOver(subscription);
+    return false;
+  }
+
+  /**
+   * Makes the client subscribe again from the position it has, recovering
+   * what it missed from history: a client subscription is ended with an
+   * `unsubscribe` push that the SDK answers with a resubscribe; a
+   * server-side one (which the client cannot resubscribe) by a reconnect.
+   */
+  private async startOver(subscription: Subscription): Promise<void> {
+    const channel = subscription.channel.name;
+    if (subscription.serverSide) {
+      this.owner.disconnect(Disconnects.insufficientState, `missed events of ${channel}`);
+      return;
     }
     if ((await this.remove(subscription)) && !this.owner.isClosed) {
       this.owner.transport.send(encodeUnsubscribePush(channel, RESUBSCRIBE_UNSUBSCRIBE.code, RESUBSCRIBE_UNSUBSCRIBE.reason));
     }
-    return false;
   }
 
   private async join(subscription: Subscription): Promise<void> {

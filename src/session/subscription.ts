@@ -58,8 +58,10 @@ export class Subscription implements ChannelListener {
   private lastOffset = 0;
   private held: HeldEvent[] | undefined = [];
   private heldBytes = 0;
-  /** Set when more arrived before the reply than may be held: all of them were dropped. */
+  /** Set when more arrived before the reply than may be held (or the stream was reset meanwhile): all of them were dropped. */
   private overflowed = false;
+  /** Set when the stream was reset after the reply: nothing more is sent. */
+  private stopped = false;
   /** Unix seconds at which a subscription token expires, if any. */
   expiresAt: number | undefined;
   expiryTimer: NodeJS.Timeout | undefined;
@@ -81,6 +83,11 @@ export class Subscription implements ChannelListener {
      * {@link goLive} reports the overflow.
      */
     private readonly budget: HoldBudget,
+    /**
+     * Called when the channel's stream was reset after the reply: the
+     * subscription has stopped delivering and the client must subscribe again.
+     */
+    private readonly onReset: (subscription: Subscription) => void = () => undefined,
   ) {}
 
   get clientId(): string {
@@ -102,7 +109,23 @@ export class Subscription implements ChannelListener {
 
   onJoinLeave(_channel: string, frame: Buffer): void {
     if (this.held) this.hold({ offset: 0, frame });
-    else this.transport.send(frame);
+    else if (!this.stopped) this.transport.send(frame);
+  }
+
+  /**
+   * The client's position is void. Before the reply this counts as an
+   * overflow ({@link goLive} reports it, so the client subscribes again);
+   * after it, delivery stops and the owner is told.
+   */
+  onStreamReset(): void {
+    if (this.held) {
+      this.overflowed = true;
+      this.release();
+      return;
+    }
+    if (this.stopped) return;
+    this.stopped = true;
+    this.onReset(this);
   }
 
   /**
@@ -129,6 +152,7 @@ export class Subscription implements ChannelListener {
   }
 
   private deliver(offset: number, frame: Buffer): void {
+    if (this.stopped) return;
     if (offset > 0) {
       if (offset <= this.lastOffset) return;
       this.lastOffset = offset;

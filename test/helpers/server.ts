@@ -6,11 +6,11 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { SignJWT } from 'jose';
 import { loadConfig } from '../../src/config/schema.js';
 import type { Config } from '../../src/config/types.js';
 import { createLogger } from '../../src/log/logger.js';
+import { logSink } from './log-capture.js';
 import { startServer, type ParleyServer, type ServerParts } from '../../src/server.js';
 
 export const TEST_SECRET = 'test-secret-0123456789abcdef0123456789abcdef';
@@ -62,16 +62,8 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     cwd: dataDir,
     configPath,
   });
-  const logs: string[] = [];
-  const sink = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      const text = chunk.toString();
-      logs.push(...text.split('\n').filter(Boolean));
-      if (process.env.PARLEY_TEST_LOGS) process.stderr.write(text);
-      done();
-    },
-  });
-  const logger = createLogger(config, { destination: sink });
+  const { stream, lines: logs } = logSink();
+  const logger = createLogger(config, { destination: stream });
   const server = await startServer(config, logger, options.parts);
   const handle: TestServer = {
     server,

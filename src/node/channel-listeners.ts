@@ -1,0 +1,96 @@
+import { encodeJoinPush, encodeLeavePush, encodePublicationPush } from '../protocol/encode.js';
+import type { ClientInfo, Publication } from '../protocol/types.js';
+
+/**
+ * Something that receives a channel's events on this node — in practice a
+ * session's subscription. `frame` is the encoded push, shared by every
+ * listener of the channel: listeners must not modify it.
+ */
+export interface ChannelListener {
+  /**
+   * The client id of the connection this listener delivers to, when it
+   * delivers to one; only these count as a channel's subscribers (server
+   * API `channels` and `info`), not internal listeners such as bridges.
+   */
+  readonly clientId?: string;
+  onPublication(channel: string, publication: Publication, frame: Buffer): void;
+  onJoinLeave(channel: string, frame: Buffer): void;
+  /**
+   * The channel's stream went on from a point this listener cannot follow in
+   * order (a new epoch, or publications that could not be read): what it
+   * holds is void, and it must start over from the store (a client
+   * subscription is made to subscribe again).
+   */
+  onStreamReset?(channel: string): void;
+}
+
+/**
+ * The local subscription index (channel → listeners) and its fan-out: each
+ * event is encoded once and the same bytes go to every listener.
+ */
+export class ChannelListeners {
+  private readonly byChannel = new Map<string, Set<ChannelListener>>();
+
+  /** Adds a listener; true when it is the channel's first. */
+  add(channel: string, listener: ChannelListener): boolean {
+    const set = this.byChannel.get(channel);
+    if (set) {
+      set.add(listener);
+      return false;
+    }
+    this.byChannel.set(channel, new Set([listener]));
+    return true;
+  }
+
+  /** Removes a listener; true when it was the channel's last. */
+  remove(channel: string, listener: ChannelListener): boolean {
+    const set = this.byChannel.get(channel);
+    if (!set || !set.delete(listener) || set.size > 0) return false;
+    this.byChannel.delete(channel);
+    return true;
+  }
+
+  has(channel: string): boolean {
+    return this.byChannel.has(channel);
+  }
+
+  count(channel: string): number {
+    return this.byChannel.get(channel)?.size ?? 0;
+  }
+
+  publication(channel: string, publication: Publication): void {
+    const set = this.byChannel.get(channel);
+    if (!set) return;
+    const frame = encodePublicationPush(channel, publication);
+    for (const listener of set) listener.onPublication(channel, publication, frame);
+  }
+
+  join(channel: string, info: ClientInfo): void {
+    const set = this.byChannel.get(channel);
+    if (!set) return;
+    const frame = encodeJoinPush(channel, info);
+    for (const listener of set) listener.onJoinLeave(channel, frame);
+  }
+
+  leave(channel: string, info: ClientInfo): void {
+    const set = this.byChannel.get(channel);
+    if (!set) return;
+    const frame = encodeLeavePush(channel, info);
+    for (const listener of set) listener.onJoinLeave(channel, frame);
+  }
+
+  reset(channel: string): void {
+    for (const listener of this.byChannel.get(channel) ?? []) listener.onStreamReset?.(channel);
+  }
+
+  /** Connections subscribed, per channel, for channels that have any. */
+  subscriberCounts(): Map<string, number> {
+    const out = new Map<string, number>();
+    for (const [channel, set] of this.byChannel) {
+      let count = 0;
+      for (const listener of set) if (listener.clientId !== undefined) count++;
+      if (count > 0) out.set(channel, count);
+    }
+    return out;
+  }
+}
