@@ -7,7 +7,7 @@ import { Authenticator } from './auth/authenticator.js';
 import { ChannelResolver } from './channel/channel.js';
 import type { Config } from './config/types.js';
 import { registerServerApi } from './api/server-api.js';
-import { attachChat } from './chat/chat-module.js';
+import { attachChat, type ChatModule } from './chat/chat-module.js';
 import { DeadNodePresence } from './cluster/dead-node-presence.js';
 import { answerForNode } from './cluster/node-questions.js';
 import { registerSeedEndpoints } from './compat/seed-endpoints.js';
@@ -109,41 +109,10 @@ export async function startServer(config: Config, logger: Logger, parts: ServerP
   const sessionContext = { node, heartbeat, deadlines, logger, authenticator: new Authenticator(config.tokenSecret, logger), version: VERSION, denials };
   router.route(WEBSOCKET_PATH, webSocketSessions(sessionContext));
   router.attach(http.server);
-  const limits = { addressLimiters: deployment.addressLimiters };
-  const chat = await attachChat({ config, node, http, logger, dataDir: config.dataDir, ...limits, ...(deployment.chatStore ? { store: deployment.chatStore } : {}) });
-  const seeds = await registerSeedEndpoints({ config, node, http, router, chat, logger, ...limits });
-  await registerServerApi({ config, node, http, chat, logger, cluster, denials });
-  answerForNode(cluster, node);
-  const { presenceLedger } = deployment;
-  if (presenceLedger) {
-    new DeadNodePresence(cluster, presenceLedger, node, logger).start();
-    presenceLedger.onReconnect(() => {
-      logger.info('presence service is back: re-adding this node\'s entries');
-      void node.refreshPresence();
-    });
-  }
-  if (!(await registerWebApp(http, WEB_ROOT))) logger.warn({ path: WEB_ROOT }, 'web app not built (npm run build:web); serving the API only');
-  if (directWriteUnavailableReason) logger.warn({ reason: directWriteUnavailableReason }, 'socket writes go through Node streams (slower fan-out)');
-
-  // Fastify logs one line per address it can be reached at; on 0.0.0.0 these are the
-  // machine's interfaces, worth knowing when colleagues connect from elsewhere.
-  await http.listen({ host: config.host, port: config.port, listenTextResolver: (address) => `reachable at ${address}` });
-  node.start();
-  heartbeat.start();
-  metrics.monitorEventLoop();
-  // The first checks settle before the server calls itself ready; a service that is down then just keeps /ready failing.
-  await Promise.all(probes.map((probe) => probe.start(metrics)));
-  const address = http.server.address() as AddressInfo;
-  await cluster.start({ id: node.id, name: `${hostname()}_${address.port}`, version: VERSION, stats: () => node.stats() });
-  ready = true;
-  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-  const openAt = browsableUrl(address);
-  logger.info({ url: openAt, listen: `${host}:${address.port}`, websocket: WEBSOCKET_PATH }, `parley listening on ${openAt}`);
-  if (config.guestSignIn) {
-    const notice = guestSignInNotice(address);
-    logger[notice.level](notice.message);
-  }
-
+  let chat: ChatModule | undefined;
+  let seeds: { close(): Promise<void> } | undefined;
+  let address: AddressInfo | undefined;
+  let started = false;
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {
     closing ??= (async () => {
@@ -157,7 +126,7 @@ export async function startServer(config: Config, logger: Logger, parts: ServerP
       for (const session of sessions) session.drain();
       // Pending publishes finish becoming durable before clients are told to go.
       // Both start at once: from now on new chat operations are refused, running ones finish.
-      await Promise.all([seeds.close(), chat.close()]);
+      await Promise.all([seeds?.close(), chat?.close()]);
       await store.close();
       for (const session of sessions) session.shutdown();
       heartbeat.stop();
@@ -169,10 +138,53 @@ export async function startServer(config: Config, logger: Logger, parts: ServerP
       await httpClosed;
       await probesStopped;
       metrics.close();
-      logger.info('parley stopped');
+      if (started) logger.info('parley stopped');
     })();
     return closing;
   };
+
+  try {
+    const limits = { addressLimiters: deployment.addressLimiters };
+    const chatStore = deployment.chatStore ? { store: deployment.chatStore } : {};
+    chat = await attachChat({ config, node, http, logger, dataDir: config.dataDir, ...limits, ...chatStore });
+    seeds = await registerSeedEndpoints({ config, node, http, router, chat, logger, ...limits });
+    await registerServerApi({ config, node, http, chat, logger, cluster, denials });
+    answerForNode(cluster, node);
+    const { presenceLedger } = deployment;
+    if (presenceLedger) {
+      new DeadNodePresence(cluster, presenceLedger, node, logger).start();
+      presenceLedger.onReconnect(() => {
+        logger.info('presence service is back: re-adding this node\'s entries');
+        void node.refreshPresence();
+      });
+    }
+    if (!(await registerWebApp(http, WEB_ROOT))) logger.warn({ path: WEB_ROOT }, 'web app not built (npm run build:web); serving the API only');
+    if (directWriteUnavailableReason) logger.warn({ reason: directWriteUnavailableReason }, 'socket writes go through Node streams (slower fan-out)');
+
+    // Fastify logs one line per address it can be reached at; on 0.0.0.0 these are the
+    // machine's interfaces, worth knowing when colleagues connect from elsewhere.
+    await http.listen({ host: config.host, port: config.port, listenTextResolver: (address) => `reachable at ${address}` });
+    node.start();
+    heartbeat.start();
+    metrics.monitorEventLoop();
+    // The first checks settle before the server calls itself ready; a service that is down then just keeps /ready failing.
+    await Promise.all(probes.map((probe) => probe.start(metrics)));
+    address = http.server.address() as AddressInfo;
+    await cluster.start({ id: node.id, name: `${hostname()}_${address.port}`, version: VERSION, stats: () => node.stats() });
+    ready = true;
+    started = true;
+  } catch (error) {
+    // A failed start releases what it had opened (service connections, timers, the listening socket).
+    await close().catch(() => undefined);
+    throw error;
+  }
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  const openAt = browsableUrl(address);
+  logger.info({ url: openAt, listen: `${host}:${address.port}`, websocket: WEBSOCKET_PATH }, `parley listening on ${openAt}`);
+  if (config.guestSignIn) {
+    const notice = guestSignInNotice(address);
+    logger[notice.level](notice.message);
+  }
 
   return { config, node, http, metrics, port: address.port, url: `http://${host}:${address.port}`, close };
 }

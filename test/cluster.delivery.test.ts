@@ -13,6 +13,8 @@ import { REDIS_URL, uniquePrefix } from './helpers/redis-service.js';
 import { connectClient, disconnectAll, subscribe, type TestSubscription } from './helpers/sdk.js';
 import { mintToken } from './helpers/server.js';
 import { waitFor } from './helpers/wait.js';
+import { connectChat, waitForEvent, waitForUserEvent } from './helpers/chat.js';
+import type { ChannelEvent, UserEvent } from '../src/chat/protocol.js';
 
 describe('cluster: one chat across three nodes', () => {
   let cluster: TestCluster;
@@ -117,5 +119,36 @@ describe('cluster: one chat across three nodes', () => {
     await waitFor(async () => (await apiResult<{ num_clients: number }>(c!, 'presence_stats', { channel })).num_clients === 1, {
       message: 'presence drops bob on every node',
     });
+  });
+
+  test('the chat spans nodes: messages, edits, reactions, typing, read state and search, whichever node each user is on', async () => {
+    const [a, b, c] = cluster.nodes;
+    const annToken = await mintToken({ sub: 'chat-ann', info: { name: 'Ann' } });
+    const ann = await connectChat(a!.wsUrl, annToken);
+    const bob = await connectChat(b!.wsUrl, await mintToken({ sub: 'chat-bob', info: { name: 'Bob' } }));
+    // Ann's second device, on a third node.
+    const annPhone = await connectChat(c!.wsUrl, annToken);
+    await ann.rpc('chat.bootstrap', {});
+    await bob.rpc('chat.bootstrap', {});
+    const bobRoom = await subscribe(bob.client, 'room:general');
+    const annRoom = await subscribe(ann.client, 'room:general');
+    const annInbox = await subscribe(annPhone.client, 'user:chat-ann');
+
+    const { message } = await ann.rpc('chat.send', { channel: 'room:general', text: 'across the cluster' });
+    await waitForEvent<ChannelEvent>(bobRoom, (e) => e.type === 'message' && e.message.id === message.id, 'B sees the message sent on A');
+    await bob.rpc('chat.react', { channel: 'room:general', id: message.id, emoji: '🎉' });
+    await waitForEvent<ChannelEvent>(annRoom, (e) => e.type === 'reactions' && e.id === message.id, 'A sees the reaction made on B');
+    await ann.rpc('chat.edit', { channel: 'room:general', id: message.id, text: 'across the whole cluster' });
+    await waitForEvent<ChannelEvent>(bobRoom, (e) => e.type === 'edit' && e.id === message.id, 'B sees the edit made on A');
+    await bob.rpc('chat.typing', { channel: 'room:general' });
+    await waitForEvent<ChannelEvent>(annRoom, (e) => e.type === 'typing' && e.user.id === 'chat-bob', 'A sees B typing');
+    await ann.rpc('chat.markRead', { channel: 'room:general', seq: message.seq });
+    await waitForUserEvent(annInbox, (e: UserEvent) => e.type === 'read' && e.channel === 'room:general' && e.seq === message.seq, 'the phone on C hears of the read on A');
+
+    // Every node reads the same chat from PostgreSQL.
+    const history = await bob.rpc('chat.history', { channel: 'room:general' });
+    assert.deepEqual(history.messages.filter((m) => m.id === message.id).map((m) => [m.text, m.reactions]), [['across the whole cluster', { '🎉': ['chat-bob'] }]]);
+    const found = await annPhone.rpc('chat.search', { query: 'whol clus' });
+    assert.deepEqual(found.messages.map((m) => m.id), [message.id], 'search on C finds the edited text by prefixes');
   });
 });

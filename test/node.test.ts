@@ -13,11 +13,11 @@ import { Node, type ChannelListener } from '../src/node/node.js';
 import { MemoryPresence } from '../src/presence/memory-presence.js';
 import type { Publication } from '../src/protocol/types.js';
 import { MemoryStore } from '../src/store/memory-store.js';
+import { SlowRecoveryStore } from './helpers/slow-store.js';
 
-async function makeNode(file?: Record<string, unknown>) {
+async function makeNode(file?: Record<string, unknown>, store: MemoryStore = new MemoryStore()) {
   const config = await loadConfig({ argv: [], env: {}, cwd: '/tmp' });
   const merged = file ? { ...config, ...file } : config;
-  const store = new MemoryStore();
   await store.open();
   const logger = createLogger(config, { destination: new Writable({ write: (_c, _e, done) => done() }) });
   const node = new Node({
@@ -106,6 +106,34 @@ describe('Node', () => {
     const context = { user: 'u', client: 'c', info: { user: 'u', client: 'c' } };
     assert.equal(await node.callRpc('double', context, 21), 42);
     await assert.rejects(node.callRpc('triple', context, 1), { code: 104 });
+    await node.close();
+  });
+
+  test('listeners recovering from one position share a store read only while nothing was delivered since it started', async () => {
+    const store = new SlowRecoveryStore();
+    const { node } = await makeNode(undefined, store);
+    const channel = node.channels.resolve('room:storm');
+    await node.publish(channel, { data: '{"n":1}' });
+    const { epoch } = await store.position('room:storm');
+    // The node already follows the channel (another subscriber), so the next store read is a recovery.
+    await node.attach(channel, listener());
+    const first = listener();
+    const held = store.holdNextRecovery();
+    const firstAttach = node.attach(channel, first, { offset: 0, epoch });
+    const release = await held;
+    // Offset 2 is committed and delivered while the first read (which saw only offset 1) is held up.
+    await node.publish(channel, { data: '{"n":2}' });
+    assert.deepEqual(first.publications.map((p) => p.offset), [2], 'the first listener holds offset 2 from live delivery');
+    const second = listener();
+    const secondAttach = node.attach(channel, second, { offset: 0, epoch });
+    // Let the second attach reach its store read while the first is still held.
+    await new Promise((resolve) => setImmediate(resolve));
+    release();
+    const [a, b] = await Promise.all([firstAttach, secondAttach]);
+    assert.deepEqual([a.position?.offset, a.publications?.map((p) => p.offset)], [1, [1]]);
+    // Had the second listener joined the held read, it would answer offset 1 and hold nothing: offset 2 lost.
+    assert.equal(b.position?.offset, 2, 'the second listener got a read made after offset 2 was delivered');
+    assert.deepEqual(b.publications?.map((p) => p.offset), [1, 2]);
     await node.close();
   });
 });

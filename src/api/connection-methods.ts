@@ -61,7 +61,10 @@ export function connectionMethods(node: Node, cluster: Cluster, denials: Connect
     }),
     run: async ({ user, filter, except, disconnect }) => {
       if (!filter) return {};
-      if (!disconnect.reconnect && filter.client === undefined && except.length === 0) await denials.deny(user, disconnect, DENY_RECONNECT_MS);
+      if (!disconnect.reconnect && filter.client === undefined && except.length === 0) {
+        // The denial only closes a reconnect race: when it cannot be written, the disconnect itself still happens.
+        await denials.deny(user, disconnect, DENY_RECONNECT_MS).catch((error: unknown) => node.logger.warn({ err: error }, 'connection denial not recorded'));
+      }
       await actOnUser(cluster, Questions.disconnect, { user, disconnect, filter: { ...filter, except } });
       return {};
     },

@@ -26,8 +26,13 @@ export interface ChatModuleOptions {
   node: Node;
   http: FastifyInstance;
   logger: Logger;
-  /** Where the chat database lives. */
+  /** Where the chat database lives when no `store` is given. */
   dataDir: string;
+  /**
+   * The chat store to use (not yet opened; the module opens and closes it).
+   * @default SQLite at `<dataDir>/chat.db`
+   */
+  store?: ChatStore;
   /** Where sign-in and token refresh limits count. @default memoryAddressLimiters */
   addressLimiters?: AddressLimiters;
 }
@@ -62,7 +67,7 @@ export async function attachChat(options: ChatModuleOptions): Promise<ChatModule
   const { config, node, http, dataDir } = options;
   const logger = options.logger.child({ component: 'chat' });
   mkdirSync(dataDir, { recursive: true });
-  const store: ChatStore = new SqliteChatStore({ path: join(dataDir, 'chat.db'), logger });
+  const store: ChatStore = options.store ?? new SqliteChatStore({ path: join(dataDir, 'chat.db'), logger });
   await store.open();
   let chat: ChatService;
   const inFlight = new InFlight(() => Errors.notAvailable('The chat server is shutting down; try again in a moment'));

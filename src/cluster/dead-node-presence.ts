@@ -31,17 +31,17 @@ export class DeadNodePresence {
   async purge(dead: string): Promise<number> {
     if (!(await this.ledger.claim(dead, PURGE_CLAIM_MS))) return 0;
     const entries = await this.ledger.entriesOf(dead);
-    let removed = 0;
-    for (const { channel, info } of entries) {
+    const removed: typeof entries = [];
+    for (const entry of entries) {
       try {
-        await this.node.leave(this.node.channels.resolve(channel), info);
-        removed++;
+        await this.node.leave(this.node.channels.resolve(entry.channel), entry.info);
+        removed.push(entry);
       } catch (error) {
-        this.logger.warn({ err: error, channel, node: dead }, 'dead node presence entry not removed');
+        this.logger.warn({ err: error, channel: entry.channel, node: dead }, 'dead node presence entry not removed');
       }
     }
-    await this.ledger.forget(dead);
-    this.logger.info({ node: dead, removed }, 'dead node presence purged');
-    return removed;
+    await this.ledger.forget(dead, removed);
+    this.logger.info({ node: dead, removed: removed.length }, 'dead node presence purged');
+    return removed.length;
   }
 }

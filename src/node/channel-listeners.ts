@@ -30,6 +30,8 @@ export interface ChannelListener {
  */
 export class ChannelListeners {
   private readonly byChannel = new Map<string, Set<ChannelListener>>();
+  /** Publications handed out per channel with listeners: see {@link deliveries}. */
+  private readonly delivered = new Map<string, number>();
 
   /** Adds a listener; true when it is the channel's first. */
   add(channel: string, listener: ChannelListener): boolean {
@@ -47,7 +49,19 @@ export class ChannelListeners {
     const set = this.byChannel.get(channel);
     if (!set || !set.delete(listener) || set.size > 0) return false;
     this.byChannel.delete(channel);
+    this.delivered.delete(channel);
     return true;
+  }
+
+  /**
+   * How many publications (and stream resets) the channel's listeners were
+   * handed since it last had none. A store read whose result is shared
+   * between listeners may be shared only while this is unchanged: a
+   * listener added after a delivery must not take a position read before
+   * it, or that delivery falls between the position and what it holds.
+   */
+  deliveries(channel: string): number {
+    return this.delivered.get(channel) ?? 0;
   }
 
   has(channel: string): boolean {
@@ -61,6 +75,7 @@ export class ChannelListeners {
   publication(channel: string, publication: Publication): void {
     const set = this.byChannel.get(channel);
     if (!set) return;
+    this.delivered.set(channel, this.deliveries(channel) + 1);
     const frame = encodePublicationPush(channel, publication);
     for (const listener of set) listener.onPublication(channel, publication, frame);
   }
@@ -80,6 +95,7 @@ export class ChannelListeners {
   }
 
   reset(channel: string): void {
+    if (this.byChannel.has(channel)) this.delivered.set(channel, this.deliveries(channel) + 1);
     for (const listener of this.byChannel.get(channel) ?? []) listener.onStreamReset?.(channel);
   }
 

@@ -84,6 +84,9 @@ export interface NodeOptions {
   sequencing?: Partial<Pick<StreamSequencerOptions, 'gapWaitMs' | 'maxGapMs' | 'sweepIntervalMs' | 'idleMs' | 'maxBuffered'>>;
 }
 
+/** Longest a stored publication's acknowledgement waits for the broker to take it. */
+const BROKER_ACK_WAIT_MS = 2_000;
+
 /**
  * The hub of one server process: the local subscription index (channel →
  * listeners), fan-out of publications (encoded once per event), presence,
@@ -108,6 +111,7 @@ export class Node implements BrokerHandler {
   private readonly publishHandlers = new Map<string, PublishHandler>();
   private readonly cleanups = new Set<Promise<unknown>>();
   private readonly positionReads = new SingleFlight<StreamPosition>();
+  private readonly listenerPositionReads = new SingleFlight<StreamPosition>();
   /** Shared pages are read-only to every caller. */
   private readonly recoveryReads = new SingleFlight<HistoryPage>();
   private readonly sequencer: StreamSequencer;
@@ -235,8 +239,8 @@ export class Node implements BrokerHandler {
     await this.sequencer.track(channel.name);
     // The last listener may have left while the position was read: a stream nobody listens to is not kept.
     if (!this.listeners.has(channel.name)) this.sequencer.untrack(channel.name);
-    if (!recovery) return { position: await this.position(channel.name) };
-    if (!channel.options.recover) return { position: await this.position(channel.name), recovered: false };
+    if (!recovery) return { position: await this.listenerPosition(channel.name) };
+    if (!channel.options.recover) return { position: await this.listenerPosition(channel.name), recovered: false };
     return this.recover(channel, recovery);
   }
 
@@ -280,8 +284,9 @@ export class Node implements BrokerHandler {
       const limit = Math.min(channel.options.historySize, recoveryMaxPublications);
       const maxBytes = Math.min(recoveryMaxBytes, since.maxBytes ?? recoveryMaxBytes);
       const query = { since: { offset: since.offset, epoch: since.epoch }, limit, maxBytes };
-      // A reconnect storm brings many clients back from the same position: they share one read.
-      const key = `${channel.name}\n${since.offset}\n${since.epoch}\n${limit}\n${maxBytes}`;
+      // A reconnect storm brings many clients back from the same position: they share one read,
+      // as long as nothing was delivered since it started (see ChannelListeners.deliveries).
+      const key = `${channel.name}\n${this.listeners.deliveries(channel.name)}\n${since.offset}\n${since.epoch}\n${limit}\n${maxBytes}`;
       const page = await this.recoveryReads.run(key, () => this.store.read(channel.name, query));
       const missed = page.position.offset - since.offset;
       // Every missed publication must be there, or recovery must say it failed: never a partial list.
@@ -291,12 +296,21 @@ export class Node implements BrokerHandler {
     } catch (error) {
       if (!(error instanceof UnrecoverablePositionError)) throw error;
     }
-    return { position: await this.position(channel.name), recovered: false };
+    return { position: await this.listenerPosition(channel.name), recovered: false };
   }
 
-  /** A channel's top; concurrent reads of one channel share one store read. */
+  /** A channel's top, for the sequencer's start; concurrent reads of one channel share one store read. */
   private position(channel: string): Promise<StreamPosition> {
     return this.positionReads.run(channel, () => this.store.position(channel));
+  }
+
+  /**
+   * A channel's top for a listener's subscribe reply, read after the listener
+   * was added; listeners share a read only while nothing was delivered since
+   * it started, so no delivery falls between their position and what they hold.
+   */
+  private listenerPosition(channel: string): Promise<StreamPosition> {
+    return this.listenerPositionReads.run(`${channel}\n${this.listeners.deliveries(channel)}`, () => this.store.position(channel));
   }
 
   /**
@@ -363,13 +377,15 @@ export class Node implements BrokerHandler {
       return first;
     }
     const publication = stored as Publication;
-    try {
-      await this.broker.publish(channel.name, publication);
-      this.metrics.published();
-    } catch (error) {
-      // It is durable, so the publish stands: nodes find it in the store (gap repair or sweep).
-      this.logger.error({ err: error, channel: channel.name, offset: publication.offset }, 'broker publish failed; nodes repair it from the store');
-    }
+    // It is durable, so the publish stands whatever the broker does: nodes find it in the store (gap
+    // repair or sweep). A broker that does not answer soon (a connection dying silently) does not hold the ack.
+    const carried = this.broker.publish(channel.name, publication).then(
+      () => this.metrics.published(),
+      (error: unknown) => this.logger.error({ err: error, channel: channel.name, offset: publication.offset }, 'broker publish failed; nodes repair it from the store'),
+    );
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([carried, new Promise<void>((resolve) => (timer = setTimeout(resolve, BROKER_ACK_WAIT_MS)))]);
+    clearTimeout(timer);
     return publication;
   }
 

@@ -19,8 +19,12 @@ export interface PresenceLedger {
   claim(node: string, ttlMs: number): Promise<boolean>;
   /** The entries recorded for `node` that are still present, with their info. */
   entriesOf(node: string): Promise<Array<{ channel: string; info: ClientInfo }>>;
-  /** Drops `node`'s record (once its entries are removed). */
-  forget(node: string): Promise<void>;
+  /**
+   * Drops the record of these entries of `node` (once they are removed).
+   * Entries it recorded since stay recorded, so a node that was taken for
+   * dead while alive can still be purged when it really dies.
+   */
+  forget(node: string, entries: ReadonlyArray<{ channel: string; info: ClientInfo }>): Promise<void>;
   /** Calls `listener` whenever the connection to the service is back after a loss. */
   onReconnect(listener: () => void): void;
 }

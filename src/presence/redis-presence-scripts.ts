@@ -140,5 +140,5 @@ if redis.call('set', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return 1 end
 return 0
 `;
 
-/** KEYS[1] a node's ledger SET, dropped. */
-export const LEDGER_FORGET = `return redis.call('del', KEYS[1])`;
+/** KEYS[1] a node's ledger SET; ARGV the members to drop from it. */
+export const LEDGER_FORGET = `return redis.call('srem', KEYS[1], unpack(ARGV))`;

@@ -121,8 +121,9 @@ export class RedisPresence implements PresenceManager, PresenceLedger {
     return entries;
   }
 
-  async forget(node: string): Promise<void> {
-    await this.eval(scripts.ledgerForget, [this.ledgerKey(node)], []);
+  async forget(node: string, entries: ReadonlyArray<{ channel: string; info: ClientInfo }>): Promise<void> {
+    if (entries.length === 0) return;
+    await this.eval(scripts.ledgerForget, [this.ledgerKey(node)], entries.map((e) => ledgerMember(e.channel, e.info.client)));
   }
 
   onReconnect(listener: () => void): void {

@@ -24,15 +24,17 @@ const MAX_RECONNECT_DELAY_MS = 2_000;
  * They reconnect by themselves, forever, with a growing pause of at most 2 s.
  * Commands issued while a connection is down fail at once rather than
  * queueing (`disableOfflineQueue`): callers see the outage, and nothing
- * piles up in memory behind it. A ping every 5 s notices a connection that
- * died without a TCP close.
+ * piles up in memory behind it. A ping every 5 s keeps each connection
+ * busy, so one that hears nothing for 15 s has died without a TCP close (a
+ * cut cable, a dropped route): it is closed, its commands fail, and it
+ * reconnects.
  */
 export async function connectRedisClients(url: string, logger: Logger): Promise<RedisClients> {
   const commands: RedisClient = createClient({
     url,
     disableOfflineQueue: true,
     pingInterval: 5_000,
-    socket: { connectTimeout: 5_000, reconnectStrategy: (retries) => Math.min(50 * 2 ** Math.min(retries, 6), MAX_RECONNECT_DELAY_MS) },
+    socket: { connectTimeout: 5_000, socketTimeout: 15_000, reconnectStrategy: (retries) => Math.min(50 * 2 ** Math.min(retries, 6), MAX_RECONNECT_DELAY_MS) },
   });
   const subscriber = commands.duplicate();
   watch(commands, new ServiceLog(logger, 'redis'));

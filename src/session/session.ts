@@ -282,6 +282,12 @@ export class Session implements SessionHandle, HeartbeatTarget, DeadlineTarget, 
     if (fromToken.subs) result.subs = fromToken.subs;
     this.transport.reply(encodeReplyRaw(id, 'connect', result));
     this.node.sessionConnected(this);
+    // A disconnect that ran while this connect was under way did not find it: asked again now that it is findable.
+    const lateDenial = await this.deniedWith(credentials.user);
+    if (lateDenial && !this.isClosed) {
+      this.disconnect(lateDenial, 'the user was disconnected by the server API moments ago');
+      return;
+    }
     await fromToken.activate();
     if (this.context.logger.isLevelEnabled('debug')) this.logger.debug({ name: request.name, version: request.version }, 'connected');
   }

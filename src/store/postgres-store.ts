@@ -19,6 +19,15 @@ export interface PostgresStoreOptions {
   sweepIntervalMs?: number;
 }
 
+/**
+ * Longest a batch's transaction is waited for. A connection that died
+ * silently (no TCP close) would otherwise hold every later append of this
+ * node until the kernel gives up on it, minutes later; past this wait the
+ * batch rejects (its outcome unknown: a retry with an idempotency key is
+ * safe) and the next one goes on, on another connection of the pool.
+ */
+const COMMIT_WAIT_MS = 30_000;
+
 /** Rows per INSERT statement: 6 parameters each stays under PostgreSQL's 65,535 bind parameters. */
 const INSERT_CHUNK_ROWS = 5000;
 
@@ -178,7 +187,7 @@ export class PostgresStore implements Store {
     const batch = this.pending;
     if (batch.length === 0) return;
     this.pending = [];
-    this.serialize(() => this.sql.begin((tx) => commitBatch(tx, batch, Date.now()))).then(
+    this.serialize(() => settlesWithin(this.sql.begin((tx) => commitBatch(tx, batch, Date.now())), COMMIT_WAIT_MS)).then(
       (results) => batch.forEach((p, i) => p.resolve(results[i]!)),
       (err: unknown) => {
         const error = err instanceof Error ? err : new Error(String(err));
@@ -347,4 +356,14 @@ async function readRows(tx: TransactionSql, channel: string, r: RowRange): Promi
     WHERE ${r.maxBytes ?? null}::bigint IS NULL OR bytes_before IS NULL OR bytes_before <= ${r.maxBytes ?? null}::bigint
     ${window}`;
   return rows.map((row) => ({ ...row, offset: Number(row.offset), time: Number(row.time) }));
+}
+
+/** `work`'s outcome, or a rejection once `ms` passed without one (the work itself goes on, unobserved). */
+function settlesWithin<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`store: the commit did not finish within ${ms / 1000} s; its outcome is unknown`)), ms);
+  });
+  work.catch(() => undefined);
+  return Promise.race([work, expired]).finally(() => clearTimeout(timer));
 }
