@@ -19,6 +19,9 @@ export interface ClusterNode {
   readonly live: boolean;
   /** SIGKILL: the node dies without any goodbye; the balancer stops choosing it. */
   kill(): Promise<void>;
+  /** With `proxied`: the TCP proxies between this node and Redis, and PostgreSQL, to cut it off from either. */
+  readonly redisProxy?: TcpProxy;
+  readonly postgresProxy?: TcpProxy;
   /** Graceful shutdown (SIGTERM); the balancer stops choosing it first. */
   stop(): Promise<void>;
 }
@@ -37,6 +40,7 @@ export interface TestClusterOptions {
 
 export class TestCluster {
   readonly nodes: ClusterNode[] = [];
+  private readonly proxies: TcpProxy[] = [];
   private next = 0;
 
   private constructor(
@@ -65,13 +69,26 @@ export class TestCluster {
     return this.balancer.wsUrl;
   }
 
-  /** Starts one more node and puts it in the balancer's rotation. */
-  async addNode(): Promise<ClusterNode> {
+  /**
+   * Starts one more node and puts it in the balancer's rotation. A
+   * `proxied` node reaches Redis and PostgreSQL through TCP proxies of its
+   * own, so a test can cut it off from either service alone.
+   */
+  async addNode(options: { proxied?: boolean } = {}): Promise<ClusterNode> {
+    let redisUrl = this.options.redisUrl;
+    let postgresUrl = this.options.postgresUrl;
+    let proxies: { redisProxy: TcpProxy; postgresProxy: TcpProxy } | undefined;
+    if (options.proxied) {
+      proxies = { redisProxy: await TcpProxy.start(portOf(redisUrl, 6379)), postgresProxy: await TcpProxy.start(portOf(postgresUrl, 5432)) };
+      this.proxies.push(proxies.redisProxy, proxies.postgresProxy);
+      redisUrl = throughPort(redisUrl, proxies.redisProxy.port);
+      postgresUrl = throughPort(postgresUrl, proxies.postgresProxy.port);
+    }
     const child = await startChildServer({
-      flags: ['--redis-url', this.options.redisUrl, '--postgres-url', this.options.postgresUrl, ...(this.options.flags ?? [])],
+      flags: ['--redis-url', redisUrl, '--postgres-url', postgresUrl, ...(this.options.flags ?? [])],
       ...(this.options.file ? { file: this.options.file } : {}),
     });
-    const node = this.wrap(child, this.nodes.length);
+    const node = this.wrap(child, this.nodes.length, proxies);
     this.nodes.push(node);
     return node;
   }
@@ -84,6 +101,7 @@ export class TestCluster {
   async close(): Promise<void> {
     await this.balancer.close();
     await Promise.allSettled(this.nodes.map((node) => node.stop()));
+    await Promise.allSettled(this.proxies.map((proxy) => proxy.close()));
     await this.database?.drop();
   }
 
@@ -93,9 +111,10 @@ export class TestCluster {
     return live.length === 0 ? undefined : (live[this.next++ % live.length] as ClusterNode).port;
   }
 
-  private wrap(child: ChildServer, index: number): ClusterNode {
+  private wrap(child: ChildServer, index: number, proxies?: { redisProxy: TcpProxy; postgresProxy: TcpProxy }): ClusterNode {
     let live = true;
     return {
+      ...proxies,
       index,
       port: child.port,
       wsUrl: child.wsUrl,
@@ -113,4 +132,18 @@ export class TestCluster {
       },
     };
   }
+}
+
+/** The port of a service URL (the protocol's default when it has none). */
+function portOf(url: string, defaultPort: number): number {
+  const { port } = new URL(url);
+  return port === '' ? defaultPort : Number(port);
+}
+
+/** The same URL on 127.0.0.1 at another port. */
+function throughPort(url: string, port: number): string {
+  const parsed = new URL(url);
+  parsed.hostname = '127.0.0.1';
+  parsed.port = String(port);
+  return parsed.toString();
 }
