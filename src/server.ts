@@ -119,7 +119,7 @@ export async function startServer(config: Config, logger: Logger, parts: ServerP
       ready = false;
       const probesStopped = Promise.all(probes.map((probe) => probe.stop()));
       // The others drop this node at once rather than evicting it (and purging its presence) later.
-      await cluster.close();
+      const leftCluster = cluster.close();
       router.stopAccepting();
       const httpClosed = http.close();
       const sessions = [...node.allSessions()];
@@ -132,6 +132,7 @@ export async function startServer(config: Config, logger: Logger, parts: ServerP
       heartbeat.stop();
       deadlines.stop();
       await node.close();
+      await leftCluster;
       await deployment.close();
       await router.drain(config.shutdownTimeout * 1000);
       http.server.closeAllConnections();

@@ -122,7 +122,7 @@ describe('parley serve', () => {
     const cli = await startServeCli(['--data-dir', dir], { env: { PARLEY_LOG_FILE: logFile } });
     cli.child.kill('SIGTERM');
     const run = await cli.exited;
-    assert.equal(run.code, 0);
+    assert.deepEqual({ code: run.code, signal: run.signal }, { code: 0, signal: null }, `exit after SIGTERM; stderr: ${run.stderr.slice(-2000)}`);
     const secret = readFileSync(join(dir, 'token-secret'), 'utf8').trim();
     const apiKey = readFileSync(join(dir, 'api-key'), 'utf8').trim();
     const fileLog = await waitFor(() => {

@@ -9,6 +9,8 @@ const TSX = import.meta.resolve('tsx');
 
 export interface CliRun {
   code: number | null;
+  /** The signal that ended the process, when one did (a crash shows here). */
+  signal: NodeJS.Signals | null;
   stdout: string;
   stderr: string;
 }
@@ -45,7 +47,7 @@ export function startCli(args: string[], options: CliOptions = {}): CliProcess {
   let stderr = '';
   child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
   child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const exited = new Promise<CliRun>((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
+  const exited = new Promise<CliRun>((resolve) => child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr })));
   return { child, stdout: () => stdout, stderr: () => stderr, exited };
 }
 
