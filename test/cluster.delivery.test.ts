@@ -47,6 +47,7 @@ describe('cluster: one chat across three nodes', () => {
 
     await onB.client.publish('feed:hello', { n: 2 });
     await waitFor(() => subA.publications.length === 2, { message: 'A receives the client publish made on B' });
+    await waitFor(() => subB.publications.length === 2, { message: 'B receives its own client\'s publish' });
     assert.deepEqual(subA.publications.map((p) => p.data), [{ n: 1 }, { n: 2 }]);
     assert.deepEqual(subA.publications.map((p) => p.offset), subB.publications.map((p) => p.offset));
     assert.equal(subA.subscribed.streamPosition?.epoch, subB.subscribed.streamPosition?.epoch, 'one epoch on every node');

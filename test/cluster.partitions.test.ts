@@ -72,6 +72,7 @@ describe('cluster: partitions and deaths', () => {
     await waitFor(async () => (await readiness(b)).status === 200, { timeoutMs: 15_000, message: 'B is ready again by itself' });
     await publishNumbers(a, channel, 21, 21);
     await waitFor(() => onB.publications.length === 21, { message: 'live delivery to B resumes' });
+    await waitFor(() => onA.publications.length === 21, { message: 'and to A' });
     assertExactStream(onA, 21, 'reader on A');
     assertExactStream(onB, 21, 'reader on B');
     assert.equal(onB.of('subscribed').length, 1, 'B\'s client never had to resubscribe');
