@@ -12,7 +12,7 @@ import { parseDuration } from './config/duration.js';
 import { ConfigError, loadConfig } from './config/schema.js';
 import { ensureSecrets } from './config/secrets.js';
 import { createLogger } from './log/logger.js';
-import { startServer, VERSION } from './server.js';
+import { startServer, VERSION, type ParleyServer } from './server.js';
 
 const USAGE = `Usage:
   parley [serve] [options]     run the chat server
@@ -63,26 +63,32 @@ export async function main(argv: readonly string[]): Promise<number> {
 async function serveCommand(flags: readonly string[]): Promise<number> {
   const loaded = await loadConfig({ argv: flags });
   const logger = createLogger(loaded);
+  // Listening for signals before anything is logged: a SIGTERM that arrives while the server starts
+  // (or just after it logs that it listens) must shut it down gracefully, not kill the process outright.
+  let stopping: NodeJS.Signals | undefined;
+  let stopped!: () => void;
+  const done = new Promise<void>((resolve) => (stopped = resolve));
+  let server: ParleyServer | undefined;
+  const shutDown = (running: ParleyServer) =>
+    running.close().then(stopped, (error: unknown) => {
+      logger.error({ err: error }, 'shutdown failed');
+      stopped();
+    });
+  const stop = (signal: NodeJS.Signals) => {
+    if (stopping) {
+      logger.warn({ signal }, 'second signal: exiting now');
+      process.exit(1);
+    }
+    stopping = signal;
+    logger.info({ signal }, 'shutting down');
+    if (server) void shutDown(server);
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
   const config = await ensureSecrets(loaded, logger);
-  const server = await startServer(config, logger);
-
-  await new Promise<void>((resolve) => {
-    let stopping = false;
-    const stop = (signal: NodeJS.Signals) => {
-      if (stopping) {
-        logger.warn({ signal }, 'second signal: exiting now');
-        process.exit(1);
-      }
-      stopping = true;
-      logger.info({ signal }, 'shutting down');
-      server.close().then(resolve, (error: unknown) => {
-        logger.error({ err: error }, 'shutdown failed');
-        resolve();
-      });
-    };
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
-  });
+  server = await startServer(config, logger);
+  if (stopping) void shutDown(server);
+  await done;
   logger.flush();
   return 0;
 }

@@ -116,6 +116,18 @@ describe('parley serve', () => {
     }
   });
 
+  test('a SIGTERM while the server is still starting shuts it down gracefully once started', async () => {
+    const dir = tempDir();
+    const cli = startCli(['serve', '--host', '127.0.0.1', '--port', '0', '--data-dir', dir]);
+    // The first line comes before the server listens (the secrets are generated first).
+    await waitFor(() => cli.stdout().includes('generated token secret'), { timeoutMs: 20_000, message: 'the first log line' });
+    cli.child.kill('SIGTERM');
+    const run = await cli.exited;
+    assert.deepEqual({ code: run.code, signal: run.signal }, { code: 0, signal: null }, `exit after SIGTERM; stderr: ${run.stderr.slice(-2000)}`);
+    assert.match(run.stdout, /shutting down/);
+    assert.match(run.stdout, /parley stopped/);
+  });
+
   test('logs go to the log file too, and never contain the token secret', async () => {
     const dir = tempDir();
     const logFile = join(dir, 'logs', 'parley.log');
