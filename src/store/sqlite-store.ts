@@ -1,6 +1,7 @@
 import Database from 'better-sqlite3';
 import type { PublishRequest, StreamPosition } from '../protocol/types.js';
 import { RecentKeys } from './recent-keys.js';
+import { migrateSqlite } from './sqlite-migrations.js';
 import {
   IDEMPOTENCY_WINDOW_MS,
   type AppendedPublication,
@@ -146,7 +147,7 @@ export class SqliteStore implements Store {
       db.pragma('journal_mode = WAL');
       db.pragma('synchronous = FULL');
       db.pragma(`busy_timeout = ${this.busyTimeoutMs}`);
-      migrate(db);
+      migrateSqlite(db, MIGRATIONS, 'database');
       this.stmts = prepareStatements(db);
       for (const row of this.stmts.keysSince.all(Date.now() - IDEMPOTENCY_WINDOW_MS)) this.keys.set(row.channel, row.key, row);
     } catch (err) {
@@ -315,21 +316,6 @@ export class SqliteStore implements Store {
     } catch (err) {
       this.options.logger?.error({ err }, 'store: TTL sweep failed');
     }
-  }
-}
-
-function migrate(db: Database.Database): void {
-  const version = db.pragma('user_version', { simple: true }) as number;
-  if (version > MIGRATIONS.length) {
-    throw new Error(`database schema version ${version} is newer than the supported ${MIGRATIONS.length}`);
-  }
-  for (let v = version; v < MIGRATIONS.length; v++) {
-    const step = MIGRATIONS[v]!;
-    db.transaction(() => {
-      db.exec(step);
-      // user_version is stored in the file header, so it commits or rolls back with the step.
-      db.pragma(`user_version = ${v + 1}`);
-    }).immediate();
   }
 }
 

@@ -1,0 +1,161 @@
+/**
+ * Durable accounts, their sign-in sessions and invitations. Passwords,
+ * refresh tokens and invite codes never reach a store: only a password
+ * hash (`password.ts`) and SHA-256 digests of tokens and codes do.
+ */
+
+/** `admin` runs the server (deactivates accounts, invites people); `member` chats. */
+export type AccountRole = 'admin' | 'member';
+
+export interface Account {
+  /** The user id messages carry; a claimed guest keeps their guest id. */
+  id: string;
+  /** As registered (NFC), shown to people. */
+  username: string;
+  /** `usernameKey(username)`: unique among all accounts. */
+  usernameKey: string;
+  displayName: string;
+  passwordHash: string;
+  role: AccountRole;
+  /** When an admin deactivated the account (ms since the Unix epoch), or undefined while it is active. */
+  deactivatedAt: number | undefined;
+  createdAt: number;
+  passwordChangedAt: number;
+}
+
+export interface NewAccount {
+  /** A fresh user id, or an existing guest's id when a guest claims their identity. */
+  id: string;
+  /** Already checked with `checkUsername`; the store derives its key. */
+  username: string;
+  passwordHash: string;
+  displayName: string;
+  now: number;
+}
+
+export type CreateAccountResult =
+  | { ok: true; account: Account }
+  /** `username-taken`: another account's username has the same key; `id-taken`: an account with this id exists (a guest claimed twice). */
+  | { ok: false; reason: 'username-taken' | 'id-taken' };
+
+/** What a role change or deactivation came to. */
+export type AccountChange = 'changed' | 'unknown-account' | 'last-admin';
+
+export interface NewSession {
+  /** SHA-256 (hex) of the refresh token; the token itself is never stored. */
+  tokenHash: string;
+  accountId: string;
+  /** What the person signed in with, for their list of devices (e.g. a browser's name). */
+  device: string;
+  now: number;
+  expiresAt: number;
+}
+
+export interface Session {
+  tokenHash: string;
+  accountId: string;
+  device: string;
+  createdAt: number;
+  lastUsedAt: number;
+  expiresAt: number;
+}
+
+export interface NewInvite {
+  /** SHA-256 (hex) of the invite code; the code itself is never stored. */
+  codeHash: string;
+  /** The admin's account id. */
+  createdBy: string;
+  expiresAt: number;
+  /** How many accounts the invite may create (at least 1). */
+  maxUses: number;
+  now: number;
+}
+
+export interface Invite {
+  codeHash: string;
+  createdBy: string;
+  createdAt: number;
+  expiresAt: number;
+  maxUses: number;
+  uses: number;
+}
+
+export type RedeemResult = { ok: true; invite: Invite } | { ok: false; reason: 'unknown' | 'expired' | 'used-up' };
+
+/**
+ * Accounts, sessions and invitations. Implementations: `SqliteAccountStore`
+ * (one node) and `PostgresAccountStore` (several nodes writing one
+ * database at once). Every guarantee below holds across nodes.
+ *
+ * Life: calls before {@link open} reject as "not open", after
+ * {@link close} as "closed"; both are idempotent. Every write is durable
+ * when its promise resolves.
+ */
+export interface AccountStore {
+  open(): Promise<void>;
+  close(): Promise<void>;
+
+  /**
+   * Creates an account. Refused when another account's username has the
+   * same `usernameKey` (so case and look-alike variants are one name) or an
+   * account with this id exists. The first account ever created on the
+   * storage gets role `admin`, every later one `member`: exactly one
+   * first account, even when several nodes create accounts at once.
+   * Claiming a guest identity is this call with the guest's user id.
+   */
+  createAccount(account: NewAccount): Promise<CreateAccountResult>;
+  getAccount(id: string): Promise<Account | undefined>;
+  /** The account whose username has the same key as `username`, active or not. */
+  findByUsername(username: string): Promise<Account | undefined>;
+  /** Replaces the password hash. Sessions are left alone (revoke them separately). @returns false for an unknown id. */
+  setPassword(id: string, passwordHash: string, now: number): Promise<boolean>;
+  /**
+   * Sets the role. Refused (`last-admin`) when it would leave no active
+   * admin; decided atomically with concurrent role changes and deactivations.
+   */
+  setRole(id: string, role: AccountRole): Promise<AccountChange>;
+  /**
+   * Deactivates (every session of the account is deleted with it, so none
+   * comes back on reactivation) or reactivates an account. Refused
+   * (`last-admin`) when it would deactivate the last active admin.
+   * Deactivating a deactivated account keeps its first `deactivatedAt`.
+   */
+  setDeactivated(id: string, deactivated: boolean, now: number): Promise<AccountChange>;
+  /** Active admins. */
+  countAdmins(): Promise<number>;
+
+  /** Stores a session. @throws Error when the account does not exist or its token hash is already stored. */
+  createSession(session: NewSession): Promise<Session>;
+  /**
+   * The account and session of `tokenHash` when the session exists, has not
+   * expired (`now < expiresAt`) and its account is active; marks it used at
+   * `now`. Otherwise undefined, and an expired session is deleted.
+   */
+  useSession(tokenHash: string, now: number): Promise<{ account: Account; session: Session } | undefined>;
+  /** An account's live sessions (not expired at `now`), most recently used first. */
+  listSessions(accountId: string, now: number): Promise<Session[]>;
+  /** @returns whether a session was deleted. */
+  revokeSession(tokenHash: string): Promise<boolean>;
+  /** Deletes every session of an account but `exceptTokenHash` (this device, when signing out the others). @returns how many were deleted. */
+  revokeAllSessions(accountId: string, exceptTokenHash?: string): Promise<number>;
+
+  /** Stores an invite. @throws Error when its code hash is already stored or `maxUses` < 1. */
+  createInvite(invite: NewInvite): Promise<Invite>;
+  /**
+   * Uses an invite once, if it exists, `now < expiresAt` and `uses < maxUses`.
+   * Atomic: concurrent redemptions (on any node) never exceed `maxUses`.
+   */
+  redeemInvite(codeHash: string, now: number): Promise<RedeemResult>;
+  /** Every stored invite (used up and expired ones too), newest first. */
+  listInvites(): Promise<Invite[]>;
+  /** Deletes an invite; it can no longer be redeemed. @returns whether it existed. */
+  revokeInvite(codeHash: string): Promise<boolean>;
+}
+
+/** The reason an invite row that was not redeemed could not be, or undefined when it could have been. */
+export function inviteRefusal(invite: Invite | undefined, now: number): Extract<RedeemResult, { ok: false }>['reason'] | undefined {
+  if (!invite) return 'unknown';
+  if (now >= invite.expiresAt) return 'expired';
+  if (invite.uses >= invite.maxUses) return 'used-up';
+  return undefined;
+}
