@@ -44,7 +44,7 @@ describe('parley migrate', () => {
     assert.match(second.stdout, /already up to date/);
     const sql = db.client();
     const components = await sql<{ component: string }[]>`SELECT DISTINCT component FROM schema_migrations ORDER BY component`;
-    assert.deepEqual(components.map((r) => r.component), ['chat', 'import', 'stream']);
+    assert.deepEqual(components.map((r) => r.component), ['account', 'chat', 'import', 'stream']);
     const missing = await runCli(['migrate']);
     assert.equal(missing.code, 2);
     assert.match(missing.stderr, /--postgres-url/);

@@ -3,6 +3,7 @@
  * applies them. Each store also migrates its own component when it opens,
  * so a node can start on a database nobody migrated.
  */
+import { ACCOUNT_SCHEMA } from '../accounts/postgres-account-schema.js';
 import { CHAT_SCHEMA } from '../chat/postgres-chat-schema.js';
 import { STREAM_SCHEMA, type SchemaComponent } from '../store/postgres-migrations.js';
 
@@ -24,4 +25,4 @@ export const IMPORT_SCHEMA: SchemaComponent = {
   ],
 };
 
-export const POSTGRES_SCHEMAS: readonly SchemaComponent[] = [STREAM_SCHEMA, CHAT_SCHEMA, IMPORT_SCHEMA];
+export const POSTGRES_SCHEMAS: readonly SchemaComponent[] = [STREAM_SCHEMA, CHAT_SCHEMA, IMPORT_SCHEMA, ACCOUNT_SCHEMA];
