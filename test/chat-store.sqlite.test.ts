@@ -1,18 +1,12 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import Database from 'better-sqlite3';
 import { SqliteChatStore } from '../src/chat/sqlite-chat-store.js';
 import { ftsMatchExpression, searchTerms } from '../src/chat/fts-query.js';
 import { runChatStoreContract } from './contracts/chat-store-contract.js';
+import { tempDbFile, writeSchemaVersion } from './helpers/sqlite-file.js';
 
-/** A fresh directory for one database file, removed by `cleanup`. */
-function tempDb(): { file: string; cleanup: () => Promise<void> } {
-  const dir = mkdtempSync(join(tmpdir(), 'parley-chat-store-'));
-  return { file: join(dir, 'chat.db'), cleanup: async () => rmSync(dir, { recursive: true, force: true }) };
-}
+const tempDb = () => tempDbFile('chat.db');
 
 runChatStoreContract('SqliteChatStore', async () => {
   const { file, cleanup } = tempDb();
@@ -43,9 +37,7 @@ describe('SqliteChatStore specifics', () => {
 
   it('refuses a database written by a newer version', async () => {
     const { file, cleanup } = tempDb();
-    const db = new Database(file);
-    db.pragma('user_version = 99');
-    db.close();
+    writeSchemaVersion(file, 99);
     const store = new SqliteChatStore({ path: file });
     try {
       await assert.rejects(() => store.open(), /newer than the supported/);

@@ -1,5 +1,5 @@
-import Database from 'better-sqlite3';
-import { migrateSqlite } from '../store/sqlite-migrations.js';
+import type Database from 'better-sqlite3';
+import { openSqliteFile } from '../store/sqlite-file.js';
 import { StoreLifecycle } from '../store/store-lifecycle.js';
 import { checkMaxUses, removesLastAdmin, toAccount, toInvite, toSession, type AccountRow, type InviteRow, type SessionRow } from './account-rows.js';
 import {
@@ -79,17 +79,8 @@ export class SqliteAccountStore implements AccountStore {
   async open(): Promise<void> {
     if (!this.lifecycle.beginOpen()) return;
     const busyTimeoutMs = Math.max(0, Math.floor(this.options.busyTimeoutMs ?? 5000));
-    const db = new Database(this.options.path, { timeout: busyTimeoutMs });
-    try {
-      db.pragma('journal_mode = WAL');
-      db.pragma('synchronous = FULL');
-      db.pragma('foreign_keys = ON');
-      migrateSqlite(db, MIGRATIONS, 'accounts database');
-      this.stmts = prepareStatements(db);
-    } catch (err) {
-      db.close();
-      throw err;
-    }
+    const { db, prepared } = openSqliteFile({ path: this.options.path, busyTimeoutMs, migrations: MIGRATIONS, what: 'accounts database' }, prepareStatements);
+    this.stmts = prepared;
     this.db = db;
     this.lifecycle.opened();
   }

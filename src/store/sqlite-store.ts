@@ -1,7 +1,7 @@
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import type { PublishRequest, StreamPosition } from '../protocol/types.js';
 import { RecentKeys } from './recent-keys.js';
-import { migrateSqlite } from './sqlite-migrations.js';
+import { openSqliteFile } from './sqlite-file.js';
 import {
   IDEMPOTENCY_WINDOW_MS,
   type AppendedPublication,
@@ -142,18 +142,12 @@ export class SqliteStore implements Store {
 
   async open(): Promise<void> {
     if (!this.lifecycle.beginOpen()) return;
-    const db = new Database(this.options.path, { timeout: this.busyTimeoutMs });
-    try {
-      db.pragma('journal_mode = WAL');
-      db.pragma('synchronous = FULL');
-      db.pragma(`busy_timeout = ${this.busyTimeoutMs}`);
-      migrateSqlite(db, MIGRATIONS, 'database');
-      this.stmts = prepareStatements(db);
-      for (const row of this.stmts.keysSince.all(Date.now() - IDEMPOTENCY_WINDOW_MS)) this.keys.set(row.channel, row.key, row);
-    } catch (err) {
-      db.close();
-      throw err;
-    }
+    const { db, prepared } = openSqliteFile({ path: this.options.path, busyTimeoutMs: this.busyTimeoutMs, migrations: MIGRATIONS, what: 'database' }, (db) => {
+      const stmts = prepareStatements(db);
+      for (const row of stmts.keysSince.all(Date.now() - IDEMPOTENCY_WINDOW_MS)) this.keys.set(row.channel, row.key, row);
+      return stmts;
+    });
+    this.stmts = prepared;
     this.db = db;
     this.lifecycle.opened();
     this.sweepTimer = setInterval(() => this.sweep(), this.options.sweepIntervalMs ?? 60_000);
