@@ -31,12 +31,22 @@ export interface NewAccount {
   passwordHash: string;
   displayName: string;
   now: number;
+  /**
+   * SHA-256 (hex) of an invite code to redeem with the creation: the
+   * invite is used once if and only if the account is created.
+   */
+  inviteCodeHash?: string;
 }
+
+/** Why an invite could not be redeemed. */
+export type InviteRefusal = 'unknown' | 'expired' | 'used-up';
 
 export type CreateAccountResult =
   | { ok: true; account: Account }
   /** `username-taken`: another account's username has the same key; `id-taken`: an account with this id exists (a guest claimed twice). */
-  | { ok: false; reason: 'username-taken' | 'id-taken' };
+  | { ok: false; reason: 'username-taken' | 'id-taken' }
+  /** The invite given could not be redeemed; nothing was created or used. */
+  | { ok: false; reason: 'invite'; invite: InviteRefusal };
 
 /** What a role change or deactivation came to. */
 export type AccountChange = 'changed' | 'unknown-account' | 'last-admin';
@@ -80,7 +90,7 @@ export interface Invite {
   uses: number;
 }
 
-export type RedeemResult = { ok: true; invite: Invite } | { ok: false; reason: 'unknown' | 'expired' | 'used-up' };
+export type RedeemResult = { ok: true; invite: Invite } | { ok: false; reason: InviteRefusal };
 
 /**
  * Accounts, sessions and invitations. Implementations: `SqliteAccountStore`
@@ -102,6 +112,9 @@ export interface AccountStore {
    * storage gets role `admin`, every later one `member`: exactly one
    * first account, even when several nodes create accounts at once.
    * Claiming a guest identity is this call with the guest's user id.
+   * With `inviteCodeHash`, the invite is redeemed in the same transaction
+   * (as {@link redeemInvite} would): a refused creation uses no invite, a
+   * refused invite creates no account.
    */
   createAccount(account: NewAccount): Promise<CreateAccountResult>;
   getAccount(id: string): Promise<Account | undefined>;
@@ -153,7 +166,7 @@ export interface AccountStore {
 }
 
 /** The reason an invite row that was not redeemed could not be, or undefined when it could have been. */
-export function inviteRefusal(invite: Invite | undefined, now: number): Extract<RedeemResult, { ok: false }>['reason'] | undefined {
+export function inviteRefusal(invite: Invite | undefined, now: number): InviteRefusal | undefined {
   if (!invite) return 'unknown';
   if (now >= invite.expiresAt) return 'expired';
   if (invite.uses >= invite.maxUses) return 'used-up';

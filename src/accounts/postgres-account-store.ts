@@ -68,12 +68,16 @@ export class PostgresAccountStore implements AccountStore {
   async createAccount(account: NewAccount): Promise<CreateAccountResult> {
     const sql = this.assertOpen();
     const key = usernameKey(account.username);
-    const { id, username, displayName, passwordHash, now } = account;
+    const { id, username, displayName, passwordHash, now, inviteCodeHash } = account;
     try {
       return await this.locked(sql, async (tx): Promise<CreateAccountResult> => {
         const [taken] = await tx<{ id: string }[]>`
           SELECT id FROM account_users WHERE id = ${id} OR username_key = ${key} ORDER BY id = ${id} DESC LIMIT 1`;
         if (taken) return { ok: false, reason: taken.id === id ? 'id-taken' : 'username-taken' };
+        if (inviteCodeHash !== undefined) {
+          const redeemed = await redeem(tx, inviteCodeHash, now);
+          if (!redeemed.ok) return { ok: false, reason: 'invite', invite: redeemed.reason };
+        }
         const [row] = await tx<AccountRow[]>`
           INSERT INTO account_users (id, username, username_key, display_name, password_hash, role, created_at, password_changed_at)
           VALUES (${id}, ${username}, ${key}, ${displayName}, ${passwordHash},
@@ -185,16 +189,7 @@ export class PostgresAccountStore implements AccountStore {
   }
 
   async redeemInvite(codeHash: string, now: number): Promise<RedeemResult> {
-    const sql = this.assertOpen();
-    // A concurrent redemption waits for this row's lock, then re-checks the WHERE on the updated row.
-    const [used] = await sql<InviteRow[]>`
-      UPDATE account_invites SET uses = uses + 1
-      WHERE code_hash = ${codeHash} AND expires_at > ${now} AND uses < max_uses
-      RETURNING *`;
-    if (used) return { ok: true, invite: toInvite(used) };
-    const [row] = await sql<InviteRow[]>`SELECT * FROM account_invites WHERE code_hash = ${codeHash}`;
-    // Uses only grow and the expiry never moves, so a refused row is still refusable (or gone).
-    return { ok: false, reason: inviteRefusal(row && toInvite(row), now) ?? 'used-up' };
+    return redeem(this.assertOpen(), codeHash, now);
   }
 
   async listInvites(): Promise<Invite[]> {
@@ -235,4 +230,17 @@ export class PostgresAccountStore implements AccountStore {
 async function countActiveAdmins(sql: Sql | TransactionSql): Promise<number> {
   const [row] = await sql<{ n: string }[]>`SELECT count(*) AS n FROM account_users WHERE role = 'admin' AND deactivated_at IS NULL`;
   return Number(row!.n);
+}
+
+/** Uses an invite once if it can be used; in a transaction, the use is undone with it. */
+async function redeem(sql: Sql | TransactionSql, codeHash: string, now: number): Promise<RedeemResult> {
+  // A concurrent redemption waits for this row's lock, then re-checks the WHERE on the updated row.
+  const [used] = await sql<InviteRow[]>`
+    UPDATE account_invites SET uses = uses + 1
+    WHERE code_hash = ${codeHash} AND expires_at > ${now} AND uses < max_uses
+    RETURNING *`;
+  if (used) return { ok: true, invite: toInvite(used) };
+  const [row] = await sql<InviteRow[]>`SELECT * FROM account_invites WHERE code_hash = ${codeHash}`;
+  // Uses only grow and the expiry never moves, so a refused row is still refusable (or gone).
+  return { ok: false, reason: inviteRefusal(row && toInvite(row), now) ?? 'used-up' };
 }

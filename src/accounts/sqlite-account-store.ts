@@ -98,8 +98,12 @@ export class SqliteAccountStore implements AccountStore {
     return this.db!.transaction((): CreateAccountResult => {
       if (s.accountById.get(account.id)) return { ok: false, reason: 'id-taken' };
       if (s.accountByKey.get(key)) return { ok: false, reason: 'username-taken' };
+      const { id, username, displayName, passwordHash, now, inviteCodeHash } = account;
+      if (inviteCodeHash !== undefined) {
+        const redeemed = this.redeem(inviteCodeHash, now);
+        if (!redeemed.ok) return { ok: false, reason: 'invite', invite: redeemed.reason };
+      }
       const role: AccountRole = s.anyAccount.get() ? 'member' : 'admin';
-      const { id, username, displayName, passwordHash, now } = account;
       s.insertAccount.run(id, username, key, displayName, passwordHash, role, now, now);
       return { ok: true, account: toAccount(s.accountById.get(id)!) };
     }).immediate();
@@ -178,13 +182,8 @@ export class SqliteAccountStore implements AccountStore {
   }
 
   async redeemInvite(codeHash: string, now: number): Promise<RedeemResult> {
-    const s = this.assertOpen();
-    return this.db!.transaction((): RedeemResult => {
-      const used = s.useInvite.get(codeHash, now);
-      if (used) return { ok: true, invite: toInvite(used) };
-      const row = s.inviteByHash.get(codeHash);
-      return { ok: false, reason: inviteRefusal(row && toInvite(row), now) ?? 'used-up' };
-    }).immediate();
+    this.assertOpen();
+    return this.db!.transaction(() => this.redeem(codeHash, now)).immediate();
   }
 
   async listInvites(): Promise<Invite[]> {
@@ -193,6 +192,15 @@ export class SqliteAccountStore implements AccountStore {
 
   async revokeInvite(codeHash: string): Promise<boolean> {
     return this.assertOpen().deleteInvite.run(codeHash).changes > 0;
+  }
+
+  /** Uses an invite once if it can be used; to be called in a transaction. */
+  private redeem(codeHash: string, now: number): RedeemResult {
+    const s = this.assertOpen();
+    const used = s.useInvite.get(codeHash, now);
+    if (used) return { ok: true, invite: toInvite(used) };
+    const row = s.inviteByHash.get(codeHash);
+    return { ok: false, reason: inviteRefusal(row && toInvite(row), now) ?? 'used-up' };
   }
 
   /** Applies `apply` to an existing account unless `change` would remove the last active admin, in one transaction. */

@@ -218,6 +218,32 @@ export function runAccountStoreContract(name: string, makeStore: () => Promise<A
       assert.equal((await b.listInvites())[0]?.uses, 5);
     }, 2));
 
+    it('creates an account with an invite only when both the account and the invite can be had', run(async (store) => {
+      const code = digest();
+      await store.createAccount(person('u-admin', 'ann'));
+      await store.createInvite({ codeHash: code, createdBy: 'u-admin', expiresAt: T0 + HOUR, maxUses: 1, now: T0 });
+      const usesOf = async () => (await store.listInvites())[0]?.uses;
+      assert.deepEqual(await store.createAccount({ ...person('u-1', 'ANN'), inviteCodeHash: code }), { ok: false, reason: 'username-taken' });
+      assert.equal(await usesOf(), 0, 'a refused creation uses no invite');
+      assert.deepEqual(await store.createAccount({ ...person('u-1', 'bob', T0 + HOUR), inviteCodeHash: code }), { ok: false, reason: 'invite', invite: 'expired' });
+      assert.deepEqual(await store.createAccount({ ...person('u-1', 'bob'), inviteCodeHash: digest() }), { ok: false, reason: 'invite', invite: 'unknown' });
+      const bob = await store.createAccount({ ...person('u-1', 'bob'), inviteCodeHash: code });
+      assert.equal(bob.ok && bob.account.role, 'member');
+      assert.equal(await usesOf(), 1);
+      assert.deepEqual(await store.createAccount({ ...person('u-2', 'cid'), inviteCodeHash: code }), { ok: false, reason: 'invite', invite: 'used-up' });
+      assert.equal(await store.getAccount('u-2'), undefined, 'a refused invite creates no account');
+    }));
+
+    it('creates no more accounts with one invite on two nodes at once than it allows', run(async (a, b) => {
+      const code = digest();
+      await a.createAccount(person('u-admin', 'ann'));
+      await a.createInvite({ codeHash: code, createdBy: 'u-admin', expiresAt: T0 + HOUR, maxUses: 3, now: T0 });
+      const results = await Promise.all(Array.from({ length: 12 }, (_, i) => (i % 2 ? a : b).createAccount({ ...person(`u-${i}`, `member${i}`), inviteCodeHash: code })));
+      assert.equal(results.filter((r) => r.ok).length, 3);
+      assert.ok(results.every((r) => r.ok || (r.reason === 'invite' && r.invite === 'used-up')));
+      assert.equal((await b.listInvites())[0]?.uses, 3);
+    }, 2));
+
     it('keeps accounts, sessions and invites for a store opened later on the same storage', async () => {
       const fixture = await makeStore();
       const later = await fixture.another();
