@@ -84,3 +84,11 @@ export function removesLastAdmin(account: Account, change: { role?: AccountRole;
 export function checkMaxUses(maxUses: number): void {
   if (!Number.isSafeInteger(maxUses) || maxUses < 1) throw new RangeError('an invite needs maxUses of at least 1');
 }
+
+/**
+ * @throws RangeError unless `hash` is a SHA-256 digest in lower-case hex, so
+ * a raw token or code handed over by mistake is refused, never stored.
+ */
+export function checkDigest(hash: string, what: string): void {
+  if (!/^[0-9a-f]{64}$/.test(hash)) throw new RangeError(`${what} must be a SHA-256 digest in hex`);
+}

@@ -137,7 +137,10 @@ export interface AccountStore {
   /** Active admins. */
   countAdmins(): Promise<number>;
 
-  /** Stores a session. @throws Error when the account does not exist or its token hash is already stored. */
+  /**
+   * Stores a session.
+   * @throws RangeError when `tokenHash` is not a SHA-256 hex digest; Error when the account does not exist or the hash is already stored.
+   */
   createSession(session: NewSession): Promise<Session>;
   /**
    * The account and session of `tokenHash` when the session exists, has not
@@ -149,10 +152,15 @@ export interface AccountStore {
   listSessions(accountId: string, now: number): Promise<Session[]>;
   /** @returns whether a session was deleted. */
   revokeSession(tokenHash: string): Promise<boolean>;
+  /** Deletes every session that has expired at `now` (those nobody tries again are otherwise kept). @returns how many were deleted. */
+  deleteExpiredSessions(now: number): Promise<number>;
   /** Deletes every session of an account but `exceptTokenHash` (this device, when signing out the others). @returns how many were deleted. */
   revokeAllSessions(accountId: string, exceptTokenHash?: string): Promise<number>;
 
-  /** Stores an invite. @throws Error when its code hash is already stored or `maxUses` < 1. */
+  /**
+   * Stores an invite.
+   * @throws RangeError when `codeHash` is not a SHA-256 hex digest or `maxUses` < 1; Error when the hash is already stored.
+   */
   createInvite(invite: NewInvite): Promise<Invite>;
   /**
    * Uses an invite once, if it exists, `now < expiresAt` and `uses < maxUses`.

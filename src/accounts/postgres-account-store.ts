@@ -1,7 +1,7 @@
 import type { Sql, TransactionSql } from 'postgres';
 import { migrate } from '../store/postgres-migrations.js';
 import { StoreLifecycle } from '../store/store-lifecycle.js';
-import { checkMaxUses, removesLastAdmin, toAccount, toInvite, toSession, type AccountRow, type InviteRow, type SessionRow } from './account-rows.js';
+import { checkDigest, checkMaxUses, removesLastAdmin, toAccount, toInvite, toSession, type AccountRow, type InviteRow, type SessionRow } from './account-rows.js';
 import {
   inviteRefusal,
   type Account,
@@ -134,6 +134,7 @@ export class PostgresAccountStore implements AccountStore {
 
   async createSession(session: NewSession): Promise<Session> {
     const { tokenHash, accountId, device, now, expiresAt } = session;
+    checkDigest(tokenHash, 'a session token hash');
     const [row] = await this.assertOpen()<SessionRow[]>`
       INSERT INTO account_sessions (token_hash, account_id, device, created_at, last_used_at, expires_at)
       VALUES (${tokenHash}, ${accountId}, ${device}, ${now}, ${now}, ${expiresAt})
@@ -172,6 +173,11 @@ export class PostgresAccountStore implements AccountStore {
     return result.count > 0;
   }
 
+  async deleteExpiredSessions(now: number): Promise<number> {
+    const result = await this.assertOpen()`DELETE FROM account_sessions WHERE expires_at <= ${now}`;
+    return result.count;
+  }
+
   async revokeAllSessions(accountId: string, exceptTokenHash?: string): Promise<number> {
     const result = await this.assertOpen()`
       DELETE FROM account_sessions WHERE account_id = ${accountId} AND token_hash IS DISTINCT FROM ${exceptTokenHash ?? null}`;
@@ -180,6 +186,7 @@ export class PostgresAccountStore implements AccountStore {
 
   async createInvite(invite: NewInvite): Promise<Invite> {
     const { codeHash, createdBy, expiresAt, maxUses, now } = invite;
+    checkDigest(codeHash, 'an invite code hash');
     checkMaxUses(maxUses);
     const [row] = await this.assertOpen()<InviteRow[]>`
       INSERT INTO account_invites (code_hash, created_by, created_at, expires_at, max_uses)

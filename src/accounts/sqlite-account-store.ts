@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
 import { openSqliteFile } from '../store/sqlite-file.js';
 import { StoreLifecycle } from '../store/store-lifecycle.js';
-import { checkMaxUses, removesLastAdmin, toAccount, toInvite, toSession, type AccountRow, type InviteRow, type SessionRow } from './account-rows.js';
+import { checkDigest, checkMaxUses, removesLastAdmin, toAccount, toInvite, toSession, type AccountRow, type InviteRow, type SessionRow } from './account-rows.js';
 import {
   inviteRefusal,
   type Account,
@@ -143,6 +143,7 @@ export class SqliteAccountStore implements AccountStore {
 
   async createSession(session: NewSession): Promise<Session> {
     const { tokenHash, accountId, device, now, expiresAt } = session;
+    checkDigest(tokenHash, 'a session token hash');
     const s = this.assertOpen();
     s.insertSession.run(tokenHash, accountId, device, now, now, expiresAt);
     return { tokenHash, accountId, device, createdAt: now, lastUsedAt: now, expiresAt };
@@ -170,12 +171,17 @@ export class SqliteAccountStore implements AccountStore {
     return this.assertOpen().deleteSession.run(tokenHash).changes > 0;
   }
 
+  async deleteExpiredSessions(now: number): Promise<number> {
+    return this.assertOpen().deleteExpiredSessions.run(now).changes;
+  }
+
   async revokeAllSessions(accountId: string, exceptTokenHash?: string): Promise<number> {
     return this.assertOpen().deleteSessions.run(accountId, exceptTokenHash ?? null).changes;
   }
 
   async createInvite(invite: NewInvite): Promise<Invite> {
     const { codeHash, createdBy, expiresAt, maxUses, now } = invite;
+    checkDigest(codeHash, 'an invite code hash');
     checkMaxUses(maxUses);
     this.assertOpen().insertInvite.run(codeHash, createdBy, now, expiresAt, maxUses);
     return { codeHash, createdBy, createdAt: now, expiresAt, maxUses, uses: 0 };
@@ -243,6 +249,7 @@ function prepareStatements(db: Database.Database) {
       `UPDATE account_sessions SET last_used_at = max(last_used_at, ?) WHERE token_hash = ? AND expires_at > ? RETURNING ${session}`,
     ),
     deleteExpiredSession: db.prepare<[string, number]>('DELETE FROM account_sessions WHERE token_hash = ? AND expires_at <= ?'),
+    deleteExpiredSessions: db.prepare<[number]>('DELETE FROM account_sessions WHERE expires_at <= ?'),
     sessionsOf: db.prepare<[string, number], SessionRow>(
       `SELECT ${session} FROM account_sessions WHERE account_id = ? AND expires_at > ? ORDER BY last_used_at DESC, token_hash`,
     ),

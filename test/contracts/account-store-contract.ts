@@ -148,12 +148,26 @@ export function runAccountStoreContract(name: string, makeStore: () => Promise<A
       assert.equal(await store.useSession(digest(), T0), undefined, 'unknown');
     }));
 
-    it('refuses a session for an unknown account or with a stored token hash', run(async (store) => {
+    it('refuses a session for an unknown account, with a stored token hash, and a token or code that is not a digest', run(async (store) => {
       await store.createAccount(person('u-1', 'ann'));
       const hash = digest();
       await assert.rejects(store.createSession({ tokenHash: hash, accountId: 'u-none', device: 'x', now: T0, expiresAt: T0 + HOUR }));
       await store.createSession({ tokenHash: hash, accountId: 'u-1', device: 'x', now: T0, expiresAt: T0 + HOUR });
       await assert.rejects(store.createSession({ tokenHash: hash, accountId: 'u-1', device: 'y', now: T0, expiresAt: T0 + HOUR }));
+      await assert.rejects(store.createSession({ tokenHash: 'the-raw-refresh-token', accountId: 'u-1', device: 'x', now: T0, expiresAt: T0 + HOUR }), RangeError);
+      await assert.rejects(store.createInvite({ codeHash: 'the-raw-invite-code', createdBy: 'u-1', expiresAt: T0 + HOUR, maxUses: 1, now: T0 }), RangeError);
+      assert.deepEqual(await store.listInvites(), []);
+    }));
+
+    it('deletes expired sessions in one sweep', run(async (store) => {
+      await store.createAccount(person('u-1', 'ann'));
+      const [short, long] = [digest(), digest()];
+      await store.createSession({ tokenHash: short, accountId: 'u-1', device: 'd', now: T0, expiresAt: T0 + 10 });
+      await store.createSession({ tokenHash: long, accountId: 'u-1', device: 'd', now: T0, expiresAt: T0 + HOUR });
+      assert.equal(await store.deleteExpiredSessions(T0 + 9), 0);
+      assert.equal(await store.deleteExpiredSessions(T0 + 10), 1);
+      assert.equal(await store.revokeSession(short), false, 'gone');
+      assert.ok(await store.useSession(long, T0 + 11));
     }));
 
     it('revokes all sessions of an account, or all but this device, and says how many', run(async (store) => {
