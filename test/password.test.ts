@@ -37,6 +37,7 @@ describe('password hashing', () => {
     assert.equal(passwordProblem('😀'.repeat(PASSWORD_MAX_LENGTH)), undefined);
     assert.match(passwordProblem('a'.repeat(PASSWORD_MAX_LENGTH + 1))!, /at most 256/);
     assert.match(passwordProblem('a'.repeat(10_000_000))!, /at most 256/);
+    assert.match(passwordProblem(12345678 as unknown as string)!, /must be text/, 'JSON from a client may hold anything');
     await assert.rejects(hashPassword('short'), RangeError);
     await assert.rejects(hashPassword('a'.repeat(PASSWORD_MAX_LENGTH + 1)), RangeError);
     const stored = await hashPassword('a'.repeat(PASSWORD_MAX_LENGTH));

@@ -22,6 +22,7 @@ describe('username validation', () => {
     assert.match(problem('a')!, /at least 2/);
     assert.match(problem('x'.repeat(33))!, /at most 32/);
     assert.match(problem('x'.repeat(100_000))!, /at most 32/);
+    assert.match(problem(null as unknown as string)!, /must be text/);
     for (const name of ['.alice', 'alice.', '-al', 'al_', '_']) assert.match(problem(name) ?? '', /start with a letter or digit|at least/, name);
     for (const name of ['al!ce', 'al@ce', 'al/ce', 'al😀', 'a+b']) assert.match(problem(name)!, /only letters, digits/, name);
   });

@@ -15,6 +15,7 @@ export interface Account {
   /** `usernameKey(username)`: unique among all accounts. */
   usernameKey: string;
   displayName: string;
+  /** Stays on the server: never part of an answer to a client. */
   passwordHash: string;
   role: AccountRole;
   /** When an admin deactivated the account (ms since the Unix epoch), or undefined while it is active. */

@@ -54,6 +54,7 @@ function derive(password: string, salt: Buffer, params: ScryptParams): Promise<B
 
 /** Why a password cannot be used (a sentence for the user), or undefined when it can. */
 export function passwordProblem(password: string): string | undefined {
+  if (typeof password !== 'string') return 'password must be text';
   // Counting code points of a huge string would itself cost time: its UTF-16 length bounds them from above.
   if (password.length > PASSWORD_MAX_LENGTH * 2) return `password must be at most ${PASSWORD_MAX_LENGTH} characters`;
   const length = [...password].length;

@@ -24,6 +24,7 @@ const PUNCTUATION = /[._-]/;
  * mark; it holds no control or invisible character.
  */
 export function checkUsername(input: string): UsernameCheck {
+  if (typeof input !== 'string') return { ok: false, problem: 'username must be text' };
   if (input.length > USERNAME_MAX_LENGTH * 4) return { ok: false, problem: `username must be at most ${USERNAME_MAX_LENGTH} characters` };
   const username = input.normalize('NFC');
   if (INVISIBLE.test(username)) return { ok: false, problem: 'username must not contain spaces, control or invisible characters' };
