@@ -1,14 +1,11 @@
 /**
  * The schema of the chat database (`chat.db`), versioned with
- * `PRAGMA user_version`.
- */
-import type Database from 'better-sqlite3';
-
-/**
+ * `PRAGMA user_version` (applied by `openSqliteFile`).
+ *
  * Entry `i` takes the database from `user_version` i to i + 1. Append new
  * entries, never edit applied ones.
  */
-const MIGRATIONS: readonly string[] = [
+export const CHAT_MIGRATIONS: readonly string[] = [
   `CREATE TABLE users (
      id         TEXT PRIMARY KEY NOT NULL,
      name       TEXT NOT NULL,
@@ -112,19 +109,3 @@ const MIGRATIONS: readonly string[] = [
      WHERE name IN (SELECT room FROM room_members WHERE user_id = new.id);
    END;`,
 ];
-
-/** Brings a database to the newest schema, one transaction per step; refuses a newer one. */
-export function migrateChatSchema(db: Database.Database): void {
-  const version = db.pragma('user_version', { simple: true }) as number;
-  if (version > MIGRATIONS.length) {
-    throw new Error(`chat database schema version ${version} is newer than the supported ${MIGRATIONS.length}`);
-  }
-  for (let v = version; v < MIGRATIONS.length; v++) {
-    const step = MIGRATIONS[v]!;
-    db.transaction(() => {
-      db.exec(step);
-      // user_version lives in the file header, so it commits or rolls back with the step.
-      db.pragma(`user_version = ${v + 1}`);
-    }).immediate();
-  }
-}

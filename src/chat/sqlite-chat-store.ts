@@ -16,7 +16,8 @@ import {
 import { ftsMatchExpression } from './fts-query.js';
 import { refuseChange, toDm, toggledReactions, toMessage, toUser, userProblem } from './chat-rows.js';
 import type { ChatMessage, ChatUser } from './protocol.js';
-import { migrateChatSchema } from './sqlite-chat-schema.js';
+import { CHAT_MIGRATIONS } from './sqlite-chat-schema.js';
+import { openSqliteFile } from '../store/sqlite-file.js';
 import { prepareChatStatements, type ChatStatements } from './sqlite-chat-statements.js';
 import { SqliteWriteQueue, type WriteQueueLogger } from './sqlite-write-queue.js';
 
@@ -55,18 +56,11 @@ export class SqliteChatStore implements ChatStore {
     if (this.state === 'closed') throw new Error('chat store is closed');
     if (this.state === 'open') return;
     const busyTimeoutMs = Math.max(0, Math.floor(this.options.busyTimeoutMs ?? 5000));
-    const db = new Database(this.options.path, { timeout: busyTimeoutMs });
-    try {
-      db.pragma('journal_mode = WAL');
-      db.pragma('synchronous = FULL');
-      db.pragma('foreign_keys = ON');
-      db.pragma(`busy_timeout = ${busyTimeoutMs}`);
-      migrateChatSchema(db);
-      this.stmts = prepareChatStatements(db);
-    } catch (err) {
-      db.close();
-      throw err;
-    }
+    const { db, prepared } = openSqliteFile(
+      { path: this.options.path, busyTimeoutMs, migrations: CHAT_MIGRATIONS, what: 'chat database' },
+      prepareChatStatements,
+    );
+    this.stmts = prepared;
     this.writes = new SqliteWriteQueue(db, this.stmts, this.options.logger);
     this.db = db;
     this.state = 'open';
