@@ -1,6 +1,5 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Sql } from 'postgres';
 import { ACCOUNT_SCHEMA } from '../src/accounts/postgres-account-schema.js';
 import { PostgresAccountStore } from '../src/accounts/postgres-account-store.js';
 import { POSTGRES_SCHEMAS } from '../src/admin/postgres-schemas.js';
@@ -18,21 +17,9 @@ after(async () => {
 });
 
 runAccountStoreContract('PostgresAccountStore', async () => {
-  const schema = await db.createSchema();
-  const clients: Sql[] = [];
   // Each store has its own client, as each node would.
-  const open = (): PostgresAccountStore => {
-    const sql = db.client(schema);
-    clients.push(sql);
-    return new PostgresAccountStore({ sql });
-  };
-  return {
-    store: open(),
-    another: async () => open(),
-    cleanup: async () => {
-      await Promise.all(clients.map((sql) => db.end(sql)));
-    },
-  };
+  const stores = await db.storesOnFreshSchema((sql) => new PostgresAccountStore({ sql }));
+  return { store: stores.open(), another: async () => stores.open(), cleanup: stores.cleanup };
 });
 
 describe('PostgresAccountStore schema', () => {

@@ -1,6 +1,5 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Sql } from 'postgres';
 import { MemberDirectory } from '../src/chat/member-directory.js';
 import { CHAT_SCHEMA } from '../src/chat/postgres-chat-schema.js';
 import { PostgresChatStore } from '../src/chat/postgres-chat-store.js';
@@ -20,21 +19,9 @@ after(async () => {
 });
 
 runChatStoreContract('PostgresChatStore', async () => {
-  const schema = await db.createSchema();
-  const clients: Sql[] = [];
-  const open = (): PostgresChatStore => {
-    const sql = db.client(schema);
-    clients.push(sql);
-    return new PostgresChatStore({ sql });
-  };
-  return {
-    store: open(),
-    // A new client as well as a new store: nothing in either survives but what the database holds.
-    reopen: async () => open(),
-    cleanup: async () => {
-      await Promise.all(clients.map((sql) => db.end(sql)));
-    },
-  };
+  // A new client as well as a new store: nothing in either survives but what the database holds.
+  const stores = await db.storesOnFreshSchema((sql) => new PostgresChatStore({ sql }));
+  return { store: stores.open(), reopen: async () => stores.open(), cleanup: stores.cleanup };
 });
 
 const T0 = 1_700_000_000_000;

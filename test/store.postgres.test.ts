@@ -22,21 +22,9 @@ after(async () => {
 });
 
 runStoreContract('PostgresStore', async () => {
-  const schema = await db.createSchema();
-  const clients: Sql[] = [];
-  const open = (): PostgresStore => {
-    const sql = db.client(schema);
-    clients.push(sql);
-    return new PostgresStore({ sql });
-  };
-  return {
-    store: open(),
-    // A new client as well as a new store: nothing in either survives but what the database holds.
-    reopen: async () => open(),
-    cleanup: async () => {
-      await Promise.all(clients.map((sql) => db.end(sql)));
-    },
-  };
+  // A new client as well as a new store: nothing in either survives but what the database holds.
+  const stores = await db.storesOnFreshSchema((sql) => new PostgresStore({ sql }));
+  return { store: stores.open(), reopen: async () => stores.open(), cleanup: stores.cleanup };
 });
 
 /** Runs `fn` with an opened store in a fresh schema, then closes it and ends its client. */

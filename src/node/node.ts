@@ -4,6 +4,7 @@ import type { Broker, BrokerHandler } from '../broker/broker.js';
 import type { ChannelResolver, ChannelSpec } from '../channel/channel.js';
 import type { Config } from '../config/types.js';
 import type { Logger } from '../log/logger.js';
+import { settleWithin } from '../async/settle-within.js';
 import { Metrics } from '../ops/metrics.js';
 import type { PresenceManager, PresenceStats, UserLookup } from '../presence/presence.js';
 import { Errors, type Disconnect } from '../protocol/errors.js';
@@ -383,9 +384,7 @@ export class Node implements BrokerHandler {
       () => this.metrics.published(),
       (error: unknown) => this.logger.error({ err: error, channel: channel.name, offset: publication.offset }, 'broker publish failed; nodes repair it from the store'),
     );
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([carried, new Promise<void>((resolve) => (timer = setTimeout(resolve, BROKER_ACK_WAIT_MS)))]);
-    clearTimeout(timer);
+    await settleWithin(carried, BROKER_ACK_WAIT_MS, () => new Error('broker is slow')).catch(() => undefined);
     return publication;
   }
 

@@ -1,4 +1,5 @@
 import type { Metrics } from './metrics.js';
+import { settleWithin } from '../async/settle-within.js';
 
 export interface ServiceProbeOptions {
   /** The service's name in `/ready` and in the `service` metric label (e.g. `redis`, `postgres`); never its URL. */
@@ -84,21 +85,15 @@ export class ServiceProbe {
 
   private async runOnce(metrics: Metrics): Promise<void> {
     const started = performance.now();
-    let timeout: NodeJS.Timeout | undefined;
-    const timedOut = new Promise<never>((_resolve, reject) => {
-      // Kept referenced: a check in progress must settle or time out, or start() could never resolve.
-      timeout = setTimeout(() => reject(new Error('timed out')), this.timeoutMs);
-    });
     try {
       // The check is called inside the try: a check that throws synchronously fails like one that rejects.
-      await Promise.race([Promise.resolve().then(this.check), timedOut]);
+      // The timeout's timer stays referenced: a check in progress must settle or time out, or start() could never resolve.
+      await settleWithin(Promise.resolve().then(this.check), this.timeoutMs, () => new Error('timed out'));
       this.isHealthy = true;
       metrics.serviceCheckSucceeded(this.service, performance.now() - started);
     } catch {
       this.isHealthy = false;
       metrics.serviceCheckFailed(this.service);
-    } finally {
-      clearTimeout(timeout);
     }
   }
 }

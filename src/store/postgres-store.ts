@@ -1,4 +1,5 @@
 import type { Sql, TransactionSql } from 'postgres';
+import { settleWithin } from '../async/settle-within.js';
 import type { PublishRequest, StreamPosition } from '../protocol/types.js';
 import { migrate, STREAM_SCHEMA } from './postgres-migrations.js';
 import type { KeyedPosition } from './recent-keys.js';
@@ -187,7 +188,11 @@ export class PostgresStore implements Store {
     const batch = this.pending;
     if (batch.length === 0) return;
     this.pending = [];
-    this.serialize(() => settlesWithin(this.sql.begin((tx) => commitBatch(tx, batch, Date.now())), COMMIT_WAIT_MS)).then(
+    this.serialize(() =>
+      settleWithin(this.sql.begin((tx) => commitBatch(tx, batch, Date.now())), COMMIT_WAIT_MS, () =>
+        new Error(`store: the commit did not finish within ${COMMIT_WAIT_MS / 1000} s; its outcome is unknown`),
+      ),
+    ).then(
       (results) => batch.forEach((p, i) => p.resolve(results[i]!)),
       (err: unknown) => {
         const error = err instanceof Error ? err : new Error(String(err));
@@ -356,14 +361,4 @@ async function readRows(tx: TransactionSql, channel: string, r: RowRange): Promi
     WHERE ${r.maxBytes ?? null}::bigint IS NULL OR bytes_before IS NULL OR bytes_before <= ${r.maxBytes ?? null}::bigint
     ${window}`;
   return rows.map((row) => ({ ...row, offset: Number(row.offset), time: Number(row.time) }));
-}
-
-/** `work`'s outcome, or a rejection once `ms` passed without one (the work itself goes on, unobserved). */
-function settlesWithin<T>(work: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const expired = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`store: the commit did not finish within ${ms / 1000} s; its outcome is unknown`)), ms);
-  });
-  work.catch(() => undefined);
-  return Promise.race([work, expired]).finally(() => clearTimeout(timer));
 }

@@ -20,6 +20,11 @@ export interface TestDatabase {
   end(sql: Sql): Promise<void>;
   /** A new, empty schema in this database, for a test that needs its own tables. */
   createSchema(): Promise<string>;
+  /**
+   * Stores on a new, empty schema, each made by `make` on a client of its
+   * own (as each node has): `open` makes one; `cleanup` ends their clients.
+   */
+  storesOnFreshSchema<S>(make: (sql: Sql) => S): Promise<{ open(): S; cleanup(): Promise<void> }>;
   /** Ends every client and drops the database. */
   drop(): Promise<void>;
 }
@@ -55,15 +60,30 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   };
   let schemas = 0;
   const setup = client();
+  const createSchema = async (): Promise<string> => {
+    const schema = `s${++schemas}`;
+    await setup.unsafe(`CREATE SCHEMA ${schema}`);
+    return schema;
+  };
   return {
     name,
     url: url.toString(),
     client,
     end,
-    async createSchema() {
-      const schema = `s${++schemas}`;
-      await setup.unsafe(`CREATE SCHEMA ${schema}`);
-      return schema;
+    createSchema,
+    async storesOnFreshSchema(make) {
+      const schema = await createSchema();
+      const mine: Sql[] = [];
+      return {
+        open: () => {
+          const sql = client(schema);
+          mine.push(sql);
+          return make(sql);
+        },
+        cleanup: async () => {
+          await Promise.all(mine.map(end));
+        },
+      };
     },
     async drop() {
       try {
