@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
+import type { AccountStore } from '../accounts/account-store.js';
 import type { Config } from '../config/types.js';
 import type { AddressLimiters } from '../http/address-limit.js';
 import type { Logger } from '../log/logger.js';
@@ -35,6 +36,8 @@ export interface ChatModuleOptions {
   store?: ChatStore;
   /** Where sign-in and token refresh limits count. @default memoryAddressLimiters */
   addressLimiters?: AddressLimiters;
+  /** Accounts, sessions and invitations (not yet opened; the module opens and closes it with the chat store). */
+  accounts: AccountStore;
 }
 
 /** A running chat module; `close` makes pending writes durable and releases storage. */
@@ -68,10 +71,11 @@ export async function attachChat(options: ChatModuleOptions): Promise<ChatModule
   const logger = options.logger.child({ component: 'chat' });
   mkdirSync(dataDir, { recursive: true });
   const store: ChatStore = options.store ?? new SqliteChatStore({ path: join(dataDir, 'chat.db'), logger });
-  await store.open();
+  const { accounts } = options;
   let chat: ChatService;
   const inFlight = new InFlight(() => Errors.notAvailable('The chat server is shutting down; try again in a moment'));
   try {
+    await Promise.all([store.open(), accounts.open()]);
     await store.createRoom({ name: DEFAULT_ROOM, topic: DEFAULT_ROOM_TOPIC, createdBy: '', createdAt: Date.now() });
     const channels = new ChatChannels(node, store);
     const directory = new MemberDirectory(store);
@@ -83,7 +87,7 @@ export async function attachChat(options: ChatModuleOptions): Promise<ChatModule
     registerClientPublish(node, chat, channels, inFlight);
     await registerAppRoutes(http, { config, store, inFlight, logger, ...(options.addressLimiters ? { addressLimiters: options.addressLimiters } : {}) });
   } catch (err) {
-    await store.close();
+    await Promise.allSettled([store.close(), accounts.close()]);
     throw err;
   }
 
@@ -94,7 +98,7 @@ export async function attachChat(options: ChatModuleOptions): Promise<ChatModule
     close: () => {
       closing ??= (async () => {
         await inFlight.close();
-        await store.close();
+        await Promise.all([store.close(), accounts.close()]);
       })();
       return closing;
     },

@@ -2,6 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Sql } from 'postgres';
+import type { AccountStore } from '../accounts/account-store.js';
+import { PostgresAccountStore } from '../accounts/postgres-account-store.js';
+import { ACCOUNTS_DB_FILE, SqliteAccountStore } from '../accounts/sqlite-account-store.js';
 import type { Broker } from '../broker/broker.js';
 import { MemoryBroker } from '../broker/memory-broker.js';
 import { RedisBroker } from '../broker/redis-broker.js';
@@ -48,6 +51,8 @@ export interface Deployment {
   readonly presenceLedger?: PresenceLedger;
   /** The chat store, with `postgresUrl`; otherwise the chat module opens SQLite in `dataDir`. */
   readonly chatStore?: ChatStore;
+  /** Accounts, sessions and invitations (not yet opened; the chat module opens and closes it): PostgreSQL with `postgresUrl`, else `<dataDir>/accounts.db`. */
+  readonly accounts: AccountStore;
   /** The PostgreSQL client the stores share, with `postgresUrl`. */
   readonly sql?: Sql;
   /** The Redis connections, with `redisUrl`. */
@@ -97,6 +102,7 @@ export async function openDeployment(config: Config, logger: Logger, overrides: 
     connectionDenials: overrides.connectionDenials ?? (redis ? new RedisConnectionDenials(redis.commands, `${prefix}deny:`) : new MemoryConnectionDenials()),
     addressLimiters: overrides.addressLimiters ?? (redis ? sharedAddressLimiters(redis.commands, { prefix: `${prefix}limit:`, logger }) : memoryAddressLimiters),
     ...(presenceLedger ? { presenceLedger } : {}),
+    accounts: sql ? new PostgresAccountStore({ sql }) : sqliteAccounts(config),
     ...(sql ? { sql, chatStore: new PostgresChatStore({ sql, logger: logger.child({ component: 'chat' }) }) } : {}),
     ...(redis ? { redis } : {}),
     probes: [...serviceProbes(sql, redis), ...(overrides.probes ?? [])],
@@ -126,4 +132,9 @@ function serviceProbes(sql: Sql | undefined, redis: RedisClients | undefined): S
 function sqliteStore(config: Config, logger: Logger): Store {
   mkdirSync(config.dataDir, { recursive: true });
   return new SqliteStore({ path: join(config.dataDir, 'parley.db'), logger });
+}
+
+function sqliteAccounts(config: Config): AccountStore {
+  mkdirSync(config.dataDir, { recursive: true });
+  return new SqliteAccountStore({ path: join(config.dataDir, ACCOUNTS_DB_FILE) });
 }
