@@ -55,6 +55,7 @@ const COUNT_LABELS: Record<keyof ImportCounts, string> = {
   firstVisits: 'first visits',
   rooms: 'rooms',
   members: 'room members',
+  bans: 'room bans',
   dms: 'direct conversations',
   messages: 'messages',
   reactions: 'reactions',

@@ -28,6 +28,7 @@ export interface ImportCounts {
   firstVisits: number;
   rooms: number;
   members: number;
+  bans: number;
   dms: number;
   messages: number;
   reactions: number;
@@ -55,8 +56,10 @@ export interface ImportOptions {
  * Schema versions of the SQLite files this code can read (`PRAGMA user_version`).
  * Stream v2 added idempotency keys, which are not copied: they matter for
  * five minutes after a publish, and an import moves a stopped server.
+ * Chat files older than v3 (rooms without visibility, roles and bans) are
+ * migrated by starting this version of Parley on the data dir once.
  */
-const READABLE_VERSIONS = { stream: [1, 2], chat: [1, 2] } as const;
+const READABLE_VERSIONS = { stream: [1, 2], chat: [3] } as const;
 /** Rows per INSERT: one JSON parameter each, kept to a few megabytes. */
 const CHUNK_ROWS = 1000;
 /** Any 64-bit value all Parley processes agree on ("parleyim"): two imports at once run one after the other. */
@@ -107,17 +110,27 @@ const COPIES: readonly TableCopy[] = [
   {
     counts: 'rooms',
     from: 'chat',
-    select: 'SELECT name, topic, created_by, created_at FROM rooms ORDER BY name',
-    insert: `INSERT INTO chat_rooms (name, topic, created_by, created_at)
-             SELECT name, topic, created_by, created_at
-             FROM json_to_recordset($1::json) AS x (name text, topic text, created_by text, created_at bigint)`,
+    select: 'SELECT name, topic, created_by, created_at, visibility FROM rooms ORDER BY name',
+    insert: `INSERT INTO chat_rooms (name, topic, created_by, created_at, visibility)
+             SELECT name, topic, created_by, created_at, visibility
+             FROM json_to_recordset($1::json) AS x (name text, topic text, created_by text, created_at bigint, visibility text)`,
   },
   {
     counts: 'members',
     from: 'chat',
-    select: 'SELECT room, user_id, joined_at FROM room_members ORDER BY room, user_id',
-    insert: `INSERT INTO chat_room_members (room, user_id, joined_at)
-             SELECT room, user_id, joined_at FROM json_to_recordset($1::json) AS x (room text, user_id text, joined_at bigint)`,
+    select: 'SELECT room, user_id, joined_at, role, muted FROM room_members ORDER BY room, user_id',
+    insert: `INSERT INTO chat_room_members (room, user_id, joined_at, role, muted)
+             SELECT room, user_id, joined_at, role, muted
+             FROM json_to_recordset($1::json) AS x (room text, user_id text, joined_at bigint, role text, muted boolean)`,
+    toTarget: (row) => ({ ...row, muted: row.muted === 1 }),
+  },
+  {
+    counts: 'bans',
+    from: 'chat',
+    select: 'SELECT room, user_id, banned_by, banned_at FROM room_bans ORDER BY room, user_id',
+    insert: `INSERT INTO chat_room_bans (room, user_id, banned_by, banned_at)
+             SELECT room, user_id, banned_by, banned_at
+             FROM json_to_recordset($1::json) AS x (room text, user_id text, banned_by text, banned_at bigint)`,
   },
   {
     counts: 'dms',
@@ -132,14 +145,14 @@ const COPIES: readonly TableCopy[] = [
     from: 'chat',
     // In insertion order, so the new row ids (search's tie-break) keep it.
     select: `SELECT id, channel, seq, author_id, author_name, author_color, author_avatar, text, created_at, edited_at, deleted,
-                    reactions, nonce FROM messages ORDER BY pk`,
+                    reactions, nonce, removed_by FROM messages ORDER BY pk`,
     insert: `INSERT INTO chat_messages (id, channel, seq, author_id, author_name, author_color, author_avatar, text, created_at,
-                                        edited_at, deleted, reactions, nonce, search)
+                                        edited_at, deleted, reactions, nonce, removed_by, search)
              SELECT id, channel, seq, author_id, author_name, author_color, author_avatar, text, created_at,
-                    edited_at, deleted, reactions, nonce, array_to_tsvector(lexemes)
+                    edited_at, deleted, reactions, nonce, removed_by, array_to_tsvector(lexemes)
              FROM json_to_recordset($1::json) AS x (id text, channel text, seq bigint, author_id text, author_name text,
                author_color text, author_avatar text, text text, created_at bigint, edited_at bigint, deleted boolean,
-               reactions text, nonce text, lexemes text[])`,
+               reactions text, nonce text, removed_by text, lexemes text[])`,
     toTarget: (row) => ({ ...row, deleted: row.deleted === 1, lexemes: row.deleted === 1 ? [] : searchLexemes(String(row.text)) }),
   },
   {
@@ -162,7 +175,7 @@ const COPIES: readonly TableCopy[] = [
 
 /** Every table holding Parley data in PostgreSQL (what "empty" and `force` are about). */
 const TARGET_TABLES = [
-  'stream_meta', 'publications', 'idempotency_keys', 'chat_users', 'chat_first_visits', 'chat_rooms', 'chat_room_members', 'chat_dms',
+  'stream_meta', 'publications', 'idempotency_keys', 'chat_users', 'chat_first_visits', 'chat_rooms', 'chat_room_members', 'chat_room_bans', 'chat_dms',
   'chat_channel_seqs', 'chat_messages', 'chat_read_positions', 'chat_guest_sessions',
 ] as const;
 
@@ -213,7 +226,7 @@ function openSources(dir: string): Sources {
     const version = db.pragma('user_version', { simple: true }) as number;
     if (!(READABLE_VERSIONS[from] as readonly number[]).includes(version)) {
       db.close();
-      throw new Error(`${path} has schema version ${version}, which this version of Parley cannot import`);
+      throw new Error(`${path} has schema version ${version}, which this version of Parley cannot import (start this version on the data dir once to migrate an older one)`);
     }
     return db;
   };

@@ -4,7 +4,7 @@
  * are refused, and how a reaction toggles. Stores convert their driver's
  * rows to these shapes (numbers as numbers) and keep the rules here.
  */
-import { MAX_REACTION_EMOJI, type ChatStore, type DmRecord, type MessageChange } from './chat-store.js';
+import { MAX_REACTION_EMOJI, type ChatStore, type DmRecord, type MessageChange, type RoomRole, type RoomStanding } from './chat-store.js';
 import { isAvatarHash } from './profile.js';
 import type { ChatMessage, ChatUser } from './protocol.js';
 
@@ -41,6 +41,8 @@ export interface MessageRow {
   deleted: number | boolean;
   /** JSON: emoji -> user ids in reaction order. */
   reactions: string;
+  /** The moderator who removed the message, when one did. */
+  removed_by: string | null;
 }
 
 /** The error for a profile that could carry anything but a Gravatar hash as avatar (see {@link ChatStore}). */
@@ -53,6 +55,13 @@ export function userProblem(user: ChatUser): TypeError | undefined {
 export function refuseChange(row: MessageRow | undefined, userId: string): MessageChange | undefined {
   if (!row) return { ok: false, reason: 'not-found' };
   if (row.author_id !== userId) return { ok: false, reason: 'not-author' };
+  if (row.deleted) return { ok: false, reason: 'deleted' };
+  return undefined;
+}
+
+/** Why a moderator may not remove the message in `row`, if they may not. */
+export function refuseRemoval(row: MessageRow | undefined): MessageChange | undefined {
+  if (!row) return { ok: false, reason: 'not-found' };
   if (row.deleted) return { ok: false, reason: 'deleted' };
   return undefined;
 }
@@ -87,6 +96,11 @@ export function toUser(row: UserRow): ChatUser {
   return user;
 }
 
+/** The standing of a `room_members` row. */
+export function toStanding(row: { role: string; muted: number | boolean }): RoomStanding {
+  return { role: row.role as RoomRole, muted: Boolean(row.muted) };
+}
+
 export function toDm(row: DmRow): DmRecord {
   return { channel: row.channel, users: [row.user_a, row.user_b] as const, createdAt: row.created_at };
 }
@@ -105,5 +119,6 @@ export function toMessage(row: MessageRow): ChatMessage {
   };
   if (row.edited_at !== null) message.editedAt = row.edited_at;
   if (row.deleted) message.deleted = true;
+  if (row.removed_by !== null) message.removedByModerator = true;
   return message;
 }

@@ -12,6 +12,11 @@ export const GUEST_SESSION_TTL_MS = 30 * 24 * 60 * 60 * 1000;
 /** Distinct emoji one message can carry, so reactions cannot grow a message without bound. */
 export const MAX_REACTION_EMOJI = 20;
 
+/** Who may find and enter a room: anyone, or only its members (and admins). */
+export type RoomVisibility = 'public' | 'private';
+/** A member's role in a room: its creator owns it; owners appoint moderators. */
+export type RoomRole = 'owner' | 'moderator' | 'member';
+
 /** A room as created. */
 export interface RoomRecord {
   /** The name after `room:`. */
@@ -21,6 +26,35 @@ export interface RoomRecord {
   createdBy: string;
   /** Milliseconds since the Unix epoch. */
   createdAt: number;
+  visibility: RoomVisibility;
+}
+
+/** A room to create; public unless said otherwise. */
+export type NewRoom = Omit<RoomRecord, 'visibility'> & { visibility?: RoomVisibility };
+
+/** Where a member stands in a room. */
+export interface RoomStanding {
+  role: RoomRole;
+  /** Muted members read but may not write. */
+  muted: boolean;
+}
+
+/** Everything the access gate needs to know about one user in one room, read at once. */
+export interface RoomAccess {
+  visibility: RoomVisibility;
+  /** The user's standing when they are a member. */
+  member: RoomStanding | undefined;
+  banned: boolean;
+}
+
+/** A user banned from a room. */
+export interface RoomBan {
+  userId: string;
+  /** Their profile, when one is stored. */
+  user: ChatUser | undefined;
+  /** Who banned them. */
+  bannedBy: string;
+  bannedAt: number;
 }
 
 /** A room with its member count and whether a given user joined it. */
@@ -52,7 +86,7 @@ export interface ReadState {
 
 /** A conversation of a user: a room they joined or a DM they are in, with their read state. */
 export type ConversationRecord =
-  | ({ kind: 'room'; channel: string; room: RoomRecord } & ReadState)
+  | ({ kind: 'room'; channel: string; room: RoomRecord; standing: RoomStanding | undefined } & ReadState)
   | ({ kind: 'dm'; channel: string; peer: ChatUser } & ReadState);
 
 /** A message to add. */
@@ -120,6 +154,13 @@ export function dmChannelOf(a: string, b: string): string {
  *   prefix, case and diacritics ignored), newest first, only in the given
  *   channels, never deleted ones, and reflects edits. Any query text is
  *   safe: it never fails and is never read as search syntax.
+ * - **Rooms and moderation.** A room is public unless created private.
+ *   `listRooms` shows a private room only to its members (and to callers
+ *   who ask for every room). A member's standing (role, muted) stays until
+ *   they leave. A ban removes the membership in the same write, and while
+ *   it lasts the user cannot join (`joinRoom` adds nothing). A message
+ *   removed by a moderator is deleted like any other (its seq stays) and
+ *   carries `removedByModerator`.
  * - **Guest sessions** are found by the SHA-256 hex of their refresh token
  *   (the token itself never reaches the store) and expire
  *   {@link GUEST_SESSION_TTL_MS} after their last use.
@@ -138,18 +179,23 @@ export interface ChatStore {
   claimFirstVisit(userId: string): Promise<boolean>;
 
   // ---- rooms ------------------------------------------------------------
-  /** Creates a room; resolves false (and changes nothing) when the name is taken. */
-  createRoom(room: RoomRecord): Promise<boolean>;
+  /** Creates a room (public by default); resolves false (and changes nothing) when the name is taken. */
+  createRoom(room: NewRoom): Promise<boolean>;
   getRoom(name: string): Promise<RoomRecord | undefined>;
-  /** Every room, by name, with member counts and whether `userId` joined it. */
-  listRooms(userId: string): Promise<RoomSummary[]>;
   /**
-   * Adds a member; resolves false when they already were one. A new member's
-   * read position moves up to the room's newest message, so they start with
-   * nothing unread. Rejects when the room does not exist or the user has no
-   * stored profile.
+   * Rooms by name, with member counts and whether `userId` joined them:
+   * every public room and the private rooms `userId` is a member of, or
+   * every room with `includePrivate` (for admins).
    */
-  joinRoom(name: string, userId: string, now: number): Promise<boolean>;
+  listRooms(userId: string, options?: { includePrivate?: boolean }): Promise<RoomSummary[]>;
+  /**
+   * Adds a member with a role (`member` by default); resolves false, adding
+   * nothing, when they already were one or are banned from the room. A new
+   * member's read position moves up to the room's newest message, so they
+   * start with nothing unread. Rejects when the room does not exist or the
+   * user has no stored profile.
+   */
+  joinRoom(name: string, userId: string, now: number, role?: RoomRole): Promise<boolean>;
   /** Removes a member; resolves false when they were not one. */
   leaveRoom(name: string, userId: string): Promise<boolean>;
   /** Profiles of a room's members, in the order they joined. */
@@ -160,6 +206,24 @@ export interface ChatStore {
    * read after this call is at least as new as the version it returned.
    */
   membersVersion(name: string): Promise<number>;
+
+  // ---- room moderation -----------------------------------------------------
+  /** The room's visibility and the user's membership, standing and ban, in one read; undefined for no such room. */
+  roomAccess(name: string, userId: string): Promise<RoomAccess | undefined>;
+  /** The standings of members who are not plain members: owners, moderators, and whoever is muted. */
+  memberStandings(name: string): Promise<Map<string, RoomStanding>>;
+  /** Changes a member's role and/or muted flag; resolves false (changing nothing) when they are not a member. */
+  setStanding(name: string, userId: string, change: Partial<RoomStanding>): Promise<boolean>;
+  /**
+   * Bans a user from a room and removes their membership in the same write.
+   * `banned` is false when they were banned already (the first ban stays);
+   * `wasMember` says whether a membership was removed.
+   */
+  banFromRoom(name: string, ban: { userId: string; bannedBy: string; bannedAt: number }): Promise<{ banned: boolean; wasMember: boolean }>;
+  /** Lifts a ban; resolves false when there was none. The user is not re-added. */
+  unbanFromRoom(name: string, userId: string): Promise<boolean>;
+  /** The room's bans, newest first. */
+  roomBans(name: string): Promise<RoomBan[]>;
 
   // ---- direct messages --------------------------------------------------
   /**
@@ -177,6 +241,12 @@ export interface ChatStore {
   editMessage(channel: string, id: string, userId: string, text: string, editedAt: number): Promise<MessageChange>;
   /** Deletes a message of `userId`: its text and reactions are cleared, its seq stays. */
   deleteMessage(channel: string, id: string, userId: string): Promise<MessageChange>;
+  /**
+   * Deletes any message of a channel on a moderator's authority, like
+   * {@link deleteMessage} but whoever wrote it; the message then carries
+   * `removedByModerator`. Refuses a missing or already deleted message.
+   */
+  removeMessage(channel: string, id: string, moderatorId: string): Promise<MessageChange>;
   /**
    * Adds `userId`'s reaction with `emoji`, or removes it when present.
    * Refuses a new emoji beyond {@link MAX_REACTION_EMOJI} on one message.

@@ -14,7 +14,7 @@ export type Db = Sql | TransactionSql;
 export type Raw<R> = { [K in keyof R]: R[K] extends number ? string : R[K] extends number | null ? string | null : R[K] };
 
 /** The columns a message is read with, in `MessageRow` order. */
-export const MESSAGE_COLUMNS = ['pk', 'id', 'channel', 'seq', 'author_id', 'author_name', 'author_color', 'author_avatar', 'text', 'created_at', 'edited_at', 'deleted', 'reactions'] as const;
+export const MESSAGE_COLUMNS = ['pk', 'id', 'channel', 'seq', 'author_id', 'author_name', 'author_color', 'author_avatar', 'text', 'created_at', 'edited_at', 'deleted', 'reactions', 'removed_by'] as const;
 
 /** A `chat_rooms` row. */
 export interface RoomRow {
@@ -22,7 +22,11 @@ export interface RoomRow {
   topic: string;
   created_by: string;
   created_at: number;
+  visibility: string;
 }
+
+/** The columns a room is read with, in `RoomRow` order. */
+export const ROOM_COLUMNS = ['name', 'topic', 'created_by', 'created_at', 'visibility'] as const;
 
 /** A DM with the profile of the other user in it. */
 export interface DmPeerRow extends UserRow {
@@ -31,7 +35,8 @@ export interface DmPeerRow extends UserRow {
 }
 
 export function toRoom(row: Raw<RoomRow>): RoomRecord {
-  return { name: row.name, topic: row.topic, createdBy: row.created_by, createdAt: Number(row.created_at) };
+  const visibility = row.visibility === 'private' ? 'private' : 'public';
+  return { name: row.name, topic: row.topic, createdBy: row.created_by, createdAt: Number(row.created_at), visibility };
 }
 
 export function messageRow(raw: Raw<MessageRow>): MessageRow {

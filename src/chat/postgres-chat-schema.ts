@@ -104,5 +104,24 @@ export const CHAT_SCHEMA: SchemaComponent = {
          EXECUTE FUNCTION chat_bump_members_version()`,
       ],
     },
+    {
+      version: 2,
+      statements: [
+        // Private rooms, member roles, mutes, bans, and messages removed by moderators.
+        `ALTER TABLE chat_rooms ADD COLUMN visibility text NOT NULL DEFAULT 'public' CHECK (visibility IN ('public', 'private'))`,
+        `ALTER TABLE chat_room_members ADD COLUMN role text NOT NULL DEFAULT 'member' CHECK (role IN ('owner', 'moderator', 'member'))`,
+        `ALTER TABLE chat_room_members ADD COLUMN muted boolean NOT NULL DEFAULT false`,
+        // The creators of existing rooms own them.
+        `UPDATE chat_room_members m SET role = 'owner' FROM chat_rooms r WHERE r.name = m.room AND r.created_by = m.user_id`,
+        `CREATE TABLE chat_room_bans (
+           room      text NOT NULL REFERENCES chat_rooms (name),
+           user_id   text NOT NULL,
+           banned_by text NOT NULL,
+           banned_at bigint NOT NULL,
+           PRIMARY KEY (room, user_id)
+         )`,
+        `ALTER TABLE chat_messages ADD COLUMN removed_by text`,
+      ],
+    },
   ],
 };

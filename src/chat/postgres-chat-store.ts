@@ -11,12 +11,18 @@ import {
   type MessageChange,
   type MessagePage,
   type NewMessage,
+  type NewRoom,
   type ReadState,
+  type RoomAccess,
+  type RoomBan,
   type RoomRecord,
+  type RoomRole,
+  type RoomStanding,
   type RoomSummary,
 } from './chat-store.js';
-import { refuseChange, toggledReactions, toMessage, toUser, userProblem, type MessageRow, type UserRow } from './chat-rows.js';
+import { refuseChange, refuseRemoval, toggledReactions, toMessage, toStanding, toUser, userProblem, type MessageRow, type UserRow } from './chat-rows.js';
 import {
+  ROOM_COLUMNS,
   MESSAGE_COLUMNS,
   advanceRead,
   lastMessage,
@@ -32,6 +38,7 @@ import {
   type RoomRow,
 } from './postgres-chat-queries.js';
 import { CHAT_SCHEMA } from './postgres-chat-schema.js';
+import * as moderation from './postgres-room-moderation.js';
 import { searchLexemes, tsqueryText } from './postgres-search.js';
 import { PostgresWriteQueue, type PostgresWrite, type PostgresWriteQueueLogger } from './postgres-write-queue.js';
 import type { ChatMessage, ChatUser } from './protocol.js';
@@ -111,10 +118,10 @@ export class PostgresChatStore implements ChatStore {
 
   // ---- rooms ----------------------------------------------------------------
 
-  createRoom(room: RoomRecord): Promise<boolean> {
+  createRoom(room: NewRoom): Promise<boolean> {
     return this.write(async (tx) => {
-      const rows = await tx`INSERT INTO chat_rooms (name, topic, created_by, created_at)
-                            VALUES (${room.name}, ${room.topic}, ${room.createdBy}, ${room.createdAt})
+      const rows = await tx`INSERT INTO chat_rooms (name, topic, created_by, created_at, visibility)
+                            VALUES (${room.name}, ${room.topic}, ${room.createdBy}, ${room.createdAt}, ${room.visibility ?? 'public'})
                             ON CONFLICT DO NOTHING RETURNING 1`;
       return rows.length === 1;
     });
@@ -122,23 +129,26 @@ export class PostgresChatStore implements ChatStore {
 
   async getRoom(name: string): Promise<RoomRecord | undefined> {
     this.lifecycle.assertOpen();
-    const [row] = await this.sql<Raw<RoomRow>[]>`SELECT name, topic, created_by, created_at FROM chat_rooms WHERE name = ${name}`;
+    const [row] = await this.sql<Raw<RoomRow>[]>`SELECT ${this.sql(ROOM_COLUMNS)} FROM chat_rooms WHERE name = ${name}`;
     return row && toRoom(row);
   }
 
-  async listRooms(userId: string): Promise<RoomSummary[]> {
+  async listRooms(userId: string, options: { includePrivate?: boolean } = {}): Promise<RoomSummary[]> {
     this.lifecycle.assertOpen();
     const rows = await this.sql<(Raw<RoomRow> & { members: string; joined: boolean })[]>`
-      SELECT r.name, r.topic, r.created_by, r.created_at,
-        (SELECT count(*) FROM chat_room_members m WHERE m.room = r.name) AS members,
-        EXISTS (SELECT 1 FROM chat_room_members m WHERE m.room = r.name AND m.user_id = ${userId}) AS joined
-      FROM chat_rooms r ORDER BY r.name COLLATE "C"`;
+      SELECT * FROM (
+        SELECT r.name, r.topic, r.created_by, r.created_at, r.visibility,
+          (SELECT count(*) FROM chat_room_members m WHERE m.room = r.name) AS members,
+          EXISTS (SELECT 1 FROM chat_room_members m WHERE m.room = r.name AND m.user_id = ${userId}) AS joined
+        FROM chat_rooms r) AS listed
+      WHERE visibility = 'public' OR joined OR ${options.includePrivate === true} ORDER BY name COLLATE "C"`;
     return rows.map((row) => ({ ...toRoom(row), members: Number(row.members), joined: row.joined }));
   }
 
-  joinRoom(name: string, userId: string, now: number): Promise<boolean> {
+  joinRoom(name: string, userId: string, now: number, role: RoomRole = 'member'): Promise<boolean> {
     return this.write(async (tx) => {
-      const added = await tx`INSERT INTO chat_room_members (room, user_id, joined_at) VALUES (${name}, ${userId}, ${now})
+      if (await moderation.isBanned(tx, name, userId)) return false;
+      const added = await tx`INSERT INTO chat_room_members (room, user_id, joined_at, role) VALUES (${name}, ${userId}, ${now}, ${role})
                              ON CONFLICT DO NOTHING RETURNING 1`;
       if (added.length !== 1) return false;
       // A newcomer starts with the room read up to now: its backlog is history, not unread news.
@@ -168,6 +178,35 @@ export class PostgresChatStore implements ChatStore {
     this.lifecycle.assertOpen();
     const [row] = await this.sql<{ members_version: string }[]>`SELECT members_version FROM chat_rooms WHERE name = ${name}`;
     return row ? Number(row.members_version) : 0;
+  }
+
+  // ---- room moderation --------------------------------------------------------
+
+  async roomAccess(name: string, userId: string): Promise<RoomAccess | undefined> {
+    this.lifecycle.assertOpen();
+    return moderation.selectRoomAccess(this.sql, name, userId);
+  }
+
+  async memberStandings(name: string): Promise<Map<string, RoomStanding>> {
+    this.lifecycle.assertOpen();
+    return moderation.selectNotableStandings(this.sql, name);
+  }
+
+  setStanding(name: string, userId: string, change: Partial<RoomStanding>): Promise<boolean> {
+    return this.write((tx) => moderation.updateStanding(tx, name, userId, change));
+  }
+
+  banFromRoom(name: string, ban: { userId: string; bannedBy: string; bannedAt: number }): Promise<{ banned: boolean; wasMember: boolean }> {
+    return this.write((tx) => moderation.insertBan(tx, name, ban));
+  }
+
+  unbanFromRoom(name: string, userId: string): Promise<boolean> {
+    return this.write((tx) => moderation.deleteBan(tx, name, userId));
+  }
+
+  async roomBans(name: string): Promise<RoomBan[]> {
+    this.lifecycle.assertOpen();
+    return moderation.selectBans(this.sql, name);
   }
 
   // ---- direct messages --------------------------------------------------------
@@ -257,6 +296,17 @@ export class PostgresChatStore implements ChatStore {
     });
   }
 
+  removeMessage(channel: string, id: string, moderatorId: string): Promise<MessageChange> {
+    return this.write(async (tx) => {
+      const row = await messageById(tx, channel, id, true);
+      const refusal = refuseRemoval(row);
+      if (refusal) return refusal;
+      await tx`UPDATE chat_messages SET deleted = true, text = '', reactions = '{}', search = ''::tsvector, removed_by = ${moderatorId}
+               WHERE pk = ${row!.pk}`;
+      return { ok: true, message: toMessage({ ...row!, text: '', deleted: true, reactions: '{}', removed_by: moderatorId }) };
+    });
+  }
+
   toggleReaction(channel: string, id: string, userId: string, emoji: string): Promise<MessageChange> {
     return this.write(async (tx): Promise<MessageChange> => {
       const row = await messageById(tx, channel, id, true);
@@ -312,8 +362,8 @@ export class PostgresChatStore implements ChatStore {
 
   async conversationsOf(userId: string): Promise<ConversationRecord[]> {
     this.lifecycle.assertOpen();
-    const rooms = await this.sql<Raw<RoomRow>[]>`
-      SELECT r.name, r.topic, r.created_by, r.created_at
+    const rooms = await this.sql<(Raw<RoomRow> & { role: string; muted: boolean })[]>`
+      SELECT r.name, r.topic, r.created_by, r.created_at, r.visibility, m.role, m.muted
       FROM chat_room_members m JOIN chat_rooms r ON r.name = m.room WHERE m.user_id = ${userId} ORDER BY r.name COLLATE "C"`;
     const dms = await this.sql<(Raw<DmPeerRow>)[]>`
       SELECT d.channel, d.created_at, u.id, u.name, u.color, u.avatar
@@ -323,7 +373,7 @@ export class PostgresChatStore implements ChatStore {
     const states = await readStates(this.sql, userId, channels);
     const roomConversations = rooms.map((row): ConversationRecord => {
       const channel = `room:${row.name}`;
-      return { kind: 'room', channel, room: toRoom(row), ...states.get(channel)! };
+      return { kind: 'room', channel, room: toRoom(row), standing: toStanding(row), ...states.get(channel)! };
     });
     const dmConversations = dms.map((row) => {
       const state = states.get(row.channel)!;
@@ -337,9 +387,11 @@ export class PostgresChatStore implements ChatStore {
   async conversationOf(userId: string, channel: string): Promise<ConversationRecord | undefined> {
     this.lifecycle.assertOpen();
     if (channel.startsWith('room:')) {
-      const room = await this.getRoom(channel.slice('room:'.length));
+      const name = channel.slice('room:'.length);
+      const room = await this.getRoom(name);
       if (!room) return undefined;
-      return { kind: 'room', channel, room, ...(await this.readState(userId, channel)) };
+      const standing = await moderation.selectStanding(this.sql, name, userId);
+      return { kind: 'room', channel, room, standing, ...(await this.readState(userId, channel)) };
     }
     const dm = await selectDm(this.sql, channel);
     if (!dm?.users.includes(userId)) return undefined;

@@ -56,6 +56,8 @@ export interface ChatMessage {
   createdAt: number;
   editedAt?: number;
   deleted?: boolean;
+  /** Set when a moderator (not the author) deleted the message. */
+  removedByModerator?: boolean;
   /** Emoji → ids of the users who reacted with it, in reaction order. Empty emoji lists are left out. */
   reactions: Record<string, string[]>;
 }

@@ -108,4 +108,20 @@ export const CHAT_MIGRATIONS: readonly string[] = [
      UPDATE rooms SET members_version = members_version + 1
      WHERE name IN (SELECT room FROM room_members WHERE user_id = new.id);
    END;`,
+
+  // Private rooms, member roles, mutes, bans, and messages removed by moderators.
+  `ALTER TABLE rooms ADD COLUMN visibility TEXT NOT NULL DEFAULT 'public' CHECK (visibility IN ('public', 'private'));
+   ALTER TABLE room_members ADD COLUMN role TEXT NOT NULL DEFAULT 'member' CHECK (role IN ('owner', 'moderator', 'member'));
+   ALTER TABLE room_members ADD COLUMN muted INTEGER NOT NULL DEFAULT 0;
+   -- The creators of existing rooms own them.
+   UPDATE room_members SET role = 'owner'
+   WHERE user_id = (SELECT created_by FROM rooms WHERE rooms.name = room_members.room);
+   CREATE TABLE room_bans (
+     room      TEXT NOT NULL REFERENCES rooms (name),
+     user_id   TEXT NOT NULL,
+     banned_by TEXT NOT NULL,
+     banned_at INTEGER NOT NULL,
+     PRIMARY KEY (room, user_id)
+   ) WITHOUT ROWID;
+   ALTER TABLE messages ADD COLUMN removed_by TEXT;`,
 ];

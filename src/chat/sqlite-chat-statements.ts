@@ -5,11 +5,23 @@
 import type Database from 'better-sqlite3';
 import type { DmRow, MessageRow, UserRow } from './chat-rows.js';
 
-interface RoomRow {
+/** A `rooms` row. */
+export interface RoomRow {
   name: string;
   topic: string;
   created_by: string;
   created_at: number;
+  visibility: string;
+}
+
+/** A `room_bans` row with the banned user's profile when stored. */
+interface BanRow {
+  user_id: string;
+  banned_by: string;
+  banned_at: number;
+  name: string | null;
+  color: string | null;
+  avatar: string | null;
 }
 
 interface GuestSessionRow {
@@ -21,7 +33,7 @@ interface GuestSessionRow {
 }
 
 const MESSAGE_COLUMNS =
-  'pk, id, channel, seq, author_id, author_name, author_color, author_avatar, text, created_at, edited_at, deleted, reactions';
+  'pk, id, channel, seq, author_id, author_name, author_color, author_avatar, text, created_at, edited_at, deleted, reactions, removed_by';
 
 /** The prepared statements of one chat database. */
 export type ChatStatements = ReturnType<typeof prepareChatStatements>;
@@ -49,22 +61,48 @@ export function prepareChatStatements(db: Database.Database) {
     insertFirstVisit: prepare<[string]>('INSERT INTO first_visits (user_id) VALUES (?) ON CONFLICT DO NOTHING'),
 
     // rooms
-    insertRoom: prepare<[string, string, string, number]>(
-      'INSERT INTO rooms (name, topic, created_by, created_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING',
+    insertRoom: prepare<[string, string, string, number, string]>(
+      'INSERT INTO rooms (name, topic, created_by, created_at, visibility) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING',
     ),
-    getRoom: prepare<[string], RoomRow>('SELECT name, topic, created_by, created_at FROM rooms WHERE name = ?'),
-    listRooms: prepare<[string], RoomRow & { members: number; joined: number }>(
-      `SELECT r.name, r.topic, r.created_by, r.created_at,
-         (SELECT COUNT(*) FROM room_members m WHERE m.room = r.name) AS members,
-         EXISTS (SELECT 1 FROM room_members m WHERE m.room = r.name AND m.user_id = ?) AS joined
-       FROM rooms r ORDER BY r.name`,
+    getRoom: prepare<[string], RoomRow>('SELECT name, topic, created_by, created_at, visibility FROM rooms WHERE name = ?'),
+    /** (user, include every private room: 0/1). */
+    listRooms: prepare<[string, number], RoomRow & { members: number; joined: number }>(
+      `SELECT * FROM (
+         SELECT r.name, r.topic, r.created_by, r.created_at, r.visibility,
+           (SELECT COUNT(*) FROM room_members m WHERE m.room = r.name) AS members,
+           EXISTS (SELECT 1 FROM room_members m WHERE m.room = r.name AND m.user_id = ?) AS joined
+         FROM rooms r)
+       WHERE visibility = 'public' OR joined OR ? ORDER BY name`,
     ),
-    roomsOf: prepare<[string], RoomRow>(
-      `SELECT r.name, r.topic, r.created_by, r.created_at
+    roomsOf: prepare<[string], RoomRow & { role: string; muted: number }>(
+      `SELECT r.name, r.topic, r.created_by, r.created_at, r.visibility, m.role, m.muted
        FROM room_members m JOIN rooms r ON r.name = m.room WHERE m.user_id = ? ORDER BY r.name`,
     ),
-    insertMember: prepare<[string, string, number]>(
-      'INSERT INTO room_members (room, user_id, joined_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING',
+    insertMember: prepare<[string, string, number, string]>(
+      'INSERT INTO room_members (room, user_id, joined_at, role) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING',
+    ),
+    getStanding: prepare<[string, string], { role: string; muted: number }>(
+      'SELECT role, muted FROM room_members WHERE room = ? AND user_id = ?',
+    ),
+    /** (user, user, room): the room's visibility with the user's membership and ban, in one row (none for no room). */
+    roomAccess: prepare<[string, string, string], { visibility: string; role: string | null; muted: number | null; banned: number }>(
+      `SELECT r.visibility, m.role, m.muted,
+         EXISTS (SELECT 1 FROM room_bans b WHERE b.room = r.name AND b.user_id = ?) AS banned
+       FROM rooms r LEFT JOIN room_members m ON m.room = r.name AND m.user_id = ? WHERE r.name = ?`,
+    ),
+    notableStandings: prepare<[string], { user_id: string; role: string; muted: number }>(
+      "SELECT user_id, role, muted FROM room_members WHERE room = ? AND (role <> 'member' OR muted <> 0)",
+    ),
+    /** (role, muted, room, user). */
+    updateStanding: prepare<[string, number, string, string]>('UPDATE room_members SET role = ?, muted = ? WHERE room = ? AND user_id = ?'),
+    isBanned: preparePluck<[string, string], number>('SELECT 1 FROM room_bans WHERE room = ? AND user_id = ?'),
+    insertBan: prepare<[string, string, string, number]>(
+      'INSERT INTO room_bans (room, user_id, banned_by, banned_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING',
+    ),
+    deleteBan: prepare<[string, string]>('DELETE FROM room_bans WHERE room = ? AND user_id = ?'),
+    roomBans: prepare<[string], BanRow>(
+      `SELECT b.user_id, b.banned_by, b.banned_at, u.name, u.color, u.avatar
+       FROM room_bans b LEFT JOIN users u ON u.id = b.user_id WHERE b.room = ? ORDER BY b.banned_at DESC, b.user_id`,
     ),
     deleteMember: prepare<[string, string]>('DELETE FROM room_members WHERE room = ? AND user_id = ?'),
     membersVersion: preparePluck<[string], number>('SELECT members_version FROM rooms WHERE name = ?'),
@@ -97,6 +135,8 @@ export function prepareChatStatements(db: Database.Database) {
     ),
     updateText: prepare<[string, number, number]>('UPDATE messages SET text = ?, edited_at = ? WHERE pk = ?'),
     markDeleted: prepare<[number]>("UPDATE messages SET deleted = 1, text = '', reactions = '{}' WHERE pk = ?"),
+    /** (moderator, pk). */
+    markRemoved: prepare<[string, number]>("UPDATE messages SET deleted = 1, text = '', reactions = '{}', removed_by = ? WHERE pk = ?"),
     setReactions: prepare<[string, number]>('UPDATE messages SET reactions = ? WHERE pk = ?'),
     latestMessages: prepare<[string, number], MessageRow>(
       `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE channel = ? ORDER BY seq DESC LIMIT ?`,

@@ -9,16 +9,21 @@ import {
   type MessageChange,
   type MessagePage,
   type NewMessage,
+  type NewRoom,
   type ReadState,
+  type RoomAccess,
+  type RoomBan,
   type RoomRecord,
+  type RoomRole,
+  type RoomStanding,
   type RoomSummary,
 } from './chat-store.js';
 import { ftsMatchExpression } from './fts-query.js';
-import { refuseChange, toDm, toggledReactions, toMessage, toUser, userProblem } from './chat-rows.js';
+import { refuseChange, refuseRemoval, toDm, toggledReactions, toMessage, toStanding, toUser, userProblem } from './chat-rows.js';
 import type { ChatMessage, ChatUser } from './protocol.js';
 import { CHAT_MIGRATIONS } from './sqlite-chat-schema.js';
 import { openSqliteFile } from '../store/sqlite-file.js';
-import { prepareChatStatements, type ChatStatements } from './sqlite-chat-statements.js';
+import { prepareChatStatements, type ChatStatements, type RoomRow } from './sqlite-chat-statements.js';
 import { SqliteWriteQueue, type WriteQueueLogger } from './sqlite-write-queue.js';
 
 /** Where {@link SqliteChatStore} reports failures that affect many callers. */
@@ -99,29 +104,26 @@ export class SqliteChatStore implements ChatStore {
 
   // ---- rooms ----------------------------------------------------------------
 
-  createRoom(room: RoomRecord): Promise<boolean> {
-    return this.write((s) => s.insertRoom.run(room.name, room.topic, room.createdBy, room.createdAt).changes === 1);
+  createRoom(room: NewRoom): Promise<boolean> {
+    const visibility = room.visibility ?? 'public';
+    return this.write((s) => s.insertRoom.run(room.name, room.topic, room.createdBy, room.createdAt, visibility).changes === 1);
   }
 
   async getRoom(name: string): Promise<RoomRecord | undefined> {
     const row = this.reader().getRoom.get(name);
-    return row && { name: row.name, topic: row.topic, createdBy: row.created_by, createdAt: row.created_at };
+    return row && toRoom(row);
   }
 
-  async listRooms(userId: string): Promise<RoomSummary[]> {
-    return this.reader().listRooms.all(userId).map((row) => ({
-      name: row.name,
-      topic: row.topic,
-      createdBy: row.created_by,
-      createdAt: row.created_at,
-      members: row.members,
-      joined: row.joined === 1,
-    }));
+  async listRooms(userId: string, options: { includePrivate?: boolean } = {}): Promise<RoomSummary[]> {
+    return this.reader()
+      .listRooms.all(userId, options.includePrivate ? 1 : 0)
+      .map((row) => ({ ...toRoom(row), members: row.members, joined: row.joined === 1 }));
   }
 
-  joinRoom(name: string, userId: string, now: number): Promise<boolean> {
+  joinRoom(name: string, userId: string, now: number, role: RoomRole = 'member'): Promise<boolean> {
     return this.write((s) => {
-      if (s.insertMember.run(name, userId, now).changes !== 1) return false;
+      if (s.isBanned.get(name, userId)) return false;
+      if (s.insertMember.run(name, userId, now, role).changes !== 1) return false;
       // A newcomer starts with the room read up to now: its backlog is history, not unread news.
       const channel = `room:${name}`;
       const last = s.lastMessage.get(channel)?.seq ?? 0;
@@ -140,6 +142,52 @@ export class SqliteChatStore implements ChatStore {
 
   async membersVersion(name: string): Promise<number> {
     return this.reader().membersVersion.get(name) ?? 0;
+  }
+
+  // ---- room moderation --------------------------------------------------------
+
+  async roomAccess(name: string, userId: string): Promise<RoomAccess | undefined> {
+    const row = this.reader().roomAccess.get(userId, userId, name);
+    if (!row) return undefined;
+    const member = row.role === null ? undefined : toStanding({ role: row.role, muted: row.muted ?? 0 });
+    return { visibility: row.visibility as RoomAccess['visibility'], member, banned: row.banned === 1 };
+  }
+
+  async memberStandings(name: string): Promise<Map<string, RoomStanding>> {
+    return new Map(this.reader().notableStandings.all(name).map((row) => [row.user_id, toStanding(row)]));
+  }
+
+  setStanding(name: string, userId: string, change: Partial<RoomStanding>): Promise<boolean> {
+    return this.write((s) => {
+      const row = s.getStanding.get(name, userId);
+      if (!row) return false;
+      const next = { ...toStanding(row), ...change };
+      s.updateStanding.run(next.role, next.muted ? 1 : 0, name, userId);
+      return true;
+    });
+  }
+
+  banFromRoom(name: string, ban: { userId: string; bannedBy: string; bannedAt: number }): Promise<{ banned: boolean; wasMember: boolean }> {
+    return this.write((s) => {
+      const wasMember = s.deleteMember.run(name, ban.userId).changes === 1;
+      const banned = s.insertBan.run(name, ban.userId, ban.bannedBy, ban.bannedAt).changes === 1;
+      return { banned, wasMember };
+    });
+  }
+
+  unbanFromRoom(name: string, userId: string): Promise<boolean> {
+    return this.write((s) => s.deleteBan.run(name, userId).changes === 1);
+  }
+
+  async roomBans(name: string): Promise<RoomBan[]> {
+    return this.reader()
+      .roomBans.all(name)
+      .map((row) => ({
+        userId: row.user_id,
+        user: row.name === null ? undefined : toUser({ id: row.user_id, name: row.name, color: row.color ?? '', avatar: row.avatar }),
+        bannedBy: row.banned_by,
+        bannedAt: row.banned_at,
+      }));
   }
 
   // ---- direct messages --------------------------------------------------------
@@ -206,6 +254,16 @@ export class SqliteChatStore implements ChatStore {
     });
   }
 
+  removeMessage(channel: string, id: string, moderatorId: string): Promise<MessageChange> {
+    return this.write((s) => {
+      const row = s.messageById.get(channel, id);
+      const refusal = refuseRemoval(row);
+      if (refusal) return refusal;
+      s.markRemoved.run(moderatorId, row!.pk);
+      return { ok: true, message: toMessage({ ...row!, text: '', deleted: 1, reactions: '{}', removed_by: moderatorId }) };
+    });
+  }
+
   toggleReaction(channel: string, id: string, userId: string, emoji: string): Promise<MessageChange> {
     return this.write((s): MessageChange => {
       const row = s.messageById.get(channel, id);
@@ -255,7 +313,8 @@ export class SqliteChatStore implements ChatStore {
     const rooms: ConversationRecord[] = s.roomsOf.all(userId).map((row) => ({
       kind: 'room',
       channel: `room:${row.name}`,
-      room: { name: row.name, topic: row.topic, createdBy: row.created_by, createdAt: row.created_at },
+      room: toRoom(row),
+      standing: toStanding(row),
       ...readStateOf(s, userId, `room:${row.name}`),
     }));
     const dms = s.dmsOf.all(userId, userId).flatMap((row) => {
@@ -269,10 +328,11 @@ export class SqliteChatStore implements ChatStore {
   async conversationOf(userId: string, channel: string): Promise<ConversationRecord | undefined> {
     const s = this.reader();
     if (channel.startsWith('room:')) {
-      const row = s.getRoom.get(channel.slice('room:'.length));
+      const name = channel.slice('room:'.length);
+      const row = s.getRoom.get(name);
       if (!row) return undefined;
-      const room = { name: row.name, topic: row.topic, createdBy: row.created_by, createdAt: row.created_at };
-      return { kind: 'room', channel, room, ...readStateOf(s, userId, channel) };
+      const member = s.getStanding.get(name, userId);
+      return { kind: 'room', channel, room: toRoom(row), standing: member && toStanding(member), ...readStateOf(s, userId, channel) };
     }
     const row = s.getDm.get(channel);
     return row ? dmConversation(s, userId, toDm(row)) : undefined;
@@ -323,6 +383,11 @@ export class SqliteChatStore implements ChatStore {
     }
     return this.writes!.write(op);
   }
+}
+
+function toRoom(row: RoomRow): RoomRecord {
+  const visibility = row.visibility === 'private' ? 'private' : 'public';
+  return { name: row.name, topic: row.topic, createdBy: row.created_by, createdAt: row.created_at, visibility };
 }
 
 function readStateOf(s: ChatStatements, userId: string, channel: string): ReadState {

@@ -2,6 +2,7 @@ import { describe, it, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { GUEST_SESSION_TTL_MS, MAX_REACTION_EMOJI, type ChatStore } from '../../src/chat/chat-store.js';
 import type { ChatMessage, ChatUser } from '../../src/chat/protocol.js';
+import { describeRoomModeration } from './chat-store-moderation-contract.js';
 
 /** What a contract run needs from an implementation. */
 export interface ChatStoreFixture {
@@ -71,6 +72,8 @@ export function runChatStoreContract(name: string, makeStore: () => Promise<Chat
     };
 
   describe(`ChatStore contract: ${name}`, () => {
+    describeRoomModeration(run);
+
     describe('users', () => {
       it('stores, replaces and returns profiles', run(async ({ store }) => {
         assert.equal(await store.getUser('ann'), undefined);
@@ -107,7 +110,7 @@ export function runChatStoreContract(name: string, makeStore: () => Promise<Chat
         await seedUsers(store, ann, bob);
         assert.equal(await store.createRoom({ name: 'lobby', topic: 'Hi', createdBy: 'ann', createdAt: T0 }), true);
         assert.equal(await store.createRoom({ name: 'lobby', topic: 'Other', createdBy: 'bob', createdAt: T0 + 5 }), false);
-        assert.deepEqual(await store.getRoom('lobby'), { name: 'lobby', topic: 'Hi', createdBy: 'ann', createdAt: T0 });
+        assert.deepEqual(await store.getRoom('lobby'), { name: 'lobby', topic: 'Hi', createdBy: 'ann', createdAt: T0, visibility: 'public' });
         assert.equal(await store.getRoom('nope'), undefined);
         await store.createRoom({ name: 'attic', topic: '', createdBy: '', createdAt: T0 });
         assert.equal(await store.joinRoom('lobby', 'ann', T0), true);
@@ -336,7 +339,7 @@ export function runChatStoreContract(name: string, makeStore: () => Promise<Chat
         await say(store, 'dm:ann,bob', bob, 'psst', T0 + 10);
         const list = await store.conversationsOf('ann');
         assert.deepEqual(list, [
-          { kind: 'room', channel: ROOM, room: { name: 'lobby', topic: 'Welcome', createdBy: '', createdAt: T0 }, lastSeq: 0, lastReadSeq: 0, unread: 0 },
+          { kind: 'room', channel: ROOM, room: { name: 'lobby', topic: 'Welcome', createdBy: '', createdAt: T0, visibility: 'public' }, standing: { role: 'member', muted: false }, lastSeq: 0, lastReadSeq: 0, unread: 0 },
           { kind: 'dm', channel: 'dm:ann,bob', peer: bob, lastSeq: 1, lastReadSeq: 0, unread: 1, lastMessageAt: T0 + 10 },
           { kind: 'dm', channel: 'dm:ann,cid', peer: cid, lastSeq: 0, lastReadSeq: 0, unread: 0 },
         ]);
@@ -450,7 +453,7 @@ export function runChatStoreContract(name: string, makeStore: () => Promise<Chat
         store = await ctx.reopen();
         assert.equal((await pending).message.seq, 1);
         assert.deepEqual(await store.getUser('ann'), ann);
-        assert.deepEqual(await store.getRoom('lobby'), { name: 'lobby', topic: 'T', createdBy: 'ann', createdAt: T0 });
+        assert.deepEqual(await store.getRoom('lobby'), { name: 'lobby', topic: 'T', createdBy: 'ann', createdAt: T0, visibility: 'public' });
         assert.deepEqual((await store.roomMembers('lobby')).map((u) => u.id), ['bob']);
         assert.deepEqual(await store.getDm('dm:ann,bob'), { channel: 'dm:ann,bob', users: ['ann', 'bob'], createdAt: T0 });
         const page = await store.history(ROOM, { limit: 10 });
