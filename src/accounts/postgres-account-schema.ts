@@ -41,5 +41,19 @@ export const ACCOUNT_SCHEMA: SchemaComponent = {
          )`,
       ],
     },
+    {
+      version: 2,
+      statements: [
+        `CREATE TABLE account_audit (
+           id      bigserial PRIMARY KEY,
+           at      bigint NOT NULL,
+           actor   text NOT NULL,
+           action  text NOT NULL,
+           target  text,
+           channel text,
+           detail  text
+         )`,
+      ],
+    },
   ],
 };
