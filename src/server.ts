@@ -147,7 +147,7 @@ export async function startServer(config: Config, logger: Logger, parts: ServerP
   try {
     const limits = { addressLimiters: deployment.addressLimiters };
     const chatStore = deployment.chatStore ? { store: deployment.chatStore } : {};
-    chat = await attachChat({ config, node, http, logger, dataDir: config.dataDir, accounts: deployment.accounts, ...limits, ...chatStore });
+    chat = await attachChat({ config, node, http, logger, dataDir: config.dataDir, accounts: deployment.accounts, cluster, ...limits, ...chatStore });
     seeds = await registerSeedEndpoints({ config, node, http, router, chat, logger, ...limits });
     await registerServerApi({ config, node, http, chat, logger, cluster, denials });
     answerForNode(cluster, node);

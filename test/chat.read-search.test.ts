@@ -75,7 +75,7 @@ describe('chat: read state and search', () => {
     );
   });
 
-  test('search finds words and prefixes, newest first, in rooms and the caller’s own DMs only', async () => {
+  test('search finds words and prefixes, newest first, in the caller’s rooms and own DMs only', async () => {
     const ann = await guestClient(ts, { name: 'Ann' });
     const bob = await guestClient(ts, { name: 'Bob' });
     const cid = await guestClient(ts, { name: 'Cid' });
@@ -88,6 +88,8 @@ describe('chat: read state and search', () => {
 
     const texts = async (client: typeof ann, query: string, limit?: number) =>
       (await client.rpc('chat.search', limit === undefined ? { query } : { query, limit })).messages.map((m) => m.text);
+    assert.deepEqual(await texts(cid, 'quick'), ['quickly now, brownies!'], 'only rooms cid is in');
+    await cid.rpc('chat.joinRoom', { name: 'searching' });
     assert.deepEqual(await texts(cid, 'quick'), ['quickly now, brownies!', 'The quick brown fox'], 'rooms, newest first');
     assert.deepEqual(await texts(cid, 'brown'), ['quickly now, brownies!', 'The quick brown fox'], 'prefixes');
     assert.deepEqual(await texts(cid, 'private'), [], 'never another pair’s DM');
@@ -159,6 +161,9 @@ describe('chat: state survives a restart', () => {
       kind: 'room',
       title: 'durable',
       topic: 'kept',
+      private: false,
+      role: 'member',
+      muted: false,
       lastSeq: 3,
       lastReadSeq: 2,
       unread: 1,

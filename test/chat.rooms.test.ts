@@ -32,7 +32,7 @@ describe('chat: rooms', () => {
     const first = await ann.rpc('chat.bootstrap', {});
     assert.deepEqual(first.user, ann.user);
     assert.deepEqual(first.conversations, [
-      { channel: 'room:general', kind: 'room', title: 'general', topic: 'Everyone is here', lastSeq: 0, lastReadSeq: 0, unread: 0 },
+      { channel: 'room:general', kind: 'room', title: 'general', topic: 'Everyone is here', private: false, role: 'member', muted: false, lastSeq: 0, lastReadSeq: 0, unread: 0 },
     ]);
     await ann.rpc('chat.leaveRoom', { name: 'general' });
     const again = await ann.rpc('chat.bootstrap', {});
@@ -54,6 +54,7 @@ describe('chat: rooms', () => {
       members: 1,
       online: 0,
       joined: false,
+      private: false,
     });
     await bob.rpc('chat.joinRoom', { name: 'counting' });
     await subscribe(ann.client, 'room:counting');
@@ -87,6 +88,9 @@ describe('chat: rooms', () => {
       kind: 'room',
       title: 'x'.repeat(40),
       topic: 'long name',
+      private: false,
+      role: 'owner',
+      muted: false,
       lastSeq: 0,
       lastReadSeq: 0,
       unread: 0,

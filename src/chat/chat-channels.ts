@@ -4,19 +4,22 @@ import type { ChannelSpec } from '../channel/channel.js';
 import type { Node } from '../node/node.js';
 import { NOBODY, type UserLookup } from '../presence/presence.js';
 import { Errors } from '../protocol/errors.js';
-import type { ChatStore, DmRecord, RoomRecord } from './chat-store.js';
+import type { ChatStore, DmRecord, RoomAccess, RoomRecord } from './chat-store.js';
 import { ROOM_NAME_PATTERN } from './protocol.js';
 
-/** A conversation channel that exists and that the caller may use as asked. */
+/** A conversation channel that exists and that the caller may use as asked (`access`: the caller's, when opened for a caller). */
 export type ChatChannel =
-  | { kind: 'room'; spec: ChannelSpec; room: RoomRecord }
+  | { kind: 'room'; spec: ChannelSpec; room: RoomRecord; access?: RoomAccess }
   | { kind: 'dm'; spec: ChannelSpec; dm: DmRecord };
 
 /**
  * The one place that decides whether a chat operation may touch a channel:
  * only `room:` and `dm:` channels, only with the caller's channel rights
- * (their token's permission claim, or else the namespace rules), and only
- * conversations that exist (rooms created, DMs opened).
+ * (their token's permission claim, or else the namespace rules), only
+ * conversations that exist (rooms created, DMs opened), and in rooms only
+ * by users who are not banned, who are members when the room is private,
+ * and who are not muted when they write ({@link checkRoom}, also the
+ * node's gate for every protocol command on `room:` channels).
  */
 export class ChatChannels {
   constructor(
@@ -33,7 +36,23 @@ export class ChatChannels {
   async open(name: string, operation: ChannelOperation, principal: Principal): Promise<ChatChannel> {
     const spec = this.chatSpec(name);
     if (!isAllowed(operation, spec, principal)) throw Errors.permissionDenied(deniedMessage(spec));
-    return this.existing(spec);
+    const channel = await this.existing(spec);
+    if (channel.kind !== 'room') return channel;
+    const access = await this.store.roomAccess(channel.room.name, principal.user);
+    refuseRoomAccess(access, operation);
+    return { ...channel, ...(access ? { access } : {}) };
+  }
+
+  /**
+   * The gate of `room:` channels (see `node/channel-gates.ts`): one store
+   * read, then 103 for a banned user, for a non-member of a private room,
+   * and for a muted member's publish. Channels of rooms that do not exist
+   * pass: the namespace rules alone decide those.
+   */
+  async checkRoom(user: string, spec: ChannelSpec, operation: ChannelOperation): Promise<void> {
+    const roomName = spec.name.slice('room:'.length);
+    if (spec.namespace !== 'room' || !ROOM_NAME_PATTERN.test(roomName)) return;
+    refuseRoomAccess(await this.store.roomAccess(roomName, user), operation);
   }
 
   /**
@@ -114,6 +133,14 @@ export class ChatChannels {
     if (!spec.options.presence) return 0;
     return (await this.node.presenceStats(spec)).numClients;
   }
+}
+
+/** Throws the 103 a room's access calls for, if any. */
+function refuseRoomAccess(access: RoomAccess | undefined, operation: ChannelOperation): void {
+  if (!access) return;
+  if (access.banned) throw Errors.permissionDenied('You are banned from this room');
+  if (access.visibility === 'private' && !access.member) throw Errors.permissionDenied('This room is private: a member has to add you');
+  if (operation === 'publish' && access.member?.muted) throw Errors.permissionDenied('You are muted in this room');
 }
 
 function deniedMessage(spec: ChannelSpec): string {

@@ -15,6 +15,10 @@ import { registerChatRpc } from './chat-rpc.js';
 import { ChatService } from './chat-service.js';
 import type { ChatStore } from './chat-store.js';
 import { ConversationService } from './conversation-service.js';
+import { ModerationService } from './moderation-service.js';
+import { AuditView } from './audit-view.js';
+import type { Cluster } from '../cluster/cluster.js';
+import { actOnUser, Questions } from '../cluster/node-questions.js';
 import { InFlight } from './in-flight.js';
 import { MemberDirectory } from './member-directory.js';
 import { ProfileBook } from './profile-book.js';
@@ -38,6 +42,11 @@ export interface ChatModuleOptions {
   addressLimiters?: AddressLimiters;
   /** Accounts, sessions and invitations (not yet opened; the module opens and closes it with the chat store). */
   accounts: AccountStore;
+  /**
+   * The deployment's nodes, so that a user removed or banned from a room
+   * loses their subscriptions on every node. @default this node alone
+   */
+  cluster?: Cluster;
 }
 
 /** A running chat module; `close` makes pending writes durable and releases storage. */
@@ -81,9 +90,18 @@ export async function attachChat(options: ChatModuleOptions): Promise<ChatModule
     const directory = new MemberDirectory(store);
     const profiles = new ProfileBook(store);
     const userEvents = new UserEvents(node, logger);
-    chat = new ChatService({ node, store, channels, profiles, userEvents });
-    const conversations = new ConversationService({ store, channels, profiles, userEvents, directory });
-    registerChatRpc(node, chat, conversations, inFlight);
+    const { cluster } = options;
+    const evict = async (user: string, channel: string): Promise<void> => {
+      if (cluster) await actOnUser(cluster, Questions.unsubscribe, { user, channel, filter: {} });
+      else await node.unsubscribeUser(user, channel);
+    };
+    const moderation = new ModerationService({ node, store, channels, userEvents, accounts, audit: accounts, evict, logger });
+    const isAdmin = (userId: string) => moderation.isAdmin(userId);
+    node.gates.register('room', (user, spec, operation) => channels.checkRoom(user, spec, operation));
+    chat = new ChatService({ node, store, channels, profiles, userEvents, moderation });
+    const conversations = new ConversationService({ store, channels, profiles, userEvents, directory, isAdmin });
+    const audit = new AuditView(accounts, accounts, store, isAdmin);
+    registerChatRpc(node, { chat, conversations, moderation, audit }, inFlight);
     registerClientPublish(node, chat, channels, inFlight);
     await registerAppRoutes(http, { config, store, inFlight, logger, ...(options.addressLimiters ? { addressLimiters: options.addressLimiters } : {}) });
   } catch (err) {

@@ -4,7 +4,9 @@ import type { ChatService } from './chat-service.js';
 import type { ConversationService } from './conversation-service.js';
 import type { InFlight } from './in-flight.js';
 import { callerOf, type Caller } from './profile.js';
-import type { ChatMethod, ChatRpc } from './protocol.js';
+import type { AuditView } from './audit-view.js';
+import type { ModerationService } from './moderation-service.js';
+import { MAX_ADD_MEMBERS, type AdminRpc, type ChatRpc, type ModerationAction } from './protocol.js';
 
 /** The fields of an RPC's `data`, read with type checks that name the field at fault. */
 class Fields {
@@ -27,6 +29,28 @@ class Fields {
     return value;
   }
 
+  optionalBoolean(name: string): boolean | undefined {
+    const value = this.data[name];
+    if (value === undefined || value === null) return undefined;
+    if (typeof value !== 'boolean') throw Errors.badRequest(`${name} must be true or false`);
+    return value;
+  }
+
+  /** An array of strings, at most `max` long (so a huge array is refused before any work). */
+  strings(name: string, max: number): string[] {
+    const value = this.data[name];
+    if (!Array.isArray(value) || !value.every((item) => typeof item === 'string')) throw Errors.badRequest(`${name} must be an array of strings`);
+    if (value.length > max) throw Errors.badRequest(`${name} may hold at most ${max} entries`);
+    return value as string[];
+  }
+
+  /** One of the given strings. */
+  oneOf<T extends string>(name: string, allowed: readonly T[]): T {
+    const value = this.string(name);
+    if (!(allowed as readonly string[]).includes(value)) throw Errors.badRequest(`${name} must be one of ${allowed.join(', ')}`);
+    return value as T;
+  }
+
   optionalInteger(name: string): number | undefined {
     const value = this.data[name];
     return value === undefined || value === null ? undefined : this.integer(name);
@@ -46,16 +70,28 @@ function withOptional<T extends object, O extends Record<string, unknown>>(requi
   return out as T & Partial<O>;
 }
 
-type Handler<M extends ChatMethod> = (caller: Caller, request: ChatRpc[M]['request']) => Promise<ChatRpc[M]['result']>;
+type Methods = ChatRpc & AdminRpc;
+type Handler<M extends keyof Methods> = (caller: Caller, request: Methods[M]['request']) => Promise<Methods[M]['result']>;
+
+/** The services the RPC methods call. */
+export interface ChatRpcServices {
+  chat: ChatService;
+  conversations: ConversationService;
+  moderation: ModerationService;
+  audit: AuditView;
+}
+
+const MODERATION_ACTIONS: readonly ModerationAction[] = ['remove', 'mute', 'unmute', 'ban', 'unban', 'setRole'];
 
 /**
- * Registers every `chat.*` method of {@link ChatRpc} on the node. Each call
- * is refused for anonymous connections (101), has its request checked for
- * shape (107 naming the field), and runs counted by `inFlight` so shutdown
- * waits for it.
+ * Registers every `chat.*` method of {@link ChatRpc} and `admin.*` method of
+ * {@link AdminRpc} on the node. Each call is refused for anonymous
+ * connections (101), has its request checked for shape (107 naming the
+ * field), and runs counted by `inFlight` so shutdown waits for it.
  */
-export function registerChatRpc(node: Node, chat: ChatService, conversations: ConversationService, inFlight: InFlight): void {
-  const register = <M extends ChatMethod>(method: M, parse: (fields: Fields) => ChatRpc[M]['request'], handle: Handler<M>): void => {
+export function registerChatRpc(node: Node, services: ChatRpcServices, inFlight: InFlight): void {
+  const { chat, conversations, moderation, audit } = services;
+  const register = <M extends keyof Methods>(method: M, parse: (fields: Fields) => Methods[M]['request'], handle: Handler<M>): void => {
     node.registerRpc(method, (context: RpcContext, data: unknown) =>
       inFlight.run(async () => {
         const caller = callerOf(context);
@@ -69,8 +105,28 @@ export function registerChatRpc(node: Node, chat: ChatService, conversations: Co
   register('chat.rooms', none, (caller) => conversations.rooms(caller));
   register(
     'chat.createRoom',
-    (f) => withOptional({ name: f.string('name') }, { topic: f.optionalString('topic') }),
+    (f) => withOptional({ name: f.string('name') }, { topic: f.optionalString('topic'), private: f.optionalBoolean('private') }),
     (caller, request) => conversations.createRoom(caller, request),
+  );
+  register(
+    'chat.addMembers',
+    (f) => ({ channel: f.string('channel'), users: f.strings('users', MAX_ADD_MEMBERS) }),
+    (caller, request) => moderation.addMembers(caller, request),
+  );
+  register(
+    'chat.moderate',
+    (f) =>
+      withOptional(
+        { channel: f.string('channel'), action: f.oneOf('action', MODERATION_ACTIONS), user: f.string('user') },
+        { role: f.optionalString('role') as 'moderator' | 'member' | undefined },
+      ),
+    (caller, request) => moderation.moderate(caller, request),
+  );
+  register('chat.bans', (f) => ({ channel: f.string('channel') }), (caller, request) => moderation.bans(caller, request));
+  register(
+    'admin.audit',
+    (f) => withOptional({}, { before: f.optionalInteger('before'), limit: f.optionalInteger('limit') }),
+    (caller, request) => audit.page(caller, request),
   );
   register('chat.joinRoom', (f) => ({ name: f.string('name') }), (caller, request) => conversations.joinRoom(caller, request));
   register('chat.leaveRoom', (f) => ({ name: f.string('name') }), (caller, request) => conversations.leaveRoom(caller, request));

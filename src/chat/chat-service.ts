@@ -9,6 +9,7 @@ import type { ProfileBook } from './profile-book.js';
 import type { Caller } from './profile.js';
 import type { Publication } from '../protocol/types.js';
 import type { ChannelEvent, ChatMessage, ChatRpc, ChatUser } from './protocol.js';
+import type { ModerationService } from './moderation-service.js';
 import type { UserEvents } from './user-events.js';
 import * as valid from './validation.js';
 import { WindowLimiter } from './window-limiter.js';
@@ -35,6 +36,8 @@ export interface ChatServiceOptions {
   channels: ChatChannels;
   profiles: ProfileBook;
   userEvents: UserEvents;
+  /** Deletes others' messages for a room's moderators. */
+  moderation: ModerationService;
 }
 
 /**
@@ -60,6 +63,7 @@ export class ChatService {
   private readonly channels: ChatChannels;
   private readonly profiles: ProfileBook;
   private readonly userEvents: UserEvents;
+  private readonly moderation: ModerationService;
   private readonly typing = new WindowLimiter(1, TYPING_INTERVAL_MS);
 
   constructor(options: ChatServiceOptions) {
@@ -68,6 +72,7 @@ export class ChatService {
     this.channels = options.channels;
     this.profiles = options.profiles;
     this.userEvents = options.userEvents;
+    this.moderation = options.moderation;
   }
 
   /** Adds a message; a retry with the same nonce returns the first one and publishes nothing. */
@@ -90,12 +95,19 @@ export class ChatService {
     return {};
   }
 
-  /** Deletes one of the caller's messages; deleting it again changes nothing. */
+  /**
+   * Deletes one of the caller's messages, or, for a room's owner, moderators
+   * and admins, anyone's; deleting it again changes nothing.
+   */
   async delete(caller: Caller, request: Request<'chat.delete'>): Result<'chat.delete'> {
     const channel = await this.channels.open(request.channel, 'publish', caller.principal);
     const change = await this.store.deleteMessage(channel.spec.name, request.id, caller.user.id);
     if (!change.ok) {
       if (change.reason === 'deleted') return {};
+      if (change.reason === 'not-author') {
+        await this.moderation.removeMessage(caller, channel, request.id);
+        return {};
+      }
       throw refusal(change.reason, 'delete');
     }
     await this.publish(channel.spec, { type: 'delete', id: request.id });
@@ -145,18 +157,19 @@ export class ChatService {
     return {};
   }
 
-  /** Messages matching the query in the rooms the caller may read and their own DMs, newest first. */
+  /**
+   * Messages matching the query in the conversations the caller can read
+   * now, newest first: the rooms they are in (a ban or a removal ends the
+   * membership) and their DMs, as far as their channel rights allow.
+   */
   async search(caller: Caller, request: Request<'chat.search'>): Result<'chat.search'> {
     const limit = valid.pageLimit(request.limit, SEARCH_DEFAULT, SEARCH_MAX);
     const query = valid.searchQuery(request.query);
-    const userId = caller.user.id;
     const readable = (channel: string): boolean => {
       const spec = this.channels.specOf(channel);
       return spec !== undefined && this.channels.allows('history', spec, caller.principal);
     };
-    const rooms = (await this.store.listRooms(userId)).map((room) => `room:${room.name}`);
-    const dms = (await this.store.conversationsOf(userId)).filter((c) => c.kind === 'dm').map((c) => c.channel);
-    const channels = [...rooms, ...dms].filter(readable);
+    const channels = (await this.store.conversationsOf(caller.user.id)).map((c) => c.channel).filter(readable);
     return { messages: await this.store.search(query, { channels, limit }) };
   }
 

@@ -5,7 +5,9 @@
  * (offsets, recovery) lives in the core store; this one holds what the chat
  * shows, as it is now.
  */
-import type { ChatMessage, ChatUser } from './protocol.js';
+import type { ChatMessage, ChatUser, RoomRole } from './protocol.js';
+
+export type { RoomRole } from './protocol.js';
 
 /** How long a guest session lives without being used; each use starts the period again. */
 export const GUEST_SESSION_TTL_MS = 30 * 24 * 60 * 60 * 1000;
@@ -14,8 +16,6 @@ export const MAX_REACTION_EMOJI = 20;
 
 /** Who may find and enter a room: anyone, or only its members (and admins). */
 export type RoomVisibility = 'public' | 'private';
-/** A member's role in a room: its creator owns it; owners appoint moderators. */
-export type RoomRole = 'owner' | 'moderator' | 'member';
 
 /** A room as created. */
 export interface RoomRecord {

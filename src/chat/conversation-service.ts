@@ -12,6 +12,7 @@ import {
   ROOM_NAME_PATTERN,
   type ChatRpc,
   type Conversation,
+  type RoomRole,
 } from './protocol.js';
 import type { UserEvents } from './user-events.js';
 import * as valid from './validation.js';
@@ -27,6 +28,8 @@ export interface ConversationServiceOptions {
   userEvents: UserEvents;
   /** Rooms' member lists, re-read when the store says they changed. */
   directory: MemberDirectory;
+  /** Whether a user is a server admin now (admins see and may join private rooms). */
+  isAdmin: (userId: string) => Promise<boolean>;
 }
 
 /**
@@ -42,8 +45,10 @@ export class ConversationService {
   private readonly profiles: ProfileBook;
   private readonly userEvents: UserEvents;
   private readonly directory: MemberDirectory;
+  private readonly isAdmin: (userId: string) => Promise<boolean>;
 
   constructor(options: ConversationServiceOptions) {
+    this.isAdmin = options.isAdmin;
     this.store = options.store;
     this.channels = options.channels;
     this.profiles = options.profiles;
@@ -65,18 +70,25 @@ export class ConversationService {
     return { user, conversations };
   }
 
-  /** Every room the caller may enter, with members, connections online, and whether they joined. */
+  /**
+   * Every room the caller may enter, with members, connections online, and
+   * whether they joined: public rooms and the private rooms they are in
+   * (admins: every private room, marked, so they can join it).
+   */
   async rooms(caller: Caller): Result<'chat.rooms'> {
     const rooms = [];
-    for (const room of await this.store.listRooms(caller.user.id)) {
+    const includePrivate = await this.isAdmin(caller.user.id);
+    for (const room of await this.store.listRooms(caller.user.id, { includePrivate })) {
       const spec = this.channels.roomSpec(room.name);
       if (!this.channels.allows('subscribe', spec, caller.principal)) continue;
-      rooms.push({ ...room, channel: spec.name, online: await this.channels.onlineCount(spec) });
+      const { name, topic, createdBy, createdAt, members, joined } = room;
+      const online = await this.channels.onlineCount(spec);
+      rooms.push({ name, channel: spec.name, topic, createdBy, createdAt, members, online, joined, private: room.visibility === 'private' });
     }
     return { rooms };
   }
 
-  /** Creates a room; the creator joins it. */
+  /** Creates a room, public or private; the creator joins it as its owner. */
   async createRoom(caller: Caller, request: Request<'chat.createRoom'>): Result<'chat.createRoom'> {
     const name = valid.roomName(request.name);
     const topic = valid.roomTopic(request.topic);
@@ -84,19 +96,25 @@ export class ConversationService {
     if (!this.channels.allows('subscribe', spec, caller.principal)) throw Errors.permissionDenied('You may not create this room');
     await this.profiles.record(caller.user);
     const now = Date.now();
-    if (!(await this.store.createRoom({ name, topic, createdBy: caller.user.id, createdAt: now }))) {
+    const visibility = request.private === true ? 'private' : 'public';
+    if (!(await this.store.createRoom({ name, topic, createdBy: caller.user.id, createdAt: now, visibility }))) {
       throw Errors.badRequest(`A room named "${name}" already exists`);
     }
-    return { conversation: await this.join(caller, name, now) };
+    return { conversation: await this.join(caller, name, now, 'owner') };
   }
 
-  /** Joins an existing room (joining again changes nothing). */
+  /** Joins an existing room (joining again changes nothing): not when banned, and a private one only as an admin. */
   async joinRoom(caller: Caller, request: Request<'chat.joinRoom'>): Result<'chat.joinRoom'> {
     const { name } = request;
     const room = ROOM_NAME_PATTERN.test(name) ? await this.store.getRoom(name) : undefined;
     if (!room) throw Errors.unknownChannel(`There is no room "${name}"`);
     if (!this.channels.allows('subscribe', this.channels.roomSpec(name), caller.principal)) {
       throw Errors.permissionDenied('You do not have access to this room');
+    }
+    const access = await this.store.roomAccess(name, caller.user.id);
+    if (access?.banned) throw Errors.permissionDenied('You are banned from this room');
+    if (access?.visibility === 'private' && !access.member && !(await this.isAdmin(caller.user.id))) {
+      throw Errors.permissionDenied('This room is private: a member has to add you');
     }
     await this.profiles.record(caller.user);
     return { conversation: await this.join(caller, name, Date.now()) };
@@ -153,12 +171,15 @@ export class ConversationService {
         ? await this.directory.list(channel.room.name)
         : new MemberList((await Promise.all(channel.dm.users.map((id) => this.store.getUser(id)))).filter((u) => u !== undefined));
     const online = await this.channels.presentUsers(channel.spec);
-    const page = list.page({ query, after, limit }, online);
+    const standings = channel.kind === 'room' ? await this.store.memberStandings(channel.room.name) : undefined;
+    const page = list.page({ query, after, limit }, online, standings);
     return { ...page, live: this.channels.joinLeaveLive(channel.spec) };
   }
 
-  private async join(caller: Caller, name: string, now: number): Promise<Conversation> {
-    const joined = await this.store.joinRoom(name, caller.user.id, now);
+  private async join(caller: Caller, name: string, now: number, role: RoomRole = 'member'): Promise<Conversation> {
+    const joined = await this.store.joinRoom(name, caller.user.id, now, role);
+    // A ban that landed since the access check: the store added nothing.
+    if (!joined && (await this.store.roomAccess(name, caller.user.id))?.banned) throw Errors.permissionDenied('You are banned from this room');
     const conversation = await this.conversationFor(caller.user.id, `room:${name}`);
     if (joined) await this.userEvents.publish(caller.user.id, { type: 'conversation', conversation });
     return conversation;
@@ -176,7 +197,15 @@ export function toConversation(record: ConversationRecord): Conversation {
   const { channel, lastSeq, lastReadSeq, unread, lastMessageAt } = record;
   const identity =
     record.kind === 'room'
-      ? { channel, kind: 'room' as const, title: record.room.name, topic: record.room.topic }
+      ? {
+          channel,
+          kind: 'room' as const,
+          title: record.room.name,
+          topic: record.room.topic,
+          private: record.room.visibility === 'private',
+          role: record.standing?.role ?? 'member',
+          muted: record.standing?.muted ?? false,
+        }
       : { channel, kind: 'dm' as const, title: record.peer.name, peer: record.peer };
   return { ...identity, lastSeq, lastReadSeq, unread, ...(lastMessageAt === undefined ? {} : { lastMessageAt }) };
 }

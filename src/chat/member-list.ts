@@ -5,6 +5,7 @@
  */
 import { Errors } from '../protocol/errors.js';
 import type { ChatUser, Member } from './protocol.js';
+import type { RoomStanding } from './chat-store.js';
 
 /** Whether a user is online; answered in O(1) (a presence lookup). */
 export interface OnlineLookup {
@@ -103,9 +104,10 @@ export class MemberList {
 
   /**
    * One page: online members first, then offline ones, each by name, with
-   * the counts over every match. One pass over the members.
+   * the counts over every match. One pass over the members. Members not
+   * in `standings` are plain members, not muted.
    */
-  page(request: PageRequest, online: OnlineLookup): CutPage {
+  page(request: PageRequest, online: OnlineLookup, standings: ReadonlyMap<string, RoomStanding> = NO_STANDINGS): CutPage {
     const { query, after, limit } = request;
     let total = 0;
     let onlineCount = 0;
@@ -122,7 +124,10 @@ export class MemberList {
       group.push(entry);
     }
     const ordered = [...onlineFirst.map((entry) => [entry, true] as const), ...offlineNext.map((entry) => [entry, false] as const)];
-    const members = ordered.slice(0, limit).map(([entry, isOnline]): Member => ({ ...entry.user, online: isOnline }));
+    const members = ordered.slice(0, limit).map(([entry, isOnline]): Member => {
+      const standing = standings.get(entry.user.id);
+      return { ...entry.user, online: isOnline, role: standing?.role ?? 'member', muted: standing?.muted ?? false };
+    });
     const page: CutPage = { members, online: onlineCount, total };
     const last = ordered[limit - 1];
     if (ordered.length > limit && last) page.cursor = encodeMembersCursor({ online: last[1], key: last[0].key });
@@ -141,6 +146,8 @@ export class MemberList {
     return low;
   }
 }
+
+const NO_STANDINGS: ReadonlyMap<string, RoomStanding> = new Map();
 
 /** Whether a member of the given group and sort key comes after the cursor in page order. */
 function pastCursor(after: MembersCursor | undefined, online: boolean, key: string): boolean {

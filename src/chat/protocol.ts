@@ -62,11 +62,23 @@ export interface ChatMessage {
   reactions: Record<string, string[]>;
 }
 
+/** A member's role in a room: the creator owns it; owners (and admins) appoint moderators. */
+export type RoomRole = 'owner' | 'moderator' | 'member';
+
+/** What `chat.moderate` does to a member of a room. */
+export type ModerationAction = 'remove' | 'mute' | 'unmute' | 'ban' | 'unban' | 'setRole';
+
+/** A change to a room's members that member lists follow (see {@link ChannelEvent}). */
+export type MemberChange = 'added' | 'removed' | 'banned' | 'unbanned' | 'muted' | 'unmuted' | 'role';
+
 /** Publications in `room:` and `dm:` channels. */
 export type ChannelEvent =
   | { type: 'message'; message: ChatMessage }
   | { type: 'edit'; id: string; text: string; editedAt: number }
-  | { type: 'delete'; id: string }
+  /** `byModerator`: a moderator removed someone else's message. */
+  | { type: 'delete'; id: string; byModerator?: boolean }
+  /** A moderator changed a member (or people were added to a private room); `role` is the member's role after it. */
+  | { type: 'member'; change: MemberChange; user: ChatUser; role?: RoomRole }
   | { type: 'reactions'; id: string; reactions: Record<string, string[]> }
   /** Not stored: someone is typing now. Shown for a few seconds. */
   | { type: 'typing'; user: ChatUser };
@@ -78,7 +90,11 @@ export type UserEvent =
   /** A conversation appeared for the user: a DM someone opened with them, or a room they joined elsewhere. */
   | { type: 'conversation'; conversation: Conversation }
   /** The user left a room (on any device). */
-  | { type: 'left'; channel: string };
+  | { type: 'left'; channel: string }
+  /** A moderator removed or banned the user from a room: the app drops it and says so. */
+  | { type: 'removed'; channel: string; reason: 'removed' | 'banned' }
+  /** The user's role or mute in a room changed. */
+  | { type: 'standing'; channel: string; role: RoomRole; muted: boolean };
 
 export interface Room {
   /** The name after `room:`. */
@@ -93,6 +109,8 @@ export interface Room {
   online: number;
   /** Whether the caller joined it. */
   joined: boolean;
+  /** Private rooms are listed only to their members (and to admins, who may join them). */
+  private: boolean;
 }
 
 /** A room the user joined or a DM they have, as the sidebar shows it. */
@@ -103,6 +121,12 @@ export interface Conversation {
   title: string;
   /** Rooms only. */
   topic?: string;
+  /** Rooms only: whether the room is private. */
+  private?: boolean;
+  /** Rooms only: the caller's role in the room. */
+  role?: RoomRole;
+  /** Rooms only: whether the caller is muted (reads, cannot write). */
+  muted?: boolean;
   /** DMs only: the other participant. */
   peer?: ChatUser;
   /** Seq of the newest message (0 when none). */
@@ -116,6 +140,32 @@ export interface Conversation {
 
 export interface Member extends ChatUser {
   online: boolean;
+  /** `member` in DMs. */
+  role: RoomRole;
+  muted: boolean;
+}
+
+/** Most users one `chat.addMembers` call adds. */
+export const MAX_ADD_MEMBERS = 50;
+
+/** A ban in `chat.bans`. */
+export interface RoomBanView {
+  user: ChatUser;
+  bannedBy: ChatUser;
+  bannedAt: number;
+}
+
+/** An entry of `admin.audit`, with the names of the people in it. */
+export interface AuditEntryView {
+  id: number;
+  at: number;
+  /** e.g. `member.ban`, `message.delete`, `account.deactivate`. */
+  action: string;
+  /** `id: ""` for the server itself. */
+  actor: { id: string; name: string };
+  target?: { id: string; name: string };
+  channel?: string;
+  detail?: string;
 }
 
 /** Most members one `chat.members` page holds. */
@@ -165,7 +215,25 @@ export interface ChatRpc {
   /** Records the caller's profile and returns everything the sidebar needs. The caller joins `general` on first use. */
   'chat.bootstrap': { request: Record<string, never>; result: { user: ChatUser; conversations: Conversation[] } };
   'chat.rooms': { request: Record<string, never>; result: { rooms: Room[] } };
-  'chat.createRoom': { request: { name: string; topic?: string }; result: { conversation: Conversation } };
+  /** `private`: listed only to members, who add people with `chat.addMembers`. */
+  'chat.createRoom': { request: { name: string; topic?: string; private?: boolean }; result: { conversation: Conversation } };
+  /**
+   * Adds people (up to {@link MAX_ADD_MEMBERS}) to a room: any member of a
+   * private room, or an admin. Users already in it are skipped; banned ones
+   * are refused. Resolves with the ids added.
+   */
+  'chat.addMembers': { request: { channel: string; users: string[] }; result: { added: string[] } };
+  /**
+   * Moderates a member of a room: owners, moderators and admins; only owners
+   * and admins grant or take back `moderator` (`setRole` with `role`), and
+   * only admins act on an owner.
+   */
+  'chat.moderate': {
+    request: { channel: string; action: ModerationAction; user: string; role?: 'moderator' | 'member' };
+    result: Record<string, never>;
+  };
+  /** The room's bans, newest first (owners, moderators and admins). */
+  'chat.bans': { request: { channel: string }; result: { bans: RoomBanView[] } };
   'chat.joinRoom': { request: { name: string }; result: { conversation: Conversation } };
   'chat.leaveRoom': { request: { name: string }; result: Record<string, never> };
   /** Opens (or returns) the DM with another user. */
@@ -183,6 +251,7 @@ export interface ChatRpc {
   /** `nonce` makes a retried send idempotent: the same author and nonce return the first message. */
   'chat.send': { request: { channel: string; text: string; nonce?: string }; result: { message: ChatMessage } };
   'chat.edit': { request: { channel: string; id: string; text: string }; result: Record<string, never> };
+  /** The author deletes their message; a room's owners, moderators and admins delete anyone's. */
   'chat.delete': { request: { channel: string; id: string }; result: Record<string, never> };
   /** Toggles the caller's reaction. */
   'chat.react': {
@@ -197,6 +266,12 @@ export interface ChatRpc {
 }
 
 export type ChatMethod = keyof ChatRpc;
+
+/** RPC methods for server admins only (103 for anyone else). */
+export interface AdminRpc {
+  /** The audit log, newest first: entries with id below `before`, at most `limit` (default 50, max 200). */
+  'admin.audit': { request: { before?: number; limit?: number }; result: { entries: AuditEntryView[]; hasMore: boolean } };
+}
 
 /** `GET /app/config`: what the web app needs before signing in. */
 export interface AppConfig {

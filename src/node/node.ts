@@ -10,6 +10,7 @@ import type { PresenceManager, PresenceStats, UserLookup } from '../presence/pre
 import { Errors, type Disconnect } from '../protocol/errors.js';
 import type { ClientInfo, Publication, PublishRequest, StreamPosition } from '../protocol/types.js';
 import { UnrecoverablePositionError, type HistoryPage, type HistoryQuery, type Store } from '../store/store.js';
+import { ChannelGates } from './channel-gates.js';
 import { ChannelListeners, type ChannelListener } from './channel-listeners.js';
 import { ChannelPresence } from './channel-presence.js';
 import { SingleFlight } from './single-flight.js';
@@ -24,6 +25,7 @@ import {
 
 export type { ConnectionFilter, RecoveryRequest, ServerSubscribeOptions, SessionHandle } from './session-registry.js';
 export type { ChannelListener } from './channel-listeners.js';
+export type { ChannelGate } from './channel-gates.js';
 
 /** What attaching to a channel yields for the subscribe reply. */
 export interface AttachResult {
@@ -100,6 +102,8 @@ export class Node implements BrokerHandler {
   readonly channels: ChannelResolver;
   readonly logger: Logger;
   readonly metrics: Metrics;
+  /** Checks every client subscribe, publish, history and presence command runs past, after the channel rules. */
+  readonly gates = new ChannelGates();
   private readonly store: Store;
   private readonly broker: Broker;
   private readonly presence: PresenceManager;

@@ -19,9 +19,11 @@ export interface CommandCaller {
   readonly info: ClientInfo;
 }
 
-function resolveFor(caller: CommandCaller, operation: 'publish' | 'history' | 'presence', name: string): ChannelSpec {
+/** The channel, once the channel rules and then the namespace's gate allowed the operation. */
+async function resolveFor(caller: CommandCaller, operation: 'publish' | 'history' | 'presence', name: string): Promise<ChannelSpec> {
   const channel = caller.node.channels.resolve(name);
   if (!isAllowed(operation, channel, caller.principal)) throw Errors.permissionDenied();
+  await caller.node.gates.check(caller.principal.user, channel, operation);
   return channel;
 }
 
@@ -31,14 +33,14 @@ function resolveFor(caller: CommandCaller, operation: 'publish' | 'history' | 'p
  * namespace means: in chat conversations it is a chat message.
  */
 export async function publishCommand(caller: CommandCaller, id: number, request: CommandRequests['publish']): Promise<string> {
-  const channel = resolveFor(caller, 'publish', request.channel);
+  const channel = await resolveFor(caller, 'publish', request.channel);
   const { principal, info } = caller;
   await caller.node.publishFromClient({ user: principal.user, client: info.client, info, permissions: principal.permissions }, channel, request.data);
   return encodeReply(id, 'publish', {});
 }
 
 export async function presenceCommand(caller: CommandCaller, id: number, request: CommandRequests['presence']): Promise<string> {
-  const channel = resolveFor(caller, 'presence', request.channel);
+  const channel = await resolveFor(caller, 'presence', request.channel);
   const presence = await caller.node.presenceOf(channel);
   return encodeReply(id, 'presence', { presence: Object.fromEntries(presence) });
 }
@@ -48,13 +50,13 @@ export async function presenceStatsCommand(
   id: number,
   request: CommandRequests['presence_stats'],
 ): Promise<string> {
-  const channel = resolveFor(caller, 'presence', request.channel);
+  const channel = await resolveFor(caller, 'presence', request.channel);
   const stats = await caller.node.presenceStats(channel);
   return encodeReply(id, 'presence_stats', { num_clients: stats.numClients, num_users: stats.numUsers });
 }
 
 export async function historyCommand(caller: CommandCaller, id: number, request: CommandRequests['history']): Promise<string> {
-  const channel = resolveFor(caller, 'history', request.channel);
+  const channel = await resolveFor(caller, 'history', request.channel);
   const { node } = caller;
   const cap = Math.min(node.config.historyMaxLimit, historyLimitFor(channel, caller.principal) ?? Infinity);
   const requested = request.limit ?? 0;

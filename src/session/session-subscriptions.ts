@@ -15,7 +15,7 @@ import {
   encodeWithRaw,
   RawJson,
 } from '../protocol/encode.js';
-import { Disconnects, Errors, RESUBSCRIBE_UNSUBSCRIBE, SERVER_UNSUBSCRIBE, type Disconnect } from '../protocol/errors.js';
+import { Disconnects, Errors, ProtocolError, RESUBSCRIBE_UNSUBSCRIBE, SERVER_UNSUBSCRIBE, type Disconnect } from '../protocol/errors.js';
 import type { ClientInfo } from '../protocol/types.js';
 import type { Transport } from '../transport/transport.js';
 import { closeDelayMs, ttlSeconds } from './expiry.js';
@@ -103,6 +103,9 @@ export class SessionSubscriptions {
     } else if (!isAllowed('subscribe', channel, this.owner.principal)) {
       throw Errors.permissionDenied();
     }
+    // Whatever granted the subscription (token, permission claim, namespace rule), the gate has the last word.
+    await node.gates.check(this.owner.principal.user, channel, 'subscribe');
+    if (this.owner.isClosed) return;
     const subscription = this.add(channel, info, viaToken, false);
     subscription.expiresAt = expiresAt;
     const recovery = request.recover ? { offset: request.offset ?? 0, epoch: request.epoch ?? '' } : undefined;
@@ -168,6 +171,8 @@ export class SessionSubscriptions {
         continue;
       }
       if (this.byChannel.has(channel.name)) continue;
+      if (!(await this.gateAllows(channel))) continue;
+      if (this.owner.isClosed) return undefined;
       const asked = recoveries?.[channel.name];
       const recovery = asked?.recover ? { offset: asked.offset ?? 0, epoch: asked.epoch ?? '', maxBytes: budget } : undefined;
       const subscription = this.add(channel, this.owner.clientInfo, false, true);
@@ -258,6 +263,18 @@ export class SessionSubscriptions {
   }
 
   // ---- internals ---------------------------------------------------------------
+
+  /** Whether the namespace's gate lets the user subscribe; a refusal is logged (token channels are skipped, not errors). */
+  private async gateAllows(channel: ChannelSpec): Promise<boolean> {
+    try {
+      await this.owner.node.gates.check(this.owner.principal.user, channel, 'subscribe');
+      return true;
+    } catch (error) {
+      if (!(error instanceof ProtocolError)) throw error;
+      this.owner.logger.info({ channel: channel.name, code: error.code }, 'token channel refused by its gate; skipped');
+      return false;
+    }
+  }
 
   private verifySubscriptionToken(token: string, channel: string): SubscriptionCredentials | undefined {
     try {
