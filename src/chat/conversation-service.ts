@@ -67,7 +67,7 @@ export class ConversationService {
       }
     }
     const conversations = (await this.store.conversationsOf(user.id)).map(toConversation);
-    return { user, conversations };
+    return { user, conversations, admin: await this.isAdmin(user.id) };
   }
 
   /**

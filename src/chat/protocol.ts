@@ -213,7 +213,11 @@ export interface MembersPage {
 /** Every chat RPC method: its request and its result. */
 export interface ChatRpc {
   /** Records the caller's profile and returns everything the sidebar needs. The caller joins `general` on first use. */
-  'chat.bootstrap': { request: Record<string, never>; result: { user: ChatUser; conversations: Conversation[] } };
+  'chat.bootstrap': {
+    request: Record<string, never>;
+    /** `admin`: the caller is a server admin now (the app shows the audit log and moderation in every room). */
+    result: { user: ChatUser; conversations: Conversation[]; admin: boolean };
+  };
   'chat.rooms': { request: Record<string, never>; result: { rooms: Room[] } };
   /** `private`: listed only to members, who add people with `chat.addMembers`. */
   'chat.createRoom': { request: { name: string; topic?: string; private?: boolean }; result: { conversation: Conversation } };

@@ -3,6 +3,11 @@
  * so the app imports it from one place.
  */
 export type {
+  AdminRpc,
+  AuditEntryView,
+  ModerationAction,
+  RoomBanView,
+  RoomRole,
   AppConfig,
   ChannelEvent,
   ChatMessage,
@@ -19,6 +24,7 @@ export type {
   UserEvent,
 } from '../../src/chat/protocol';
 export {
+  MAX_ADD_MEMBERS,
   DEFAULT_ROOM,
   MAX_DISPLAY_NAME_LENGTH,
   MAX_MESSAGE_LENGTH,

@@ -30,6 +30,7 @@ import {
   totalUnread,
 } from './chat/conversations';
 import { forgetDevice, keepOnDevice } from './chat/device-storage';
+import { addMembers, auditPage, canModerate, findPeople, listBans, moderate, powersOver } from './chat/moderation';
 import { forgetTyping, subscribeUser } from './chat/events';
 import { loadGap, loadLatest, loadOlder, loadUntil } from './chat/history';
 import { clearTyping, edit, react, remove, send, typing } from './chat/messaging';
@@ -65,6 +66,8 @@ function reset(): void {
   state.me = null;
   state.bootstrapped = false;
   state.bootstrapError = '';
+  state.admin = false;
+  state.notice = '';
   state.conversations = {};
   state.channels = {};
   state.active = '';
@@ -166,5 +169,12 @@ export function useChat() {
     openDm,
     listRooms,
     search,
+    addMembers,
+    moderate,
+    listBans,
+    findPeople,
+    auditPage,
+    powersOver,
+    canModerate,
   };
 }

@@ -8,7 +8,7 @@ import {
   type Subscription,
 } from 'centrifuge';
 import { reactive, readonly } from 'vue';
-import type { ChatMethod, ChatRpc } from '../protocol';
+import type { AdminRpc, ChatRpc } from '../protocol';
 import { SessionExpiredError } from './useSession';
 
 export type ConnectionState = 'idle' | 'connecting' | 'connected' | 'disconnected';
@@ -116,11 +116,13 @@ export function whenConnected(): Promise<void> {
   return new Promise((resolve) => connectedWaiters.add(resolve));
 }
 
-/** Calls a `chat.*` RPC method; rejects with the server's `{ code, message }` error. */
-export async function rpc<M extends ChatMethod>(method: M, data: ChatRpc[M]['request']): Promise<ChatRpc[M]['result']> {
+type Methods = ChatRpc & AdminRpc;
+
+/** Calls a `chat.*` (or, for admins, `admin.*`) RPC method; rejects with the server's `{ code, message }` error. */
+export async function rpc<M extends keyof Methods>(method: M, data: Methods[M]['request']): Promise<Methods[M]['result']> {
   if (!client) throw { code: 2, message: 'not connected' };
   const reply = await client.rpc(method, data);
-  return reply.data as ChatRpc[M]['result'];
+  return reply.data as Methods[M]['result'];
 }
 
 /** Subscribes to a channel (once; a second call returns the existing subscription). */

@@ -121,8 +121,9 @@ export function requestedChannel(): string {
 
 export async function bootstrap(): Promise<void> {
   try {
-    const { user, conversations } = await rpc('chat.bootstrap', {});
+    const { user, conversations, admin } = await rpc('chat.bootstrap', {});
     state.me = user;
+    state.admin = admin === true;
     rememberUser(user);
     const seen = new Set<string>();
     const added: string[] = [];
@@ -135,6 +136,10 @@ export async function bootstrap(): Promise<void> {
     state.bootstrapped = true;
     state.bootstrapError = '';
     const wanted = state.active || requestedChannel();
+    // A link to a room this user is not in (left, removed, banned, private): say so instead of opening it.
+    if (wanted && !state.conversations[wanted] && wanted.startsWith('room:') && !state.notice) {
+      state.notice = `You are not a member of #${wanted.slice('room:'.length)}.`;
+    }
     openConversation(state.conversations[wanted] ? wanted : defaultChannel());
     if (added.length) void refreshCounts(added);
   } catch (error) {
@@ -158,8 +163,8 @@ async function refreshCounts(channels: string[]): Promise<void> {
   }
 }
 
-export async function createRoom(name: string, topic: string): Promise<Conversation> {
-  const { conversation } = await rpc('chat.createRoom', topic ? { name, topic } : { name });
+export async function createRoom(name: string, topic: string, isPrivate = false): Promise<Conversation> {
+  const { conversation } = await rpc('chat.createRoom', { name, ...(topic ? { topic } : {}), ...(isPrivate ? { private: true } : {}) });
   openConversation(upsertConversation(conversation).channel);
   return conversation;
 }

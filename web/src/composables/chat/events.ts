@@ -13,6 +13,7 @@ import { maybeMarkRead, openConversation, removeConversation, upsertConversation
 import { catchUp, resync } from './history';
 import { markEchoed } from './outbox';
 import { refreshIfUnlisted, scheduleMembersRefresh } from './members';
+import { onRemoved, onStanding } from './moderation';
 import { checkPresence, onPresenceJoin, onPresenceLeave } from './presence';
 import { channelState, findMessage, insertMessage, isMe, rememberUser, state } from './state';
 
@@ -60,6 +61,7 @@ export function applyChannelEvent(channel: string, event: ChannelEvent): void {
         message.deleted = true;
         message.text = '';
         message.reactions = {};
+        if (event.byModerator) message.removedByModerator = true;
         if (cs.editingId === message.id) cs.editingId = null;
       }
       break;
@@ -69,6 +71,12 @@ export function applyChannelEvent(channel: string, event: ChannelEvent): void {
       if (message) message.reactions = { ...event.reactions };
       // Names for the tooltip: someone reacted whom this client has not seen yet.
       refreshIfUnlisted(channel, Object.values(event.reactions).flat().filter((id) => !state.users[id]));
+      break;
+    }
+    case 'member': {
+      // Someone was added, removed, banned, muted or given a role: the list shows it at the next read.
+      rememberUser(event.user);
+      scheduleMembersRefresh(channel, 0);
       break;
     }
     case 'typing': {
@@ -120,6 +128,12 @@ export function applyUserEvent(event: UserEvent): void {
     }
     case 'left':
       if (state.conversations[event.channel]) removeConversation(event.channel);
+      return;
+    case 'removed':
+      onRemoved(event.channel, event.reason);
+      return;
+    case 'standing':
+      onStanding(event.channel, event.role, event.muted);
       return;
   }
 }

@@ -61,6 +61,10 @@ export const state = reactive({
   me: null as ChatUser | null,
   bootstrapped: false,
   bootstrapError: '',
+  /** The user is a server admin (from the bootstrap): the audit log and moderation in every room. */
+  admin: false,
+  /** A notice to show until dismissed, e.g. that a moderator removed the user from a room. */
+  notice: '',
   conversations: {} as Record<string, Conversation>,
   channels: {} as Record<string, ChannelState>,
   /** The open conversation's channel, or '' before bootstrap. */
