@@ -20,6 +20,7 @@ import {
   leaveRoom,
   listRooms,
   maybeMarkRead,
+  noticeIfNotMember,
   openConversation,
   openDm,
   requestedChannel,
@@ -59,7 +60,13 @@ watch(
 const onAttention = () => maybeMarkRead();
 const onHashChange = () => {
   const channel = requestedChannel();
-  if (channel && channel !== state.active && state.conversations[channel]) openConversation(channel);
+  if (!channel || channel === state.active) return;
+  if (state.conversations[channel]) openConversation(channel);
+  else if (state.bootstrapped) {
+    noticeIfNotMember(channel);
+    // Back to the conversation on screen, so the address names what shows.
+    if (state.active) history.replaceState(null, '', `#${state.active}`);
+  }
 };
 
 function reset(): void {

@@ -111,6 +111,11 @@ export function openConversation(channel: string): void {
   void loadMembers(channel);
 }
 
+/** A link to a room this user is not in (left, removed, banned, private): says so instead of opening it. */
+export function noticeIfNotMember(channel: string): void {
+  if (channel.startsWith('room:') && !state.conversations[channel]) state.notice = `You are not a member of #${channel.slice('room:'.length)}.`;
+}
+
 export function requestedChannel(): string {
   try {
     return decodeURIComponent(location.hash.slice(1));
@@ -136,10 +141,7 @@ export async function bootstrap(): Promise<void> {
     state.bootstrapped = true;
     state.bootstrapError = '';
     const wanted = state.active || requestedChannel();
-    // A link to a room this user is not in (left, removed, banned, private): say so instead of opening it.
-    if (wanted && !state.conversations[wanted] && wanted.startsWith('room:') && !state.notice) {
-      state.notice = `You are not a member of #${wanted.slice('room:'.length)}.`;
-    }
+    if (!state.notice) noticeIfNotMember(wanted);
     openConversation(state.conversations[wanted] ? wanted : defaultChannel());
     if (added.length) void refreshCounts(added);
   } catch (error) {
