@@ -57,10 +57,11 @@ export interface RoomBan {
   bannedAt: number;
 }
 
-/** A room with its member count and whether a given user joined it. */
+/** A room with its member count, whether a given user joined it, and their standing there if they did. */
 export interface RoomSummary extends RoomRecord {
   members: number;
   joined: boolean;
+  standing: RoomStanding | undefined;
 }
 
 /** A direct-message conversation between two users. */

@@ -83,7 +83,8 @@ export class ConversationService {
       if (!this.channels.allows('subscribe', spec, caller.principal)) continue;
       const { name, topic, createdBy, createdAt, members, joined } = room;
       const online = await this.channels.onlineCount(spec);
-      rooms.push({ name, channel: spec.name, topic, createdBy, createdAt, members, online, joined, private: room.visibility === 'private' });
+      const standing = room.standing ? { role: room.standing.role, muted: room.standing.muted } : {};
+      rooms.push({ name, channel: spec.name, topic, createdBy, createdAt, members, online, joined, private: room.visibility === 'private', ...standing });
     }
     return { rooms };
   }

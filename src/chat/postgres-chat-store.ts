@@ -3,7 +3,6 @@ import type { Sql } from 'postgres';
 import { migrate } from '../store/postgres-migrations.js';
 import { StoreLifecycle } from '../store/store-lifecycle.js';
 import {
-  GUEST_SESSION_TTL_MS,
   dmChannelOf,
   type ChatStore,
   type ConversationRecord,
@@ -38,6 +37,7 @@ import {
   type RoomRow,
 } from './postgres-chat-queries.js';
 import { CHAT_SCHEMA } from './postgres-chat-schema.js';
+import * as guests from './postgres-guest-sessions.js';
 import * as moderation from './postgres-room-moderation.js';
 import { searchLexemes, tsqueryText } from './postgres-search.js';
 import { PostgresWriteQueue, type PostgresWrite, type PostgresWriteQueueLogger } from './postgres-write-queue.js';
@@ -135,14 +135,15 @@ export class PostgresChatStore implements ChatStore {
 
   async listRooms(userId: string, options: { includePrivate?: boolean } = {}): Promise<RoomSummary[]> {
     this.lifecycle.assertOpen();
-    const rows = await this.sql<(Raw<RoomRow> & { members: string; joined: boolean })[]>`
-      SELECT * FROM (
-        SELECT r.name, r.topic, r.created_by, r.created_at, r.visibility,
-          (SELECT count(*) FROM chat_room_members m WHERE m.room = r.name) AS members,
-          EXISTS (SELECT 1 FROM chat_room_members m WHERE m.room = r.name AND m.user_id = ${userId}) AS joined
-        FROM chat_rooms r) AS listed
-      WHERE visibility = 'public' OR joined OR ${options.includePrivate === true} ORDER BY name COLLATE "C"`;
-    return rows.map((row) => ({ ...toRoom(row), members: Number(row.members), joined: row.joined }));
+    const rows = await this.sql<(Raw<RoomRow> & { members: string; role: string | null; muted: boolean | null })[]>`
+      SELECT r.name, r.topic, r.created_by, r.created_at, r.visibility, me.role, me.muted,
+        (SELECT count(*) FROM chat_room_members m WHERE m.room = r.name) AS members
+      FROM chat_rooms r LEFT JOIN chat_room_members me ON me.room = r.name AND me.user_id = ${userId}
+      WHERE r.visibility = 'public' OR me.role IS NOT NULL OR ${options.includePrivate === true} ORDER BY r.name COLLATE "C"`;
+    return rows.map((row) => {
+      const standing = row.role === null ? undefined : toStanding({ role: row.role, muted: row.muted ?? false });
+      return { ...toRoom(row), members: Number(row.members), joined: standing !== undefined, standing };
+    });
   }
 
   joinRoom(name: string, userId: string, now: number, role: RoomRole = 'member'): Promise<boolean> {
@@ -405,30 +406,15 @@ export class PostgresChatStore implements ChatStore {
   createGuestSession(tokenHash: string, user: ChatUser, now: number): Promise<void> {
     const problem = userProblem(user);
     if (problem) return Promise.reject(problem);
-    return this.write(async (tx) => {
-      await tx`DELETE FROM chat_guest_sessions WHERE last_used_at <= ${now - GUEST_SESSION_TTL_MS}`;
-      await tx`INSERT INTO chat_guest_sessions (token_hash, user_id, name, color, avatar, created_at, last_used_at)
-               VALUES (${tokenHash}, ${user.id}, ${user.name}, ${user.color}, ${user.avatar ?? null}, ${now}, ${now})`;
-    });
+    return this.write((tx) => guests.insertGuestSession(tx, tokenHash, user, now));
   }
 
   useGuestSession(tokenHash: string, now: number): Promise<ChatUser | undefined> {
-    return this.write(async (tx) => {
-      const [row] = await tx<{ user_id: string; name: string; color: string; avatar: string | null; last_used_at: string }[]>`
-        SELECT user_id, name, color, avatar, last_used_at FROM chat_guest_sessions WHERE token_hash = ${tokenHash} FOR UPDATE`;
-      if (!row) return undefined;
-      const lastUsedAt = Number(row.last_used_at);
-      if (now - lastUsedAt >= GUEST_SESSION_TTL_MS) {
-        await tx`DELETE FROM chat_guest_sessions WHERE token_hash = ${tokenHash}`;
-        return undefined;
-      }
-      await tx`UPDATE chat_guest_sessions SET last_used_at = ${Math.max(now, lastUsedAt)} WHERE token_hash = ${tokenHash}`;
-      return toUser({ id: row.user_id, name: row.name, color: row.color, avatar: row.avatar });
-    });
+    return this.write((tx) => guests.touchGuestSession(tx, tokenHash, now));
   }
 
   revokeGuestSession(tokenHash: string): Promise<boolean> {
-    return this.write(async (tx) => (await tx`DELETE FROM chat_guest_sessions WHERE token_hash = ${tokenHash} RETURNING 1`).length === 1);
+    return this.write((tx) => guests.deleteGuestSession(tx, tokenHash));
   }
 
   // ---- plumbing ---------------------------------------------------------------------

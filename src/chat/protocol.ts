@@ -111,6 +111,10 @@ export interface Room {
   joined: boolean;
   /** Private rooms are listed only to their members (and to admins, who may join them). */
   private: boolean;
+  /** Joined rooms only: the caller's role there. */
+  role?: RoomRole;
+  /** Joined rooms only: whether the caller is muted there. */
+  muted?: boolean;
 }
 
 /** A room the user joined or a DM they have, as the sidebar shows it. */

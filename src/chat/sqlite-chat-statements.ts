@@ -66,13 +66,11 @@ export function prepareChatStatements(db: Database.Database) {
     ),
     getRoom: prepare<[string], RoomRow>('SELECT name, topic, created_by, created_at, visibility FROM rooms WHERE name = ?'),
     /** (user, include every private room: 0/1). */
-    listRooms: prepare<[string, number], RoomRow & { members: number; joined: number }>(
-      `SELECT * FROM (
-         SELECT r.name, r.topic, r.created_by, r.created_at, r.visibility,
-           (SELECT COUNT(*) FROM room_members m WHERE m.room = r.name) AS members,
-           EXISTS (SELECT 1 FROM room_members m WHERE m.room = r.name AND m.user_id = ?) AS joined
-         FROM rooms r)
-       WHERE visibility = 'public' OR joined OR ? ORDER BY name`,
+    listRooms: prepare<[string, number], RoomRow & { members: number; role: string | null; muted: number | null }>(
+      `SELECT r.name, r.topic, r.created_by, r.created_at, r.visibility, me.role, me.muted,
+         (SELECT COUNT(*) FROM room_members m WHERE m.room = r.name) AS members
+       FROM rooms r LEFT JOIN room_members me ON me.room = r.name AND me.user_id = ?
+       WHERE r.visibility = 'public' OR me.role IS NOT NULL OR ? ORDER BY r.name`,
     ),
     roomsOf: prepare<[string], RoomRow & { role: string; muted: number }>(
       `SELECT r.name, r.topic, r.created_by, r.created_at, r.visibility, m.role, m.muted

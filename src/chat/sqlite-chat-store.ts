@@ -117,7 +117,10 @@ export class SqliteChatStore implements ChatStore {
   async listRooms(userId: string, options: { includePrivate?: boolean } = {}): Promise<RoomSummary[]> {
     return this.reader()
       .listRooms.all(userId, options.includePrivate ? 1 : 0)
-      .map((row) => ({ ...toRoom(row), members: row.members, joined: row.joined === 1 }));
+      .map((row) => {
+        const standing = row.role === null ? undefined : toStanding({ role: row.role, muted: row.muted ?? 0 });
+        return { ...toRoom(row), members: row.members, joined: standing !== undefined, standing };
+      });
   }
 
   joinRoom(name: string, userId: string, now: number, role: RoomRole = 'member'): Promise<boolean> {

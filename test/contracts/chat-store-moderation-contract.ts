@@ -56,6 +56,8 @@ export function describeRoomModeration(run: Run): void {
         ['cid', { role: 'member', muted: true }],
       ]));
       assert.deepEqual((await store.roomAccess('lobby', 'cid'))?.member, { role: 'member', muted: true });
+      assert.deepEqual((await store.listRooms('cid')).map((r) => [r.name, r.joined, r.standing]), [['lobby', true, { role: 'member', muted: true }]]);
+      assert.deepEqual((await store.listRooms('nobody')).map((r) => [r.joined, r.standing]), [[false, undefined]]);
       await store.setStanding('lobby', 'cid', { muted: false });
       await store.setStanding('lobby', 'bob', { role: 'member' });
       assert.deepEqual([...(await store.memberStandings('lobby')).keys()], ['ann']);
