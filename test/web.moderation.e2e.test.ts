@@ -91,6 +91,22 @@ describe('web app: moderation', () => {
     await olga.page.getByTestId('notice-text').filter({ hasText: 'You are not a member of #leadership-private' }).waitFor();
     assert.notEqual(await olga.page.getByTestId('conversation-title').textContent(), 'leadership-private');
     await olga.page.getByTestId('notice-dismiss').click();
+
+    // A member adds her: the room appears in her sidebar, with its lock.
+    await page.getByTestId('add-people').click();
+    await page.getByTestId('add-people-search').fill('Olga');
+    await page.locator('[data-testid="add-people-result"]', { hasText: 'Troll' }).waitFor({ state: 'detached' });
+    await page.locator('[data-testid="add-people-result"]', { hasText: 'Olga Outsider' }).click();
+    await screenshot(page, 'moderation-add-people');
+    await page.getByTestId('add-people-submit').click();
+    await page.getByTestId('add-people-done').filter({ hasText: 'Added 1 person' }).waitFor();
+    await page.keyboard.press('Escape');
+    await olga.page.getByTestId('room-item').filter({ hasText: 'leadership-private' }).waitFor();
+    await openRoom(olga.page, 'leadership-private');
+    await messageWith(olga, 'Quarterly plan draft').waitFor();
+    await olga.page.getByRole('button', { name: 'Leave #leadership-private' }).click();
+    await olga.page.getByTestId('confirm-leave').click();
+    await olga.page.getByTestId('room-item').filter({ hasText: 'leadership-private' }).waitFor({ state: 'detached' });
   });
 
   test('a moderator deletes a troll\'s message and bans them in a room of 40+; the ban survives a reload', TIMEOUT, async () => {
