@@ -169,6 +169,11 @@ describe('web app: moderation', () => {
     assert.equal(await page.locator('[data-testid="member-item"]', { hasText: 'Troll' }).count(), 0, 'gone from the member list');
     await page.mouse.move(640, 100);
     await screenshot(page, 'moderation-moderator-view');
+    await page.getByTestId('show-bans').click();
+    await page.getByTestId('ban-item').filter({ hasText: 'Troll' }).filter({ hasText: 'by Mona Moderator' }).waitFor();
+    await screenshot(page, 'moderation-bans');
+    await page.keyboard.press('Escape');
+    await page.getByTestId('bans-dialog').waitFor({ state: 'detached' });
   });
 
   test('a muted member sees a read-only composer that says why', TIMEOUT, async () => {
