@@ -8,6 +8,7 @@ import { seedAccounts } from './helpers/accounts.js';
 import { assertRpcError, connectChat, guestClient, waitForEvent, waitForUserEvent, type ChatClient } from './helpers/chat.js';
 import { disconnectAll, makeSubscription, rejection, subscribe, subscribeExisting } from './helpers/sdk.js';
 import { mintToken, startTestServer, type TestServer } from './helpers/server.js';
+import { commandAsker, openRaw } from './helpers/raw-client.js';
 import { waitFor } from './helpers/wait.js';
 
 let ts: TestServer;
@@ -77,6 +78,35 @@ describe('chat: private rooms', () => {
     assert.deepEqual(await found(outsider, 'layoffs'), ['quarterly layoffs draft']);
     const rooms = (await outsider.rpc('chat.rooms', {})).rooms;
     assert.equal(rooms.find((room) => room.name === 'leadership-private')?.private, true);
+  });
+
+  test('raw protocol: a token\'s channels claim skips a private room, and a subscription token does not open it', async () => {
+    const owner = await userClient('raw-owner', 'Rae');
+    await owner.rpc('chat.createRoom', { name: 'raw-private', private: true });
+    const raw = await openRaw(ts.wsUrl);
+    try {
+      const token = await mintToken({ sub: 'raw-outsider', channels: ['room:raw-private', 'room:general'] });
+      raw.command(1, 'connect', { token, name: 'raw-test' });
+      const connected = await raw.reply(1);
+      assert.deepEqual(Object.keys(connected.connect.subs ?? {}), ['room:general'], 'the private room is skipped');
+      const ask = commandAsker(raw);
+      const subToken = await mintToken({ sub: 'raw-outsider', channel: 'room:raw-private' });
+      const viaToken = await ask('subscribe', { channel: 'room:raw-private', token: subToken });
+      assert.equal(viaToken.error?.code, 103, JSON.stringify(viaToken));
+      for (const [method, body] of [
+        ['subscribe', { channel: 'room:raw-private' }],
+        ['history', { channel: 'room:raw-private', limit: 10 }],
+        ['presence', { channel: 'room:raw-private' }],
+        ['presence_stats', { channel: 'room:raw-private' }],
+        ['publish', { channel: 'room:raw-private', data: { text: 'hi' } }],
+      ] as const) {
+        const reply = await ask(method, body);
+        assert.deepEqual([method, reply.error?.code], [method, 103]);
+      }
+      assert.equal(raw.closed, undefined, 'refusals do not close the connection');
+    } finally {
+      raw.close();
+    }
   });
 
   test('admins see private rooms marked and may join them; only members and admins add people', async () => {
