@@ -79,6 +79,17 @@ describe('parley import', () => {
     await bob.rpc('chat.markRead', { channel: 'room:general', seq: 2 });
     await ann.rpc('chat.openDm', { user: bobId });
     await bob.rpc('chat.send', { channel: dm(), text: 'psst, the move' });
+    // Moderation state: a private room with a muted member and a ban, and a message removed by a moderator.
+    const cid = await guestClient(ts, { name: 'Cid' });
+    await cid.rpc('chat.bootstrap', {});
+    await ann.rpc('chat.createRoom', { name: 'vault', private: true });
+    await ann.rpc('chat.addMembers', { channel: 'room:vault', users: [bobId, cid.user.id] });
+    await ann.rpc('chat.moderate', { channel: 'room:vault', action: 'mute', user: bobId });
+    await ann.rpc('chat.moderate', { channel: 'room:vault', action: 'ban', user: cid.user.id });
+    await ann.rpc('chat.createRoom', { name: 'yard' });
+    await bob.rpc('chat.joinRoom', { name: 'yard' });
+    const spam = (await bob.rpc('chat.send', { channel: 'room:yard', text: 'spam in the yard' })).message;
+    await ann.rpc('chat.delete', { channel: 'room:yard', id: spam.id });
     disconnectAll();
     await ts.server.close();
   });
@@ -105,6 +116,9 @@ describe('parley import', () => {
       search: await Promise.all(['cafe', 'HELLO edit', 'move', 'deleted'].map((q) => chat.search(q, { channels: rooms, limit: 10 }))),
       conversations: await Promise.all([annId, bobId].map((id) => chat.conversationsOf(id))),
       rooms: await chat.listRooms(bobId),
+      allRooms: await chat.listRooms('nobody', { includePrivate: true }),
+      vault: [await chat.roomAccess('vault', bobId), await chat.memberStandings('vault'), await chat.roomBans('vault')],
+      yard: await chat.history('room:yard', { limit: 10 }),
       members: await chat.roomMembers('general'),
       users: await Promise.all([annId, bobId].map((id) => chat.getUser(id))),
     };
@@ -128,14 +142,18 @@ describe('parley import', () => {
     assert.ok(expected.streams.length >= 3, 'room, DM and user channels have streams');
     assert.equal(expected.history[0]!.messages.length, 4);
     assert.deepEqual(expected.search.map((found) => found.length), [1, 1, 2, 0], 'the searches compared find something');
+    assert.deepEqual(expected.allRooms.map((room) => [room.name, room.visibility]), [['general', 'public'], ['vault', 'private'], ['yard', 'public']]);
+    assert.equal((expected.vault[2] as unknown[]).length, 1, 'the ban is compared');
+    assert.equal(expected.yard.messages[0]?.removedByModerator, true);
 
     const db = await freshDatabase();
     const run = await runCli(['import', '--from', dataDir, '--postgres-url', db.url]);
     assert.equal(run.code, 0, run.stderr);
     assert.match(run.stdout, /imported .* into PostgreSQL/);
-    assert.match(run.stdout, /^ {2}messages +5$/m);
+    assert.match(run.stdout, /^ {2}messages +6$/m);
+    assert.match(run.stdout, /^ {2}room bans +1$/m);
     assert.match(run.stdout, /^ {2}reactions +3$/m);
-    assert.match(run.stdout, /^ {2}guest sessions +2$/m);
+    assert.match(run.stdout, /^ {2}guest sessions +3$/m);
     assert.match(run.stdout, new RegExp(`^ {2}publications +${expected.streams.reduce((n, [, page]) => n + (page as HistoryPage).publications.length, 0)}$`, 'm'));
     assert.ok(!run.stdout.includes(db.url));
 
@@ -162,7 +180,7 @@ describe('parley import', () => {
     assert.equal(again.code, 0, again.stderr);
     assert.match(again.stdout, /nothing to do: .* was already imported/);
     const [count] = await sql<{ n: string }[]>`SELECT count(*) AS n FROM chat_messages`;
-    assert.equal(Number(count!.n), 6, 'the second import wrote nothing');
+    assert.equal(Number(count!.n), 7, 'the second import wrote nothing');
   });
 
   test('refuses a database that holds data, unless --force, which replaces it', async () => {
@@ -181,7 +199,7 @@ describe('parley import', () => {
     const forced = await runCli(['import', '--from', dataDir, '--force', '--postgres-url', db.url]);
     assert.equal(forced.code, 0, forced.stderr);
     const rooms = await sql<{ name: string }[]>`SELECT name FROM chat_rooms ORDER BY name`;
-    assert.deepEqual(rooms.map((r) => r.name), ['general']);
+    assert.deepEqual(rooms.map((r) => r.name), ['general', 'vault', 'yard']);
   });
 
   test('refuses a directory without Parley data', async () => {
