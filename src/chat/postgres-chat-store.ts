@@ -19,7 +19,7 @@ import {
   type RoomStanding,
   type RoomSummary,
 } from './chat-store.js';
-import { refuseChange, refuseRemoval, toggledReactions, toMessage, toStanding, toUser, userProblem, type MessageRow, type UserRow } from './chat-rows.js';
+import { refuseChange, toggledReactions, toMessage, toStanding, toUser, userProblem, type MessageRow, type UserRow } from './chat-rows.js';
 import {
   ROOM_COLUMNS,
   MESSAGE_COLUMNS,
@@ -298,14 +298,7 @@ export class PostgresChatStore implements ChatStore {
   }
 
   removeMessage(channel: string, id: string, moderatorId: string): Promise<MessageChange> {
-    return this.write(async (tx) => {
-      const row = await messageById(tx, channel, id, true);
-      const refusal = refuseRemoval(row);
-      if (refusal) return refusal;
-      await tx`UPDATE chat_messages SET deleted = true, text = '', reactions = '{}', search = ''::tsvector, removed_by = ${moderatorId}
-               WHERE pk = ${row!.pk}`;
-      return { ok: true, message: toMessage({ ...row!, text: '', deleted: true, reactions: '{}', removed_by: moderatorId }) };
-    });
+    return this.write((tx) => moderation.markRemoved(tx, channel, id, moderatorId));
   }
 
   toggleReaction(channel: string, id: string, userId: string, emoji: string): Promise<MessageChange> {

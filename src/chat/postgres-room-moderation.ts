@@ -4,9 +4,9 @@
  * write runs inside the store's write queue transaction it is given; all
  * values are bound parameters.
  */
-import type { RoomAccess, RoomBan, RoomStanding } from './chat-store.js';
-import { toStanding, toUser } from './chat-rows.js';
-import type { Db } from './postgres-chat-queries.js';
+import type { MessageChange, RoomAccess, RoomBan, RoomStanding } from './chat-store.js';
+import { refuseRemoval, toMessage, toStanding, toUser } from './chat-rows.js';
+import { messageById, type Db } from './postgres-chat-queries.js';
 
 /** The room's visibility with the user's membership and ban, in one query. */
 export async function selectRoomAccess(db: Db, name: string, userId: string): Promise<RoomAccess | undefined> {
@@ -71,4 +71,14 @@ export async function selectBans(db: Db, name: string): Promise<RoomBan[]> {
     bannedBy: row.banned_by,
     bannedAt: Number(row.banned_at),
   }));
+}
+
+/** Deletes any message of a channel on a moderator's authority, recording who removed it. */
+export async function markRemoved(db: Db, channel: string, id: string, moderatorId: string): Promise<MessageChange> {
+  const row = await messageById(db, channel, id, true);
+  const refusal = refuseRemoval(row);
+  if (refusal) return refusal;
+  await db`UPDATE chat_messages SET deleted = true, text = '', reactions = '{}', search = ''::tsvector, removed_by = ${moderatorId}
+           WHERE pk = ${row!.pk}`;
+  return { ok: true, message: toMessage({ ...row!, text: '', deleted: true, reactions: '{}', removed_by: moderatorId }) };
 }

@@ -19,11 +19,12 @@ import {
   type RoomSummary,
 } from './chat-store.js';
 import { ftsMatchExpression } from './fts-query.js';
-import { refuseChange, refuseRemoval, toDm, toggledReactions, toMessage, toStanding, toUser, userProblem } from './chat-rows.js';
+import { refuseChange, toDm, toggledReactions, toMessage, toStanding, toUser, userProblem } from './chat-rows.js';
 import type { ChatMessage, ChatUser } from './protocol.js';
 import { CHAT_MIGRATIONS } from './sqlite-chat-schema.js';
 import { openSqliteFile } from '../store/sqlite-file.js';
 import { prepareChatStatements, type ChatStatements, type RoomRow } from './sqlite-chat-statements.js';
+import * as moderation from './sqlite-room-moderation.js';
 import { SqliteWriteQueue, type WriteQueueLogger } from './sqlite-write-queue.js';
 
 /** Where {@link SqliteChatStore} reports failures that affect many callers. */
@@ -150,32 +151,19 @@ export class SqliteChatStore implements ChatStore {
   // ---- room moderation --------------------------------------------------------
 
   async roomAccess(name: string, userId: string): Promise<RoomAccess | undefined> {
-    const row = this.reader().roomAccess.get(userId, userId, name);
-    if (!row) return undefined;
-    const member = row.role === null ? undefined : toStanding({ role: row.role, muted: row.muted ?? 0 });
-    return { visibility: row.visibility as RoomAccess['visibility'], member, banned: row.banned === 1 };
+    return moderation.roomAccess(this.reader(), name, userId);
   }
 
   async memberStandings(name: string): Promise<Map<string, RoomStanding>> {
-    return new Map(this.reader().notableStandings.all(name).map((row) => [row.user_id, toStanding(row)]));
+    return moderation.notableStandings(this.reader(), name);
   }
 
   setStanding(name: string, userId: string, change: Partial<RoomStanding>): Promise<boolean> {
-    return this.write((s) => {
-      const row = s.getStanding.get(name, userId);
-      if (!row) return false;
-      const next = { ...toStanding(row), ...change };
-      s.updateStanding.run(next.role, next.muted ? 1 : 0, name, userId);
-      return true;
-    });
+    return this.write((s) => moderation.updateStanding(s, name, userId, change));
   }
 
   banFromRoom(name: string, ban: { userId: string; bannedBy: string; bannedAt: number }): Promise<{ banned: boolean; wasMember: boolean }> {
-    return this.write((s) => {
-      const wasMember = s.deleteMember.run(name, ban.userId).changes === 1;
-      const banned = s.insertBan.run(name, ban.userId, ban.bannedBy, ban.bannedAt).changes === 1;
-      return { banned, wasMember };
-    });
+    return this.write((s) => moderation.ban(s, name, ban));
   }
 
   unbanFromRoom(name: string, userId: string): Promise<boolean> {
@@ -183,14 +171,7 @@ export class SqliteChatStore implements ChatStore {
   }
 
   async roomBans(name: string): Promise<RoomBan[]> {
-    return this.reader()
-      .roomBans.all(name)
-      .map((row) => ({
-        userId: row.user_id,
-        user: row.name === null ? undefined : toUser({ id: row.user_id, name: row.name, color: row.color ?? '', avatar: row.avatar }),
-        bannedBy: row.banned_by,
-        bannedAt: row.banned_at,
-      }));
+    return moderation.bans(this.reader(), name);
   }
 
   // ---- direct messages --------------------------------------------------------
@@ -258,13 +239,7 @@ export class SqliteChatStore implements ChatStore {
   }
 
   removeMessage(channel: string, id: string, moderatorId: string): Promise<MessageChange> {
-    return this.write((s) => {
-      const row = s.messageById.get(channel, id);
-      const refusal = refuseRemoval(row);
-      if (refusal) return refusal;
-      s.markRemoved.run(moderatorId, row!.pk);
-      return { ok: true, message: toMessage({ ...row!, text: '', deleted: 1, reactions: '{}', removed_by: moderatorId }) };
-    });
+    return this.write((s) => moderation.markRemoved(s, channel, id, moderatorId));
   }
 
   toggleReaction(channel: string, id: string, userId: string, emoji: string): Promise<MessageChange> {
