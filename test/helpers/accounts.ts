@@ -60,8 +60,8 @@ export async function signUp(ts: TestServer, username: string, extra: Record<str
 }
 
 /** Signs in on a new device; fails the test unless it answers 200. */
-export async function signIn(ts: TestServer, username: string, password = PASSWORD): Promise<{ device: Device; result: Required<SignInResult> }> {
-  const device = new Device(ts);
+export async function signIn(ts: TestServer, username: string, password = PASSWORD, headers: Record<string, string> = {}): Promise<{ device: Device; result: Required<SignInResult> }> {
+  const device = new Device(ts, headers);
   const answer = await device.post<Required<SignInResult>>('/app/signin', { username, password });
   assert.equal(answer.status, 200, `sign-in of ${username}: ${JSON.stringify(answer.body)}`);
   return { device, result: answer.body };
