@@ -3,7 +3,9 @@
  * so the app imports it from one place.
  */
 export type {
+  AccountInfo,
   AppConfig,
+  AuthMode,
   ChannelEvent,
   ChatMessage,
   ChatMethod,
