@@ -61,6 +61,10 @@ const COUNT_LABELS: Record<keyof ImportCounts, string> = {
   reactions: 'reactions',
   readPositions: 'read positions',
   guestSessions: 'guest sessions',
+  accounts: 'accounts',
+  accountSessions: 'account sessions',
+  invites: 'invitations',
+  auditEntries: 'audit log entries',
 };
 
 function countLines(counts: ImportCounts): string {

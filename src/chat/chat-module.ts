@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { AccountStore } from '../accounts/account-store.js';
+import type { UserDisconnectParts } from '../cluster/user-disconnect.js';
 import type { Config } from '../config/types.js';
 import type { AddressLimiters } from '../http/address-limit.js';
 import type { Logger } from '../log/logger.js';
@@ -47,6 +48,8 @@ export interface ChatModuleOptions {
    * loses their subscriptions on every node. @default this node alone
    */
   cluster?: Cluster;
+  /** Closes users' connections on every node (sign-out everywhere, deactivation). */
+  disconnects: UserDisconnectParts;
 }
 
 /** A running chat module; `close` makes pending writes durable and releases storage. */
@@ -103,7 +106,15 @@ export async function attachChat(options: ChatModuleOptions): Promise<ChatModule
     const audit = new AuditView(accounts, accounts, store, isAdmin);
     registerChatRpc(node, { chat, conversations, moderation, audit }, inFlight);
     registerClientPublish(node, chat, channels, inFlight);
-    await registerAppRoutes(http, { config, store, inFlight, logger, ...(options.addressLimiters ? { addressLimiters: options.addressLimiters } : {}) });
+    await registerAppRoutes(http, {
+      config,
+      store,
+      accounts,
+      inFlight,
+      logger,
+      disconnects: options.disconnects,
+      ...(options.addressLimiters ? { addressLimiters: options.addressLimiters } : {}),
+    });
   } catch (err) {
     await Promise.allSettled([store.close(), accounts.close()]);
     throw err;

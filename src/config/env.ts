@@ -31,16 +31,18 @@ export const ENV_VARS: readonly EnvVar[] = deepFreeze<EnvVar[]>([
   { name: 'PARLEY_TOKEN_SECRET', key: 'tokenSecret', description: 'HS256 secret for tokens (at least 32 bytes)' },
   { name: 'PARLEY_API_KEY', key: 'apiKey', description: 'key for the server HTTP API (at least 16 bytes)' },
   { name: 'PARLEY_ALLOWED_ORIGINS', key: 'allowedOrigins', description: 'comma-separated WebSocket origins, or *' },
+  { name: 'PARLEY_TRUST_PROXY', key: 'trustProxy', description: 'comma-separated addresses of reverse proxies to believe' },
   { name: 'PARLEY_LOG_LEVEL', key: 'logLevel', description: 'fatal, error, warn, info, debug, trace or silent' },
   { name: 'PARLEY_LOG_FILE', key: 'logFile', description: 'also write logs to this file' },
   { name: 'PARLEY_LOG_FORMAT', key: 'logFormat', description: 'pretty, json, or auto (pretty on a terminal)' },
   { name: 'PARLEY_MAX_MESSAGE_SIZE', key: 'maxMessageSize', description: 'largest WebSocket message in bytes' },
   { name: 'PARLEY_ALLOW_ANONYMOUS', key: 'allowAnonymous', description: 'allow connections without a token' },
-  { name: 'PARLEY_GUEST_SIGN_IN', key: 'guestSignIn', description: 'let anyone sign in to the web app as a guest' },
+  { name: 'PARLEY_AUTH_MODE', key: 'authMode', description: 'who may join: open, invite, guest or token' },
+  { name: 'PARLEY_GUEST_SIGN_IN', key: 'guestSignIn', description: 'older form of authMode guest (true) or invite (false)' },
   { name: 'PARLEY_REDIS_URL', key: 'redisUrl', description: 'Redis for a cluster (redis://host:port)' },
   { name: 'PARLEY_REDIS_PREFIX', key: 'redisPrefix', description: 'prefix of every Redis key of this deployment' },
   { name: 'PARLEY_POSTGRES_URL', key: 'postgresUrl', description: 'PostgreSQL instead of embedded SQLite (postgres://…)' },
-  { name: 'PARLEY_TOKEN_URL', key: 'tokenUrl', description: 'where the web app gets tokens when guest sign-in is off' },
+  { name: 'PARLEY_TOKEN_URL', key: 'tokenUrl', description: 'where the web app gets tokens (authMode token)' },
 ]);
 
 /** A configuration value found in the environment. */

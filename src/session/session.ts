@@ -9,6 +9,7 @@ import type { Command, CommandRequests, Decoded } from '../protocol/commands.js'
 import { encodeError, encodeReply, encodeReplyRaw, PING_FRAME, PONG_TEXT } from '../protocol/encode.js';
 import { Disconnects, Errors, ProtocolError, type Disconnect } from '../protocol/errors.js';
 import type { ConnectionDenials } from '../cluster/connection-denials.js';
+import type { ConnectionGate } from '../accounts/account-gate.js';
 import type { ClientInfo } from '../protocol/types.js';
 import type { Transport } from '../transport/transport.js';
 import { CommandIntake } from './command-intake.js';
@@ -16,6 +17,7 @@ import { historyCommand, presenceCommand, presenceStatsCommand, publishCommand, 
 import { closeDelayMs, ttlSeconds } from './expiry.js';
 import type { DeadlineTarget, Deadlines } from './deadlines.js';
 import type { Heartbeat, HeartbeatTarget } from './heartbeat.js';
+import { refusalOf } from './admission.js';
 import { RateLimiter } from './rate-limiter.js';
 import { SessionSubscriptions, type SubscriptionOwner } from './session-subscriptions.js';
 
@@ -30,6 +32,8 @@ export interface SessionContext {
   version: string;
   /** Users a server API `disconnect` just removed for good: their new connections are refused the same way. */
   denials: ConnectionDenials;
+  /** Refuses connections of deactivated accounts and ended account sessions, on connect and refresh. */
+  gate: ConnectionGate;
 }
 
 /**
@@ -111,6 +115,10 @@ export class Session implements SessionHandle, HeartbeatTarget, DeadlineTarget, 
 
   get user(): string {
     return this.credentials.user;
+  }
+
+  get accountSession(): string | undefined {
+    return this.credentials.session;
   }
 
   // ---- input --------------------------------------------------------------
@@ -251,10 +259,10 @@ export class Session implements SessionHandle, HeartbeatTarget, DeadlineTarget, 
       if (!verified) return;
       credentials = verified;
     }
-    const denied = await this.deniedWith(credentials.user);
+    const refused = await refusalOf(this.context, credentials, this.logger);
     if (this.isClosed) return;
-    if (denied) {
-      this.disconnect(denied, 'the user was disconnected by the server API moments ago');
+    if (refused) {
+      this.disconnect(refused.disconnect, refused.detail);
       return;
     }
     this.context.deadlines.clear(this);
@@ -283,23 +291,13 @@ export class Session implements SessionHandle, HeartbeatTarget, DeadlineTarget, 
     this.transport.reply(encodeReplyRaw(id, 'connect', result));
     this.node.sessionConnected(this);
     // A disconnect that ran while this connect was under way did not find it: asked again now that it is findable.
-    const lateDenial = await this.deniedWith(credentials.user);
+    const lateDenial = await refusalOf({ denials: this.context.denials }, credentials, this.logger);
     if (lateDenial && !this.isClosed) {
-      this.disconnect(lateDenial, 'the user was disconnected by the server API moments ago');
+      this.disconnect(lateDenial.disconnect, lateDenial.detail);
       return;
     }
     await fromToken.activate();
     if (this.context.logger.isLevelEnabled('debug')) this.logger.debug({ name: request.name, version: request.version }, 'connected');
-  }
-
-  /** A denial of the user's connections; none when denials cannot be read (they only close a race, and must not lock everyone out). */
-  private async deniedWith(user: string): Promise<Disconnect | undefined> {
-    try {
-      return await this.context.denials.deniedWith(user);
-    } catch (error) {
-      this.logger.warn({ err: error }, 'connection denials unavailable: connect allowed');
-      return undefined;
-    }
   }
 
   /** Verifies a connection token; answers or disconnects and returns undefined when it is not acceptable. */
@@ -324,7 +322,19 @@ export class Session implements SessionHandle, HeartbeatTarget, DeadlineTarget, 
       this.disconnect(Disconnects.invalidToken, 'refreshed token is for another user');
       return;
     }
-    this.credentials = { ...this.credentials, expiresAt: credentials.expiresAt, permissions: credentials.permissions, info: credentials.info };
+    const refused = await refusalOf({ gate: this.context.gate }, credentials, this.logger);
+    if (this.isClosed) return;
+    if (refused) {
+      this.disconnect(refused.disconnect, refused.detail);
+      return;
+    }
+    this.credentials = {
+      ...this.credentials,
+      expiresAt: credentials.expiresAt,
+      permissions: credentials.permissions,
+      info: credentials.info,
+      ...(credentials.session === undefined ? {} : { session: credentials.session }),
+    };
     this.scheduleExpiry();
     const ttl = ttlSeconds(credentials.expiresAt);
     this.transport.reply(encodeReply(id, 'refresh', ttl === undefined ? {} : { expires: true, ttl }));

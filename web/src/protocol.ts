@@ -3,12 +3,14 @@
  * so the app imports it from one place.
  */
 export type {
+  AccountInfo,
   AdminRpc,
   AuditEntryView,
   ModerationAction,
   RoomBanView,
   RoomRole,
   AppConfig,
+  AuthMode,
   ChannelEvent,
   ChatMessage,
   ChatMethod,
