@@ -6,7 +6,8 @@ import { PostgresChatStore } from '../src/chat/postgres-chat-store.js';
 import { searchLexemes, tsqueryText } from '../src/chat/postgres-search.js';
 import type { ChatUser } from '../src/chat/protocol.js';
 import { migrate, STREAM_SCHEMA } from '../src/store/postgres-migrations.js';
-import { runChatStoreContract } from './contracts/chat-store-contract.js';
+import { runChatStoreContract, type ChatStoreFixture } from './contracts/chat-store-contract.js';
+import { assertMigratedPeople, runChatStorePeopleContract } from './contracts/chat-store-people-contract.js';
 import { createTestDatabase, type TestDatabase } from './helpers/postgres.js';
 
 // One database for this run; every fixture gets its own schema in it.
@@ -18,11 +19,13 @@ after(async () => {
   await db?.drop();
 });
 
-runChatStoreContract('PostgresChatStore', async () => {
+const fixture = async (): Promise<ChatStoreFixture> => {
   // A new client as well as a new store: nothing in either survives but what the database holds.
   const stores = await db.storesOnFreshSchema((sql) => new PostgresChatStore({ sql }));
   return { store: stores.open(), reopen: async () => stores.open(), cleanup: stores.cleanup };
-});
+};
+runChatStoreContract('PostgresChatStore', fixture);
+runChatStorePeopleContract('PostgresChatStore', fixture);
 
 const T0 = 1_700_000_000_000;
 const ann: ChatUser = { id: 'ann', name: 'Ann', color: '#e03131' };
@@ -63,6 +66,21 @@ describe('PostgresChatStore migrations', () => {
       assert.equal(await migrate(nodes[2]!, [STREAM_SCHEMA, CHAT_SCHEMA]), 0, 'nothing left to apply');
     } finally {
       await fresh.drop();
+    }
+  });
+
+  it('moves the 1:1 DMs and profiles of a version 1 schema into the group-DM and people schema', async () => {
+    const sql = db.client(await db.createSchema());
+    try {
+      await migrate(sql, [{ ...CHAT_SCHEMA, migrations: CHAT_SCHEMA.migrations.slice(0, 1) }]);
+      await sql`INSERT INTO chat_users (id, name, color, created_at, updated_at) VALUES ('ann', 'Ann-Marie Lée', '#000000', 1, 5), ('bob', 'Bob', '#000000', 1, 6)`;
+      await sql`INSERT INTO chat_dms (channel, user_a, user_b, created_at) VALUES ('dm:ann,bob', 'ann', 'bob', 7)`;
+      const store = new PostgresChatStore({ sql });
+      await store.open();
+      await assertMigratedPeople(store);
+      await store.close();
+    } finally {
+      await db.end(sql);
     }
   });
 

@@ -56,6 +56,7 @@ const COUNT_LABELS: Record<keyof ImportCounts, string> = {
   rooms: 'rooms',
   members: 'room members',
   dms: 'direct conversations',
+  dmMembers: 'people in direct conversations',
   messages: 'messages',
   reactions: 'reactions',
   readPositions: 'read positions',

@@ -29,6 +29,8 @@ export interface ImportCounts {
   rooms: number;
   members: number;
   dms: number;
+  /** Participants of DMs, summed. */
+  dmMembers: number;
   messages: number;
   reactions: number;
   readPositions: number;
@@ -56,7 +58,7 @@ export interface ImportOptions {
  * Stream v2 added idempotency keys, which are not copied: they matter for
  * five minutes after a publish, and an import moves a stopped server.
  */
-const READABLE_VERSIONS = { stream: [1, 2], chat: [1, 2] } as const;
+const READABLE_VERSIONS = { stream: [1, 2], chat: [1, 2, 3] } as const;
 /** Rows per INSERT: one JSON parameter each, kept to a few megabytes. */
 const CHUNK_ROWS = 1000;
 /** Any 64-bit value all Parley processes agree on ("parleyim"): two imports at once run one after the other. */
@@ -68,7 +70,8 @@ type Row = Record<string, unknown>;
 interface TableCopy {
   counts: keyof ImportCounts;
   from: keyof typeof READABLE_VERSIONS;
-  select: string;
+  /** The read, or the read for the file's schema version (`PRAGMA user_version`). */
+  select: string | ((version: number) => string);
   insert: string;
   /** Turns a SQLite row into the JSON object the INSERT reads. */
   toTarget?: (row: Row) => Row;
@@ -93,10 +96,16 @@ const COPIES: readonly TableCopy[] = [
   {
     counts: 'users',
     from: 'chat',
-    select: 'SELECT id, name, color, avatar, created_at, updated_at FROM users ORDER BY id',
-    insert: `INSERT INTO chat_users (id, name, color, avatar, created_at, updated_at)
-             SELECT id, name, color, avatar, created_at, updated_at
-             FROM json_to_recordset($1::json) AS x (id text, name text, color text, avatar text, created_at bigint, updated_at bigint)`,
+    // Chat v3 added usernames and last-seen times; before it, last seen is the last profile change.
+    select: (version) =>
+      version >= 3
+        ? 'SELECT id, name, color, avatar, created_at, updated_at, username, last_seen_at FROM users ORDER BY id'
+        : 'SELECT id, name, color, avatar, created_at, updated_at, NULL AS username, updated_at AS last_seen_at FROM users ORDER BY id',
+    // Search and sort keys are left NULL: the store fills them when it opens.
+    insert: `INSERT INTO chat_users (id, name, color, avatar, created_at, updated_at, username, last_seen_at)
+             SELECT id, name, color, avatar, created_at, updated_at, username, last_seen_at
+             FROM json_to_recordset($1::json) AS x (id text, name text, color text, avatar text, created_at bigint, updated_at bigint,
+               username text, last_seen_at bigint)`,
   },
   {
     counts: 'firstVisits',
@@ -122,10 +131,20 @@ const COPIES: readonly TableCopy[] = [
   {
     counts: 'dms',
     from: 'chat',
-    select: 'SELECT channel, user_a, user_b, created_at FROM dms ORDER BY channel',
-    insert: `INSERT INTO chat_dms (channel, user_a, user_b, created_at)
-             SELECT channel, user_a, user_b, created_at
-             FROM json_to_recordset($1::json) AS x (channel text, user_a text, user_b text, created_at bigint)`,
+    select: 'SELECT channel, created_at FROM dms ORDER BY channel',
+    insert: `INSERT INTO chat_dms (channel, created_at)
+             SELECT channel, created_at FROM json_to_recordset($1::json) AS x (channel text, created_at bigint)`,
+  },
+  {
+    counts: 'dmMembers',
+    from: 'chat',
+    // Chat v3 moved DM participants to their own table (group DMs); before it, each DM had two.
+    select: (version) =>
+      version >= 3
+        ? 'SELECT channel, user_id FROM dm_members ORDER BY channel, user_id'
+        : 'SELECT channel, user_id FROM (SELECT channel, user_a AS user_id FROM dms UNION ALL SELECT channel, user_b FROM dms) ORDER BY channel, user_id',
+    insert: `INSERT INTO chat_dm_members (channel, user_id)
+             SELECT channel, user_id FROM json_to_recordset($1::json) AS x (channel text, user_id text)`,
   },
   {
     counts: 'messages',
@@ -162,7 +181,7 @@ const COPIES: readonly TableCopy[] = [
 
 /** Every table holding Parley data in PostgreSQL (what "empty" and `force` are about). */
 const TARGET_TABLES = [
-  'stream_meta', 'publications', 'idempotency_keys', 'chat_users', 'chat_first_visits', 'chat_rooms', 'chat_room_members', 'chat_dms',
+  'stream_meta', 'publications', 'idempotency_keys', 'chat_users', 'chat_first_visits', 'chat_rooms', 'chat_room_members', 'chat_dms', 'chat_dm_members',
   'chat_channel_seqs', 'chat_messages', 'chat_read_positions', 'chat_guest_sessions',
 ] as const;
 
@@ -205,6 +224,11 @@ export async function importDataDir(sql: Sql, options: ImportOptions): Promise<I
 
 type Sources = { [K in keyof typeof READABLE_VERSIONS]: Database.Database | undefined };
 
+/** The SQL of a copy's read for the schema version of `db`. */
+function selectOf(copy: TableCopy, db: Database.Database): string {
+  return typeof copy.select === 'string' ? copy.select : copy.select(db.pragma('user_version', { simple: true }) as number);
+}
+
 function openSources(dir: string): Sources {
   const open = (file: string, from: keyof typeof READABLE_VERSIONS): Database.Database | undefined => {
     const path = join(dir, file);
@@ -236,7 +260,7 @@ function survey(sources: Sources): { fingerprint: string; counts: ImportCounts }
     hash.update(`\u0000${copy.counts}\u0000`);
     const db = sources[copy.from];
     if (!db) continue;
-    for (const row of db.prepare<[], Row>(copy.select).iterate()) {
+    for (const row of db.prepare<[], Row>(selectOf(copy, db)).iterate()) {
       counts[copy.counts]++;
       hashRow(hash, row);
       if (copy.counts === 'messages') counts.reactions += reactionCount(String(row.reactions));
@@ -262,7 +286,7 @@ async function copyTable(tx: TransactionSql, db: Database.Database, copy: TableC
     await tx.unsafe(copy.insert, [tx.json(chunk as postgres.JSONValue)]);
     chunk = [];
   };
-  for (const row of db.prepare<[], Row>(copy.select).iterate()) {
+  for (const row of db.prepare<[], Row>(selectOf(copy, db)).iterate()) {
     for (const [column, value] of Object.entries(row)) {
       // PostgreSQL text cannot hold a NUL character; say where it is instead of failing with an encoding error.
       if (typeof value === 'string' && value.includes('\u0000')) {

@@ -9,16 +9,20 @@ import type { Node } from '../node/node.js';
 import { Errors } from '../protocol/errors.js';
 import type { Publication } from '../protocol/types.js';
 import { registerAppRoutes } from './app-routes.js';
+import { AccountFacts } from './account-facts.js';
 import { ChatChannels } from './chat-channels.js';
 import { registerClientPublish } from './chat-publish.js';
 import { registerChatRpc } from './chat-rpc.js';
 import { ChatService } from './chat-service.js';
 import type { ChatStore } from './chat-store.js';
 import { ConversationService } from './conversation-service.js';
+import { GuestExpiry } from './guest-expiry.js';
 import { InFlight } from './in-flight.js';
 import { MemberDirectory } from './member-directory.js';
+import { PeopleService } from './people-service.js';
 import { ProfileBook } from './profile-book.js';
 import { DEFAULT_ROOM, type ChatMessage, type ChatUser } from './protocol.js';
+import { SeenBook } from './seen-book.js';
 import { SqliteChatStore } from './sqlite-chat-store.js';
 import { UserEvents } from './user-events.js';
 
@@ -81,9 +85,12 @@ export async function attachChat(options: ChatModuleOptions): Promise<ChatModule
     const directory = new MemberDirectory(store);
     const profiles = new ProfileBook(store);
     const userEvents = new UserEvents(node, logger);
+    const facts = new AccountFacts(accounts);
     chat = new ChatService({ node, store, channels, profiles, userEvents });
-    const conversations = new ConversationService({ store, channels, profiles, userEvents, directory });
-    registerChatRpc(node, chat, conversations, inFlight);
+    const conversations = new ConversationService({ store, channels, profiles, userEvents, directory, facts });
+    const people = new PeopleService({ store, facts, guestExpirySeconds: config.guestExpiry });
+    const seen = new SeenBook(store, facts, logger);
+    registerChatRpc(node, { chat, conversations, people, seen }, inFlight);
     registerClientPublish(node, chat, channels, inFlight);
     await registerAppRoutes(http, { config, store, inFlight, logger, ...(options.addressLimiters ? { addressLimiters: options.addressLimiters } : {}) });
   } catch (err) {
@@ -91,6 +98,8 @@ export async function attachChat(options: ChatModuleOptions): Promise<ChatModule
     throw err;
   }
 
+  const guestExpiry = new GuestExpiry(store, config.guestExpiry * 1000, logger);
+  guestExpiry.start();
   let closing: Promise<void> | undefined;
   return {
     post: (author, channel, text, nonce) => inFlight.run(() => chat.post(author, channel, text, nonce)),
@@ -98,6 +107,7 @@ export async function attachChat(options: ChatModuleOptions): Promise<ChatModule
     close: () => {
       closing ??= (async () => {
         await inFlight.close();
+        await guestExpiry.stop();
         await Promise.all([store.close(), accounts.close()]);
       })();
       return closing;

@@ -3,8 +3,10 @@ import { Errors } from '../protocol/errors.js';
 import type { ChatService } from './chat-service.js';
 import type { ConversationService } from './conversation-service.js';
 import type { InFlight } from './in-flight.js';
+import type { PeopleService } from './people-service.js';
 import { callerOf, type Caller } from './profile.js';
-import type { ChatMethod, ChatRpc } from './protocol.js';
+import { MAX_DM_USERS, type ChatMethod, type ChatRpc } from './protocol.js';
+import type { SeenBook } from './seen-book.js';
 
 /** The fields of an RPC's `data`, read with type checks that name the field at fault. */
 class Fields {
@@ -25,6 +27,14 @@ class Fields {
     const value = this.data[name];
     if (typeof value !== 'number' || !Number.isSafeInteger(value)) throw Errors.badRequest(`${name} must be a whole number`);
     return value;
+  }
+
+  /** An array of at most `max` strings. */
+  stringArray(name: string, max: number): string[] {
+    const value = this.data[name];
+    if (!Array.isArray(value) || !value.every((item) => typeof item === 'string')) throw Errors.badRequest(`${name} must be an array of strings`);
+    if (value.length > max) throw Errors.badRequest(`${name} holds more than ${max} entries`);
+    return value as string[];
   }
 
   optionalInteger(name: string): number | undefined {
@@ -48,18 +58,31 @@ function withOptional<T extends object, O extends Record<string, unknown>>(requi
 
 type Handler<M extends ChatMethod> = (caller: Caller, request: ChatRpc[M]['request']) => Promise<ChatRpc[M]['result']>;
 
+/** The services behind the chat methods. */
+export interface ChatRpcServices {
+  chat: ChatService;
+  conversations: ConversationService;
+  people: PeopleService;
+  /** Told of every caller whose call succeeded. */
+  seen: SeenBook;
+}
+
 /**
  * Registers every `chat.*` method of {@link ChatRpc} on the node. Each call
  * is refused for anonymous connections (101), has its request checked for
  * shape (107 naming the field), and runs counted by `inFlight` so shutdown
- * waits for it.
+ * waits for it. A caller whose call succeeds counts as seen (at most one
+ * write a minute per user).
  */
-export function registerChatRpc(node: Node, chat: ChatService, conversations: ConversationService, inFlight: InFlight): void {
+export function registerChatRpc(node: Node, services: ChatRpcServices, inFlight: InFlight): void {
+  const { chat, conversations, people, seen } = services;
   const register = <M extends ChatMethod>(method: M, parse: (fields: Fields) => ChatRpc[M]['request'], handle: Handler<M>): void => {
     node.registerRpc(method, (context: RpcContext, data: unknown) =>
       inFlight.run(async () => {
         const caller = callerOf(context);
-        return handle(caller, parse(fieldsOf(data)));
+        const result = await handle(caller, parse(fieldsOf(data)));
+        await seen.seen(caller.user.id);
+        return result;
       }),
     );
   };
@@ -75,6 +98,20 @@ export function registerChatRpc(node: Node, chat: ChatService, conversations: Co
   register('chat.joinRoom', (f) => ({ name: f.string('name') }), (caller, request) => conversations.joinRoom(caller, request));
   register('chat.leaveRoom', (f) => ({ name: f.string('name') }), (caller, request) => conversations.leaveRoom(caller, request));
   register('chat.openDm', (f) => ({ user: f.string('user') }), (caller, request) => conversations.openDm(caller, request));
+  register(
+    'chat.openGroup',
+    (f) => ({ users: f.stringArray('users', MAX_DM_USERS) }),
+    (caller, request) => conversations.openGroup(caller, request),
+  );
+  register(
+    'chat.users',
+    (f) =>
+      withOptional(
+        {},
+        { query: f.optionalString('query'), cursor: f.optionalString('cursor'), limit: f.optionalInteger('limit') },
+      ),
+    (caller, request) => people.users(caller, request),
+  );
   register(
     'chat.members',
     (f) =>

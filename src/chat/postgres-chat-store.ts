@@ -4,10 +4,13 @@ import { migrate } from '../store/postgres-migrations.js';
 import { StoreLifecycle } from '../store/store-lifecycle.js';
 import {
   GUEST_SESSION_TTL_MS,
-  dmChannelOf,
+  dmChannelFor,
   type ChatStore,
   type ConversationRecord,
+  type DirectoryEntry,
+  type DirectorySearch,
   type DmRecord,
+  type UserDetails,
   type MessageChange,
   type MessagePage,
   type NewMessage,
@@ -15,7 +18,20 @@ import {
   type RoomRecord,
   type RoomSummary,
 } from './chat-store.js';
-import { refuseChange, toggledReactions, toMessage, toUser, userProblem, type MessageRow, type UserRow } from './chat-rows.js';
+import {
+  dmParticipants,
+  refuseChange,
+  toDirectoryEntry,
+  toggledReactions,
+  toMessage,
+  toUser,
+  toUserDetails,
+  userProblem,
+  type DirectoryRow,
+  type MessageRow,
+  type UserRow,
+} from './chat-rows.js';
+import { likePatterns, nameKeyOf, searchKeyOf } from './people-search.js';
 import {
   MESSAGE_COLUMNS,
   advanceRead,
@@ -24,6 +40,8 @@ import {
   messageRow,
   readSeq,
   readStates,
+  fillUserKeys,
+  groupPeers,
   selectDm,
   selectUser,
   toRoom,
@@ -75,6 +93,7 @@ export class PostgresChatStore implements ChatStore {
   async open(): Promise<void> {
     if (!this.lifecycle.beginOpen()) return;
     await migrate(this.sql, [CHAT_SCHEMA]);
+    await fillUserKeys(this.sql);
     this.lifecycle.opened();
   }
 
@@ -89,10 +108,14 @@ export class PostgresChatStore implements ChatStore {
     const problem = userProblem(user);
     if (problem) return Promise.reject(problem);
     return this.write(async (tx) => {
-      await tx`INSERT INTO chat_users (id, name, color, avatar, created_at, updated_at)
-               VALUES (${user.id}, ${user.name}, ${user.color}, ${user.avatar ?? null}, ${now}, ${now})
+      // Locked so that a username recorded at the same time on another node is not left out of the search key.
+      const [current] = await tx<{ username: string | null }[]>`SELECT username FROM chat_users WHERE id = ${user.id} FOR UPDATE`;
+      const searchKey = searchKeyOf(user.name, current?.username);
+      await tx`INSERT INTO chat_users (id, name, color, avatar, created_at, updated_at, last_seen_at, search_key, name_key)
+               VALUES (${user.id}, ${user.name}, ${user.color}, ${user.avatar ?? null}, ${now}, ${now}, ${now}, ${searchKey},
+                       ${nameKeyOf(user.name)})
                ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, color = EXCLUDED.color, avatar = EXCLUDED.avatar,
-                 updated_at = EXCLUDED.updated_at`;
+                 updated_at = EXCLUDED.updated_at, search_key = EXCLUDED.search_key, name_key = EXCLUDED.name_key`;
     });
   }
 
@@ -173,13 +196,22 @@ export class PostgresChatStore implements ChatStore {
   // ---- direct messages --------------------------------------------------------
 
   openDm(userA: string, userB: string, now: number): Promise<{ dm: DmRecord; created: boolean } | undefined> {
+    if (userA === userB) return Promise.resolve(undefined);
+    return this.openGroup([userA, userB], now);
+  }
+
+  openGroup(userIds: readonly string[], now: number): Promise<{ dm: DmRecord; created: boolean } | undefined> {
+    const users = dmParticipants(userIds);
+    if (!users) return Promise.resolve(undefined);
     return this.write(async (tx) => {
-      if (userA === userB || !(await selectUser(tx, userA)) || !(await selectUser(tx, userB))) return undefined;
-      const channel = dmChannelOf(userA, userB);
-      const [a, b] = userA < userB ? [userA, userB] : [userB, userA];
-      const added = await tx`INSERT INTO chat_dms (channel, user_a, user_b, created_at) VALUES (${channel}, ${a}, ${b}, ${now})
-                             ON CONFLICT DO NOTHING RETURNING 1`;
-      if (added.length === 1) return { dm: { channel, users: [a, b] as const, createdAt: now }, created: true };
+      const [known] = await tx<{ n: string }[]>`SELECT count(*) AS n FROM chat_users WHERE id = ANY(${users}::text[])`;
+      if (Number(known!.n) !== users.length) return undefined;
+      const channel = dmChannelFor(users);
+      const added = await tx`INSERT INTO chat_dms (channel, created_at) VALUES (${channel}, ${now}) ON CONFLICT DO NOTHING RETURNING 1`;
+      if (added.length === 1) {
+        await tx`INSERT INTO chat_dm_members (channel, user_id) SELECT ${channel}, id FROM unnest(${users}::text[]) AS u (id)`;
+        return { dm: { channel, users, createdAt: now }, created: true };
+      }
       const existing = await selectDm(tx, channel);
       if (!existing) throw new Error(`DM ${channel} vanished`);
       return { dm: existing, created: false };
@@ -189,6 +221,52 @@ export class PostgresChatStore implements ChatStore {
   async getDm(channel: string): Promise<DmRecord | undefined> {
     this.lifecycle.assertOpen();
     return selectDm(this.sql, channel);
+  }
+
+  // ---- people -----------------------------------------------------------------
+
+  recordSeen(userId: string, seen: { at: number; username: string | null }): Promise<void> {
+    return this.write(async (tx) => {
+      const [row] = await tx<{ name: string }[]>`SELECT name FROM chat_users WHERE id = ${userId} FOR UPDATE`;
+      if (!row) return;
+      await tx`UPDATE chat_users SET last_seen_at = greatest(last_seen_at, ${seen.at}), username = ${seen.username},
+                 search_key = ${searchKeyOf(row.name, seen.username)}
+               WHERE id = ${userId}`;
+    });
+  }
+
+  async userDetails(userIds: readonly string[]): Promise<Map<string, UserDetails>> {
+    this.lifecycle.assertOpen();
+    const details = new Map<string, UserDetails>();
+    if (userIds.length === 0) return details;
+    const rows = await this.sql<{ id: string; username: string | null; last_seen_at: string }[]>`
+      SELECT id, username, last_seen_at FROM chat_users WHERE id = ANY(${[...userIds]}::text[])`;
+    for (const row of rows) details.set(row.id, toUserDetails({ username: row.username, last_seen_at: Number(row.last_seen_at) }));
+    return details;
+  }
+
+  async searchUsers(search: DirectorySearch): Promise<DirectoryEntry[]> {
+    this.lifecycle.assertOpen();
+    const { words, after, limit, guestsSeenSince } = search;
+    if (!Number.isInteger(limit) || limit < 1) throw new RangeError('directory limit must be a positive integer');
+    const sql = this.sql;
+    const rows = await sql<DirectoryRow[]>`
+      SELECT id, name, color, avatar, username, name_key FROM chat_users
+      WHERE search_key LIKE ALL(${likePatterns(words)}::text[])
+        AND (username IS NOT NULL OR substr(id, 1, 2) <> 'g_' OR last_seen_at >= ${guestsSeenSince})
+        ${after ? sql`AND (name_key COLLATE "C", id COLLATE "C") > (${after.name}, ${after.id})` : sql``}
+      ORDER BY name_key COLLATE "C", id COLLATE "C" LIMIT ${limit}`;
+    return rows.map(toDirectoryEntry);
+  }
+
+  expireGuests(seenBefore: number): Promise<string[]> {
+    return this.write(async (tx) => {
+      const rows = await tx<{ room: string }[]>`
+        DELETE FROM chat_room_members WHERE user_id IN (
+          SELECT id FROM chat_users WHERE substr(id, 1, 2) = 'g_' AND username IS NULL AND last_seen_at < ${seenBefore})
+        RETURNING room`;
+      return [...new Set(rows.map((row) => row.room))];
+    });
   }
 
   // ---- messages ---------------------------------------------------------------
@@ -315,10 +393,13 @@ export class PostgresChatStore implements ChatStore {
     const rooms = await this.sql<Raw<RoomRow>[]>`
       SELECT r.name, r.topic, r.created_by, r.created_at
       FROM chat_room_members m JOIN chat_rooms r ON r.name = m.room WHERE m.user_id = ${userId} ORDER BY r.name COLLATE "C"`;
-    const dms = await this.sql<(Raw<DmPeerRow>)[]>`
+    const peerRows = await this.sql<(Raw<DmPeerRow>)[]>`
       SELECT d.channel, d.created_at, u.id, u.name, u.color, u.avatar
-      FROM chat_dms d JOIN chat_users u ON u.id = CASE WHEN d.user_a = ${userId} THEN d.user_b ELSE d.user_a END
-      WHERE d.user_a = ${userId} OR d.user_b = ${userId}`;
+      FROM chat_dm_members mine JOIN chat_dms d ON d.channel = mine.channel
+      JOIN chat_dm_members other ON other.channel = d.channel AND other.user_id <> ${userId}
+      JOIN chat_users u ON u.id = other.user_id
+      WHERE mine.user_id = ${userId}`;
+    const dms = groupPeers(peerRows);
     const channels = [...rooms.map((row) => `room:${row.name}`), ...dms.map((row) => row.channel)];
     const states = await readStates(this.sql, userId, channels);
     const roomConversations = rooms.map((row): ConversationRecord => {
@@ -327,8 +408,8 @@ export class PostgresChatStore implements ChatStore {
     });
     const dmConversations = dms.map((row) => {
       const state = states.get(row.channel)!;
-      const conversation: ConversationRecord = { kind: 'dm', channel: row.channel, peer: toUser(row), ...state };
-      return { conversation, at: state.lastMessageAt ?? Number(row.created_at) };
+      const conversation: ConversationRecord = { kind: 'dm', channel: row.channel, peers: row.peers, ...state };
+      return { conversation, at: state.lastMessageAt ?? row.createdAt };
     });
     dmConversations.sort((x, y) => y.at - x.at);
     return [...roomConversations, ...dmConversations.map((d) => d.conversation)];
@@ -343,9 +424,11 @@ export class PostgresChatStore implements ChatStore {
     }
     const dm = await selectDm(this.sql, channel);
     if (!dm?.users.includes(userId)) return undefined;
-    const peer = await selectUser(this.sql, dm.users[0] === userId ? dm.users[1] : dm.users[0]);
-    if (!peer) return undefined;
-    return { kind: 'dm', channel, peer: toUser(peer), ...(await this.readState(userId, channel)) };
+    const others = dm.users.filter((id) => id !== userId);
+    const rows = await this.sql<UserRow[]>`SELECT id, name, color, avatar FROM chat_users WHERE id = ANY(${others}::text[])`;
+    const byId = new Map(rows.map((row) => [row.id, toUser(row)]));
+    const peers = others.flatMap((id) => byId.get(id) ?? []);
+    return { kind: 'dm', channel, peers, ...(await this.readState(userId, channel)) };
   }
 
   // ---- guest sessions -------------------------------------------------------------

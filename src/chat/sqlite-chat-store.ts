@@ -2,10 +2,13 @@ import { randomBytes } from 'node:crypto';
 import Database from 'better-sqlite3';
 import {
   GUEST_SESSION_TTL_MS,
-  dmChannelOf,
+  dmChannelFor,
   type ChatStore,
   type ConversationRecord,
+  type DirectoryEntry,
+  type DirectorySearch,
   type DmRecord,
+  type UserDetails,
   type MessageChange,
   type MessagePage,
   type NewMessage,
@@ -14,7 +17,8 @@ import {
   type RoomSummary,
 } from './chat-store.js';
 import { ftsMatchExpression } from './fts-query.js';
-import { refuseChange, toDm, toggledReactions, toMessage, toUser, userProblem } from './chat-rows.js';
+import { dmParticipants, refuseChange, toDirectoryEntry, toDm, toggledReactions, toMessage, toUser, toUserDetails, userProblem } from './chat-rows.js';
+import { likePatterns, nameKeyOf, searchKeyOf } from './people-search.js';
 import type { ChatMessage, ChatUser } from './protocol.js';
 import { CHAT_MIGRATIONS } from './sqlite-chat-schema.js';
 import { openSqliteFile } from '../store/sqlite-file.js';
@@ -61,6 +65,7 @@ export class SqliteChatStore implements ChatStore {
       prepareChatStatements,
     );
     this.stmts = prepared;
+    fillUserKeys(db, prepared);
     this.writes = new SqliteWriteQueue(db, this.stmts, this.options.logger);
     this.db = db;
     this.state = 'open';
@@ -84,7 +89,8 @@ export class SqliteChatStore implements ChatStore {
     const problem = userProblem(user);
     if (problem) return Promise.reject(problem);
     return this.write((s) => {
-      s.upsertUser.run(user.id, user.name, user.color, user.avatar ?? null, now, now);
+      const searchKey = searchKeyOf(user.name, s.getUsername.get(user.id));
+      s.upsertUser.run(user.id, user.name, user.color, user.avatar ?? null, now, now, now, searchKey, nameKeyOf(user.name));
     });
   }
 
@@ -145,20 +151,67 @@ export class SqliteChatStore implements ChatStore {
   // ---- direct messages --------------------------------------------------------
 
   openDm(userA: string, userB: string, now: number): Promise<{ dm: DmRecord; created: boolean } | undefined> {
+    if (userA === userB) return Promise.resolve(undefined);
+    return this.openGroup([userA, userB], now);
+  }
+
+  openGroup(userIds: readonly string[], now: number): Promise<{ dm: DmRecord; created: boolean } | undefined> {
+    const users = dmParticipants(userIds);
+    if (!users) return Promise.resolve(undefined);
     return this.write((s) => {
-      if (userA === userB || !s.getUser.get(userA) || !s.getUser.get(userB)) return undefined;
-      const channel = dmChannelOf(userA, userB);
+      if (!users.every((id) => s.getUser.get(id))) return undefined;
+      const channel = dmChannelFor(users);
       const existing = s.getDm.get(channel);
-      if (existing) return { dm: toDm(existing), created: false };
-      const [a, b] = userA < userB ? [userA, userB] : [userB, userA];
-      s.insertDm.run(channel, a, b, now);
-      return { dm: { channel, users: [a, b] as const, createdAt: now }, created: true };
+      if (existing) return { dm: toDm(existing, s.dmUsers.all(channel)), created: false };
+      s.insertDm.run(channel, now);
+      for (const id of users) s.insertDmMember.run(channel, id);
+      return { dm: { channel, users, createdAt: now }, created: true };
     });
   }
 
   async getDm(channel: string): Promise<DmRecord | undefined> {
-    const row = this.reader().getDm.get(channel);
-    return row && toDm(row);
+    const s = this.reader();
+    const row = s.getDm.get(channel);
+    return row && toDm(row, s.dmUsers.all(channel));
+  }
+
+  // ---- people -----------------------------------------------------------------
+
+  recordSeen(userId: string, seen: { at: number; username: string | null }): Promise<void> {
+    return this.write((s) => {
+      const row = s.getUser.get(userId);
+      if (!row) return;
+      s.recordSeen.run(seen.at, seen.username, searchKeyOf(row.name, seen.username), userId);
+    });
+  }
+
+  async userDetails(userIds: readonly string[]): Promise<Map<string, UserDetails>> {
+    const details = new Map<string, UserDetails>();
+    if (userIds.length === 0) return details;
+    for (const row of this.reader().userDetails.all(JSON.stringify(userIds))) details.set(row.id, toUserDetails(row));
+    return details;
+  }
+
+  async searchUsers(search: DirectorySearch): Promise<DirectoryEntry[]> {
+    const { words, after, limit, guestsSeenSince } = search;
+    if (!Number.isInteger(limit) || limit < 1) throw new RangeError('directory limit must be a positive integer');
+    const rows = this.reader().searchUsers.all(
+      JSON.stringify(likePatterns(words)),
+      guestsSeenSince,
+      after?.name ?? null,
+      after?.name ?? null,
+      after?.id ?? '',
+      limit,
+    );
+    return rows.map(toDirectoryEntry);
+  }
+
+  expireGuests(seenBefore: number): Promise<string[]> {
+    return this.write((s) => {
+      const rooms = s.roomsWithExpiredGuests.all(seenBefore);
+      if (rooms.length > 0) s.deleteExpiredGuests.run(seenBefore);
+      return rooms;
+    });
   }
 
   // ---- messages ---------------------------------------------------------------
@@ -258,8 +311,8 @@ export class SqliteChatStore implements ChatStore {
       room: { name: row.name, topic: row.topic, createdBy: row.created_by, createdAt: row.created_at },
       ...readStateOf(s, userId, `room:${row.name}`),
     }));
-    const dms = s.dmsOf.all(userId, userId).flatMap((row) => {
-      const conversation = dmConversation(s, userId, toDm(row));
+    const dms = s.dmsOf.all(userId).flatMap((row) => {
+      const conversation = dmConversation(s, userId, toDm(row, s.dmUsers.all(row.channel)));
       return conversation ? [{ conversation, at: conversation.lastMessageAt ?? row.created_at }] : [];
     });
     dms.sort((x, y) => y.at - x.at);
@@ -275,7 +328,7 @@ export class SqliteChatStore implements ChatStore {
       return { kind: 'room', channel, room, ...readStateOf(s, userId, channel) };
     }
     const row = s.getDm.get(channel);
-    return row ? dmConversation(s, userId, toDm(row)) : undefined;
+    return row ? dmConversation(s, userId, toDm(row, s.dmUsers.all(channel))) : undefined;
   }
 
   // ---- guest sessions -------------------------------------------------------------
@@ -325,6 +378,15 @@ export class SqliteChatStore implements ChatStore {
   }
 }
 
+/** Fills the search and sort keys of users stored before those keys existed (computed here, not in SQL, to fold like every other write). */
+function fillUserKeys(db: Database.Database, s: ChatStatements): void {
+  const rows = s.unkeyedUsers.all();
+  if (rows.length === 0) return;
+  db.transaction(() => {
+    for (const row of rows) s.setUserKeys.run(searchKeyOf(row.name, row.username), nameKeyOf(row.name), row.id);
+  })();
+}
+
 function readStateOf(s: ChatStatements, userId: string, channel: string): ReadState {
   const last = s.lastMessage.get(channel);
   const lastReadSeq = s.getRead.get(userId, channel) ?? 0;
@@ -339,8 +401,10 @@ function readStateOf(s: ChatStatements, userId: string, channel: string): ReadSt
 
 function dmConversation(s: ChatStatements, userId: string, dm: DmRecord): ConversationRecord | undefined {
   if (!dm.users.includes(userId)) return undefined;
-  const peerId = dm.users[0] === userId ? dm.users[1] : dm.users[0];
-  const peer = s.getUser.get(peerId);
-  if (!peer) return undefined;
-  return { kind: 'dm', channel: dm.channel, peer: toUser(peer), ...readStateOf(s, userId, dm.channel) };
+  const peers: ChatUser[] = [];
+  for (const id of dm.users) {
+    const peer = id === userId ? undefined : s.getUser.get(id);
+    if (peer) peers.push(toUser(peer));
+  }
+  return { kind: 'dm', channel: dm.channel, peers, ...readStateOf(s, userId, dm.channel) };
 }

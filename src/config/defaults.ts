@@ -109,6 +109,7 @@ export const DEFAULT_CONFIG: Config = deepFreeze({
   tokenRequestBurst: 1000,
   tokenRequestsPerMinute: 600,
   tokenUrl: '',
+  guestExpiry: 2_592_000,
   redisUrl: '',
   redisPrefix: 'parley:',
   postgresUrl: '',

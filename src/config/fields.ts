@@ -60,6 +60,7 @@ export const SCALAR_FIELDS: { readonly [K in ScalarKey]: Check<Config[K]> } = {
   tokenRequestBurst: integer(1),
   tokenRequestsPerMinute: positiveNumber(),
   tokenUrl: text(),
+  guestExpiry: duration(),
   redisUrl: serviceUrl(['redis:', 'rediss:']),
   redisPrefix: keyPrefix(),
   postgresUrl: serviceUrl(['postgres:', 'postgresql:']),
