@@ -34,14 +34,14 @@ export class AccountFacts {
     private readonly ttlMs: number = ACCOUNT_FACT_TTL_MS,
   ) {}
 
-  /** The user's account fact, read now. */
-  async fresh(userId: string, now: number = Date.now()): Promise<AccountFact> {
+  /**
+   * The user's account fact, read now. It is not cached: a list read after
+   * a change of the account (a deactivation) must not be served an older
+   * fact than the one it would read itself.
+   */
+  async fresh(userId: string): Promise<AccountFact> {
     const account = await this.accounts.getAccount(userId);
-    const fact: AccountFact = account
-      ? { username: account.username, deactivated: account.deactivatedAt !== undefined }
-      : { deactivated: false };
-    this.remember(userId, fact, now);
-    return fact;
+    return account ? { username: account.username, deactivated: account.deactivatedAt !== undefined } : { deactivated: false };
   }
 
   /** Facts of several users, from the cache when recent enough. */
@@ -55,8 +55,11 @@ export class AccountFacts {
     }
     for (let i = 0; i < missing.length; i += LOOKUP_CONCURRENCY) {
       const batch = missing.slice(i, i + LOOKUP_CONCURRENCY);
-      const read = await Promise.all(batch.map((id) => this.fresh(id, now)));
-      batch.forEach((id, n) => facts.set(id, read[n]!));
+      const read = await Promise.all(batch.map((id) => this.fresh(id)));
+      batch.forEach((id, n) => {
+        facts.set(id, read[n]!);
+        this.remember(id, read[n]!, now);
+      });
     }
     return facts;
   }

@@ -30,7 +30,7 @@ export class SeenBook {
     if (this.written.size >= MAX_REMEMBERED) this.written.clear();
     this.written.set(userId, now);
     try {
-      const fact = await this.facts.fresh(userId, now);
+      const fact = await this.facts.fresh(userId);
       await this.store.recordSeen(userId, { at: now, username: fact.username ?? null });
     } catch (err) {
       this.written.delete(userId);
