@@ -56,7 +56,7 @@ describe('chat: group DMs', () => {
     assert.deepEqual(conversation, {
       channel,
       kind: 'dm',
-      title: annPeers.map((p) => p.name).join(', '),
+      title: 'Bob, Cid',
       peers: annPeers,
       lastSeq: 0,
       lastReadSeq: 0,
@@ -195,7 +195,7 @@ describe('chat: people directory and member lists', () => {
       ['Owner', false, null, false, false],
       ['Eve Gone', false, 'eve', false, true],
     ]);
-    assert.deepEqual([page.total, page.online], [4, 1]);
+    assert.deepEqual([page.total, page.online, page.deactivated], [4, 1, 1]);
     const second = await owner.rpc('chat.members', { channel: 'room:team', limit: 3 });
     const rest = await owner.rpc('chat.members', { channel: 'room:team', limit: 3, cursor: second.cursor! });
     assert.deepEqual(rest.members.map((m) => m.name), ['Eve Gone'], 'a cursor walks into the deactivated group');

@@ -13,6 +13,7 @@ import {
   MAX_MEMBERS_PAGE,
   ROOM_NAME_PATTERN,
   type ChatRpc,
+  type ChatUser,
   type Conversation,
 } from './protocol.js';
 import type { UserEvents } from './user-events.js';
@@ -223,7 +224,15 @@ export function toConversation(record: ConversationRecord): Conversation {
   const identity: Pick<Conversation, 'channel' | 'kind' | 'title' | 'topic' | 'peer' | 'peers'> =
     record.kind === 'room'
       ? { channel, kind: 'room', title: record.room.name, topic: record.room.topic }
-      : { channel, kind: 'dm', title: record.peers.map((peer) => peer.name).join(', '), peers: record.peers };
+      : { channel, kind: 'dm', title: titleOf(record.peers), peers: record.peers };
   if (record.kind === 'dm' && record.peers.length === 1) identity.peer = record.peers[0]!;
   return { ...identity, lastSeq, lastReadSeq, unread, ...(lastMessageAt === undefined ? {} : { lastMessageAt }) };
+}
+
+/** A DM's title: the other people's names, alphabetically (by locale, then as written), `, `-separated. */
+function titleOf(peers: readonly ChatUser[]): string {
+  return peers
+    .map((peer) => peer.name)
+    .sort((a, b) => a.localeCompare(b, 'en') || (a < b ? -1 : a > b ? 1 : 0))
+    .join(', ');
 }

@@ -39,6 +39,7 @@ export interface PageRequest {
 export interface CutPage {
   members: Member[];
   online: number;
+  deactivated: number;
   total: number;
   cursor?: string;
 }
@@ -124,12 +125,14 @@ export class MemberList {
   /**
    * One page: online members first, then offline ones, then deactivated
    * ones (whether connected or not), each by name, with the counts over
-   * every match (`online` counts the first group). One pass over the members.
+   * every match (`online` counts the first group, `deactivated` the last).
+   * One pass over the members.
    */
   page(request: PageRequest, online: OnlineLookup, deactivated: OnlineLookup = NOBODY_DEACTIVATED): CutPage {
     const { query, after, limit } = request;
     let total = 0;
     let onlineCount = 0;
+    let deactivatedCount = 0;
     // Up to limit + 1 of each group past the cursor: the extra one tells whether a next page exists.
     const groups: [Entry[], Entry[], Entry[]] = [[], [], []];
     for (const entry of this.sorted) {
@@ -137,13 +140,14 @@ export class MemberList {
       total++;
       const group = deactivated.has(entry.user.id) ? Group.Deactivated : online.has(entry.user.id) ? Group.Online : Group.Offline;
       if (group === Group.Online) onlineCount++;
+      else if (group === Group.Deactivated) deactivatedCount++;
       const members = groups[group];
       if (members.length > limit || !pastCursor(after, group, entry.key)) continue;
       members.push(entry);
     }
     const ordered = groups.flatMap((entries, group) => entries.map((entry) => [entry, group as Group] as const));
     const members = ordered.slice(0, limit).map(([entry, group]) => memberOf(entry.user, group));
-    const page: CutPage = { members, online: onlineCount, total };
+    const page: CutPage = { members, online: onlineCount, deactivated: deactivatedCount, total };
     const last = ordered[limit - 1];
     if (ordered.length > limit && last) page.cursor = encodeMembersCursor({ group: last[1], key: last[0].key });
     return page;

@@ -100,7 +100,7 @@ export interface Room {
 export interface Conversation {
   channel: string;
   kind: 'room' | 'dm';
-  /** Room name, or the other participants' names (", "-separated, by id). */
+  /** Room name, or the other participants' names (alphabetically, ", "-separated). */
   title: string;
   /** Rooms only. */
   topic?: string;
@@ -172,6 +172,8 @@ export interface MembersPage {
   members: Member[];
   /** Members online now (deactivated ones aside) among those matching the query (all members when there is none). */
   online: number;
+  /** Members with deactivated accounts among those matching the query; the offline ones are `total - online - deactivated`. */
+  deactivated: number;
   /** Members matching the query. */
   total: number;
   /** Present when there are more pages: pass it back as `cursor`. */

@@ -10,6 +10,7 @@ export type {
   ChatRpc,
   ChatUser,
   Conversation,
+  DirectoryUser,
   GuestSignInRequest,
   Member,
   MembersPage,
@@ -17,10 +18,12 @@ export type {
   Room,
   SignInResult,
   UserEvent,
+  UsersPage,
 } from '../../src/chat/protocol';
 export {
   DEFAULT_ROOM,
   MAX_DISPLAY_NAME_LENGTH,
+  MAX_DM_USERS,
   MAX_MESSAGE_LENGTH,
   MAX_ROOM_NAME_LENGTH,
   MAX_TOPIC_LENGTH,

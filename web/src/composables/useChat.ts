@@ -16,12 +16,14 @@ import type { ChatUser } from '../protocol';
 import {
   bootstrap,
   createRoom,
+  findPeople,
   joinRoom,
   leaveRoom,
   listRooms,
   maybeMarkRead,
   openConversation,
   openDm,
+  openGroup,
   requestedChannel,
   search,
   setAtBottom,
@@ -164,6 +166,8 @@ export function useChat() {
     joinRoom,
     leaveRoom,
     openDm,
+    openGroup,
+    findPeople,
     listRooms,
     search,
   };
