@@ -56,6 +56,8 @@ describe('parley import', () => {
   let dataDir: string;
   let annId: string;
   let bobId: string;
+  let cidId: string;
+  const group = () => `dm:${[annId, bobId, cidId].sort().join(',')}`;
   const dm = () => (annId < bobId ? `dm:${annId},${bobId}` : `dm:${bobId},${annId}`);
 
   before(async () => {
@@ -63,10 +65,13 @@ describe('parley import', () => {
     dataDir = ts.dataDir;
     const ann = await guestClient(ts, { name: 'Ann' });
     const bob = await guestClient(ts, { name: 'Bob' });
+    const cid = await guestClient(ts, { name: 'Cid' });
     annId = ann.user.id;
     bobId = bob.user.id;
+    cidId = cid.user.id;
     await ann.rpc('chat.bootstrap', {});
     await bob.rpc('chat.bootstrap', {});
+    await cid.rpc('chat.bootstrap', {});
     const said = [];
     for (const text of ['hello moving day', 'café au lait', 'to be deleted', 'one more before the move']) {
       said.push((await ann.rpc('chat.send', { channel: 'room:general', text, nonce: `n-${said.length}` })).message);
@@ -79,6 +84,8 @@ describe('parley import', () => {
     await bob.rpc('chat.markRead', { channel: 'room:general', seq: 2 });
     await ann.rpc('chat.openDm', { user: bobId });
     await bob.rpc('chat.send', { channel: dm(), text: 'psst, the move' });
+    await cid.rpc('chat.openGroup', { users: [annId, bobId] });
+    await cid.rpc('chat.send', { channel: group(), text: 'three of us' });
     disconnectAll();
     await ts.server.close();
   });
@@ -98,12 +105,14 @@ describe('parley import', () => {
   async function snapshot(store: Store, chat: ChatStore) {
     const streams = [];
     for (const channel of streamChannels()) streams.push([channel, await store.read(channel, { limit: -1 })]);
-    const rooms = ['room:general', dm()];
+    const rooms = ['room:general', dm(), group()];
     return {
       streams,
       history: await Promise.all(rooms.map((channel) => chat.history(channel, { limit: 100 }))),
       search: await Promise.all(['cafe', 'HELLO edit', 'move', 'deleted'].map((q) => chat.search(q, { channels: rooms, limit: 10 }))),
-      conversations: await Promise.all([annId, bobId].map((id) => chat.conversationsOf(id))),
+      conversations: await Promise.all([annId, bobId, cidId].map((id) => chat.conversationsOf(id))),
+      group: await chat.getDm(group()),
+      details: await chat.userDetails([annId, bobId, cidId]),
       rooms: await chat.listRooms(bobId),
       members: await chat.roomMembers('general'),
       users: await Promise.all([annId, bobId].map((id) => chat.getUser(id))),
@@ -133,9 +142,11 @@ describe('parley import', () => {
     const run = await runCli(['import', '--from', dataDir, '--postgres-url', db.url]);
     assert.equal(run.code, 0, run.stderr);
     assert.match(run.stdout, /imported .* into PostgreSQL/);
-    assert.match(run.stdout, /^ {2}messages +5$/m);
+    assert.match(run.stdout, /^ {2}messages +6$/m);
+    assert.match(run.stdout, /^ {2}people in direct conversations +5$/m);
+    assert.equal(expected.group?.users.length, 3, 'the group DM is compared');
     assert.match(run.stdout, /^ {2}reactions +3$/m);
-    assert.match(run.stdout, /^ {2}guest sessions +2$/m);
+    assert.match(run.stdout, /^ {2}guest sessions +3$/m);
     assert.match(run.stdout, new RegExp(`^ {2}publications +${expected.streams.reduce((n, [, page]) => n + (page as HistoryPage).publications.length, 0)}$`, 'm'));
     assert.ok(!run.stdout.includes(db.url));
 
@@ -162,7 +173,7 @@ describe('parley import', () => {
     assert.equal(again.code, 0, again.stderr);
     assert.match(again.stdout, /nothing to do: .* was already imported/);
     const [count] = await sql<{ n: string }[]>`SELECT count(*) AS n FROM chat_messages`;
-    assert.equal(Number(count!.n), 6, 'the second import wrote nothing');
+    assert.equal(Number(count!.n), 7, 'the second import wrote nothing');
   });
 
   test('refuses a database that holds data, unless --force, which replaces it', async () => {
