@@ -104,6 +104,7 @@ describe('web app: group DMs and member lists', () => {
     await input.pressSequentially('dee', { delay: 30 });
     await page.getByTestId('new-message-status').filter({ hasText: 'Nobody matches' }).waitFor(); // Dee Parker is deactivated
     await input.fill('');
+    await waitFor(async () => (await options(page)).length > 3, { message: 'everyone listed again' });
     await page.getByTestId('new-message-submit').filter({ hasText: 'Start group (3 people)' }).waitFor();
     await screenshot(page, 'groups-picker');
     await input.press('Enter');
@@ -165,5 +166,32 @@ describe('web app: group DMs and member lists', () => {
     const last = page.locator('[data-testid="member-item"]').last();
     assert.equal(await last.getAttribute('data-user-id'), 'acc-dee', 'the deactivated account comes last');
     await screenshot(page, 'groups-members-deactivated');
+  });
+
+  test('on a phone in dark mode, the picker fits the screen and a group opens from it', TIMEOUT, async () => {
+    const phone = await openApp(browser, `http://127.0.0.1:${t.server.port}`, { viewport: { width: 390, height: 844 }, colorScheme: 'dark' });
+    try {
+      await signIn(phone, 'Dan Phone');
+      const page = phone.page;
+      if (!(await page.getByTestId('new-message').isVisible())) await page.getByTestId('menu-button').click();
+      await page.getByTestId('new-message').click();
+      const input = page.getByTestId('new-message-input');
+      // Typed and picked at once: Enter waits for the people matching what was typed, never picks from an older list.
+      for (const [query, name] of [['ann', 'Ann Lee'], ['eva', 'Eva Stone']] as const) {
+        await input.fill(query);
+        await input.press('Enter');
+        await page.locator('[data-testid="picked-person"]', { hasText: name }).waitFor();
+      }
+      assert.equal(await page.getByTestId('picked-person').count(), 2);
+      const box = await page.getByTestId('new-message-dialog').boundingBox();
+      assert.ok(box && box.x >= 0 && box.x + box.width <= 390, 'the dialog fits the width');
+      await screenshot(page, 'groups-picker-phone-dark');
+      await page.getByTestId('new-message-submit').click();
+      await page.getByTestId('conversation-title').filter({ hasText: 'Ann Lee, Eva Stone' }).waitFor();
+      await ann.page.locator('[data-testid="dm-item"]', { hasText: 'Dan Phone, Eva Stone' }).waitFor();
+      assert.deepEqual(phone.errors, []);
+    } finally {
+      await phone.context.close();
+    }
   });
 });
