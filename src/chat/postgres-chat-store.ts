@@ -4,7 +4,6 @@ import { migrate } from '../store/postgres-migrations.js';
 import { StoreLifecycle } from '../store/store-lifecycle.js';
 import {
   GUEST_SESSION_TTL_MS,
-  dmChannelFor,
   type ChatStore,
   type ConversationRecord,
   type DirectoryEntry,
@@ -18,20 +17,9 @@ import {
   type RoomRecord,
   type RoomSummary,
 } from './chat-store.js';
-import {
-  dmParticipants,
-  refuseChange,
-  toDirectoryEntry,
-  toggledReactions,
-  toMessage,
-  toUser,
-  toUserDetails,
-  userProblem,
-  type DirectoryRow,
-  type MessageRow,
-  type UserRow,
-} from './chat-rows.js';
-import { likePatterns, nameKeyOf, searchKeyOf } from './people-search.js';
+import { dmParticipants, refuseChange, toggledReactions, toMessage, toUser, userProblem, type MessageRow, type UserRow } from './chat-rows.js';
+import { nameKeyOf, searchKeyOf } from './people-search.js';
+import * as people from './postgres-people.js';
 import {
   MESSAGE_COLUMNS,
   advanceRead,
@@ -203,19 +191,7 @@ export class PostgresChatStore implements ChatStore {
   openGroup(userIds: readonly string[], now: number): Promise<{ dm: DmRecord; created: boolean } | undefined> {
     const users = dmParticipants(userIds);
     if (!users) return Promise.resolve(undefined);
-    return this.write(async (tx) => {
-      const [known] = await tx<{ n: string }[]>`SELECT count(*) AS n FROM chat_users WHERE id = ANY(${users}::text[])`;
-      if (Number(known!.n) !== users.length) return undefined;
-      const channel = dmChannelFor(users);
-      const added = await tx`INSERT INTO chat_dms (channel, created_at) VALUES (${channel}, ${now}) ON CONFLICT DO NOTHING RETURNING 1`;
-      if (added.length === 1) {
-        await tx`INSERT INTO chat_dm_members (channel, user_id) SELECT ${channel}, id FROM unnest(${users}::text[]) AS u (id)`;
-        return { dm: { channel, users, createdAt: now }, created: true };
-      }
-      const existing = await selectDm(tx, channel);
-      if (!existing) throw new Error(`DM ${channel} vanished`);
-      return { dm: existing, created: false };
-    });
+    return this.write((tx) => people.openGroup(tx, users, now));
   }
 
   async getDm(channel: string): Promise<DmRecord | undefined> {
@@ -226,47 +202,21 @@ export class PostgresChatStore implements ChatStore {
   // ---- people -----------------------------------------------------------------
 
   recordSeen(userId: string, seen: { at: number; username: string | null }): Promise<void> {
-    return this.write(async (tx) => {
-      const [row] = await tx<{ name: string }[]>`SELECT name FROM chat_users WHERE id = ${userId} FOR UPDATE`;
-      if (!row) return;
-      await tx`UPDATE chat_users SET last_seen_at = greatest(last_seen_at, ${seen.at}), username = ${seen.username},
-                 search_key = ${searchKeyOf(row.name, seen.username)}
-               WHERE id = ${userId}`;
-    });
+    return this.write((tx) => people.recordSeen(tx, userId, seen));
   }
 
   async userDetails(userIds: readonly string[]): Promise<Map<string, UserDetails>> {
     this.lifecycle.assertOpen();
-    const details = new Map<string, UserDetails>();
-    if (userIds.length === 0) return details;
-    const rows = await this.sql<{ id: string; username: string | null; last_seen_at: string }[]>`
-      SELECT id, username, last_seen_at FROM chat_users WHERE id = ANY(${[...userIds]}::text[])`;
-    for (const row of rows) details.set(row.id, toUserDetails({ username: row.username, last_seen_at: Number(row.last_seen_at) }));
-    return details;
+    return people.userDetails(this.sql, userIds);
   }
 
   async searchUsers(search: DirectorySearch): Promise<DirectoryEntry[]> {
     this.lifecycle.assertOpen();
-    const { words, after, limit, guestsSeenSince } = search;
-    if (!Number.isInteger(limit) || limit < 1) throw new RangeError('directory limit must be a positive integer');
-    const sql = this.sql;
-    const rows = await sql<DirectoryRow[]>`
-      SELECT id, name, color, avatar, username, name_key FROM chat_users
-      WHERE search_key LIKE ALL(${likePatterns(words)}::text[])
-        AND (username IS NOT NULL OR substr(id, 1, 2) <> 'g_' OR last_seen_at >= ${guestsSeenSince})
-        ${after ? sql`AND (name_key COLLATE "C", id COLLATE "C") > (${after.name}, ${after.id})` : sql``}
-      ORDER BY name_key COLLATE "C", id COLLATE "C" LIMIT ${limit}`;
-    return rows.map(toDirectoryEntry);
+    return people.searchUsers(this.sql, search);
   }
 
   expireGuests(seenBefore: number): Promise<string[]> {
-    return this.write(async (tx) => {
-      const rows = await tx<{ room: string }[]>`
-        DELETE FROM chat_room_members WHERE user_id IN (
-          SELECT id FROM chat_users WHERE substr(id, 1, 2) = 'g_' AND username IS NULL AND last_seen_at < ${seenBefore})
-        RETURNING room`;
-      return [...new Set(rows.map((row) => row.room))];
-    });
+    return this.write((tx) => people.expireGuests(tx, seenBefore));
   }
 
   // ---- messages ---------------------------------------------------------------
