@@ -159,6 +159,23 @@ describe('PostgresChatStore on several nodes', () => {
       }
     }));
 
+  it('two nodes opening one group at once create it once; two sweeps at once expire a guest once', () =>
+    withTwoNodes(async (a, b) => {
+      const cid: ChatUser = { id: 'g_cid', name: 'Cid', color: '#2b8a3e' };
+      for (const user of [ann, bob, cid]) await a.upsertUser(user, T0);
+      const opened = await Promise.all([a.openGroup(['ann', 'bob', 'g_cid'], T0), b.openGroup(['g_cid', 'bob', 'ann'], T0 + 1)]);
+      assert.equal(opened.filter((o) => o?.created).length, 1, 'one node created it');
+      assert.deepEqual(opened[0]?.dm, opened[1]?.dm, 'both answer the same DM');
+      assert.deepEqual((await b.getDm('dm:ann,bob,g_cid'))?.users, ['ann', 'bob', 'g_cid']);
+
+      await a.createRoom({ name: 'lobby', topic: '', createdBy: '', createdAt: T0 });
+      await a.joinRoom('lobby', 'g_cid', T0);
+      await a.joinRoom('lobby', 'ann', T0);
+      const swept = await Promise.all([a.expireGuests(T0 + 10), b.expireGuests(T0 + 10)]);
+      assert.deepEqual(swept.flat(), ['lobby'], 'one sweep removed the guest, the other found nothing to do');
+      assert.deepEqual((await b.roomMembers('lobby')).map((u) => u.id), ['ann']);
+    }));
+
   it("a member directory sees joins, leaves and profile changes made by another node's store", () =>
     withTwoNodes(async (a, b) => {
       const directory = new MemberDirectory(a);
