@@ -2,7 +2,6 @@ import { randomBytes } from 'node:crypto';
 import Database from 'better-sqlite3';
 import {
   GUEST_SESSION_TTL_MS,
-  dmChannelFor,
   type ChatStore,
   type ConversationRecord,
   type DirectoryEntry,
@@ -17,8 +16,9 @@ import {
   type RoomSummary,
 } from './chat-store.js';
 import { ftsMatchExpression } from './fts-query.js';
-import { dmParticipants, refuseChange, toDirectoryEntry, toDm, toggledReactions, toMessage, toUser, toUserDetails, userProblem } from './chat-rows.js';
-import { likePatterns, nameKeyOf, searchKeyOf } from './people-search.js';
+import { dmParticipants, refuseChange, toDm, toggledReactions, toMessage, toUser, userProblem } from './chat-rows.js';
+import { nameKeyOf, searchKeyOf } from './people-search.js';
+import * as people from './sqlite-people.js';
 import type { ChatMessage, ChatUser } from './protocol.js';
 import { CHAT_MIGRATIONS } from './sqlite-chat-schema.js';
 import { openSqliteFile } from '../store/sqlite-file.js';
@@ -65,7 +65,7 @@ export class SqliteChatStore implements ChatStore {
       prepareChatStatements,
     );
     this.stmts = prepared;
-    fillUserKeys(db, prepared);
+    people.fillUserKeys(db, prepared);
     this.writes = new SqliteWriteQueue(db, this.stmts, this.options.logger);
     this.db = db;
     this.state = 'open';
@@ -158,15 +158,7 @@ export class SqliteChatStore implements ChatStore {
   openGroup(userIds: readonly string[], now: number): Promise<{ dm: DmRecord; created: boolean } | undefined> {
     const users = dmParticipants(userIds);
     if (!users) return Promise.resolve(undefined);
-    return this.write((s) => {
-      if (!users.every((id) => s.getUser.get(id))) return undefined;
-      const channel = dmChannelFor(users);
-      const existing = s.getDm.get(channel);
-      if (existing) return { dm: toDm(existing, s.dmUsers.all(channel)), created: false };
-      s.insertDm.run(channel, now);
-      for (const id of users) s.insertDmMember.run(channel, id);
-      return { dm: { channel, users, createdAt: now }, created: true };
-    });
+    return this.write((s) => people.openGroup(s, users, now));
   }
 
   async getDm(channel: string): Promise<DmRecord | undefined> {
@@ -178,40 +170,19 @@ export class SqliteChatStore implements ChatStore {
   // ---- people -----------------------------------------------------------------
 
   recordSeen(userId: string, seen: { at: number; username: string | null }): Promise<void> {
-    return this.write((s) => {
-      const row = s.getUser.get(userId);
-      if (!row) return;
-      s.recordSeen.run(seen.at, seen.username, searchKeyOf(row.name, seen.username), userId);
-    });
+    return this.write((s) => people.recordSeen(s, userId, seen));
   }
 
   async userDetails(userIds: readonly string[]): Promise<Map<string, UserDetails>> {
-    const details = new Map<string, UserDetails>();
-    if (userIds.length === 0) return details;
-    for (const row of this.reader().userDetails.all(JSON.stringify(userIds))) details.set(row.id, toUserDetails(row));
-    return details;
+    return people.userDetails(this.reader(), userIds);
   }
 
   async searchUsers(search: DirectorySearch): Promise<DirectoryEntry[]> {
-    const { words, after, limit, guestsSeenSince } = search;
-    if (!Number.isInteger(limit) || limit < 1) throw new RangeError('directory limit must be a positive integer');
-    const rows = this.reader().searchUsers.all(
-      JSON.stringify(likePatterns(words)),
-      guestsSeenSince,
-      after?.name ?? null,
-      after?.name ?? null,
-      after?.id ?? '',
-      limit,
-    );
-    return rows.map(toDirectoryEntry);
+    return people.searchUsers(this.reader(), search);
   }
 
   expireGuests(seenBefore: number): Promise<string[]> {
-    return this.write((s) => {
-      const rooms = s.roomsWithExpiredGuests.all(seenBefore);
-      if (rooms.length > 0) s.deleteExpiredGuests.run(seenBefore);
-      return rooms;
-    });
+    return this.write((s) => people.expireGuests(s, seenBefore));
   }
 
   // ---- messages ---------------------------------------------------------------
@@ -376,15 +347,6 @@ export class SqliteChatStore implements ChatStore {
     }
     return this.writes!.write(op);
   }
-}
-
-/** Fills the search and sort keys of users stored before those keys existed (computed here, not in SQL, to fold like every other write). */
-function fillUserKeys(db: Database.Database, s: ChatStatements): void {
-  const rows = s.unkeyedUsers.all();
-  if (rows.length === 0) return;
-  db.transaction(() => {
-    for (const row of rows) s.setUserKeys.run(searchKeyOf(row.name, row.username), nameKeyOf(row.name), row.id);
-  })();
 }
 
 function readStateOf(s: ChatStatements, userId: string, channel: string): ReadState {
