@@ -6,7 +6,8 @@ import { PostgresChatStore } from '../src/chat/postgres-chat-store.js';
 import { searchLexemes, tsqueryText } from '../src/chat/postgres-search.js';
 import type { ChatUser } from '../src/chat/protocol.js';
 import { migrate, STREAM_SCHEMA } from '../src/store/postgres-migrations.js';
-import { runChatStoreContract } from './contracts/chat-store-contract.js';
+import { runChatStoreContract, type ChatStoreFixture } from './contracts/chat-store-contract.js';
+import { assertMigratedPeople, runChatStorePeopleContract } from './contracts/chat-store-people-contract.js';
 import { createTestDatabase, type TestDatabase } from './helpers/postgres.js';
 
 // One database for this run; every fixture gets its own schema in it.
@@ -18,11 +19,13 @@ after(async () => {
   await db?.drop();
 });
 
-runChatStoreContract('PostgresChatStore', async () => {
+const fixture = async (): Promise<ChatStoreFixture> => {
   // A new client as well as a new store: nothing in either survives but what the database holds.
   const stores = await db.storesOnFreshSchema((sql) => new PostgresChatStore({ sql }));
   return { store: stores.open(), reopen: async () => stores.open(), cleanup: stores.cleanup };
-});
+};
+runChatStoreContract('PostgresChatStore', fixture);
+runChatStorePeopleContract('PostgresChatStore', fixture);
 
 const T0 = 1_700_000_000_000;
 const ann: ChatUser = { id: 'ann', name: 'Ann', color: '#e03131' };
@@ -63,6 +66,21 @@ describe('PostgresChatStore migrations', () => {
       assert.equal(await migrate(nodes[2]!, [STREAM_SCHEMA, CHAT_SCHEMA]), 0, 'nothing left to apply');
     } finally {
       await fresh.drop();
+    }
+  });
+
+  it('moves the 1:1 DMs and profiles of a version 1 schema into the group-DM and people schema', async () => {
+    const sql = db.client(await db.createSchema());
+    try {
+      await migrate(sql, [{ ...CHAT_SCHEMA, migrations: CHAT_SCHEMA.migrations.slice(0, 1) }]);
+      await sql`INSERT INTO chat_users (id, name, color, created_at, updated_at) VALUES ('ann', 'Ann-Marie Lée', '#000000', 1, 5), ('bob', 'Bob', '#000000', 1, 6)`;
+      await sql`INSERT INTO chat_dms (channel, user_a, user_b, created_at) VALUES ('dm:ann,bob', 'ann', 'bob', 7)`;
+      const store = new PostgresChatStore({ sql });
+      await store.open();
+      await assertMigratedPeople(store);
+      await store.close();
+    } finally {
+      await db.end(sql);
     }
   });
 
@@ -139,6 +157,23 @@ describe('PostgresChatStore on several nodes', () => {
         const users = (await a.getMessage('room:x', id))!.reactions['👍'] ?? [];
         assert.deepEqual([...users].sort(), ['a', 'b'], 'an odd number of toggles each: both reacted');
       }
+    }));
+
+  it('two nodes opening one group at once create it once; two sweeps at once expire a guest once', () =>
+    withTwoNodes(async (a, b) => {
+      const cid: ChatUser = { id: 'g_cid', name: 'Cid', color: '#2b8a3e' };
+      for (const user of [ann, bob, cid]) await a.upsertUser(user, T0);
+      const opened = await Promise.all([a.openGroup(['ann', 'bob', 'g_cid'], T0), b.openGroup(['g_cid', 'bob', 'ann'], T0 + 1)]);
+      assert.equal(opened.filter((o) => o?.created).length, 1, 'one node created it');
+      assert.deepEqual(opened[0]?.dm, opened[1]?.dm, 'both answer the same DM');
+      assert.deepEqual((await b.getDm('dm:ann,bob,g_cid'))?.users, ['ann', 'bob', 'g_cid']);
+
+      await a.createRoom({ name: 'lobby', topic: '', createdBy: '', createdAt: T0 });
+      await a.joinRoom('lobby', 'g_cid', T0);
+      await a.joinRoom('lobby', 'ann', T0);
+      const swept = await Promise.all([a.expireGuests(T0 + 10), b.expireGuests(T0 + 10)]);
+      assert.deepEqual(swept.flat(), ['lobby'], 'one sweep removed the guest, the other found nothing to do');
+      assert.deepEqual((await b.roomMembers('lobby')).map((u) => u.id), ['ann']);
     }));
 
   it("a member directory sees joins, leaves and profile changes made by another node's store", () =>

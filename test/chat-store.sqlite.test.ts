@@ -1,21 +1,25 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import Database from 'better-sqlite3';
+import { CHAT_MIGRATIONS } from '../src/chat/sqlite-chat-schema.js';
 import { SqliteChatStore } from '../src/chat/sqlite-chat-store.js';
 import { ftsMatchExpression, searchTerms } from '../src/chat/fts-query.js';
-import { runChatStoreContract } from './contracts/chat-store-contract.js';
+import { runChatStoreContract, type ChatStoreFixture } from './contracts/chat-store-contract.js';
+import { assertMigratedPeople, runChatStorePeopleContract } from './contracts/chat-store-people-contract.js';
 import { tempDbFile, writeSchemaVersion } from './helpers/sqlite-file.js';
 
 const tempDb = () => tempDbFile('chat.db');
 
-runChatStoreContract('SqliteChatStore', async () => {
+const fixture = async (): Promise<ChatStoreFixture> => {
   const { file, cleanup } = tempDb();
   return {
     store: new SqliteChatStore({ path: file }),
     reopen: async () => new SqliteChatStore({ path: file }),
     cleanup,
   };
-});
+};
+runChatStoreContract('SqliteChatStore', fixture);
+runChatStorePeopleContract('SqliteChatStore', fixture);
 
 describe('SqliteChatStore specifics', () => {
   it('uses WAL, a versioned schema and an FTS5 index', async () => {
@@ -31,6 +35,29 @@ describe('SqliteChatStore specifics', () => {
       assert.match(fts, /USING fts5/i);
     } finally {
       db.close();
+      await cleanup();
+    }
+  });
+
+  it('moves 1:1 DMs and profiles of a version 2 database into the group-DM and people schema', async () => {
+    const { file, cleanup } = tempDb();
+    const old = new Database(file);
+    try {
+      for (const step of CHAT_MIGRATIONS.slice(0, 2)) old.exec(step);
+      old.pragma('user_version = 2');
+      const user = old.prepare('INSERT INTO users (id, name, color, avatar, created_at, updated_at) VALUES (?, ?, ?, NULL, ?, ?)');
+      user.run('ann', 'Ann-Marie Lée', '#000000', 1, 5);
+      user.run('bob', 'Bob', '#000000', 1, 6);
+      old.prepare('INSERT INTO dms (channel, user_a, user_b, created_at) VALUES (?, ?, ?, ?)').run('dm:ann,bob', 'ann', 'bob', 7);
+    } finally {
+      old.close();
+    }
+    const store = new SqliteChatStore({ path: file });
+    try {
+      await store.open();
+      await assertMigratedPeople(store);
+    } finally {
+      await store.close();
       await cleanup();
     }
   });

@@ -31,12 +31,12 @@ describe('chat: direct messages', () => {
 
     const channel = `dm:${[ann.user.id, bob.user.id].sort().join(',')}`;
     const { conversation } = await ann.rpc('chat.openDm', { user: bob.user.id });
-    assert.deepEqual(conversation, { channel, kind: 'dm', title: 'Bob', peer: bob.user, lastSeq: 0, lastReadSeq: 0, unread: 0 });
+    assert.deepEqual(conversation, { channel, kind: 'dm', title: 'Bob', peer: bob.user, peers: [bob.user], lastSeq: 0, lastReadSeq: 0, unread: 0 });
 
     const told = await waitForUserEvent(bobInbox, (e) => e.type === 'conversation', 'Bob is told about the DM');
     assert.deepEqual(told, {
       type: 'conversation',
-      conversation: { channel, kind: 'dm', title: 'Ann', peer: ann.user, lastSeq: 0, lastReadSeq: 0, unread: 0 },
+      conversation: { channel, kind: 'dm', title: 'Ann', peer: ann.user, peers: [ann.user], lastSeq: 0, lastReadSeq: 0, unread: 0 },
     });
     await waitForUserEvent(annInbox, (e) => e.type === 'conversation' && e.conversation.channel === channel, 'Ann’s other devices too');
     const reopened = await bob.rpc('chat.openDm', { user: ann.user.id });

@@ -56,6 +56,8 @@ describe('parley import', () => {
   let dataDir: string;
   let annId: string;
   let bobId: string;
+  let cidId: string;
+  const group = () => `dm:${[annId, bobId, cidId].sort().join(',')}`;
   const dm = () => (annId < bobId ? `dm:${annId},${bobId}` : `dm:${bobId},${annId}`);
 
   before(async () => {
@@ -63,10 +65,13 @@ describe('parley import', () => {
     dataDir = ts.dataDir;
     const ann = await guestClient(ts, { name: 'Ann' });
     const bob = await guestClient(ts, { name: 'Bob' });
+    const cid = await guestClient(ts, { name: 'Cid' });
     annId = ann.user.id;
     bobId = bob.user.id;
+    cidId = cid.user.id;
     await ann.rpc('chat.bootstrap', {});
     await bob.rpc('chat.bootstrap', {});
+    await cid.rpc('chat.bootstrap', {});
     const said = [];
     for (const text of ['hello moving day', 'café au lait', 'to be deleted', 'one more before the move']) {
       said.push((await ann.rpc('chat.send', { channel: 'room:general', text, nonce: `n-${said.length}` })).message);
@@ -80,7 +85,6 @@ describe('parley import', () => {
     await ann.rpc('chat.openDm', { user: bobId });
     await bob.rpc('chat.send', { channel: dm(), text: 'psst, the move' });
     // Moderation state: a private room with a muted member and a ban, and a message removed by a moderator.
-    const cid = await guestClient(ts, { name: 'Cid' });
     await cid.rpc('chat.bootstrap', {});
     await ann.rpc('chat.createRoom', { name: 'vault', private: true });
     await ann.rpc('chat.addMembers', { channel: 'room:vault', users: [bobId, cid.user.id] });
@@ -90,6 +94,8 @@ describe('parley import', () => {
     await bob.rpc('chat.joinRoom', { name: 'yard' });
     const spam = (await bob.rpc('chat.send', { channel: 'room:yard', text: 'spam in the yard' })).message;
     await ann.rpc('chat.delete', { channel: 'room:yard', id: spam.id });
+    await cid.rpc('chat.openGroup', { users: [annId, bobId] });
+    await cid.rpc('chat.send', { channel: group(), text: 'three of us' });
     disconnectAll();
     await ts.server.close();
   });
@@ -109,12 +115,14 @@ describe('parley import', () => {
   async function snapshot(store: Store, chat: ChatStore) {
     const streams = [];
     for (const channel of streamChannels()) streams.push([channel, await store.read(channel, { limit: -1 })]);
-    const rooms = ['room:general', dm()];
+    const rooms = ['room:general', dm(), group()];
     return {
       streams,
       history: await Promise.all(rooms.map((channel) => chat.history(channel, { limit: 100 }))),
       search: await Promise.all(['cafe', 'HELLO edit', 'move', 'deleted'].map((q) => chat.search(q, { channels: rooms, limit: 10 }))),
-      conversations: await Promise.all([annId, bobId].map((id) => chat.conversationsOf(id))),
+      conversations: await Promise.all([annId, bobId, cidId].map((id) => chat.conversationsOf(id))),
+      group: await chat.getDm(group()),
+      details: await chat.userDetails([annId, bobId, cidId]),
       rooms: await chat.listRooms(bobId),
       allRooms: await chat.listRooms('nobody', { includePrivate: true }),
       vault: [await chat.roomAccess('vault', bobId), await chat.memberStandings('vault'), await chat.roomBans('vault')],
@@ -152,6 +160,8 @@ describe('parley import', () => {
     assert.match(run.stdout, /imported .* into PostgreSQL/);
     assert.match(run.stdout, /^ {2}messages +6$/m);
     assert.match(run.stdout, /^ {2}room bans +1$/m);
+    assert.match(run.stdout, /^ {2}people in direct conversations +5$/m);
+    assert.equal(expected.group?.users.length, 3, 'the group DM is compared');
     assert.match(run.stdout, /^ {2}reactions +3$/m);
     assert.match(run.stdout, /^ {2}guest sessions +3$/m);
     assert.match(run.stdout, new RegExp(`^ {2}publications +${expected.streams.reduce((n, [, page]) => n + (page as HistoryPage).publications.length, 0)}$`, 'm'));

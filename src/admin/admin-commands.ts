@@ -57,6 +57,7 @@ const COUNT_LABELS: Record<keyof ImportCounts, string> = {
   members: 'room members',
   bans: 'room bans',
   dms: 'direct conversations',
+  dmMembers: 'people in direct conversations',
   messages: 'messages',
   reactions: 'reactions',
   readPositions: 'read positions',

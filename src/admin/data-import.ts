@@ -33,6 +33,8 @@ export interface ImportCounts {
   members: number;
   bans: number;
   dms: number;
+  /** Participants of DMs, summed. */
+  dmMembers: number;
   messages: number;
   reactions: number;
   readPositions: number;
@@ -63,10 +65,10 @@ export interface ImportOptions {
  * Schema versions of the SQLite files this code can read (`PRAGMA user_version`).
  * Stream v2 added idempotency keys, which are not copied: they matter for
  * five minutes after a publish, and an import moves a stopped server.
- * Chat files older than v4 (rooms without visibility, roles and bans; no
- * usernames) are migrated by starting this version of Parley on the data dir once.
+ * Chat files older than v5 (rooms without visibility, roles and bans; no
+ * usernames; DMs of two only) are migrated by starting this version of Parley on the data dir once.
  */
-const READABLE_VERSIONS = { stream: [1, 2], chat: [4], accounts: [1, 2, 3] } as const;
+const READABLE_VERSIONS = { stream: [1, 2], chat: [5], accounts: [1, 2, 3] } as const;
 /** Rows per INSERT: one JSON parameter each, kept to a few megabytes. */
 const CHUNK_ROWS = 1000;
 /** Any 64-bit value all Parley processes agree on ("parleyim"): two imports at once run one after the other. */
@@ -78,7 +80,7 @@ type Row = Record<string, unknown>;
 interface TableCopy {
   counts: keyof ImportCounts;
   from: keyof typeof READABLE_VERSIONS;
-  /** The read, for the file's schema version (columns added later are read as NULL from older files). */
+  /** The read, or the read for the file's schema version (`PRAGMA user_version`). */
   select: string | ((version: number) => string);
   insert: string;
   /** Turns a SQLite row into the JSON object the INSERT reads. */
@@ -104,10 +106,12 @@ const COPIES: readonly TableCopy[] = [
   {
     counts: 'users',
     from: 'chat',
-    select: 'SELECT id, name, color, avatar, username, created_at, updated_at FROM users ORDER BY id',
-    insert: `INSERT INTO chat_users (id, name, color, avatar, username, created_at, updated_at)
-             SELECT id, name, color, avatar, username, created_at, updated_at
-             FROM json_to_recordset($1::json) AS x (id text, name text, color text, avatar text, username text, created_at bigint, updated_at bigint)`,
+    // Search and sort keys are left NULL: the store fills them when it opens.
+    select: 'SELECT id, name, color, avatar, created_at, updated_at, username, last_seen_at FROM users ORDER BY id',
+    insert: `INSERT INTO chat_users (id, name, color, avatar, created_at, updated_at, username, last_seen_at)
+             SELECT id, name, color, avatar, created_at, updated_at, username, last_seen_at
+             FROM json_to_recordset($1::json) AS x (id text, name text, color text, avatar text, created_at bigint, updated_at bigint,
+               username text, last_seen_at bigint)`,
   },
   {
     counts: 'firstVisits',
@@ -143,10 +147,20 @@ const COPIES: readonly TableCopy[] = [
   {
     counts: 'dms',
     from: 'chat',
-    select: 'SELECT channel, user_a, user_b, created_at FROM dms ORDER BY channel',
-    insert: `INSERT INTO chat_dms (channel, user_a, user_b, created_at)
-             SELECT channel, user_a, user_b, created_at
-             FROM json_to_recordset($1::json) AS x (channel text, user_a text, user_b text, created_at bigint)`,
+    select: 'SELECT channel, created_at FROM dms ORDER BY channel',
+    insert: `INSERT INTO chat_dms (channel, created_at)
+             SELECT channel, created_at FROM json_to_recordset($1::json) AS x (channel text, created_at bigint)`,
+  },
+  {
+    counts: 'dmMembers',
+    from: 'chat',
+    // Chat v3 moved DM participants to their own table (group DMs); before it, each DM had two.
+    select: (version) =>
+      version >= 3
+        ? 'SELECT channel, user_id FROM dm_members ORDER BY channel, user_id'
+        : 'SELECT channel, user_id FROM (SELECT channel, user_a AS user_id FROM dms UNION ALL SELECT channel, user_b FROM dms) ORDER BY channel, user_id',
+    insert: `INSERT INTO chat_dm_members (channel, user_id)
+             SELECT channel, user_id FROM json_to_recordset($1::json) AS x (channel text, user_id text)`,
   },
   {
     counts: 'messages',
@@ -227,7 +241,8 @@ const COPIES: readonly TableCopy[] = [
 /** Every table holding Parley data in PostgreSQL (what "empty" and `force` are about). */
 const TARGET_TABLES = [
   'stream_meta', 'publications', 'idempotency_keys', 'chat_users', 'chat_first_visits', 'chat_rooms', 'chat_room_members', 'chat_room_bans', 'chat_dms',
-  'chat_channel_seqs', 'chat_messages', 'chat_read_positions', 'chat_guest_sessions', 'account_invites', 'account_sessions', 'account_users', 'account_audit',
+  'chat_dm_members', 'chat_channel_seqs', 'chat_messages', 'chat_read_positions', 'chat_guest_sessions', 'account_invites', 'account_sessions',
+  'account_users', 'account_audit',
 ] as const;
 
 /**
@@ -270,6 +285,11 @@ export async function importDataDir(sql: Sql, options: ImportOptions): Promise<I
 }
 
 type Sources = { [K in keyof typeof READABLE_VERSIONS]: Database.Database | undefined };
+
+/** The SQL of a copy's read for the schema version of `db`. */
+function selectOf(copy: TableCopy, db: Database.Database): string {
+  return typeof copy.select === 'string' ? copy.select : copy.select(db.pragma('user_version', { simple: true }) as number);
+}
 
 function openSources(dir: string): Sources {
   const open = (file: string, from: keyof typeof READABLE_VERSIONS): Database.Database | undefined => {
@@ -314,11 +334,6 @@ function survey(sources: Sources): { fingerprint: string; counts: ImportCounts }
     }
   }
   return { fingerprint: hash.digest('hex'), counts };
-}
-
-/** The copy's read for this file's schema version. */
-function selectOf(copy: TableCopy, db: Database.Database): string {
-  return typeof copy.select === 'string' ? copy.select : copy.select(db.pragma('user_version', { simple: true }) as number);
 }
 
 function hashRow(hash: Hash, row: Row): void {

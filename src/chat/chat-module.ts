@@ -10,6 +10,7 @@ import type { Node } from '../node/node.js';
 import { Errors } from '../protocol/errors.js';
 import type { Publication } from '../protocol/types.js';
 import { registerAppRoutes } from './app-routes.js';
+import { AccountFacts } from './account-facts.js';
 import { ChatChannels } from './chat-channels.js';
 import { registerClientPublish } from './chat-publish.js';
 import { registerChatRpc } from './chat-rpc.js';
@@ -20,10 +21,13 @@ import { ModerationService } from './moderation-service.js';
 import { AuditView } from './audit-view.js';
 import type { Cluster } from '../cluster/cluster.js';
 import { actOnUser, Questions } from '../cluster/node-questions.js';
+import { GuestExpiry } from './guest-expiry.js';
 import { InFlight } from './in-flight.js';
 import { MemberDirectory } from './member-directory.js';
+import { PeopleService } from './people-service.js';
 import { ProfileBook } from './profile-book.js';
 import { DEFAULT_ROOM, type ChatMessage, type ChatUser } from './protocol.js';
+import { SeenBook } from './seen-book.js';
 import { SqliteChatStore } from './sqlite-chat-store.js';
 import { UserEvents } from './user-events.js';
 
@@ -101,10 +105,13 @@ export async function attachChat(options: ChatModuleOptions): Promise<ChatModule
     const moderation = new ModerationService({ node, store, channels, userEvents, accounts, audit: accounts, evict, logger });
     const isAdmin = (userId: string) => moderation.isAdmin(userId);
     node.gates.register('room', (user, spec, operation) => channels.checkRoom(user, spec, operation));
+    const facts = new AccountFacts(accounts);
     chat = new ChatService({ node, store, channels, profiles, userEvents, moderation });
-    const conversations = new ConversationService({ store, channels, profiles, userEvents, directory, isAdmin });
+    const conversations = new ConversationService({ store, channels, profiles, userEvents, directory, isAdmin, facts });
+    const people = new PeopleService({ store, facts, guestExpirySeconds: config.guestExpiry });
+    const seen = new SeenBook(store, facts, logger);
     const audit = new AuditView(accounts, accounts, store, isAdmin);
-    registerChatRpc(node, { chat, conversations, moderation, audit }, inFlight);
+    registerChatRpc(node, { chat, conversations, moderation, audit, people, seen }, inFlight);
     registerClientPublish(node, chat, channels, inFlight);
     await registerAppRoutes(http, {
       config,
@@ -120,6 +127,8 @@ export async function attachChat(options: ChatModuleOptions): Promise<ChatModule
     throw err;
   }
 
+  const guestExpiry = new GuestExpiry(store, config.guestExpiry * 1000, logger);
+  guestExpiry.start();
   let closing: Promise<void> | undefined;
   return {
     post: (author, channel, text, nonce) => inFlight.run(() => chat.post(author, channel, text, nonce)),
@@ -127,6 +136,7 @@ export async function attachChat(options: ChatModuleOptions): Promise<ChatModule
     close: () => {
       closing ??= (async () => {
         await inFlight.close();
+        await guestExpiry.stop();
         await Promise.all([store.close(), accounts.close()]);
       })();
       return closing;

@@ -4,7 +4,7 @@
  * are refused, and how a reaction toggles. Stores convert their driver's
  * rows to these shapes (numbers as numbers) and keep the rules here.
  */
-import { MAX_REACTION_EMOJI, type ChatStore, type DmRecord, type MessageChange, type RoomRole, type RoomStanding } from './chat-store.js';
+import { MAX_DM_USERS, MAX_REACTION_EMOJI, dmUsersOf, type ChatStore, type DirectoryEntry, type DmRecord, type MessageChange, type RoomRole, type RoomStanding, type UserDetails } from './chat-store.js';
 import { isAvatarHash } from './profile.js';
 import type { ChatMessage, ChatUser } from './protocol.js';
 
@@ -21,8 +21,6 @@ export interface UserRow {
 /** A `dms` row. */
 export interface DmRow {
   channel: string;
-  user_a: string;
-  user_b: string;
   created_at: number;
 }
 
@@ -105,8 +103,40 @@ export function toStanding(row: { role: string; muted: number | boolean }): Room
   return { role: row.role as RoomRole, muted: Boolean(row.muted) };
 }
 
-export function toDm(row: DmRow): DmRecord {
-  return { channel: row.channel, users: [row.user_a, row.user_b] as const, createdAt: row.created_at };
+/** A DM from its row and its participants' ids (ascending). */
+export function toDm(row: DmRow, users: readonly string[]): DmRecord {
+  return { channel: row.channel, users: [...users], createdAt: row.created_at };
+}
+
+/**
+ * The participants a DM is opened with, ascending and distinct, or
+ * undefined when they are fewer than 2 or more than {@link MAX_DM_USERS}.
+ */
+export function dmParticipants(userIds: readonly string[]): string[] | undefined {
+  const users = dmUsersOf(userIds);
+  return users.length >= 2 && users.length <= MAX_DM_USERS ? users : undefined;
+}
+
+/** What {@link toUserDetails} reads. */
+export interface UserDetailsRow {
+  username: string | null;
+  last_seen_at: number;
+}
+
+export function toUserDetails(row: UserDetailsRow): UserDetails {
+  return row.username === null ? { lastSeenAt: row.last_seen_at } : { username: row.username, lastSeenAt: row.last_seen_at };
+}
+
+/** A directory row: a profile with its username and name key. */
+export interface DirectoryRow extends UserRow {
+  username: string | null;
+  name_key: string;
+}
+
+export function toDirectoryEntry(row: DirectoryRow): DirectoryEntry {
+  const entry: DirectoryEntry = { user: toUser(row), key: { name: row.name_key, id: row.id } };
+  if (row.username !== null) entry.username = row.username;
+  return entry;
 }
 
 export function toMessage(row: MessageRow): ChatMessage {

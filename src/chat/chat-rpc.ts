@@ -3,10 +3,12 @@ import { Errors } from '../protocol/errors.js';
 import type { ChatService } from './chat-service.js';
 import type { ConversationService } from './conversation-service.js';
 import type { InFlight } from './in-flight.js';
+import type { PeopleService } from './people-service.js';
 import { callerOf, type Caller } from './profile.js';
 import type { AuditView } from './audit-view.js';
 import type { ModerationService } from './moderation-service.js';
-import { MAX_ADD_MEMBERS, type AdminRpc, type ChatRpc, type ModerationAction } from './protocol.js';
+import { MAX_ADD_MEMBERS, MAX_DM_USERS, type AdminRpc, type ChatRpc, type ModerationAction } from './protocol.js';
+import type { SeenBook } from './seen-book.js';
 
 /** The fields of an RPC's `data`, read with type checks that name the field at fault. */
 class Fields {
@@ -79,23 +81,30 @@ export interface ChatRpcServices {
   conversations: ConversationService;
   moderation: ModerationService;
   audit: AuditView;
+  people: PeopleService;
+  /** Told of every caller whose call succeeded. */
+  seen: SeenBook;
 }
 
 const MODERATION_ACTIONS: readonly ModerationAction[] = ['remove', 'mute', 'unmute', 'ban', 'unban', 'setRole'];
+
 
 /**
  * Registers every `chat.*` method of {@link ChatRpc} and `admin.*` method of
  * {@link AdminRpc} on the node. Each call is refused for anonymous
  * connections (101), has its request checked for shape (107 naming the
- * field), and runs counted by `inFlight` so shutdown waits for it.
+ * field), and runs counted by `inFlight` so shutdown waits for it. A caller
+ * whose call succeeds counts as seen (at most one write a minute per user).
  */
 export function registerChatRpc(node: Node, services: ChatRpcServices, inFlight: InFlight): void {
-  const { chat, conversations, moderation, audit } = services;
+  const { chat, conversations, moderation, audit, people, seen } = services;
   const register = <M extends keyof Methods>(method: M, parse: (fields: Fields) => Methods[M]['request'], handle: Handler<M>): void => {
     node.registerRpc(method, (context: RpcContext, data: unknown) =>
       inFlight.run(async () => {
         const caller = callerOf(context);
-        return handle(caller, parse(fieldsOf(data)));
+        const result = await handle(caller, parse(fieldsOf(data)));
+        await seen.seen(caller.user.id);
+        return result;
       }),
     );
   };
@@ -131,6 +140,20 @@ export function registerChatRpc(node: Node, services: ChatRpcServices, inFlight:
   register('chat.joinRoom', (f) => ({ name: f.string('name') }), (caller, request) => conversations.joinRoom(caller, request));
   register('chat.leaveRoom', (f) => ({ name: f.string('name') }), (caller, request) => conversations.leaveRoom(caller, request));
   register('chat.openDm', (f) => ({ user: f.string('user') }), (caller, request) => conversations.openDm(caller, request));
+  register(
+    'chat.openGroup',
+    (f) => ({ users: f.strings('users', MAX_DM_USERS) }),
+    (caller, request) => conversations.openGroup(caller, request),
+  );
+  register(
+    'chat.users',
+    (f) =>
+      withOptional(
+        {},
+        { query: f.optionalString('query'), cursor: f.optionalString('cursor'), limit: f.optionalInteger('limit') },
+      ),
+    (caller, request) => people.users(caller, request),
+  );
   register(
     'chat.members',
     (f) =>

@@ -5,8 +5,9 @@
  * (offsets, recovery) lives in the core store; this one holds what the chat
  * shows, as it is now.
  */
-import type { ChatMessage, ChatUser, RoomRole } from './protocol.js';
+import { MAX_DM_USERS, type ChatMessage, type ChatUser, type RoomRole } from './protocol.js';
 
+export { MAX_DM_USERS };
 export type { RoomRole } from './protocol.js';
 
 /** How long a guest session lives without being used; each use starts the period again. */
@@ -64,12 +65,12 @@ export interface RoomSummary extends RoomRecord {
   standing: RoomStanding | undefined;
 }
 
-/** A direct-message conversation between two users. */
+/** A direct-message conversation between two users, or a group DM of up to {@link MAX_DM_USERS}. */
 export interface DmRecord {
-  /** `dm:<a>,<b>` with `a < b`. */
+  /** `dm:` and the user ids, ascending, joined by `,` (see {@link dmChannelFor}). */
   channel: string;
-  /** The two user ids, ascending. */
-  users: readonly [string, string];
+  /** The participants' ids, ascending and distinct: 2 for a 1:1 DM, up to {@link MAX_DM_USERS} for a group. Fixed for good. */
+  users: readonly string[];
   createdAt: number;
 }
 
@@ -88,7 +89,8 @@ export interface ReadState {
 /** A conversation of a user: a room they joined or a DM they are in, with their read state. */
 export type ConversationRecord =
   | ({ kind: 'room'; channel: string; room: RoomRecord; standing: RoomStanding | undefined } & ReadState)
-  | ({ kind: 'dm'; channel: string; peer: ChatUser } & ReadState);
+  /** `peers`: the other participants, by id (one for a 1:1 DM). */
+  | ({ kind: 'dm'; channel: string; peers: ChatUser[] } & ReadState);
 
 /** A message to add. */
 export interface NewMessage {
@@ -117,7 +119,58 @@ export interface MessagePage {
 
 /** The channel of the DM between two users: `dm:<a>,<b>` with the ids ascending. */
 export function dmChannelOf(a: string, b: string): string {
-  return a < b ? `dm:${a},${b}` : `dm:${b},${a}`;
+  return dmChannelFor([a, b]);
+}
+
+/** The channel of the DM among `users` (any order, repeats ignored): `dm:` and the distinct ids ascending, joined by `,`. */
+export function dmChannelFor(users: readonly string[]): string {
+  return `dm:${dmUsersOf(users).join(',')}`;
+}
+
+/** Distinct ids, ascending (by UTF-16 code units, as channel names are compared). */
+export function dmUsersOf(users: readonly string[]): string[] {
+  return [...new Set(users)].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+}
+
+/** What a user's stored record says beside their profile. */
+export interface UserDetails {
+  /** Their account's username, as recorded when last seen; absent for users without an account. */
+  username?: string;
+  /** When they were last seen (bootstrap or chat activity, recorded at most about once a minute), ms since the epoch. */
+  lastSeenAt: number;
+}
+
+/** A user as the people directory lists them. */
+export interface DirectoryEntry {
+  user: ChatUser;
+  username?: string;
+  /** Where this entry sorts: pass it back as `after` for the next page. */
+  key: DirectoryKey;
+}
+
+/** A place in the directory's order: by lower-cased display name, then id. */
+export interface DirectoryKey {
+  name: string;
+  id: string;
+}
+
+/** How {@link ChatStore.searchUsers} looks. */
+export interface DirectorySearch {
+  /** Folded words (see `people-search.ts`); each must start a word of the name or username. Empty: everyone. */
+  words: readonly string[];
+  /** Only entries after this one. */
+  after?: DirectoryKey;
+  limit: number;
+  /** Guests (see {@link isGuestId}) without an account not seen since this time are left out; 0 keeps all. */
+  guestsSeenSince: number;
+}
+
+/** Prefix of the ids of guests who signed in through the web app (`POST /app/guest`). */
+export const GUEST_ID_PREFIX = 'g_';
+
+/** Whether an id is a guest's (a guest who claimed an account keeps it, and has a username). */
+export function isGuestId(id: string): boolean {
+  return id.startsWith(GUEST_ID_PREFIX);
 }
 
 /**
@@ -162,6 +215,16 @@ export function dmChannelOf(a: string, b: string): string {
  *   it lasts the user cannot join (`joinRoom` adds nothing). A message
  *   removed by a moderator is deleted like any other (its seq stays) and
  *   carries `removedByModerator`.
+ * - **DMs** have fixed participants: 2 to {@link MAX_DM_USERS} distinct
+ *   users with stored profiles; one DM per set of users, whatever the order
+ *   they are named in.
+ * - **People.** A user's last-seen time only moves forward. The directory
+ *   ({@link ChatStore.searchUsers}) matches each query word as the start
+ *   of a word of the display name or username (case and diacritics
+ *   ignored), sorted by lower-cased name then id.
+ * - **Guest expiry** removes from every room the guests without an
+ *   account (ids starting {@link GUEST_ID_PREFIX}, no username) not seen
+ *   since a time; their messages, DMs and profiles stay.
  * - **Guest sessions** are found by the SHA-256 hex of their refresh token
  *   (the token itself never reaches the store) and expire
  *   {@link GUEST_SESSION_TTL_MS} after their last use.
@@ -233,7 +296,32 @@ export interface ChatStore {
    * with `created: false`, whichever user opens it.
    */
   openDm(userA: string, userB: string, now: number): Promise<{ dm: DmRecord; created: boolean } | undefined>;
+  /**
+   * Opens the DM among 2 to {@link MAX_DM_USERS} distinct users who all have
+   * stored profiles (resolves undefined otherwise, repeats counting once);
+   * opening it again returns the same one with `created: false`, whoever
+   * opens it and in whatever order the users are named.
+   */
+  openGroup(userIds: readonly string[], now: number): Promise<{ dm: DmRecord; created: boolean } | undefined>;
   getDm(channel: string): Promise<DmRecord | undefined>;
+
+  // ---- people -----------------------------------------------------------
+  /**
+   * Records that a user with a stored profile was seen at `at` (moving their
+   * last-seen time forward only) and their account's username (`null`: they
+   * have none). Does nothing for a user without a profile.
+   */
+  recordSeen(userId: string, seen: { at: number; username: string | null }): Promise<void>;
+  /** Usernames and last-seen times of those of `userIds` with stored profiles. */
+  userDetails(userIds: readonly string[]): Promise<Map<string, UserDetails>>;
+  /** One page of the people directory (see {@link DirectorySearch}), at most `limit` entries. */
+  searchUsers(search: DirectorySearch): Promise<DirectoryEntry[]>;
+  /**
+   * Removes the guests without an account who were not seen since
+   * `seenBefore` (exclusive) from every room they joined. Idempotent.
+   * @returns the rooms whose member lists changed, by name.
+   */
+  expireGuests(seenBefore: number): Promise<string[]>;
 
   // ---- messages ---------------------------------------------------------
   addMessage(input: NewMessage): Promise<{ message: ChatMessage; created: boolean }>;

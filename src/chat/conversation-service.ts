@@ -1,16 +1,19 @@
 import { Errors } from '../protocol/errors.js';
 import type { ChatChannels } from './chat-channels.js';
-import { dmChannelOf, type ChatStore, type ConversationRecord } from './chat-store.js';
-import type { MemberDirectory } from './member-directory.js';
+import { ACCOUNT_FACT_TTL_MS, type AccountFacts } from './account-facts.js';
+import { dmChannelFor, type ChatStore, type ConversationRecord } from './chat-store.js';
+import { memberProfiles, type MemberDirectory } from './member-directory.js';
 import { decodeMembersCursor, MemberList } from './member-list.js';
 import type { ProfileBook } from './profile-book.js';
 import type { Caller } from './profile.js';
 import {
   DEFAULT_MEMBERS_PAGE,
   DEFAULT_ROOM,
+  MAX_DM_USERS,
   MAX_MEMBERS_PAGE,
   ROOM_NAME_PATTERN,
   type ChatRpc,
+  type ChatUser,
   type Conversation,
   type RoomRole,
 } from './protocol.js';
@@ -30,6 +33,8 @@ export interface ConversationServiceOptions {
   directory: MemberDirectory;
   /** Whether a user is a server admin now (admins see and may join private rooms). */
   isAdmin: (userId: string) => Promise<boolean>;
+  /** Who has an account and whether it is deactivated. */
+  facts: AccountFacts;
 }
 
 /**
@@ -46,6 +51,7 @@ export class ConversationService {
   private readonly userEvents: UserEvents;
   private readonly directory: MemberDirectory;
   private readonly isAdmin: (userId: string) => Promise<boolean>;
+  private readonly facts: AccountFacts;
 
   constructor(options: ConversationServiceOptions) {
     this.isAdmin = options.isAdmin;
@@ -54,6 +60,7 @@ export class ConversationService {
     this.profiles = options.profiles;
     this.userEvents = options.userEvents;
     this.directory = options.directory;
+    this.facts = options.facts;
   }
 
   /** Records the caller's profile, joins them to the default room on their first visit, lists their conversations. */
@@ -134,47 +141,87 @@ export class ConversationService {
 
   /** Opens (or returns) the DM with another known user; a new one is announced to both. */
   async openDm(caller: Caller, request: Request<'chat.openDm'>): Result<'chat.openDm'> {
-    const me = caller.user.id;
-    const peer = request.user;
-    if (peer === me) throw Errors.badRequest('You cannot open a conversation with yourself');
-    const channel = dmChannelOf(me, peer);
-    // An id that cannot be part of a channel name (whitespace, a comma) cannot have DMs.
-    const spec = this.channels.specOf(channel);
-    if (spec?.members?.length !== 2) throw Errors.badRequest('This user cannot receive direct messages');
-    if (!this.channels.allows('subscribe', spec, caller.principal)) {
-      throw Errors.permissionDenied('You may not open direct conversations with this user');
+    if (request.user === caller.user.id) throw Errors.badRequest('You cannot open a conversation with yourself');
+    return { conversation: await this.openConversation(caller, [request.user]) };
+  }
+
+  /** Opens (or returns) the group DM of the caller and 2 to 7 others; a new one is announced to everyone in it. */
+  async openGroup(caller: Caller, request: Request<'chat.openGroup'>): Result<'chat.openGroup'> {
+    const others = [...new Set(request.users)].filter((id) => id !== caller.user.id);
+    if (others.length < 2 || others.length > MAX_DM_USERS - 1) {
+      throw Errors.badRequest(`A group conversation has 2 to ${MAX_DM_USERS - 1} other people`);
     }
-    await this.profiles.record(caller.user);
-    const opened = await this.store.openDm(me, peer, Date.now());
-    if (!opened) throw Errors.badRequest(`There is no user "${peer}"`);
-    const mine = await this.conversationFor(me, channel);
-    if (opened.created) {
-      const theirs = await this.conversationFor(peer, channel);
-      await this.userEvents.publish(peer, { type: 'conversation', conversation: theirs });
-      await this.userEvents.publish(me, { type: 'conversation', conversation: mine });
-    }
-    return { conversation: mine };
+    return { conversation: await this.openConversation(caller, others) };
   }
 
   /**
-   * A page of a room's members or a DM's two participants, online ones
-   * first, each with whether they are connected to the conversation now.
-   * Costs one pass over the room's member list in memory and an O(1)
-   * presence lookup per member, whatever the page.
+   * The DM of the caller and `others` (ids other than the caller's): the
+   * existing one, or a new one when every other person exists and is
+   * active, announced to each participant's `user:` channel once durable.
+   */
+  private async openConversation(caller: Caller, others: readonly string[]): Promise<Conversation> {
+    const me = caller.user.id;
+    const channel = dmChannelFor([me, ...others]);
+    // An id that cannot be part of a channel name (whitespace, a comma) cannot have DMs.
+    const spec = this.channels.specOf(channel);
+    if (spec?.members?.length !== others.length + 1) {
+      throw Errors.badRequest(others.length === 1 ? 'This user cannot receive direct messages' : 'These people cannot be in one conversation');
+    }
+    if (!this.channels.allows('subscribe', spec, caller.principal)) {
+      throw Errors.permissionDenied('You may not open direct conversations with these people');
+    }
+    await this.profiles.record(caller.user);
+    // Membership is fixed, so an existing conversation stays open to its people whatever became of them since.
+    if (!(await this.store.getDm(channel))) await this.checkNewcomers(others);
+    const opened = await this.store.openGroup([me, ...others], Date.now());
+    if (!opened) throw Errors.badRequest(others.length === 1 ? `There is no user "${others[0]}"` : 'Some of these people do not exist');
+    const mine = await this.conversationFor(me, channel);
+    if (opened.created) {
+      for (const id of others) await this.userEvents.publish(id, { type: 'conversation', conversation: await this.conversationFor(id, channel) });
+      await this.userEvents.publish(me, { type: 'conversation', conversation: mine });
+    }
+    return mine;
+  }
+
+  /** @throws ProtocolError 107 naming the first of `userIds` who has no profile or whose account is deactivated. */
+  private async checkNewcomers(userIds: readonly string[]): Promise<void> {
+    for (const id of userIds) {
+      const [user, fact] = await Promise.all([this.store.getUser(id), this.facts.fresh(id)]);
+      if (!user) throw Errors.badRequest(`There is no user "${id}"`);
+      if (fact.deactivated) throw Errors.badRequest(`${user.name} is deactivated and cannot join new conversations`);
+    }
+  }
+
+  /**
+   * A page of a room's members or a DM's participants: online ones first,
+   * then offline ones, then deactivated ones, each with whether they are
+   * connected to the conversation now. Costs one pass over the room's
+   * member list in memory, an O(1) presence lookup per member, and account
+   * reads for members whose account facts are not cached.
    */
   async members(caller: Caller, request: Request<'chat.members'>): Result<'chat.members'> {
     const channel = await this.channels.open(request.channel, 'history', caller.principal);
     const limit = valid.pageLimit(request.limit, DEFAULT_MEMBERS_PAGE, MAX_MEMBERS_PAGE);
     const query = valid.memberQuery(request.query);
     const after = request.cursor === undefined || request.cursor === '' ? undefined : decodeMembersCursor(request.cursor);
-    const list =
-      channel.kind === 'room'
-        ? await this.directory.list(channel.room.name)
-        : new MemberList((await Promise.all(channel.dm.users.map((id) => this.store.getUser(id)))).filter((u) => u !== undefined));
+    const list = channel.kind === 'room' ? await this.directory.list(channel.room.name) : await this.dmMembers(channel.dm.users);
     const online = await this.channels.presentUsers(channel.spec);
     const standings = channel.kind === 'room' ? await this.store.memberStandings(channel.room.name) : undefined;
-    const page = list.page({ query, after, limit }, online, standings);
+    const deactivated = await this.deactivatedAmong(list.accountHolders());
+    const page = list.page({ query, after, limit }, online, standings, deactivated);
     return { ...page, live: this.channels.joinLeaveLive(channel.spec) };
+  }
+
+  private async dmMembers(userIds: readonly string[]): Promise<MemberList> {
+    const users = (await Promise.all(userIds.map((id) => this.store.getUser(id)))).filter((u) => u !== undefined);
+    return new MemberList(await memberProfiles(this.store, users));
+  }
+
+  /** Which of the users have deactivated accounts, from facts at most {@link ACCOUNT_FACT_TTL_MS} old. */
+  private async deactivatedAmong(userIds: Iterable<string>): Promise<Set<string>> {
+    const deactivated = new Set<string>();
+    for (const [id, fact] of await this.facts.of(userIds)) if (fact.deactivated) deactivated.add(id);
+    return deactivated;
   }
 
   private async join(caller: Caller, name: string, now: number, role: RoomRole = 'member'): Promise<Conversation> {
@@ -193,20 +240,29 @@ export class ConversationService {
   }
 }
 
-/** The sidebar entry of a stored conversation: titled by the room name, or by the other user's name. */
+/** The sidebar entry of a stored conversation: titled by the room name, or by the other participants' names. */
 export function toConversation(record: ConversationRecord): Conversation {
   const { channel, lastSeq, lastReadSeq, unread, lastMessageAt } = record;
-  const identity =
+  const identity: Pick<Conversation, 'channel' | 'kind' | 'title' | 'topic' | 'private' | 'role' | 'muted' | 'peer' | 'peers'> =
     record.kind === 'room'
       ? {
           channel,
-          kind: 'room' as const,
+          kind: 'room',
           title: record.room.name,
           topic: record.room.topic,
           private: record.room.visibility === 'private',
           role: record.standing?.role ?? 'member',
           muted: record.standing?.muted ?? false,
         }
-      : { channel, kind: 'dm' as const, title: record.peer.name, peer: record.peer };
+      : { channel, kind: 'dm', title: titleOf(record.peers), peers: record.peers };
+  if (record.kind === 'dm' && record.peers.length === 1) identity.peer = record.peers[0]!;
   return { ...identity, lastSeq, lastReadSeq, unread, ...(lastMessageAt === undefined ? {} : { lastMessageAt }) };
+}
+
+/** A DM's title: the other people's names, alphabetically (by locale, then as written), `, `-separated. */
+function titleOf(peers: readonly ChatUser[]): string {
+  return peers
+    .map((peer) => peer.name)
+    .sort((a, b) => a.localeCompare(b, 'en') || (a < b ? -1 : a > b ? 1 : 0))
+    .join(', ');
 }

@@ -1,5 +1,6 @@
-import type { ChatStore } from './chat-store.js';
-import { MemberList } from './member-list.js';
+import { isGuestId, type ChatStore } from './chat-store.js';
+import { MemberList, type MemberProfile } from './member-list.js';
+import type { ChatUser } from './protocol.js';
 
 /** Rooms whose member lists are kept in memory at most; the least recently read is dropped first. */
 const MAX_CACHED_ROOMS = 64;
@@ -17,7 +18,8 @@ interface CachedList {
  * Before serving a cached list it asks the store for the room's members
  * version (one small read) and reads the list again when the version moved:
  * a join, a leave or a member's new profile shows up whichever process or
- * node made it, once it is durable. The version is read before the list, so
+ * node made it, once it is durable (a username recorded for a member counts
+ * as a profile change). The version is read before the list, so
  * a list is never older than the version it is kept under; a change landing
  * in between only costs one more read next time.
  *
@@ -37,7 +39,7 @@ export class MemberDirectory {
     // Most recently used last, so the first key is the one to drop.
     this.rooms.delete(room);
     if (!cached || cached.version < version) {
-      const list = this.store.roomMembers(room).then((users) => new MemberList(users));
+      const list = this.store.roomMembers(room).then(async (users) => new MemberList(await memberProfiles(this.store, users)));
       const entry: CachedList = { version, list };
       list.catch(() => this.rooms.get(room) === entry && this.rooms.delete(room));
       cached = entry;
@@ -46,4 +48,17 @@ export class MemberDirectory {
     this.rooms.set(room, cached);
     return cached.list;
   }
+}
+
+/**
+ * Members as listed: each profile with their recorded username, and the
+ * guest flag for guests without an account. One store read for all.
+ */
+export async function memberProfiles(store: ChatStore, users: readonly ChatUser[]): Promise<MemberProfile[]> {
+  const details = await store.userDetails(users.map((user) => user.id));
+  return users.map((user) => {
+    const username = details.get(user.id)?.username;
+    if (username !== undefined) return { ...user, username };
+    return isGuestId(user.id) ? { ...user, guest: true } : { ...user };
+  });
 }

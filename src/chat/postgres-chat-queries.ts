@@ -5,8 +5,10 @@
  * parameters; no SQL is ever built from input.
  */
 import type { Sql, TransactionSql } from 'postgres';
-import type { DmRecord, ReadState, RoomRecord } from './chat-store.js';
-import { toDm, type MessageRow, type UserRow } from './chat-rows.js';
+import { dmUsersOf, type DmRecord, type ReadState, type RoomRecord } from './chat-store.js';
+import { toDm, toUser, type MessageRow, type UserRow } from './chat-rows.js';
+import { nameKeyOf, searchKeyOf } from './people-search.js';
+import type { ChatUser } from './protocol.js';
 
 /** A client or a transaction: the helpers run in either. */
 export type Db = Sql | TransactionSql;
@@ -28,7 +30,7 @@ export interface RoomRow {
 /** The columns a room is read with, in `RoomRow` order. */
 export const ROOM_COLUMNS = ['name', 'topic', 'created_by', 'created_at', 'visibility'] as const;
 
-/** A DM with the profile of the other user in it. */
+/** A DM with the profile of one other participant (one row per other participant). */
 export interface DmPeerRow extends UserRow {
   channel: string;
   created_at: number;
@@ -55,9 +57,10 @@ export async function selectUser(db: Db, id: string): Promise<UserRow | undefine
 }
 
 export async function selectDm(db: Db, channel: string): Promise<DmRecord | undefined> {
-  const [row] = await db<{ channel: string; user_a: string; user_b: string; created_at: string }[]>`
-    SELECT channel, user_a, user_b, created_at FROM chat_dms WHERE channel = ${channel}`;
-  return row && toDm({ ...row, created_at: Number(row.created_at) });
+  const [row] = await db<{ channel: string; created_at: string; users: string[] }[]>`
+    SELECT d.channel, d.created_at, array(SELECT user_id FROM chat_dm_members m WHERE m.channel = d.channel) AS users
+    FROM chat_dms d WHERE d.channel = ${channel}`;
+  return row && toDm({ channel: row.channel, created_at: Number(row.created_at) }, dmUsersOf(row.users));
 }
 
 /** A message of a channel; with `lock`, its row stays locked until the transaction ends. */
@@ -103,4 +106,33 @@ export async function readStates(db: Db, userId: string, channels: readonly stri
     states.set(row.channel, state);
   }
   return states;
+}
+
+/** Rows of {@link DmPeerRow} grouped by DM: each DM once, its other participants by id. */
+export function groupPeers(rows: readonly Raw<DmPeerRow>[]): { channel: string; createdAt: number; peers: ChatUser[] }[] {
+  const byChannel = new Map<string, { channel: string; createdAt: number; peers: ChatUser[] }>();
+  for (const row of rows) {
+    let dm = byChannel.get(row.channel);
+    if (!dm) byChannel.set(row.channel, (dm = { channel: row.channel, createdAt: Number(row.created_at), peers: [] }));
+    dm.peers.push(toUser(row));
+  }
+  for (const dm of byChannel.values()) dm.peers.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  return [...byChannel.values()];
+}
+
+/**
+ * Fills the search and sort keys of users stored before those keys existed
+ * (computed here, not in SQL, to fold like every other write). Safe to run
+ * on several nodes at once: each sets the same values.
+ */
+export async function fillUserKeys(sql: Sql): Promise<void> {
+  const rows = await sql<{ id: string; name: string; username: string | null }[]>`
+    SELECT id, name, username FROM chat_users WHERE search_key IS NULL OR name_key IS NULL`;
+  for (let i = 0; i < rows.length; i += 500) {
+    const chunk = rows.slice(i, i + 500);
+    await sql`UPDATE chat_users u SET search_key = x.search_key, name_key = x.name_key
+              FROM unnest(${chunk.map((r) => r.id)}::text[], ${chunk.map((r) => searchKeyOf(r.name, r.username))}::text[],
+                          ${chunk.map((r) => nameKeyOf(r.name))}::text[]) AS x (id, search_key, name_key)
+              WHERE u.id = x.id`;
+  }
 }

@@ -134,5 +134,25 @@ export const CHAT_SCHEMA: SchemaComponent = {
          EXECUTE FUNCTION chat_bump_members_version()`,
       ],
     },
+    {
+      // Group DMs and the people directory.
+      version: 4,
+      statements: [
+        // Group DMs: participants in their own table (any number per DM).
+        `CREATE TABLE chat_dm_members (
+           channel text NOT NULL,
+           user_id text NOT NULL REFERENCES chat_users (id),
+           PRIMARY KEY (channel, user_id)
+         )`,
+        `CREATE INDEX chat_dm_members_by_user ON chat_dm_members (user_id)`,
+        `INSERT INTO chat_dm_members (channel, user_id) SELECT channel, user_a FROM chat_dms UNION ALL SELECT channel, user_b FROM chat_dms`,
+        `ALTER TABLE chat_dms DROP COLUMN user_a, DROP COLUMN user_b`,
+        // People: last-seen times, and the folded text the directory searches (filled by the store).
+        `ALTER TABLE chat_users ADD COLUMN last_seen_at bigint NOT NULL DEFAULT 0,
+           ADD COLUMN search_key text, ADD COLUMN name_key text`,
+        `UPDATE chat_users SET last_seen_at = updated_at`,
+        `CREATE INDEX chat_users_by_name_key ON chat_users (name_key COLLATE "C", id COLLATE "C")`,
+      ],
+    },
   ],
 };

@@ -3,10 +3,12 @@ import type { Sql } from 'postgres';
 import { migrate } from '../store/postgres-migrations.js';
 import { StoreLifecycle } from '../store/store-lifecycle.js';
 import {
-  dmChannelOf,
   type ChatStore,
   type ConversationRecord,
+  type DirectoryEntry,
+  type DirectorySearch,
   type DmRecord,
+  type UserDetails,
   type MessageChange,
   type MessagePage,
   type NewMessage,
@@ -19,7 +21,9 @@ import {
   type RoomStanding,
   type RoomSummary,
 } from './chat-store.js';
-import { refuseChange, toggledReactions, toMessage, toStanding, toUser, userProblem, type MessageRow, type UserRow } from './chat-rows.js';
+import { dmParticipants, refuseChange, toggledReactions, toMessage, toStanding, toUser, userProblem, type MessageRow, type UserRow } from './chat-rows.js';
+import { nameKeyOf, searchKeyOf } from './people-search.js';
+import * as people from './postgres-people.js';
 import {
   ROOM_COLUMNS,
   MESSAGE_COLUMNS,
@@ -29,6 +33,8 @@ import {
   messageRow,
   readSeq,
   readStates,
+  fillUserKeys,
+  groupPeers,
   selectDm,
   selectUser,
   toRoom,
@@ -82,6 +88,7 @@ export class PostgresChatStore implements ChatStore {
   async open(): Promise<void> {
     if (!this.lifecycle.beginOpen()) return;
     await migrate(this.sql, [CHAT_SCHEMA]);
+    await fillUserKeys(this.sql);
     this.lifecycle.opened();
   }
 
@@ -96,11 +103,15 @@ export class PostgresChatStore implements ChatStore {
     const problem = userProblem(user);
     if (problem) return Promise.reject(problem);
     return this.write(async (tx) => {
-      await tx`INSERT INTO chat_users (id, name, color, avatar, username, created_at, updated_at)
-               VALUES (${user.id}, ${user.name}, ${user.color}, ${user.avatar ?? null}, ${user.username ?? null}, ${now}, ${now})
+      // Locked so that a username recorded at the same time on another node is not left out of the search key.
+      const [current] = await tx<{ username: string | null }[]>`SELECT username FROM chat_users WHERE id = ${user.id} FOR UPDATE`;
+      const searchKey = searchKeyOf(user.name, user.username ?? current?.username);
+      await tx`INSERT INTO chat_users (id, name, color, avatar, username, created_at, updated_at, last_seen_at, search_key, name_key)
+               VALUES (${user.id}, ${user.name}, ${user.color}, ${user.avatar ?? null}, ${user.username ?? null}, ${now}, ${now}, ${now},
+                       ${searchKey}, ${nameKeyOf(user.name)})
                ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, color = EXCLUDED.color, avatar = EXCLUDED.avatar,
                  username = coalesce(EXCLUDED.username, chat_users.username),
-                 updated_at = EXCLUDED.updated_at`;
+                 updated_at = EXCLUDED.updated_at, search_key = EXCLUDED.search_key, name_key = EXCLUDED.name_key`;
     });
   }
 
@@ -214,22 +225,39 @@ export class PostgresChatStore implements ChatStore {
   // ---- direct messages --------------------------------------------------------
 
   openDm(userA: string, userB: string, now: number): Promise<{ dm: DmRecord; created: boolean } | undefined> {
-    return this.write(async (tx) => {
-      if (userA === userB || !(await selectUser(tx, userA)) || !(await selectUser(tx, userB))) return undefined;
-      const channel = dmChannelOf(userA, userB);
-      const [a, b] = userA < userB ? [userA, userB] : [userB, userA];
-      const added = await tx`INSERT INTO chat_dms (channel, user_a, user_b, created_at) VALUES (${channel}, ${a}, ${b}, ${now})
-                             ON CONFLICT DO NOTHING RETURNING 1`;
-      if (added.length === 1) return { dm: { channel, users: [a, b] as const, createdAt: now }, created: true };
-      const existing = await selectDm(tx, channel);
-      if (!existing) throw new Error(`DM ${channel} vanished`);
-      return { dm: existing, created: false };
-    });
+    if (userA === userB) return Promise.resolve(undefined);
+    return this.openGroup([userA, userB], now);
+  }
+
+  openGroup(userIds: readonly string[], now: number): Promise<{ dm: DmRecord; created: boolean } | undefined> {
+    const users = dmParticipants(userIds);
+    if (!users) return Promise.resolve(undefined);
+    return this.write((tx) => people.openGroup(tx, users, now));
   }
 
   async getDm(channel: string): Promise<DmRecord | undefined> {
     this.lifecycle.assertOpen();
     return selectDm(this.sql, channel);
+  }
+
+  // ---- people -----------------------------------------------------------------
+
+  recordSeen(userId: string, seen: { at: number; username: string | null }): Promise<void> {
+    return this.write((tx) => people.recordSeen(tx, userId, seen));
+  }
+
+  async userDetails(userIds: readonly string[]): Promise<Map<string, UserDetails>> {
+    this.lifecycle.assertOpen();
+    return people.userDetails(this.sql, userIds);
+  }
+
+  async searchUsers(search: DirectorySearch): Promise<DirectoryEntry[]> {
+    this.lifecycle.assertOpen();
+    return people.searchUsers(this.sql, search);
+  }
+
+  expireGuests(seenBefore: number): Promise<string[]> {
+    return this.write((tx) => people.expireGuests(tx, seenBefore));
   }
 
   // ---- messages ---------------------------------------------------------------
@@ -360,10 +388,13 @@ export class PostgresChatStore implements ChatStore {
     const rooms = await this.sql<(Raw<RoomRow> & { role: string; muted: boolean })[]>`
       SELECT r.name, r.topic, r.created_by, r.created_at, r.visibility, m.role, m.muted
       FROM chat_room_members m JOIN chat_rooms r ON r.name = m.room WHERE m.user_id = ${userId} ORDER BY r.name COLLATE "C"`;
-    const dms = await this.sql<(Raw<DmPeerRow>)[]>`
+    const peerRows = await this.sql<(Raw<DmPeerRow>)[]>`
       SELECT d.channel, d.created_at, u.id, u.name, u.color, u.avatar, u.username
-      FROM chat_dms d JOIN chat_users u ON u.id = CASE WHEN d.user_a = ${userId} THEN d.user_b ELSE d.user_a END
-      WHERE d.user_a = ${userId} OR d.user_b = ${userId}`;
+      FROM chat_dm_members mine JOIN chat_dms d ON d.channel = mine.channel
+      JOIN chat_dm_members other ON other.channel = d.channel AND other.user_id <> ${userId}
+      JOIN chat_users u ON u.id = other.user_id
+      WHERE mine.user_id = ${userId}`;
+    const dms = groupPeers(peerRows);
     const channels = [...rooms.map((row) => `room:${row.name}`), ...dms.map((row) => row.channel)];
     const states = await readStates(this.sql, userId, channels);
     const roomConversations = rooms.map((row): ConversationRecord => {
@@ -372,8 +403,8 @@ export class PostgresChatStore implements ChatStore {
     });
     const dmConversations = dms.map((row) => {
       const state = states.get(row.channel)!;
-      const conversation: ConversationRecord = { kind: 'dm', channel: row.channel, peer: toUser(row), ...state };
-      return { conversation, at: state.lastMessageAt ?? Number(row.created_at) };
+      const conversation: ConversationRecord = { kind: 'dm', channel: row.channel, peers: row.peers, ...state };
+      return { conversation, at: state.lastMessageAt ?? row.createdAt };
     });
     dmConversations.sort((x, y) => y.at - x.at);
     return [...roomConversations, ...dmConversations.map((d) => d.conversation)];
@@ -390,9 +421,11 @@ export class PostgresChatStore implements ChatStore {
     }
     const dm = await selectDm(this.sql, channel);
     if (!dm?.users.includes(userId)) return undefined;
-    const peer = await selectUser(this.sql, dm.users[0] === userId ? dm.users[1] : dm.users[0]);
-    if (!peer) return undefined;
-    return { kind: 'dm', channel, peer: toUser(peer), ...(await this.readState(userId, channel)) };
+    const others = dm.users.filter((id) => id !== userId);
+    const rows = await this.sql<UserRow[]>`SELECT id, name, color, avatar FROM chat_users WHERE id = ANY(${others}::text[])`;
+    const byId = new Map(rows.map((row) => [row.id, toUser(row)]));
+    const peers = others.flatMap((id) => byId.get(id) ?? []);
+    return { kind: 'dm', channel, peers, ...(await this.readState(userId, channel)) };
   }
 
   // ---- guest sessions -------------------------------------------------------------

@@ -4,7 +4,8 @@
  *
  * - Chat operations are `rpc` calls named `chat.*` (see {@link ChatRpc}).
  * - Conversations are channels: rooms are `room:<name>`, direct messages
- *   `dm:<userA>,<userB>` (ids ascending). Their publications are
+ *   `dm:<userA>,<userB>` (ids ascending), group DMs `dm:<a>,<b>,<c>…`
+ *   (up to {@link MAX_DM_USERS} ids, ascending). Their publications are
  *   {@link ChannelEvent}s; all but `typing` are kept in the channel's stream,
  *   so a client that reconnects recovers edits, deletes and reactions too.
  * - Chat events are published by the server only, and carry no publisher
@@ -31,6 +32,8 @@ export const MAX_TOPIC_LENGTH = 200;
 export const MAX_DISPLAY_NAME_LENGTH = 40;
 /** Room names: lower-case letters, digits, `-` and `_`, starting with a letter or digit. */
 export const ROOM_NAME_PATTERN = /^[a-z0-9][a-z0-9_-]{0,39}$/;
+/** Most people in one DM, its opener included: a group DM is 3 to this many. */
+export const MAX_DM_USERS = 8;
 /** The room every user is in at first. */
 export const DEFAULT_ROOM = 'general';
 
@@ -127,7 +130,7 @@ export interface Room {
 export interface Conversation {
   channel: string;
   kind: 'room' | 'dm';
-  /** Room name, or the other user's name. */
+  /** Room name, or the other participants' names (alphabetically, ", "-separated). */
   title: string;
   /** Rooms only. */
   topic?: string;
@@ -137,8 +140,10 @@ export interface Conversation {
   role?: RoomRole;
   /** Rooms only: whether the caller is muted (reads, cannot write). */
   muted?: boolean;
-  /** DMs only: the other participant. */
+  /** 1:1 DMs only: the other participant. */
   peer?: ChatUser;
+  /** DMs only (1:1 and group): the other participants, by id. */
+  peers?: ChatUser[];
   /** Seq of the newest message (0 when none). */
   lastSeq: number;
   /** Seq the user last read. */
@@ -148,11 +153,17 @@ export interface Conversation {
   lastMessageAt?: number;
 }
 
+/** A member of a conversation as `chat.members` lists them. */
 export interface Member extends ChatUser {
+  /** Connected to the conversation now (never true for a deactivated member). */
   online: boolean;
   /** `member` in DMs. */
   role: RoomRole;
   muted: boolean;
+  /** A guest without an account. */
+  guest?: true;
+  /** Their account was deactivated: still a member, listed last. */
+  deactivated?: true;
 }
 
 /** Most users one `chat.addMembers` call adds. */
@@ -178,6 +189,18 @@ export interface AuditEntryView {
   detail?: string;
 }
 
+/** A person the caller can start a conversation with, as `chat.users` lists them. */
+export interface DirectoryUser extends ChatUser {
+  username?: string;
+  /** A guest without an account. */
+  guest?: true;
+}
+
+/** Most people one `chat.users` page holds. */
+export const MAX_USERS_PAGE = 50;
+/** People a `chat.users` page holds when the request names no `limit`. */
+export const DEFAULT_USERS_PAGE = 20;
+
 /** Most members one `chat.members` page holds. */
 export const MAX_MEMBERS_PAGE = 100;
 /** Members a `chat.members` page holds when the request names no `limit`. */
@@ -201,13 +224,16 @@ export interface MembersRequest {
 /** `chat.members` result. */
 export interface MembersPage {
   /**
-   * Online members first, then offline ones; each group sorted by name
-   * (case-insensitive, then by id). Pages follow that order; a member whose
-   * online state changes between two pages may appear on both or on neither.
+   * Online members first, then offline ones, then deactivated ones; each
+   * group sorted by name (case-insensitive, then by id). Pages follow that
+   * order; a member whose online state changes between two pages may appear
+   * on both or on neither.
    */
   members: Member[];
-  /** Members online now among those matching the query (all members when there is none). */
+  /** Members online now (deactivated ones aside) among those matching the query (all members when there is none). */
   online: number;
+  /** Members with deactivated accounts among those matching the query; the offline ones are `total - online - deactivated`. */
+  deactivated: number;
   /** Members matching the query. */
   total: number;
   /** Present when there are more pages: pass it back as `cursor`. */
@@ -218,6 +244,23 @@ export interface MembersPage {
    * re-read the pages you show every 15–30 s instead.
    */
   live: boolean;
+}
+
+/** `chat.users` request. */
+export interface UsersRequest {
+  /** Blank: everyone. */
+  query?: string;
+  /** 1–{@link MAX_USERS_PAGE}; default {@link DEFAULT_USERS_PAGE}. */
+  limit?: number;
+  /** From the previous page's `cursor`. Opaque. */
+  cursor?: string;
+}
+
+/** `chat.users` result. */
+export interface UsersPage {
+  users: DirectoryUser[];
+  /** Present when there may be more: pass it back as `cursor`. */
+  cursor?: string;
 }
 
 /** Every chat RPC method: its request and its result. */
@@ -253,8 +296,21 @@ export interface ChatRpc {
   /** Opens (or returns) the DM with another user. */
   'chat.openDm': { request: { user: string }; result: { conversation: Conversation } };
   /**
-   * A page of a room's members (users who joined it) or of a DM's two
-   * participants, with online state, searchable by name or id.
+   * Opens (or returns) the group DM of the caller and 2 to 7 others (all
+   * existing, active users). Its people are fixed: adding someone is a new
+   * conversation. A new one is announced to everyone in it on `user:<id>`.
+   */
+  'chat.openGroup': { request: { users: string[] }; result: { conversation: Conversation } };
+  /**
+   * People the caller can start a conversation with (accounts, and guests
+   * seen within `guestExpiry`; not deactivated ones, not the caller), by
+   * name; `query` matches the start of any word of the display name or
+   * username, ignoring case and accents.
+   */
+  'chat.users': { request: UsersRequest; result: UsersPage };
+  /**
+   * A page of a room's members (users who joined it) or of a DM's
+   * participants, with online state, searchable by name, username or id.
    */
   'chat.members': { request: MembersRequest; result: MembersPage };
   /** Messages before `before` (seq; newest when absent), oldest first, at most `limit` (default 50, max 100). */

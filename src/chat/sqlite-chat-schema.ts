@@ -133,4 +133,28 @@ export const CHAT_MIGRATIONS: readonly string[] = [
      UPDATE rooms SET members_version = members_version + 1
      WHERE name IN (SELECT room FROM room_members WHERE user_id = new.id);
    END;`,
+
+  // Group DMs: participants move to their own table (any number per DM).
+  // People: last-seen times, and the folded text the directory
+  // searches (filled from JS by the store for rows that lack it).
+  `CREATE TABLE dm_members (
+     channel TEXT NOT NULL,
+     user_id TEXT NOT NULL REFERENCES users (id),
+     PRIMARY KEY (channel, user_id)
+   ) WITHOUT ROWID;
+   CREATE INDEX dm_members_by_user ON dm_members (user_id);
+   INSERT INTO dm_members (channel, user_id) SELECT channel, user_a FROM dms UNION ALL SELECT channel, user_b FROM dms;
+   CREATE TABLE dms_v5 (
+     channel    TEXT PRIMARY KEY NOT NULL,
+     created_at INTEGER NOT NULL
+   ) WITHOUT ROWID;
+   INSERT INTO dms_v5 (channel, created_at) SELECT channel, created_at FROM dms;
+   DROP TABLE dms;
+   ALTER TABLE dms_v5 RENAME TO dms;
+
+   ALTER TABLE users ADD COLUMN last_seen_at INTEGER NOT NULL DEFAULT 0;
+   ALTER TABLE users ADD COLUMN search_key TEXT;
+   ALTER TABLE users ADD COLUMN name_key TEXT;
+   UPDATE users SET last_seen_at = updated_at;
+   CREATE INDEX users_by_name_key ON users (name_key, id);`,
 ];

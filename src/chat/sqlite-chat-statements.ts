@@ -3,7 +3,7 @@
  * All values are bound parameters; no SQL is ever built from input.
  */
 import type Database from 'better-sqlite3';
-import type { DmRow, MessageRow, UserRow } from './chat-rows.js';
+import type { MessageRow, UserRow } from './chat-rows.js';
 
 /** A `rooms` row. */
 export interface RoomRow {
@@ -52,13 +52,17 @@ export function prepareChatStatements(db: Database.Database) {
   const preparePluck = <P extends unknown[], R>(sql: string): Stmt<P, R> => db.prepare<P, R>(sql).pluck();
   return {
     // users
-    upsertUser: prepare<[string, string, string, string | null, string | null, number, number]>(
-      `INSERT INTO users (id, name, color, avatar, username, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+    /** (id, name, color, avatar, username, now, now, now, search key, name key). A new user counts as seen now; a profile without a username keeps the recorded one. */
+    upsertUser: prepare<[string, string, string, string | null, string | null, number, number, number, string, string]>(
+      `INSERT INTO users (id, name, color, avatar, username, created_at, updated_at, last_seen_at, search_key, name_key)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (id) DO UPDATE SET name = excluded.name, color = excluded.color, avatar = excluded.avatar,
          username = coalesce(excluded.username, users.username),
-         updated_at = excluded.updated_at`,
+         updated_at = excluded.updated_at, search_key = excluded.search_key, name_key = excluded.name_key`,
     ),
     getUser: prepare<[string], UserRow>('SELECT id, name, color, avatar, username FROM users WHERE id = ?'),
+    /** The username recorded for a user: null when none (or no such user). */
+    getUsername: preparePluck<[string], string | null>('SELECT username FROM users WHERE id = ?'),
     insertFirstVisit: prepare<[string]>('INSERT INTO first_visits (user_id) VALUES (?) ON CONFLICT DO NOTHING'),
 
     // rooms
@@ -111,13 +115,44 @@ export function prepareChatStatements(db: Database.Database) {
     ),
 
     // direct messages
-    getDm: prepare<[string], DmRow>('SELECT channel, user_a, user_b, created_at FROM dms WHERE channel = ?'),
-    insertDm: prepare<[string, string, string, number]>(
-      'INSERT INTO dms (channel, user_a, user_b, created_at) VALUES (?, ?, ?, ?)',
+    getDm: prepare<[string], { channel: string; created_at: number }>('SELECT channel, created_at FROM dms WHERE channel = ?'),
+    dmUsers: preparePluck<[string], string>('SELECT user_id FROM dm_members WHERE channel = ? ORDER BY user_id'),
+    insertDm: prepare<[string, number]>('INSERT INTO dms (channel, created_at) VALUES (?, ?)'),
+    insertDmMember: prepare<[string, string]>('INSERT INTO dm_members (channel, user_id) VALUES (?, ?)'),
+    dmsOf: prepare<[string], { channel: string; created_at: number }>(
+      'SELECT d.channel, d.created_at FROM dm_members m JOIN dms d ON d.channel = m.channel WHERE m.user_id = ?',
     ),
-    dmsOf: prepare<[string, string], DmRow>(
-      `SELECT channel, user_a, user_b, created_at FROM dms WHERE user_a = ?
-       UNION ALL SELECT channel, user_a, user_b, created_at FROM dms WHERE user_b = ?`,
+
+    // people
+    /** (at, username, search key, id): last seen moves forward only. */
+    recordSeen: prepare<[number, string | null, string, string]>(
+      `UPDATE users SET last_seen_at = max(last_seen_at, ?), username = ?, search_key = ? WHERE id = ?`,
+    ),
+    /** (JSON array of ids). */
+    userDetails: prepare<[string], { id: string; username: string | null; last_seen_at: number }>(
+      'SELECT id, username, last_seen_at FROM users WHERE id IN (SELECT value FROM json_each(?))',
+    ),
+    /** (JSON array of LIKE patterns, guests seen since, after name key, after name key, after id, limit). */
+    searchUsers: prepare<[string, number, string | null, string | null, string, number], UserRow & { username: string | null; name_key: string }>(
+      `SELECT id, name, color, avatar, username, name_key FROM users
+       WHERE NOT EXISTS (SELECT 1 FROM json_each(?) p WHERE users.search_key NOT LIKE p.value)
+         AND (username IS NOT NULL OR substr(id, 1, 2) <> 'g_' OR last_seen_at >= ?)
+         AND (? IS NULL OR (name_key, id) > (?, ?))
+       ORDER BY name_key, id LIMIT ?`,
+    ),
+    /** Users whose search key or name key is not filled yet (rows from before they existed). */
+    unkeyedUsers: prepare<[], { id: string; name: string; username: string | null }>(
+      'SELECT id, name, username FROM users WHERE search_key IS NULL OR name_key IS NULL',
+    ),
+    setUserKeys: prepare<[string, string, string]>('UPDATE users SET search_key = ?, name_key = ? WHERE id = ?'),
+    /** (seen before): rooms with guests to expire. */
+    roomsWithExpiredGuests: preparePluck<[number], string>(
+      `SELECT DISTINCT m.room FROM room_members m JOIN users u ON u.id = m.user_id
+       WHERE substr(u.id, 1, 2) = 'g_' AND u.username IS NULL AND u.last_seen_at < ?`,
+    ),
+    deleteExpiredGuests: prepare<[number]>(
+      `DELETE FROM room_members WHERE user_id IN (
+         SELECT id FROM users WHERE substr(id, 1, 2) = 'g_' AND username IS NULL AND last_seen_at < ?)`,
     ),
 
     // messages

@@ -2,10 +2,12 @@ import { randomBytes } from 'node:crypto';
 import Database from 'better-sqlite3';
 import {
   GUEST_SESSION_TTL_MS,
-  dmChannelOf,
   type ChatStore,
   type ConversationRecord,
+  type DirectoryEntry,
+  type DirectorySearch,
   type DmRecord,
+  type UserDetails,
   type MessageChange,
   type MessagePage,
   type NewMessage,
@@ -19,7 +21,9 @@ import {
   type RoomSummary,
 } from './chat-store.js';
 import { ftsMatchExpression } from './fts-query.js';
-import { refuseChange, toDm, toggledReactions, toMessage, toStanding, toUser, userProblem } from './chat-rows.js';
+import { dmParticipants, refuseChange, toDm, toggledReactions, toMessage, toStanding, toUser, userProblem } from './chat-rows.js';
+import { nameKeyOf, searchKeyOf } from './people-search.js';
+import * as people from './sqlite-people.js';
 import type { ChatMessage, ChatUser } from './protocol.js';
 import { CHAT_MIGRATIONS } from './sqlite-chat-schema.js';
 import { openSqliteFile } from '../store/sqlite-file.js';
@@ -67,6 +71,7 @@ export class SqliteChatStore implements ChatStore {
       prepareChatStatements,
     );
     this.stmts = prepared;
+    people.fillUserKeys(db, prepared);
     this.writes = new SqliteWriteQueue(db, this.stmts, this.options.logger);
     this.db = db;
     this.state = 'open';
@@ -90,7 +95,8 @@ export class SqliteChatStore implements ChatStore {
     const problem = userProblem(user);
     if (problem) return Promise.reject(problem);
     return this.write((s) => {
-      s.upsertUser.run(user.id, user.name, user.color, user.avatar ?? null, user.username ?? null, now, now);
+      const username = user.username ?? s.getUsername.get(user.id) ?? null;
+      s.upsertUser.run(user.id, user.name, user.color, user.avatar ?? null, user.username ?? null, now, now, now, searchKeyOf(user.name, username), nameKeyOf(user.name));
     });
   }
 
@@ -177,20 +183,38 @@ export class SqliteChatStore implements ChatStore {
   // ---- direct messages --------------------------------------------------------
 
   openDm(userA: string, userB: string, now: number): Promise<{ dm: DmRecord; created: boolean } | undefined> {
-    return this.write((s) => {
-      if (userA === userB || !s.getUser.get(userA) || !s.getUser.get(userB)) return undefined;
-      const channel = dmChannelOf(userA, userB);
-      const existing = s.getDm.get(channel);
-      if (existing) return { dm: toDm(existing), created: false };
-      const [a, b] = userA < userB ? [userA, userB] : [userB, userA];
-      s.insertDm.run(channel, a, b, now);
-      return { dm: { channel, users: [a, b] as const, createdAt: now }, created: true };
-    });
+    if (userA === userB) return Promise.resolve(undefined);
+    return this.openGroup([userA, userB], now);
+  }
+
+  openGroup(userIds: readonly string[], now: number): Promise<{ dm: DmRecord; created: boolean } | undefined> {
+    const users = dmParticipants(userIds);
+    if (!users) return Promise.resolve(undefined);
+    return this.write((s) => people.openGroup(s, users, now));
   }
 
   async getDm(channel: string): Promise<DmRecord | undefined> {
-    const row = this.reader().getDm.get(channel);
-    return row && toDm(row);
+    const s = this.reader();
+    const row = s.getDm.get(channel);
+    return row && toDm(row, s.dmUsers.all(channel));
+  }
+
+  // ---- people -----------------------------------------------------------------
+
+  recordSeen(userId: string, seen: { at: number; username: string | null }): Promise<void> {
+    return this.write((s) => people.recordSeen(s, userId, seen));
+  }
+
+  async userDetails(userIds: readonly string[]): Promise<Map<string, UserDetails>> {
+    return people.userDetails(this.reader(), userIds);
+  }
+
+  async searchUsers(search: DirectorySearch): Promise<DirectoryEntry[]> {
+    return people.searchUsers(this.reader(), search);
+  }
+
+  expireGuests(seenBefore: number): Promise<string[]> {
+    return this.write((s) => people.expireGuests(s, seenBefore));
   }
 
   // ---- messages ---------------------------------------------------------------
@@ -295,8 +319,8 @@ export class SqliteChatStore implements ChatStore {
       standing: toStanding(row),
       ...readStateOf(s, userId, `room:${row.name}`),
     }));
-    const dms = s.dmsOf.all(userId, userId).flatMap((row) => {
-      const conversation = dmConversation(s, userId, toDm(row));
+    const dms = s.dmsOf.all(userId).flatMap((row) => {
+      const conversation = dmConversation(s, userId, toDm(row, s.dmUsers.all(row.channel)));
       return conversation ? [{ conversation, at: conversation.lastMessageAt ?? row.created_at }] : [];
     });
     dms.sort((x, y) => y.at - x.at);
@@ -313,7 +337,7 @@ export class SqliteChatStore implements ChatStore {
       return { kind: 'room', channel, room: toRoom(row), standing: member && toStanding(member), ...readStateOf(s, userId, channel) };
     }
     const row = s.getDm.get(channel);
-    return row ? dmConversation(s, userId, toDm(row)) : undefined;
+    return row ? dmConversation(s, userId, toDm(row, s.dmUsers.all(channel))) : undefined;
   }
 
   // ---- guest sessions -------------------------------------------------------------
@@ -382,8 +406,10 @@ function readStateOf(s: ChatStatements, userId: string, channel: string): ReadSt
 
 function dmConversation(s: ChatStatements, userId: string, dm: DmRecord): ConversationRecord | undefined {
   if (!dm.users.includes(userId)) return undefined;
-  const peerId = dm.users[0] === userId ? dm.users[1] : dm.users[0];
-  const peer = s.getUser.get(peerId);
-  if (!peer) return undefined;
-  return { kind: 'dm', channel: dm.channel, peer: toUser(peer), ...readStateOf(s, userId, dm.channel) };
+  const peers: ChatUser[] = [];
+  for (const id of dm.users) {
+    const peer = id === userId ? undefined : s.getUser.get(id);
+    if (peer) peers.push(toUser(peer));
+  }
+  return { kind: 'dm', channel: dm.channel, peers, ...readStateOf(s, userId, dm.channel) };
 }

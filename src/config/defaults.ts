@@ -114,6 +114,7 @@ export const DEFAULT_CONFIG: Config = deepFreeze({
   passwordAttemptBurst: 30,
   passwordAttemptsPerMinute: 10,
   tokenUrl: '',
+  guestExpiry: 2_592_000,
   redisUrl: '',
   redisPrefix: 'parley:',
   postgresUrl: '',

@@ -67,6 +67,7 @@ export const SCALAR_FIELDS: { readonly [K in ScalarKey]: Check<Config[K]> } = {
   passwordAttemptBurst: integer(1),
   passwordAttemptsPerMinute: positiveNumber(),
   tokenUrl: text(),
+  guestExpiry: duration(),
   redisUrl: serviceUrl(['redis:', 'rediss:']),
   redisPrefix: keyPrefix(),
   postgresUrl: serviceUrl(['postgres:', 'postgresql:']),

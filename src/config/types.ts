@@ -193,6 +193,13 @@ export interface Config {
    */
   tokenUrl: string;
   /**
+   * Seconds after which a guest without an account who has not been seen
+   * (connected to the chat) is removed from rooms' member lists and from
+   * the people directory; their messages stay. 0 keeps guests for good.
+   * @default 2592000 (30 days)
+   */
+  guestExpiry: number;
+  /**
    * Redis for a cluster (`redis://[user:password@]host:port[/db]`): the bus
    * between nodes, presence, the node registry and shared rate limits. Needs
    * `postgresUrl`, and an explicit `tokenSecret` and `apiKey` (the same on

@@ -15,7 +15,7 @@ export interface ChatStoreFixture {
 }
 
 /** A running test's store; `reopen` closes it and swaps in a store on the same storage. */
-interface Ctx {
+export interface Ctx {
   readonly store: ChatStore;
   reopen(): Promise<ChatStore>;
 }
@@ -38,13 +38,9 @@ async function say(store: ChatStore, channel: string, author: ChatUser, text: st
 const texts = (messages: ChatMessage[]): string[] => messages.map((m) => m.text);
 const seqs = (messages: ChatMessage[]): number[] => messages.map((m) => m.seq);
 
-/**
- * Registers a `describe` block checking every guarantee documented on
- * {@link ChatStore}. Each test gets its own fixture from `makeStore`.
- */
-export function runChatStoreContract(name: string, makeStore: () => Promise<ChatStoreFixture>): void {
-  const run =
-    (fn: (ctx: Ctx) => Promise<void>) =>
+/** Wraps a test body: it gets an opened store on a fresh fixture, closed and cleaned up after it. */
+export function chatStoreTest(makeStore: () => Promise<ChatStoreFixture>) {
+  return (fn: (ctx: Ctx) => Promise<void>) =>
     async (_t: TestContext): Promise<void> => {
       const fixture = await makeStore();
       let store = fixture.store;
@@ -70,6 +66,14 @@ export function runChatStoreContract(name: string, makeStore: () => Promise<Chat
         }
       }
     };
+}
+
+/**
+ * Registers a `describe` block checking every guarantee documented on
+ * {@link ChatStore}. Each test gets its own fixture from `makeStore`.
+ */
+export function runChatStoreContract(name: string, makeStore: () => Promise<ChatStoreFixture>): void {
+  const run = chatStoreTest(makeStore);
 
   describe(`ChatStore contract: ${name}`, () => {
     describeRoomModeration(run);
@@ -352,10 +356,10 @@ export function runChatStoreContract(name: string, makeStore: () => Promise<Chat
         const list = await store.conversationsOf('ann');
         assert.deepEqual(list, [
           { kind: 'room', channel: ROOM, room: { name: 'lobby', topic: 'Welcome', createdBy: '', createdAt: T0, visibility: 'public' }, standing: { role: 'member', muted: false }, lastSeq: 0, lastReadSeq: 0, unread: 0 },
-          { kind: 'dm', channel: 'dm:ann,bob', peer: bob, lastSeq: 1, lastReadSeq: 0, unread: 1, lastMessageAt: T0 + 10 },
-          { kind: 'dm', channel: 'dm:ann,cid', peer: cid, lastSeq: 0, lastReadSeq: 0, unread: 0 },
+          { kind: 'dm', channel: 'dm:ann,bob', peers: [bob], lastSeq: 1, lastReadSeq: 0, unread: 1, lastMessageAt: T0 + 10 },
+          { kind: 'dm', channel: 'dm:ann,cid', peers: [cid], lastSeq: 0, lastReadSeq: 0, unread: 0 },
         ]);
-        assert.deepEqual(await store.conversationOf('bob', 'dm:ann,bob'), { ...list[1], peer: ann, unread: 0 });
+        assert.deepEqual(await store.conversationOf('bob', 'dm:ann,bob'), { ...list[1], peers: [ann], unread: 0 });
         assert.equal(await store.conversationOf('cid', 'dm:ann,bob'), undefined, 'not a DM of theirs');
         assert.equal((await store.conversationOf('cid', 'room:attic'))?.kind, 'room', 'any room, joined or not');
         assert.equal(await store.conversationOf('ann', 'room:missing'), undefined);

@@ -17,6 +17,7 @@ export type {
   ChatRpc,
   ChatUser,
   Conversation,
+  DirectoryUser,
   GuestSignInRequest,
   Member,
   MembersPage,
@@ -24,11 +25,13 @@ export type {
   Room,
   SignInResult,
   UserEvent,
+  UsersPage,
 } from '../../src/chat/protocol';
 export {
   MAX_ADD_MEMBERS,
   DEFAULT_ROOM,
   MAX_DISPLAY_NAME_LENGTH,
+  MAX_DM_USERS,
   MAX_MESSAGE_LENGTH,
   MAX_ROOM_NAME_LENGTH,
   MAX_TOPIC_LENGTH,

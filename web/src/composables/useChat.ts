@@ -16,6 +16,7 @@ import type { ChatUser } from '../protocol';
 import {
   bootstrap,
   createRoom,
+  findPeople,
   joinRoom,
   leaveRoom,
   listRooms,
@@ -23,6 +24,7 @@ import {
   noticeIfNotMember,
   openConversation,
   openDm,
+  openGroup,
   requestedChannel,
   search,
   setAtBottom,
@@ -31,7 +33,7 @@ import {
   totalUnread,
 } from './chat/conversations';
 import { forgetDevice, keepOnDevice } from './chat/device-storage';
-import { addMembers, auditPage, canModerate, findPeople, listBans, moderate, powersOver } from './chat/moderation';
+import { addMembers, auditPage, canModerate, listBans, moderate, powersOver } from './chat/moderation';
 import { forgetTyping, subscribeUser } from './chat/events';
 import { loadGap, loadLatest, loadOlder, loadUntil } from './chat/history';
 import { clearTyping, edit, react, remove, send, typing } from './chat/messaging';
@@ -174,12 +176,13 @@ export function useChat() {
     joinRoom,
     leaveRoom,
     openDm,
+    openGroup,
+    findPeople,
     listRooms,
     search,
     addMembers,
     moderate,
     listBans,
-    findPeople,
     auditPage,
     powersOver,
     canModerate,

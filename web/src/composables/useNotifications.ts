@@ -30,7 +30,13 @@ async function toggle(): Promise<void> {
  */
 function notifyMessage(conversation: Conversation, message: ChatMessage, open: (channel: string) => void): void {
   if (!state.enabled || !document.hidden || Notification.permission !== 'granted') return;
-  const title = conversation.kind === 'room' ? `${message.author.name} in #${conversation.title}` : message.author.name;
+  const group = (conversation.peers?.length ?? 0) > 1;
+  const title =
+    conversation.kind === 'room'
+      ? `${message.author.name} in #${conversation.title}`
+      : group
+        ? `${message.author.name} in your group with ${conversation.title}`
+        : message.author.name;
   const body = message.text.length > 140 ? `${message.text.slice(0, 140)}…` : message.text;
   try {
     const notification = new Notification(title, { body, tag: conversation.channel, icon: '/favicon.svg' });

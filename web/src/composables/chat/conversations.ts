@@ -4,7 +4,7 @@
  */
 import { computed } from 'vue';
 import { errorMessage } from '../../lib/errors';
-import type { ChatMessage, Conversation, Room } from '../../protocol';
+import type { ChatMessage, Conversation, Room, UsersPage } from '../../protocol';
 import { DEFAULT_ROOM } from '../../protocol';
 import { getSubscription, rpc, unsubscribe } from '../useRealtime';
 import { subscribeConversation } from './events';
@@ -14,7 +14,7 @@ import { channelState, rememberUser, state } from './state';
 
 /** Merges a conversation from the server; values learned from live events that are newer are kept. */
 export function upsertConversation(conversation: Conversation): Conversation {
-  if (conversation.peer) rememberUser(conversation.peer);
+  for (const peer of conversation.peers ?? (conversation.peer ? [conversation.peer] : [])) rememberUser(peer);
   const existing = state.conversations[conversation.channel];
   if (!existing) {
     state.conversations[conversation.channel] = { ...conversation };
@@ -186,6 +186,18 @@ export async function openDm(userId: string): Promise<Conversation> {
   const { conversation } = await rpc('chat.openDm', { user: userId });
   openConversation(upsertConversation(conversation).channel);
   return conversation;
+}
+
+/** Opens (or returns) the group DM of the signed-in user and 2 to 7 others. */
+export async function openGroup(userIds: readonly string[]): Promise<Conversation> {
+  const { conversation } = await rpc('chat.openGroup', { users: [...userIds] });
+  openConversation(upsertConversation(conversation).channel);
+  return conversation;
+}
+
+/** One page of the people the signed-in user can start a conversation with. */
+export async function findPeople(query: string, cursor?: string): Promise<UsersPage> {
+  return rpc('chat.users', { query, limit: 20, ...(cursor ? { cursor } : {}) });
 }
 
 export async function listRooms(): Promise<Room[]> {

@@ -41,6 +41,8 @@ export interface MemberDirectory {
   pages: MemberPage[];
   /** Online users among those matching {@link query}. */
   online: number;
+  /** Members matching {@link query} whose accounts are deactivated (listed last, never online). */
+  deactivated: number;
   /** Members matching {@link query}. */
   total: number;
   /** The whole conversation's counts (from the latest unfiltered read), for the header; null until read. */
@@ -70,6 +72,7 @@ function directoryOf(channel: string): MemberDirectory {
       query: '',
       pages: [],
       online: 0,
+      deactivated: 0,
       total: 0,
       all: null,
       loaded: false,
@@ -106,6 +109,7 @@ async function readPage(channel: string, query: string, from: string | undefined
 
 function applyCounts(dir: MemberDirectory, query: string, page: MembersPage): void {
   dir.online = page.online;
+  dir.deactivated = page.deactivated ?? 0;
   dir.total = page.total;
   if (!query) dir.all = { online: page.online, total: page.total };
 }

@@ -4,16 +4,11 @@
  * notices, and the audit log for admins. The server decides who may do
  * what; these calls only ask, and show its refusals.
  */
-import type { AuditEntryView, ChatUser, Member, ModerationAction, RoomBanView, RoomRole } from '../../protocol';
+import type { AuditEntryView, Member, ModerationAction, RoomBanView, RoomRole } from '../../protocol';
 import { rpc } from '../useRealtime';
 import { removeConversation } from './conversations';
 import { scheduleMembersRefresh } from './members';
-import { rememberUser, state } from './state';
-
-/** People shown per search in "Add people". */
-const PEOPLE_PAGE = 20;
-/** The server has no such method (an older server): fall back to what this user can see. */
-const METHOD_NOT_FOUND = 104;
+import { state } from './state';
 
 export async function addMembers(channel: string, users: string[]): Promise<string[]> {
   const { added } = await rpc('chat.addMembers', { channel, users });
@@ -32,29 +27,6 @@ export async function listBans(channel: string): Promise<RoomBanView[]> {
 
 export async function auditPage(before?: number): Promise<{ entries: AuditEntryView[]; hasMore: boolean }> {
   return rpc('admin.audit', before === undefined ? { limit: 50 } : { before, limit: 50 });
-}
-
-/**
- * People matching a search, to add to a room: the server's people directory
- * (`chat.users`) where it has one, else the members of the rooms this user
- * is in (the people they can reach).
- */
-export async function findPeople(query: string): Promise<ChatUser[]> {
-  try {
-    const { users } = (await rpc('chat.users' as never, { query, limit: PEOPLE_PAGE } as never)) as { users: ChatUser[] };
-    return users;
-  } catch (error) {
-    if ((error as { code?: number }).code !== METHOD_NOT_FOUND) throw error;
-  }
-  const found = new Map<string, ChatUser>();
-  const rooms = Object.values(state.conversations).filter((c) => c.kind === 'room');
-  for (const room of rooms) {
-    if (found.size >= PEOPLE_PAGE) break;
-    const { members } = await rpc('chat.members', { channel: room.channel, query, limit: PEOPLE_PAGE });
-    for (const member of members) found.set(member.id, { id: member.id, name: member.name, color: member.color, ...(member.avatar ? { avatar: member.avatar } : {}) });
-  }
-  for (const user of found.values()) rememberUser(user);
-  return [...found.values()].slice(0, PEOPLE_PAGE);
 }
 
 /** What the caller may do to a member of the open room, as the server's rules allow. */
