@@ -3,7 +3,9 @@
  * postgres.js gives `bigint` columns as strings), and their conversion.
  * Both schemas use these column names.
  */
-import type { Account, AccountRole, Invite, Session } from './account-store.js';
+import { randomBytes } from 'node:crypto';
+import type { Account, AccountPage, AccountRole, Invite, Session } from './account-store.js';
+import { usernameKey } from './username.js';
 
 type Time = number | string;
 
@@ -20,6 +22,7 @@ export interface AccountRow {
 }
 
 export interface SessionRow {
+  id: string;
   token_hash: string;
   account_id: string;
   device: string;
@@ -53,6 +56,7 @@ export function toAccount(row: AccountRow): Account {
 
 export function toSession(row: SessionRow): Session {
   return {
+    id: row.id,
     tokenHash: row.token_hash,
     accountId: row.account_id,
     device: row.device,
@@ -78,6 +82,35 @@ export function removesLastAdmin(account: Account, change: { role?: AccountRole;
   const isActiveAdmin = account.role === 'admin' && account.deactivatedAt === undefined;
   const staysActiveAdmin = (change.role ?? account.role) === 'admin' && !(change.deactivated ?? account.deactivatedAt !== undefined);
   return isActiveAdmin && !staysActiveAdmin && activeAdmins <= 1;
+}
+
+/** A fresh {@link Session.id}: 96 random bits, unrelated to the token. */
+export function newSessionId(): string {
+  return randomBytes(12).toString('base64url');
+}
+
+/** Most accounts one {@link AccountStore.listAccounts} page holds. */
+export const MAX_ACCOUNT_PAGE = 1000;
+
+/** The page size asked for, within 1..{@link MAX_ACCOUNT_PAGE}. */
+export function pageLimit(limit: number): number {
+  return Math.min(MAX_ACCOUNT_PAGE, Math.max(1, Math.floor(Number.isFinite(limit) ? limit : 1)));
+}
+
+/**
+ * What a listing search matches: the search's username key (so `ALICE`
+ * and `аlice` find `alice`) against username keys, and its lower case
+ * against lower-cased display names. Empty strings match everything.
+ */
+export function searchTerms(search: string | undefined): { key: string; name: string } {
+  const text = (search ?? '').trim();
+  return text === '' ? { key: '', name: '' } : { key: usernameKey(text), name: text.toLowerCase() };
+}
+
+/** Builds a listing page from up to `limit + 1` rows read in key order. */
+export function accountPage(rows: AccountRow[], limit: number): AccountPage {
+  const accounts = rows.slice(0, limit).map(toAccount);
+  return { accounts, next: rows.length > limit ? accounts[accounts.length - 1]!.usernameKey : undefined };
 }
 
 /** @throws RangeError unless `maxUses` is a whole number of at least 1. */

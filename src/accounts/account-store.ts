@@ -39,6 +39,31 @@ export interface NewAccount {
   inviteCodeHash?: string;
 }
 
+/**
+ * Whether a connection of an account's user may be made or kept:
+ * `not-an-account` (the user id has no account: a guest, or a user of
+ * tokens minted elsewhere), `deactivated`, `session-ended` (the session
+ * named was revoked, has expired or belongs to someone else), or `active`.
+ */
+export type AccountStanding = 'not-an-account' | 'deactivated' | 'session-ended' | 'active';
+
+/** A page of {@link AccountStore.listAccounts}. */
+export interface AccountPage {
+  accounts: Account[];
+  /** Pass as `after` for the next page; undefined on the last page. */
+  next: string | undefined;
+}
+
+/** What {@link AccountStore.listAccounts} lists. */
+export interface AccountQuery {
+  /** Only accounts whose username (compared by `usernameKey`) or display name (case-insensitively) contains this. @default "" (every account) */
+  search?: string;
+  /** Largest page (1..1000). */
+  limit: number;
+  /** The `next` of the previous page. */
+  after?: string;
+}
+
 /** Why an invite could not be redeemed. */
 export type InviteRefusal = 'unknown' | 'expired' | 'used-up';
 
@@ -63,6 +88,12 @@ export interface NewSession {
 }
 
 export interface Session {
+  /**
+   * A short random id the store gives the session: carried by connection
+   * tokens (`sid`) and shown in the list of devices, so neither needs the
+   * token hash.
+   */
+  id: string;
   tokenHash: string;
   accountId: string;
   device: string;
@@ -137,6 +168,20 @@ export interface AccountStore {
   setDeactivated(id: string, deactivated: boolean, now: number): Promise<AccountChange>;
   /** Active admins. */
   countAdmins(): Promise<number>;
+  /** Replaces the display name. @returns false for an unknown id. */
+  setDisplayName(id: string, displayName: string): Promise<boolean>;
+  /**
+   * Accounts (active and deactivated) in order of their username key, a page
+   * at a time. Pages follow each other without gaps or repeats while
+   * accounts are added.
+   */
+  listAccounts(query: AccountQuery): Promise<AccountPage>;
+  /**
+   * Whether the user `accountId` may be connected, with the session
+   * `sessionId` when given (it must be live at `now` and the account's).
+   * One indexed read: called on every connect and token refresh.
+   */
+  standing(accountId: string, sessionId: string | undefined, now: number): Promise<AccountStanding>;
 
   /**
    * Stores a session.
@@ -153,6 +198,8 @@ export interface AccountStore {
   listSessions(accountId: string, now: number): Promise<Session[]>;
   /** @returns whether a session was deleted. */
   revokeSession(tokenHash: string): Promise<boolean>;
+  /** Deletes the session with this {@link Session.id} if it is the account's. @returns whether a session was deleted. */
+  revokeSessionById(accountId: string, sessionId: string): Promise<boolean>;
   /** Deletes every session that has expired at `now` (those nobody tries again are otherwise kept). @returns how many were deleted. */
   deleteExpiredSessions(now: number): Promise<number>;
   /** Deletes every session of an account but `exceptTokenHash` (this device, when signing out the others). @returns how many were deleted. */

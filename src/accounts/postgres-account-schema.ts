@@ -41,5 +41,15 @@ export const ACCOUNT_SCHEMA: SchemaComponent = {
          )`,
       ],
     },
+    {
+      // Sessions get a short random id of their own (connection tokens and device lists carry it, never the token hash).
+      version: 2,
+      statements: [
+        `ALTER TABLE account_sessions ADD COLUMN id text`,
+        `UPDATE account_sessions SET id = substr(md5(random()::text || clock_timestamp()::text || token_hash), 1, 24)`,
+        `ALTER TABLE account_sessions ALTER COLUMN id SET NOT NULL`,
+        `CREATE UNIQUE INDEX account_sessions_by_id ON account_sessions (id)`,
+      ],
+    },
   ],
 };

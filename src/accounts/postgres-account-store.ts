@@ -1,12 +1,29 @@
 import type { Sql, TransactionSql } from 'postgres';
 import { migrate } from '../store/postgres-migrations.js';
 import { StoreLifecycle } from '../store/store-lifecycle.js';
-import { checkDigest, checkMaxUses, removesLastAdmin, toAccount, toInvite, toSession, type AccountRow, type InviteRow, type SessionRow } from './account-rows.js';
+import {
+  accountPage,
+  checkDigest,
+  checkMaxUses,
+  newSessionId,
+  pageLimit,
+  removesLastAdmin,
+  searchTerms,
+  toAccount,
+  toInvite,
+  toSession,
+  type AccountRow,
+  type InviteRow,
+  type SessionRow,
+} from './account-rows.js';
 import {
   inviteRefusal,
   type Account,
   type AccountChange,
+  type AccountPage,
+  type AccountQuery,
   type AccountRole,
+  type AccountStanding,
   type AccountStore,
   type CreateAccountResult,
   type Invite,
@@ -132,12 +149,38 @@ export class PostgresAccountStore implements AccountStore {
     return countActiveAdmins(this.assertOpen());
   }
 
+  async setDisplayName(id: string, displayName: string): Promise<boolean> {
+    const result = await this.assertOpen()`UPDATE account_users SET display_name = ${displayName} WHERE id = ${id}`;
+    return result.count > 0;
+  }
+
+  async listAccounts(query: AccountQuery): Promise<AccountPage> {
+    const limit = pageLimit(query.limit);
+    const { key, name } = searchTerms(query.search);
+    // Byte order, as SQLite compares: pages then follow the same order whatever the database's collation.
+    const rows = await this.assertOpen()<AccountRow[]>`
+      SELECT * FROM account_users
+      WHERE username_key COLLATE "C" > ${query.after ?? ''} AND (strpos(username_key, ${key}) > 0 OR strpos(lower(display_name), ${name}) > 0)
+      ORDER BY username_key COLLATE "C" LIMIT ${limit + 1}`;
+    return accountPage(rows, limit);
+  }
+
+  async standing(accountId: string, sessionId: string | undefined, now: number): Promise<AccountStanding> {
+    const [row] = await this.assertOpen()<{ deactivated_at: string | null; live: boolean }[]>`
+      SELECT deactivated_at,
+             EXISTS (SELECT 1 FROM account_sessions s WHERE s.id = ${sessionId ?? null} AND s.account_id = a.id AND s.expires_at > ${now}) AS live
+      FROM account_users a WHERE a.id = ${accountId}`;
+    if (!row) return 'not-an-account';
+    if (row.deactivated_at !== null) return 'deactivated';
+    return sessionId === undefined || row.live ? 'active' : 'session-ended';
+  }
+
   async createSession(session: NewSession): Promise<Session> {
     const { tokenHash, accountId, device, now, expiresAt } = session;
     checkDigest(tokenHash, 'a session token hash');
     const [row] = await this.assertOpen()<SessionRow[]>`
-      INSERT INTO account_sessions (token_hash, account_id, device, created_at, last_used_at, expires_at)
-      VALUES (${tokenHash}, ${accountId}, ${device}, ${now}, ${now}, ${expiresAt})
+      INSERT INTO account_sessions (id, token_hash, account_id, device, created_at, last_used_at, expires_at)
+      VALUES (${newSessionId()}, ${tokenHash}, ${accountId}, ${device}, ${now}, ${now}, ${expiresAt})
       RETURNING *`;
     return toSession(row!);
   }
@@ -170,6 +213,11 @@ export class PostgresAccountStore implements AccountStore {
 
   async revokeSession(tokenHash: string): Promise<boolean> {
     const result = await this.assertOpen()`DELETE FROM account_sessions WHERE token_hash = ${tokenHash}`;
+    return result.count > 0;
+  }
+
+  async revokeSessionById(accountId: string, sessionId: string): Promise<boolean> {
+    const result = await this.assertOpen()`DELETE FROM account_sessions WHERE id = ${sessionId} AND account_id = ${accountId}`;
     return result.count > 0;
   }
 

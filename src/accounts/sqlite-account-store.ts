@@ -1,12 +1,29 @@
 import type Database from 'better-sqlite3';
 import { openSqliteFile } from '../store/sqlite-file.js';
 import { StoreLifecycle } from '../store/store-lifecycle.js';
-import { checkDigest, checkMaxUses, removesLastAdmin, toAccount, toInvite, toSession, type AccountRow, type InviteRow, type SessionRow } from './account-rows.js';
+import {
+  accountPage,
+  checkDigest,
+  checkMaxUses,
+  newSessionId,
+  pageLimit,
+  removesLastAdmin,
+  searchTerms,
+  toAccount,
+  toInvite,
+  toSession,
+  type AccountRow,
+  type InviteRow,
+  type SessionRow,
+} from './account-rows.js';
 import {
   inviteRefusal,
   type Account,
   type AccountChange,
+  type AccountPage,
+  type AccountQuery,
   type AccountRole,
+  type AccountStanding,
   type AccountStore,
   type CreateAccountResult,
   type Invite,
@@ -59,6 +76,10 @@ const MIGRATIONS: readonly string[] = [
      max_uses   INTEGER NOT NULL CHECK (max_uses >= 1),
      uses       INTEGER NOT NULL DEFAULT 0
    ) WITHOUT ROWID;`,
+  // Sessions get a short random id of their own (connection tokens and device lists carry it, never the token hash).
+  `ALTER TABLE account_sessions ADD COLUMN id TEXT;
+   UPDATE account_sessions SET id = lower(hex(randomblob(12)));
+   CREATE UNIQUE INDEX account_sessions_by_id ON account_sessions (id);`,
 ];
 
 type Statements = ReturnType<typeof prepareStatements>;
@@ -141,12 +162,30 @@ export class SqliteAccountStore implements AccountStore {
     return this.assertOpen().countAdmins.get()!;
   }
 
+  async setDisplayName(id: string, displayName: string): Promise<boolean> {
+    return this.assertOpen().setDisplayName.run(displayName, id).changes > 0;
+  }
+
+  async listAccounts(query: AccountQuery): Promise<AccountPage> {
+    const limit = pageLimit(query.limit);
+    const { key, name } = searchTerms(query.search);
+    return accountPage(this.assertOpen().listAccounts.all(query.after ?? '', key, name, limit + 1), limit);
+  }
+
+  async standing(accountId: string, sessionId: string | undefined, now: number): Promise<AccountStanding> {
+    const row = this.assertOpen().standing.get(sessionId ?? null, now, accountId);
+    if (!row) return 'not-an-account';
+    if (row.deactivated_at !== null) return 'deactivated';
+    return sessionId === undefined || row.live ? 'active' : 'session-ended';
+  }
+
   async createSession(session: NewSession): Promise<Session> {
     const { tokenHash, accountId, device, now, expiresAt } = session;
     checkDigest(tokenHash, 'a session token hash');
     const s = this.assertOpen();
-    s.insertSession.run(tokenHash, accountId, device, now, now, expiresAt);
-    return { tokenHash, accountId, device, createdAt: now, lastUsedAt: now, expiresAt };
+    const id = newSessionId();
+    s.insertSession.run(id, tokenHash, accountId, device, now, now, expiresAt);
+    return { id, tokenHash, accountId, device, createdAt: now, lastUsedAt: now, expiresAt };
   }
 
   async useSession(tokenHash: string, now: number): Promise<{ account: Account; session: Session } | undefined> {
@@ -169,6 +208,10 @@ export class SqliteAccountStore implements AccountStore {
 
   async revokeSession(tokenHash: string): Promise<boolean> {
     return this.assertOpen().deleteSession.run(tokenHash).changes > 0;
+  }
+
+  async revokeSessionById(accountId: string, sessionId: string): Promise<boolean> {
+    return this.assertOpen().deleteSessionById.run(sessionId, accountId).changes > 0;
   }
 
   async deleteExpiredSessions(now: number): Promise<number> {
@@ -229,7 +272,9 @@ export class SqliteAccountStore implements AccountStore {
 }
 
 function prepareStatements(db: Database.Database) {
-  const session = 'token_hash, account_id, device, created_at, last_used_at, expires_at';
+  // SQLite's lower() folds ASCII only; display names are in any script.
+  db.function('parley_lower', { deterministic: true }, (text: unknown) => (typeof text === 'string' ? text.toLowerCase() : text));
+  const session = 'id, token_hash, account_id, device, created_at, last_used_at, expires_at';
   const invite = 'code_hash, created_by, created_at, expires_at, max_uses, uses';
   return {
     accountById: db.prepare<[string], AccountRow>('SELECT * FROM account_users WHERE id = ?'),
@@ -244,7 +289,19 @@ function prepareStatements(db: Database.Database) {
     deactivate: db.prepare<[number, string]>('UPDATE account_users SET deactivated_at = coalesce(deactivated_at, ?) WHERE id = ?'),
     reactivate: db.prepare<[string]>('UPDATE account_users SET deactivated_at = NULL WHERE id = ?'),
     countAdmins: db.prepare<[], number>("SELECT count(*) FROM account_users WHERE role = 'admin' AND deactivated_at IS NULL").pluck(),
-    insertSession: db.prepare<[string, string, string, number, number, number]>(`INSERT INTO account_sessions (${session}) VALUES (?, ?, ?, ?, ?, ?)`),
+    setDisplayName: db.prepare<[string, string]>('UPDATE account_users SET display_name = ? WHERE id = ?'),
+    listAccounts: db.prepare<[string, string, string, number], AccountRow>(
+      `SELECT * FROM account_users
+       WHERE username_key > ? AND (instr(username_key, ?) > 0 OR instr(parley_lower(display_name), ?) > 0)
+       ORDER BY username_key LIMIT ?`,
+    ),
+    standing: db.prepare<[string | null, number, string], { deactivated_at: number | null; live: number }>(
+      `SELECT deactivated_at,
+              EXISTS (SELECT 1 FROM account_sessions s WHERE s.id = ? AND s.account_id = a.id AND s.expires_at > ?) AS live
+       FROM account_users a WHERE a.id = ?`,
+    ),
+    insertSession: db.prepare<[string, string, string, string, number, number, number]>(`INSERT INTO account_sessions (${session}) VALUES (?, ?, ?, ?, ?, ?, ?)`),
+    deleteSessionById: db.prepare<[string, string]>('DELETE FROM account_sessions WHERE id = ? AND account_id = ?'),
     touchSession: db.prepare<[number, string, number], SessionRow>(
       `UPDATE account_sessions SET last_used_at = max(last_used_at, ?) WHERE token_hash = ? AND expires_at > ? RETURNING ${session}`,
     ),

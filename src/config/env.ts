@@ -36,11 +36,12 @@ export const ENV_VARS: readonly EnvVar[] = deepFreeze<EnvVar[]>([
   { name: 'PARLEY_LOG_FORMAT', key: 'logFormat', description: 'pretty, json, or auto (pretty on a terminal)' },
   { name: 'PARLEY_MAX_MESSAGE_SIZE', key: 'maxMessageSize', description: 'largest WebSocket message in bytes' },
   { name: 'PARLEY_ALLOW_ANONYMOUS', key: 'allowAnonymous', description: 'allow connections without a token' },
-  { name: 'PARLEY_GUEST_SIGN_IN', key: 'guestSignIn', description: 'let anyone sign in to the web app as a guest' },
+  { name: 'PARLEY_AUTH_MODE', key: 'authMode', description: 'who may join: open, invite, guest or token' },
+  { name: 'PARLEY_GUEST_SIGN_IN', key: 'guestSignIn', description: 'older form of authMode guest (true) or invite (false)' },
   { name: 'PARLEY_REDIS_URL', key: 'redisUrl', description: 'Redis for a cluster (redis://host:port)' },
   { name: 'PARLEY_REDIS_PREFIX', key: 'redisPrefix', description: 'prefix of every Redis key of this deployment' },
   { name: 'PARLEY_POSTGRES_URL', key: 'postgresUrl', description: 'PostgreSQL instead of embedded SQLite (postgres://…)' },
-  { name: 'PARLEY_TOKEN_URL', key: 'tokenUrl', description: 'where the web app gets tokens when guest sign-in is off' },
+  { name: 'PARLEY_TOKEN_URL', key: 'tokenUrl', description: 'where the web app gets tokens (authMode token)' },
 ]);
 
 /** A configuration value found in the environment. */

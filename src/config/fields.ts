@@ -2,7 +2,7 @@
  * The configuration schema: every key that exists and what it accepts.
  * Unknown keys are errors, so a key missing here cannot be configured.
  */
-import type { Config, LogFormat, LogLevel, NamespaceOptions } from './types.js';
+import type { AuthMode, Config, LogFormat, LogLevel, NamespaceOptions } from './types.js';
 import {
   accessRule,
   boolean,
@@ -23,6 +23,7 @@ export type ScalarKey = Exclude<keyof Config, 'defaultNamespace' | 'namespaces'>
 
 const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 const LOG_FORMATS: readonly LogFormat[] = ['auto', 'pretty', 'json'];
+const AUTH_MODES: readonly AuthMode[] = ['open', 'invite', 'guest', 'token'];
 
 // Node timers fire at once (with a warning) beyond 2^31-1 ms, so timer settings stop just short of it.
 const MAX_TIMER_SECONDS = 2_147_483;
@@ -54,7 +55,9 @@ export const SCALAR_FIELDS: { readonly [K in ScalarKey]: Check<Config[K]> } = {
   maxChannelsPerConnection: integer(1),
   shutdownTimeout: duration({ max: MAX_TIMER_SECONDS }),
   allowAnonymous: boolean(),
+  authMode: oneOf(AUTH_MODES),
   guestSignIn: boolean(),
+  sessionTtl: duration({ positive: true, max: 10 * 365 * 86_400 }),
   guestSignInBurst: integer(1),
   guestSignInsPerMinute: positiveNumber(),
   tokenRequestBurst: integer(1),

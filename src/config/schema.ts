@@ -75,6 +75,7 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Confi
 
   config.dataDir = resolve(cwd, config.dataDir);
   if (config.logFile !== '') config.logFile = resolve(cwd, config.logFile);
+  resolveAuthMode(config, sources);
   checkRelations(config, sources);
   return deepFreeze(config);
 }
@@ -89,6 +90,43 @@ function unknownKey(key: string, source: string | undefined): ConfigError {
     `unknown key ${key.slice(0, 60)}${note(source)}${suggestion ? `; did you mean ${suggestion}?` : ''}`,
     { key, source },
   );
+}
+
+/**
+ * Settles `authMode` with the older `guestSignIn` and with `tokenUrl`, which
+ * imply a mode when `authMode` is not given, and must agree with it when it
+ * is. Afterwards `guestSignIn` is exactly `authMode === "guest"`.
+ */
+function resolveAuthMode(config: MutableConfig, sources: Partial<Record<ScalarKey, string>>): void {
+  const given = (key: ScalarKey): boolean => Object.hasOwn(sources, key);
+  const where = (key: ScalarKey): string => note(sources[key]);
+  if (!given('authMode')) {
+    if (config.tokenUrl !== '') config.authMode = 'token';
+    else if (given('guestSignIn')) config.authMode = config.guestSignIn ? 'guest' : 'invite';
+  }
+  if (given('guestSignIn') && config.guestSignIn && config.authMode !== 'guest') {
+    const mode = given('authMode') ? `authMode ${config.authMode}${where('authMode')}` : `tokenUrl${where('tokenUrl')} (authMode token)`;
+    throw new ConfigError(`guestSignIn true${where('guestSignIn')} contradicts ${mode}; remove guestSignIn, authMode replaces it`, {
+      key: 'guestSignIn',
+      source: sources.guestSignIn,
+    });
+  }
+  if (given('guestSignIn') && !config.guestSignIn && config.authMode === 'guest') {
+    throw new ConfigError(`guestSignIn false${where('guestSignIn')} contradicts authMode guest${where('authMode')}; remove guestSignIn, authMode replaces it`, {
+      key: 'guestSignIn',
+      source: sources.guestSignIn,
+    });
+  }
+  if (config.authMode === 'token' && config.tokenUrl === '') {
+    throw new ConfigError(`authMode token needs tokenUrl, the URL the web app gets tokens from${where('authMode')}`, { key: 'tokenUrl', source: sources.authMode });
+  }
+  if (config.authMode !== 'token' && config.tokenUrl !== '') {
+    throw new ConfigError(`tokenUrl${where('tokenUrl')} is only used with authMode token (got authMode ${config.authMode}${where('authMode')})`, {
+      key: 'tokenUrl',
+      source: sources.tokenUrl,
+    });
+  }
+  config.guestSignIn = config.authMode === 'guest';
 }
 
 /** Rejects top-level settings that contradict each other. */

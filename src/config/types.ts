@@ -49,6 +49,15 @@ export interface NamespaceOptions {
   membersFromName: boolean;
 }
 
+/**
+ * Who may join the chat through the bundled web app:
+ * - `open`: anyone can sign up for an account;
+ * - `invite`: signing up needs an invitation an admin made;
+ * - `guest`: anyone signs in as a guest with just a name (demos, kiosks);
+ * - `token`: your backend mints connection tokens at `tokenUrl`.
+ */
+export type AuthMode = 'open' | 'invite' | 'guest' | 'token';
+
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
 /** How log lines on stdout look: `pretty` for a person at a terminal, `json` (JSON lines) for machines, `auto` picks by whether stdout is a terminal. */
@@ -126,10 +135,24 @@ export interface Config {
   /** Allow connections without a token (user ""). Env `PARLEY_ALLOW_ANONYMOUS`. @default false */
   allowAnonymous: boolean;
   /**
-   * Let anyone sign in to the bundled web app as a guest (`POST /app/guest`).
-   * Turn off when your own backend mints tokens. Env `PARLEY_GUEST_SIGN_IN`. @default true
+   * Who may join (see {@link AuthMode}). When not given: `token` if
+   * `tokenUrl` is set, else `guest` if `guestSignIn` is `true`, else
+   * `invite` if `guestSignIn` is `false`, else `open`. Env `PARLEY_AUTH_MODE`. @default "open"
+   */
+  authMode: AuthMode;
+  /**
+   * Kept for config files written before `authMode`: once loaded it is
+   * `authMode === "guest"`. Given without `authMode`, `true` means `guest`
+   * and `false` means `invite` (or `token` with `tokenUrl`); given with an
+   * `authMode` it must agree. Env `PARLEY_GUEST_SIGN_IN`.
    */
   guestSignIn: boolean;
+  /**
+   * Seconds an account's sign-in session lives after its last use (sliding):
+   * a device unused this long signs in again. Config accepts a duration
+   * string (`"30d"`). @default 2592000 (30 days)
+   */
+  sessionTtl: number;
   /**
    * Guest sign-ins (`POST /app/guest`) one client address may make at once.
    * Everyone behind one NAT (an office) shares an address, so this is sized
@@ -146,8 +169,9 @@ export interface Config {
   /** Token requests per minute one client address may sustain after its burst. @default 600 */
   tokenRequestsPerMinute: number;
   /**
-   * With guest sign-in off: a URL of your backend that the web app fetches
-   * (GET, with cookies) to get `{ user, token }`. Env `PARLEY_TOKEN_URL`. @default ""
+   * With `authMode` `token` (implied when this is set): a URL of your backend
+   * that the web app fetches (GET, with cookies) to get `{ user, token }`.
+   * Env `PARLEY_TOKEN_URL`. @default ""
    */
   tokenUrl: string;
   /**

@@ -130,7 +130,8 @@ export function runAccountStoreContract(name: string, makeStore: () => Promise<A
       await store.createAccount(person('u-1', 'ann'));
       const [phone, laptop, old] = [digest(), digest(), digest()];
       const created = await store.createSession({ tokenHash: phone, accountId: 'u-1', device: 'phone', now: T0, expiresAt: T0 + HOUR });
-      assert.deepEqual(created, { tokenHash: phone, accountId: 'u-1', device: 'phone', createdAt: T0, lastUsedAt: T0, expiresAt: T0 + HOUR });
+      assert.match(created.id, /^[A-Za-z0-9_-]{16}$/);
+      assert.deepEqual(created, { id: created.id, tokenHash: phone, accountId: 'u-1', device: 'phone', createdAt: T0, lastUsedAt: T0, expiresAt: T0 + HOUR });
       await store.createSession({ tokenHash: laptop, accountId: 'u-1', device: 'laptop', now: T0 + 1, expiresAt: T0 + 2 * HOUR });
       await store.createSession({ tokenHash: old, accountId: 'u-1', device: 'old', now: T0, expiresAt: T0 + 10 });
 
@@ -146,6 +147,52 @@ export function runAccountStoreContract(name: string, makeStore: () => Promise<A
       assert.equal(await store.revokeSession(laptop), true);
       assert.equal(await store.useSession(laptop, T0 + HOUR), undefined, 'revoked');
       assert.equal(await store.useSession(digest(), T0), undefined, 'unknown');
+    }));
+
+    it('tells whether a user may connect: no account, deactivated, session ended or active, by session id', run(async (store) => {
+      await store.createAccount(person('u-admin', 'ann'));
+      await store.createAccount(person('u-1', 'bob'));
+      const phone = await store.createSession({ tokenHash: digest(), accountId: 'u-1', device: 'phone', now: T0, expiresAt: T0 + HOUR });
+      const laptop = await store.createSession({ tokenHash: digest(), accountId: 'u-1', device: 'laptop', now: T0, expiresAt: T0 + HOUR });
+      const anns = await store.createSession({ tokenHash: digest(), accountId: 'u-admin', device: 'd', now: T0, expiresAt: T0 + HOUR });
+      assert.notEqual(phone.id, laptop.id);
+      assert.equal(await store.standing('g_guest', undefined, T0), 'not-an-account');
+      assert.equal(await store.standing('g_guest', phone.id, T0), 'not-an-account');
+      assert.equal(await store.standing('u-1', undefined, T0), 'active', 'a token minted elsewhere names no session');
+      assert.equal(await store.standing('u-1', phone.id, T0 + 1), 'active');
+      assert.equal(await store.standing('u-1', phone.id, T0 + HOUR), 'session-ended', 'expired');
+      assert.equal(await store.standing('u-1', anns.id, T0), 'session-ended', "another account's session");
+      assert.equal(await store.standing('u-1', 'no-such-session', T0), 'session-ended');
+      assert.equal(await store.revokeSessionById('u-admin', phone.id), false, 'only the owner revokes by id');
+      assert.equal(await store.revokeSessionById('u-1', phone.id), true);
+      assert.equal(await store.revokeSessionById('u-1', phone.id), false);
+      assert.equal(await store.standing('u-1', phone.id, T0), 'session-ended', 'revoked');
+      assert.equal(await store.standing('u-1', laptop.id, T0), 'active', 'the other device is untouched');
+      assert.deepEqual((await store.listSessions('u-1', T0)).map((s) => s.id), [laptop.id]);
+      await store.setDeactivated('u-1', true, T0);
+      assert.equal(await store.standing('u-1', undefined, T0), 'deactivated');
+      assert.equal(await store.standing('u-1', laptop.id, T0), 'deactivated');
+    }));
+
+    it('lists accounts a page at a time in username order, searching usernames by key and display names by lower case', run(async (store) => {
+      for (const [i, name] of ['dora', 'Carl', 'alice', 'bob', 'eve'].entries()) await store.createAccount(person(`u-${i}`, name));
+      assert.equal(await store.setDisplayName('u-4', 'Évelyne Martin'), true);
+      assert.equal(await store.setDisplayName('u-none', 'x'), false);
+      const names = (page: { accounts: { username: string }[] }) => page.accounts.map((a) => a.username);
+      const first = await store.listAccounts({ limit: 2 });
+      assert.deepEqual(names(first), ['alice', 'bob']);
+      const second = await store.listAccounts({ limit: 2, after: first.next! });
+      assert.deepEqual(names(second), ['Carl', 'dora']);
+      await store.createAccount(person('u-5', 'aaron'));
+      const third = await store.listAccounts({ limit: 2, after: second.next! });
+      assert.deepEqual(names(third), ['eve']);
+      assert.equal(third.next, undefined);
+      assert.deepEqual(names(await store.listAccounts({ limit: 10, search: 'CARL' })), ['Carl']);
+      assert.deepEqual(names(await store.listAccounts({ limit: 10, search: 'аlic' })), ['alice'], 'a look-alike search finds the name');
+      assert.deepEqual(names(await store.listAccounts({ limit: 10, search: 'évelyne' })), ['eve'], 'display names too');
+      assert.deepEqual(names(await store.listAccounts({ limit: 10, search: 'nobody' })), []);
+      await store.setDeactivated('u-1', true, T0);
+      assert.equal((await store.listAccounts({ limit: 10, search: 'carl' })).accounts[0]?.deactivatedAt, T0, 'deactivated accounts are listed');
     }));
 
     it('refuses a session for an unknown account, with a stored token hash, and a token or code that is not a digest', run(async (store) => {

@@ -40,6 +40,21 @@ export interface TestServerOptions {
   port?: number;
 }
 
+/** Keys that choose who may join; a test that sets none of them runs in `authMode` `guest`. */
+const AUTH_KEYS = ['authMode', 'guestSignIn', 'tokenUrl'];
+const AUTH_FLAGS = ['--auth-mode', '--guest-sign-in', '--no-guest-sign-in', '--token-url'];
+
+/**
+ * Guest sign-in unless the test chooses: most tests sign in as guests, and
+ * the accounts tests say `open` or `invite` themselves.
+ */
+function authModeFlags(options: TestServerOptions): string[] {
+  const chosen =
+    AUTH_KEYS.some((key) => options.file && Object.hasOwn(options.file, key)) ||
+    (options.flags ?? []).some((flag) => AUTH_FLAGS.includes(flag.split('=', 1)[0]!));
+  return chosen ? [] : ['--auth-mode', 'guest'];
+}
+
 export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'parley-test-'));
   let configPath: string | undefined;
@@ -56,6 +71,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
       '--token-secret', TEST_SECRET,
       '--api-key', TEST_API_KEY,
       '--log-level', process.env.PARLEY_TEST_LOG_LEVEL ?? 'debug',
+      ...authModeFlags(options),
       ...(options.flags ?? []),
     ],
     env: {},
