@@ -200,15 +200,23 @@ async function signOut(): Promise<void> {
   if (session?.kind === 'cookie') await api.signOut().catch(() => undefined);
 }
 
+/** Set while this device signs out everywhere: the server closing this connection too is expected, not news. */
+let leavingEverywhere = false;
+
 /** Signs out every device of the account, this one included. Throws when the server refused; then nothing changed. */
 async function signOutEverywhere(): Promise<void> {
-  await api.signOutEverywhere();
-  endLocally('');
+  leavingEverywhere = true;
+  try {
+    await api.signOutEverywhere();
+    endLocally('');
+  } finally {
+    leavingEverywhere = false;
+  }
 }
 
 /** The server ended the session (signed out elsewhere, deactivated): back to sign-in with a notice. */
 function sessionEnded(notice: string = SIGNED_OUT_NOTICE): void {
-  if (state.session) endLocally(notice);
+  if (state.session && !leavingEverywhere) endLocally(notice);
 }
 
 function endLocally(notice: string): StoredSession | null {
