@@ -19,6 +19,8 @@ import {
   signIn,
   signInWithPassword,
   signUp,
+  storedSession,
+  storeSession,
   type ChatPage,
 } from './helpers/web.js';
 
@@ -41,7 +43,7 @@ describe('accounts in the web app (open sign-up)', () => {
   let browser: Browser;
   let admin: ChatPage;
   let bob: ChatPage;
-  let bobPhone: ChatPage;
+  let bobElsewhere: ChatPage;
 
   before(async () => {
     t = await startTestServer({ flags: ['--auth-mode', 'open'] });
@@ -108,13 +110,13 @@ describe('accounts in the web app (open sign-up)', () => {
   });
 
   test('signing in on a second device; a wrong password is refused without saying which part was wrong', TIMEOUT, async () => {
-    bobPhone = await openApp(browser, appUrl(t), { viewport: { width: 390, height: 844 } });
-    await signInWithPassword(bobPhone, 'bob', 'not the password', { waitForChat: false });
-    assert.equal(await bobPhone.page.getByTestId('account-error').innerText(), 'Wrong username or password');
-    await signInWithPassword(bobPhone, 'nobody-here', 'not the password', { waitForChat: false });
-    await bobPhone.page.getByTestId('account-error').filter({ hasText: 'Wrong username or password' }).waitFor();
-    await signInWithPassword(bobPhone, 'BOB', BOB.password);
-    await messageWith(bobPhone, 'hello from the other Ada').waitFor();
+    bobElsewhere = await openApp(browser, appUrl(t));
+    await signInWithPassword(bobElsewhere, 'bob', 'not the password', { waitForChat: false });
+    assert.equal(await bobElsewhere.page.getByTestId('account-error').innerText(), 'Wrong username or password');
+    await signInWithPassword(bobElsewhere, 'nobody-here', 'not the password', { waitForChat: false });
+    await bobElsewhere.page.getByTestId('account-error').filter({ hasText: 'Wrong username or password' }).waitFor();
+    await signInWithPassword(bobElsewhere, 'BOB', BOB.password);
+    await messageWith(bobElsewhere, 'hello from the other Ada').waitFor();
   });
 
   test('a profile change is seen by other people', TIMEOUT, async () => {
@@ -123,7 +125,7 @@ describe('accounts in the web app (open sign-up)', () => {
     await page.getByTestId('profile-name').fill('Bob Builder');
     await page.getByTestId('profile-email').fill('bob@example.com');
     // The Gravatar preview follows the typed email (its MD5), before anything is saved.
-    await page.locator('[data-testid="profile-dialog"] img[src*="gravatar.com/avatar/4b9bb80620f03eb3719e0a061c14283d"]').waitFor({ state: 'attached' });
+    await page.locator('[data-testid="profile-preview"][data-avatar="4b9bb80620f03eb3719e0a061c14283d"]').waitFor();
     await page.getByTestId('profile-dialog').locator('label.swatch').nth(9).click();
     await screenshot(page, 'accounts-profile');
     await page.getByTestId('profile-save').click();
@@ -150,13 +152,13 @@ describe('accounts in the web app (open sign-up)', () => {
     await bob.page.getByTestId('confirm-signout-everywhere').click();
     await bob.page.getByTestId('signin-form').waitFor();
 
-    await bobPhone.page.getByTestId('session-notice').filter({ hasText: 'You were signed out' }).waitFor();
-    await bobPhone.page.reload();
-    await bobPhone.page.getByTestId('signin-form').waitFor();
-    assert.equal(await bobPhone.page.getByTestId('composer-input').count(), 0);
-    assert.ok(!(await bobPhone.page.evaluate(() => localStorage.getItem('parley.session'))), 'nothing left that signs in');
+    await bobElsewhere.page.getByTestId('session-notice').filter({ hasText: 'You were signed out' }).waitFor();
+    await bobElsewhere.page.reload();
+    await bobElsewhere.page.getByTestId('signin-form').waitFor();
+    assert.equal(await bobElsewhere.page.getByTestId('composer-input').count(), 0);
+    assert.equal(await storedSession(bobElsewhere), null, 'nothing left that signs in');
 
-    await signInWithPassword(bobPhone, 'bob', BOB.password);
+    await signInWithPassword(bobElsewhere, 'bob', BOB.password);
     await signInWithPassword(bob, 'bob', BOB.password);
   });
 
@@ -173,7 +175,7 @@ describe('accounts in the web app (open sign-up)', () => {
     await page.getByTestId('confirm-deactivate').click();
     await row.getByTestId('admin-account-deactivated').waitFor();
 
-    for (const device of [bob, bobPhone]) {
+    for (const device of [bob, bobElsewhere]) {
       await device.page.getByTestId('session-notice').filter({ hasText: 'This account has been deactivated' }).waitFor();
     }
     await signInWithPassword(bob, 'bob', BOB.password, { waitForChat: false });
@@ -186,7 +188,7 @@ describe('accounts in the web app (open sign-up)', () => {
   });
 
   test('no unexpected errors and nothing run from user text', () => {
-    for (const chat of [admin, bob, bobPhone]) {
+    for (const chat of [admin, bob, bobElsewhere]) {
       assert.deepEqual(unexpectedErrors(chat), []);
       assert.deepEqual(chat.dialogs, []);
     }
@@ -306,14 +308,12 @@ describe('accounts in the web app (guest mode)', () => {
 
     const old = await openApp(browser, appUrl(t));
     await old.page.getByTestId('join-name').waitFor();
-    await old.page.evaluate(
-      ([user, token]) => localStorage.setItem('parley.session', JSON.stringify({ user, refreshToken: token })),
-      [result.user, refreshToken] as const,
-    );
+    await storeSession(old, { user: result.user, refreshToken });
     await old.page.reload();
     await old.page.getByTestId('composer-input').waitFor();
     assert.equal(await old.page.getByTestId('me-name').innerText(), 'Old Timer');
-    await old.page.waitForFunction(() => !(localStorage.getItem('parley.session') ?? '').includes('refreshToken'));
+    await old.page.waitForFunction(`!(localStorage.getItem('parley.session') ?? '').includes('refreshToken')`);
+    assert.match((await storedSession(old)) ?? '', /Old Timer/, 'the display hint stays');
     // Signed in by the cookie alone from now on.
     await old.page.reload();
     await old.page.getByTestId('composer-input').waitFor();

@@ -132,3 +132,13 @@ export async function signOutFromMenu(chat: ChatPage): Promise<void> {
   await chooseFromAccountMenu(chat, 'sign-out');
   await chat.page.locator('main.join').waitFor();
 }
+
+/** What the app keeps in `localStorage` about who is signed in (`parley.session`), or null. */
+export function storedSession(chat: ChatPage): Promise<string | null> {
+  return chat.page.evaluate(`localStorage.getItem('parley.session')`) as Promise<string | null>;
+}
+
+/** Puts `value` into `parley.session`, as an older version of the app would have left it. */
+export async function storeSession(chat: ChatPage, value: unknown): Promise<void> {
+  await chat.page.evaluate(`localStorage.setItem('parley.session', ${JSON.stringify(JSON.stringify(value))})`);
+}
