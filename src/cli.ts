@@ -1,8 +1,10 @@
 /**
  * The `parley` command: `serve` (the default) runs the server; `token` prints
  * a signed connection or subscription JWT made with the configured secret;
- * `migrate` and `import` prepare a cluster's PostgreSQL database.
+ * `migrate` and `import` prepare a cluster's PostgreSQL database; `admin`
+ * creates accounts and resets passwords.
  */
+import { adminCommand } from './admin/account-commands.js';
 import { importCommand, migrateCommand } from './admin/admin-commands.js';
 import { splitFlags, UsageError } from './admin/command-flags.js';
 import { signToken } from './auth/jwt.js';
@@ -23,12 +25,17 @@ const USAGE = `Usage:
   parley import [--from DIR] [--force] --postgres-url URL
                                copy a single-node data dir (default: the configured one) into PostgreSQL;
                                refuses a database that holds data unless --force (which replaces it)
+  parley admin create USER [--admin] [--display-name NAME] [--password-stdin] [options]
+                               create an account (the first one is the admin); asks for the password twice,
+                               or reads one line from standard input when it is not a terminal
+  parley admin reset-password USER [--password-stdin] [options]
+                               set a new password and sign the account out everywhere
   parley --help | --version
 
 Options (each also settable in parley.config.json or the environment; see README):
   --config PATH  --host HOST  --port N  --data-dir DIR  --log-level LEVEL  --log-file PATH
   --log-format auto|pretty|json  --token-secret S  --api-key K  --allowed-origins A,B
-  --max-message-size N  --allow-anonymous  --no-guest-sign-in  --postgres-url URL ...`;
+  --max-message-size N  --allow-anonymous  --auth-mode open|invite|guest|token  --postgres-url URL ...`;
 
 export async function main(argv: readonly string[]): Promise<number> {
   const [first, ...rest] = argv;
@@ -45,6 +52,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     if (first === 'serve') return await serveCommand(rest);
     if (first === 'migrate') return await migrateCommand(rest);
     if (first === 'import') return await importCommand(rest);
+    if (first === 'admin') return await adminCommand(rest);
     if (first === undefined || first.startsWith('-')) return await serveCommand(argv);
     throw new UsageError(`unknown command "${first}"`);
   } catch (error) {

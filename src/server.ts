@@ -3,6 +3,7 @@ import { hostname } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
+import { AccountGate } from './accounts/account-gate.js';
 import { Authenticator } from './auth/authenticator.js';
 import { ChannelResolver } from './channel/channel.js';
 import type { Config } from './config/types.js';
@@ -12,7 +13,7 @@ import { DeadNodePresence } from './cluster/dead-node-presence.js';
 import { answerForNode } from './cluster/node-questions.js';
 import { registerSeedEndpoints } from './compat/seed-endpoints.js';
 import { createHttpServer } from './http/http-server.js';
-import { browsableUrl, guestSignInNotice } from './http/listen-address.js';
+import { browsableUrl, joinNotice } from './http/listen-address.js';
 import { registerWebApp } from './http/web-app.js';
 import type { Logger } from './log/logger.js';
 import { Node } from './node/node.js';
@@ -96,6 +97,7 @@ export async function startServer(config: Config, logger: Logger, parts: ServerP
   const http = createHttpServer({
     logger,
     bodyLimit: config.maxMessageSize,
+    trustProxy: config.trustProxy,
     isReady: () => ready,
     failingServices: () => probes.filter((probe) => !probe.healthy).map((probe) => probe.service),
     metrics,
@@ -106,7 +108,8 @@ export async function startServer(config: Config, logger: Logger, parts: ServerP
     onRefused: (reason, request) =>
       logger.info({ reason, path: request.url?.split('?', 1)[0], origin: request.headers.origin }, 'websocket upgrade refused'),
   });
-  const sessionContext = { node, heartbeat, deadlines, logger, authenticator: new Authenticator(config.tokenSecret, logger), version: VERSION, denials };
+  const gate = new AccountGate(deployment.accounts, logger);
+  const sessionContext = { node, heartbeat, deadlines, logger, authenticator: new Authenticator(config.tokenSecret, logger), version: VERSION, denials, gate };
   router.route(WEBSOCKET_PATH, webSocketSessions(sessionContext));
   router.attach(http.server);
   let chat: ChatModule | undefined;
@@ -147,7 +150,8 @@ export async function startServer(config: Config, logger: Logger, parts: ServerP
   try {
     const limits = { addressLimiters: deployment.addressLimiters };
     const chatStore = deployment.chatStore ? { store: deployment.chatStore } : {};
-    chat = await attachChat({ config, node, http, logger, dataDir: config.dataDir, accounts: deployment.accounts, ...limits, ...chatStore });
+    const disconnects = { cluster, denials, logger };
+    chat = await attachChat({ config, node, http, logger, dataDir: config.dataDir, accounts: deployment.accounts, disconnects, ...limits, ...chatStore });
     seeds = await registerSeedEndpoints({ config, node, http, router, chat, logger, ...limits });
     await registerServerApi({ config, node, http, chat, logger, cluster, denials });
     answerForNode(cluster, node);
@@ -182,10 +186,8 @@ export async function startServer(config: Config, logger: Logger, parts: ServerP
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const openAt = browsableUrl(address);
   logger.info({ url: openAt, listen: `${host}:${address.port}`, websocket: WEBSOCKET_PATH }, `parley listening on ${openAt}`);
-  if (config.guestSignIn) {
-    const notice = guestSignInNotice(address);
-    logger[notice.level](notice.message);
-  }
+  const notice = joinNotice(config.authMode, address, (await deployment.accounts.countAdmins()) === 0);
+  if (notice) logger[notice.level](notice.message);
 
   return { config, node, http, metrics, port: address.port, url: `http://${host}:${address.port}`, close };
 }

@@ -172,16 +172,16 @@ describe('parley serve: start-up lines and log format', () => {
       assert.equal((await fetch(`http://127.0.0.1:${port}/health`)).status, 200, 'the server behind the URL answers');
       const lines = await waitFor(() => {
         const parsed = completeLines(cli.stdout()).map((line) => JSON.parse(line) as { level: number; msg: string; url?: string });
-        return parsed.some((line) => line.msg.startsWith('guest sign-in')) && parsed;
+        return parsed.some((line) => line.msg.startsWith('sign-up is open')) && parsed;
       });
       const listening = lines.find((line) => line.msg.startsWith('parley listening'))!;
       assert.equal(listening.msg, `parley listening on http://localhost:${port}`);
       assert.equal(listening.url, `http://localhost:${port}`);
-      const notice = lines.find((line) => line.msg.startsWith('guest sign-in'))!;
+      const notice = lines.find((line) => line.msg.startsWith('sign-up is open'))!;
       assert.equal(notice.level, 40, 'a warning');
       assert.equal(
         notice.msg,
-        `guest sign-in is on: anyone who can reach this machine on port ${port} (every network interface) can join the chat without an account; start with --no-guest-sign-in to turn it off`,
+        `sign-up is open: anyone who can reach this machine on port ${port} (every network interface) can create an account (the first account becomes the admin); set authMode to invite to require invitations`,
       );
       assert.ok(!cli.stdout().includes('"url":"http://0.0.0.0'), 'no address a browser cannot open');
     } finally {
@@ -191,8 +191,8 @@ describe('parley serve: start-up lines and log format', () => {
   });
 
   test('on a terminal: readable colored lines, no JSON; on loopback guest sign-in reaches this machine only', async () => {
-    const cli = startCli(['serve', '--host', '127.0.0.1', '--port', '0', '--data-dir', tempDir()], { terminal: true });
-    const notice = 'INFO: guest sign-in is on: anyone on this machine can join the chat without an account; start with --no-guest-sign-in to turn it off';
+    const cli = startCli(['serve', '--host', '127.0.0.1', '--port', '0', '--data-dir', tempDir(), '--auth-mode', 'guest'], { terminal: true });
+    const notice = 'INFO: guest sign-in is on: anyone on this machine can join the chat without an account; set authMode to open or invite to require accounts';
     let port: number;
     try {
       port = await listeningPort(cli.stdout, '127.0.0.1');
@@ -209,8 +209,8 @@ describe('parley serve: start-up lines and log format', () => {
     assert.ok(lines.some((line) => line.includes(`INFO: parley listening on http://127.0.0.1:${port} {"url":"http://127.0.0.1:${port}"`)));
   });
 
-  test('--log-format pretty on a pipe: readable lines without color codes; --no-guest-sign-in: no notice', async () => {
-    const cli = startCli(['serve', '--host', '127.0.0.1', '--port', '0', '--data-dir', tempDir(), '--log-format', 'pretty', '--no-guest-sign-in']);
+  test('--log-format pretty on a pipe: readable lines without color codes; authMode token: no notice', async () => {
+    const cli = startCli(['serve', '--host', '127.0.0.1', '--port', '0', '--data-dir', tempDir(), '--log-format', 'pretty', '--token-url', 'https://example.org/token']);
     try {
       await listeningPort(cli.stdout, '127.0.0.1');
     } finally {
@@ -220,6 +220,6 @@ describe('parley serve: start-up lines and log format', () => {
     assert.equal(run.code, 0);
     for (const line of completeLines(run.stdout)) assert.match(line, /^\[\d\d:\d\d:\d\d\.\d{3}\] (INFO|WARN): [^\x1b]*$/);
     assert.match(run.stdout, /INFO: parley stopped\n$/);
-    assert.ok(!run.stdout.includes('guest sign-in is on'));
+    assert.ok(!run.stdout.includes('guest sign-in is on') && !run.stdout.includes('sign-up'));
   });
 });

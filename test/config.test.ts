@@ -142,7 +142,8 @@ describe('sources and precedence', () => {
       PARLEY_ALLOWED_ORIGINS: 'https://Chat.Example.com:443, http://localhost:5173',
       PARLEY_LOG_LEVEL: 'debug', PARLEY_LOG_FILE: '/var/log/parley.log', PARLEY_LOG_FORMAT: 'json',
       PARLEY_MAX_MESSAGE_SIZE: '2048', PARLEY_ALLOW_ANONYMOUS: 'true',
-      PARLEY_GUEST_SIGN_IN: 'false', PARLEY_TOKEN_URL: 'https://example.com/parley-token',
+      PARLEY_AUTH_MODE: 'token', PARLEY_GUEST_SIGN_IN: 'false', PARLEY_TOKEN_URL: 'https://example.com/parley-token',
+      PARLEY_TRUST_PROXY: '10.0.0.0/8, loopback',
       PARLEY_REDIS_URL: 'redis://10.0.0.5:6379', PARLEY_REDIS_PREFIX: 'chat-eu:', PARLEY_POSTGRES_URL: 'postgres://parley:pw@10.0.0.6:5432/parley',
     };
     assert.deepEqual(Object.keys(env).sort(), ENV_VARS.map((v) => v.name).sort());
@@ -158,8 +159,10 @@ describe('sources and precedence', () => {
     assert.equal(config.logFormat, 'json');
     assert.equal(config.maxMessageSize, 2048);
     assert.equal(config.allowAnonymous, true);
+    assert.equal(config.authMode, 'token');
     assert.equal(config.guestSignIn, false);
     assert.equal(config.tokenUrl, 'https://example.com/parley-token');
+    assert.deepEqual(config.trustProxy, ['10.0.0.0/8', 'loopback']);
     assert.equal(config.redisUrl, 'redis://10.0.0.5:6379');
     assert.equal(config.redisPrefix, 'chat-eu:');
     assert.equal(config.postgresUrl, 'postgres://parley:pw@10.0.0.6:5432/parley');
@@ -406,5 +409,41 @@ describe('parseDuration', () => {
     for (const bad of [-1, Number.NaN, Infinity, '', 'abc', '-5s', '5 s', '30m1h', '1h1h', '5x', '1h30', 'ms', 's5']) {
       assert.throws(() => parseDuration(bad), RangeError, `accepted ${String(bad)}`);
     }
+  });
+});
+
+describe('config: who may join (authMode)', () => {
+  const options = ({ argv = [], file }: { argv?: string[]; file?: Record<string, unknown> }): LoadConfigOptions => ({ argv, cwd: workdir(file) });
+  const modeOf = async (given: { argv?: string[]; file?: Record<string, unknown> }) => {
+    const config = await load(options(given));
+    return [config.authMode, config.guestSignIn];
+  };
+
+  test('open by default; tokenUrl implies token; the older guestSignIn means guest (true) or invite (false)', async () => {
+    assert.deepEqual(await modeOf({}), ['open', false]);
+    assert.deepEqual(await modeOf({ argv: ['--token-url', 'https://example.com/t'] }), ['token', false]);
+    assert.deepEqual(await modeOf({ file: { guestSignIn: true } }), ['guest', true]);
+    assert.deepEqual(await modeOf({ file: { guestSignIn: false } }), ['invite', false]);
+    assert.deepEqual(await modeOf({ argv: ['--no-guest-sign-in', '--token-url', 'https://example.com/t'] }), ['token', false]);
+    assert.deepEqual(await modeOf({ argv: ['--auth-mode', 'guest', '--guest-sign-in'] }), ['guest', true], 'agreeing is fine');
+    assert.deepEqual(await modeOf({ argv: ['--auth-mode', 'invite', '--no-guest-sign-in'] }), ['invite', false]);
+    assert.equal((await load({})).sessionTtl, 30 * 86_400);
+    assert.equal((await load({ argv: ['--session-ttl', '7d'] })).sessionTtl, 7 * 86_400);
+    assert.deepEqual((await load({ argv: ['--trust-proxy', '127.0.0.1,fd00::/8'] })).trustProxy, ['127.0.0.1', 'fd00::/8']);
+  });
+
+  test('contradictions stop start-up with one line naming the key', async () => {
+    const cases: [{ argv?: string[]; file?: Record<string, unknown> }, RegExp][] = [
+      [{ file: { authMode: 'invite', guestSignIn: true } }, /^config: guestSignIn true \(from file .*\) contradicts authMode invite \(from file .*\); remove guestSignIn/],
+      [{ argv: ['--auth-mode', 'guest', '--no-guest-sign-in'] }, /^config: guestSignIn false \(from flag --no-guest-sign-in\) contradicts authMode guest/],
+      [{ argv: ['--guest-sign-in', '--token-url', 'https://example.com/t'] }, /^config: guestSignIn true \(from flag --guest-sign-in\) contradicts tokenUrl/],
+      [{ argv: ['--auth-mode', 'token'] }, /^config: authMode token needs tokenUrl/],
+      [{ argv: ['--auth-mode', 'open', '--token-url', 'https://example.com/t'] }, /^config: tokenUrl \(from flag --token-url\) is only used with authMode token/],
+      [{ argv: ['--auth-mode', 'closed'] }, /^config: authMode must be one of open, invite, guest, token/],
+      [{ argv: ['--session-ttl', '0'] }, /^config: sessionTtl must be/],
+      [{ argv: ['--trust-proxy', '10.0.0.0/33'] }, /^config: trustProxy\[0\] must be an IP address, a CIDR range/],
+      [{ argv: ['--trust-proxy', 'proxy.example.com'] }, /^config: trustProxy\[0\] must be/],
+    ];
+    for (const [given, message] of cases) await rejects(options(given), message);
   });
 });

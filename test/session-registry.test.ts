@@ -3,11 +3,12 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { SessionRegistry, type SessionHandle } from '../src/node/session-registry.js';
 
-function session(clientId: string, user: string): SessionHandle {
+function session(clientId: string, user: string, accountSession?: string): SessionHandle {
   const noop = () => undefined;
   return {
     clientId,
     user,
+    accountSession,
     drain: noop,
     shutdown: noop,
     disconnect: noop,
@@ -20,7 +21,7 @@ test('users with one and with several connections are counted and found; removal
   const registry = new SessionRegistry();
   const alice1 = session('a1', 'alice');
   const alice2 = session('a2', 'alice');
-  const alice3 = session('a3', 'alice');
+  const alice3 = session('a3', 'alice', 'phone');
   const bob = session('b1', 'bob');
   for (const s of [alice1, alice2, alice3, bob]) registry.add(s);
   assert.equal(registry.size, 4);
@@ -40,6 +41,8 @@ test('users with one and with several connections are counted and found; removal
   assert.deepEqual(registry.connectionsOf('alice').map((s) => s.clientId), ['a1', 'a2', 'a3']);
   assert.deepEqual(registry.connectionsOf('alice', { client: 'a2' }), [alice2]);
   assert.deepEqual(registry.connectionsOf('alice', { except: ['a1', 'a3'] }), [alice2]);
+  assert.deepEqual(registry.connectionsOf('alice', { accountSession: 'phone' }), [alice3], 'the connections of one account session');
+  assert.deepEqual(registry.connectionsOf('alice', { accountSession: 'laptop' }), []);
 
   registry.remove(alice2);
   registry.remove(alice2);

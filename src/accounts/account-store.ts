@@ -191,9 +191,10 @@ export interface AccountStore {
   /**
    * The account and session of `tokenHash` when the session exists, has not
    * expired (`now < expiresAt`) and its account is active; marks it used at
-   * `now`. Otherwise undefined, and an expired session is deleted.
+   * `now` and, with `slideTo`, moves its expiry to `slideTo` (never earlier).
+   * Otherwise undefined, and an expired session is deleted.
    */
-  useSession(tokenHash: string, now: number): Promise<{ account: Account; session: Session } | undefined>;
+  useSession(tokenHash: string, now: number, slideTo?: number): Promise<{ account: Account; session: Session } | undefined>;
   /** An account's live sessions (not expired at `now`), most recently used first. */
   listSessions(accountId: string, now: number): Promise<Session[]>;
   /** @returns whether a session was deleted. */

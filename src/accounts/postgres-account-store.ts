@@ -185,12 +185,12 @@ export class PostgresAccountStore implements AccountStore {
     return toSession(row!);
   }
 
-  async useSession(tokenHash: string, now: number): Promise<{ account: Account; session: Session } | undefined> {
+  async useSession(tokenHash: string, now: number, slideTo?: number): Promise<{ account: Account; session: Session } | undefined> {
     const sql = this.assertOpen();
     // One statement: the session is marked used only when its account is active at that moment.
     const [row] = await sql<(AccountRow & { session: SessionRow })[]>`
       WITH used AS (
-        UPDATE account_sessions s SET last_used_at = greatest(s.last_used_at, ${now})
+        UPDATE account_sessions s SET last_used_at = greatest(s.last_used_at, ${now}), expires_at = greatest(s.expires_at, ${slideTo ?? 0})
         FROM account_users a
         WHERE s.token_hash = ${tokenHash} AND s.expires_at > ${now} AND a.id = s.account_id AND a.deactivated_at IS NULL
         RETURNING s.*

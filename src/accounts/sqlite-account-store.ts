@@ -188,10 +188,10 @@ export class SqliteAccountStore implements AccountStore {
     return { id, tokenHash, accountId, device, createdAt: now, lastUsedAt: now, expiresAt };
   }
 
-  async useSession(tokenHash: string, now: number): Promise<{ account: Account; session: Session } | undefined> {
+  async useSession(tokenHash: string, now: number, slideTo?: number): Promise<{ account: Account; session: Session } | undefined> {
     const s = this.assertOpen();
     return this.db!.transaction(() => {
-      const row = s.touchSession.get(now, tokenHash, now);
+      const row = s.touchSession.get(now, slideTo ?? 0, tokenHash, now);
       if (!row) {
         s.deleteExpiredSession.run(tokenHash, now);
         return undefined;
@@ -302,8 +302,9 @@ function prepareStatements(db: Database.Database) {
     ),
     insertSession: db.prepare<[string, string, string, string, number, number, number]>(`INSERT INTO account_sessions (${session}) VALUES (?, ?, ?, ?, ?, ?, ?)`),
     deleteSessionById: db.prepare<[string, string]>('DELETE FROM account_sessions WHERE id = ? AND account_id = ?'),
-    touchSession: db.prepare<[number, string, number], SessionRow>(
-      `UPDATE account_sessions SET last_used_at = max(last_used_at, ?) WHERE token_hash = ? AND expires_at > ? RETURNING ${session}`,
+    touchSession: db.prepare<[number, number, string, number], SessionRow>(
+      `UPDATE account_sessions SET last_used_at = max(last_used_at, ?), expires_at = max(expires_at, ?)
+       WHERE token_hash = ? AND expires_at > ? RETURNING ${session}`,
     ),
     deleteExpiredSession: db.prepare<[string, number]>('DELETE FROM account_sessions WHERE token_hash = ? AND expires_at <= ?'),
     deleteExpiredSessions: db.prepare<[number]>('DELETE FROM account_sessions WHERE expires_at <= ?'),

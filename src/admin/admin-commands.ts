@@ -60,6 +60,9 @@ const COUNT_LABELS: Record<keyof ImportCounts, string> = {
   reactions: 'reactions',
   readPositions: 'read positions',
   guestSessions: 'guest sessions',
+  accounts: 'accounts',
+  accountSessions: 'account sessions',
+  invites: 'invitations',
 };
 
 function countLines(counts: ImportCounts): string {

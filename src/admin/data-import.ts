@@ -1,10 +1,11 @@
 /**
- * Copying a single-node data dir (the stream store `parley.db` and the chat
- * store `chat.db`, both SQLite) into PostgreSQL, so a deployment moves to a
+ * Copying a single-node data dir (the stream store `parley.db`, the chat
+ * store `chat.db` and the account store `accounts.db`, all SQLite) into PostgreSQL, so a deployment moves to a
  * cluster without clients noticing: every channel keeps its epoch, top
  * offset and retained publications (recovery goes on across the move), and
  * the chat keeps its users, rooms, members, DMs, messages with edits,
- * deletions and reactions, read positions and guest sessions.
+ * deletions and reactions, read positions and guest sessions, and every
+ * account with its sessions (nobody is signed out) and the invitations.
  *
  * The copy is one PostgreSQL transaction: it lands entirely or not at all.
  * It is fingerprinted (SHA-256 over every row read, in a fixed order) and
@@ -16,6 +17,8 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import type postgres from 'postgres';
 import type { Sql, TransactionSql } from 'postgres';
+import { newSessionId } from '../accounts/account-rows.js';
+import { ACCOUNTS_DB_FILE } from '../accounts/sqlite-account-store.js';
 import { searchLexemes } from '../chat/postgres-search.js';
 import { migrate } from '../store/postgres-migrations.js';
 import { POSTGRES_SCHEMAS } from './postgres-schemas.js';
@@ -33,6 +36,9 @@ export interface ImportCounts {
   reactions: number;
   readPositions: number;
   guestSessions: number;
+  accounts: number;
+  accountSessions: number;
+  invites: number;
 }
 
 /** What {@link importDataDir} did. */
@@ -45,7 +51,7 @@ export type ImportResult =
 export class ImportRefusedError extends Error {}
 
 export interface ImportOptions {
-  /** The data dir holding `parley.db` and/or `chat.db`. */
+  /** The data dir holding `parley.db`, `chat.db` and/or `accounts.db`. */
   from: string;
   /** Replace whatever Parley data the database holds. @default false */
   force?: boolean;
@@ -56,7 +62,7 @@ export interface ImportOptions {
  * Stream v2 added idempotency keys, which are not copied: they matter for
  * five minutes after a publish, and an import moves a stopped server.
  */
-const READABLE_VERSIONS = { stream: [1, 2], chat: [1, 2] } as const;
+const READABLE_VERSIONS = { stream: [1, 2], chat: [1, 2, 3], accounts: [1, 2] } as const;
 /** Rows per INSERT: one JSON parameter each, kept to a few megabytes. */
 const CHUNK_ROWS = 1000;
 /** Any 64-bit value all Parley processes agree on ("parleyim"): two imports at once run one after the other. */
@@ -68,7 +74,8 @@ type Row = Record<string, unknown>;
 interface TableCopy {
   counts: keyof ImportCounts;
   from: keyof typeof READABLE_VERSIONS;
-  select: string;
+  /** The read, for the file's schema version (columns added later are read as NULL from older files). */
+  select: string | ((version: number) => string);
   insert: string;
   /** Turns a SQLite row into the JSON object the INSERT reads. */
   toTarget?: (row: Row) => Row;
@@ -93,10 +100,10 @@ const COPIES: readonly TableCopy[] = [
   {
     counts: 'users',
     from: 'chat',
-    select: 'SELECT id, name, color, avatar, created_at, updated_at FROM users ORDER BY id',
-    insert: `INSERT INTO chat_users (id, name, color, avatar, created_at, updated_at)
-             SELECT id, name, color, avatar, created_at, updated_at
-             FROM json_to_recordset($1::json) AS x (id text, name text, color text, avatar text, created_at bigint, updated_at bigint)`,
+    select: (version) => `SELECT id, name, color, avatar, ${version >= 3 ? 'username' : 'NULL AS username'}, created_at, updated_at FROM users ORDER BY id`,
+    insert: `INSERT INTO chat_users (id, name, color, avatar, username, created_at, updated_at)
+             SELECT id, name, color, avatar, username, created_at, updated_at
+             FROM json_to_recordset($1::json) AS x (id text, name text, color text, avatar text, username text, created_at bigint, updated_at bigint)`,
   },
   {
     counts: 'firstVisits',
@@ -131,14 +138,15 @@ const COPIES: readonly TableCopy[] = [
     counts: 'messages',
     from: 'chat',
     // In insertion order, so the new row ids (search's tie-break) keep it.
-    select: `SELECT id, channel, seq, author_id, author_name, author_color, author_avatar, text, created_at, edited_at, deleted,
+    select: (version) => `SELECT id, channel, seq, author_id, author_name, author_color, author_avatar,
+                    ${version >= 3 ? 'author_username' : 'NULL AS author_username'}, text, created_at, edited_at, deleted,
                     reactions, nonce FROM messages ORDER BY pk`,
-    insert: `INSERT INTO chat_messages (id, channel, seq, author_id, author_name, author_color, author_avatar, text, created_at,
+    insert: `INSERT INTO chat_messages (id, channel, seq, author_id, author_name, author_color, author_avatar, author_username, text, created_at,
                                         edited_at, deleted, reactions, nonce, search)
-             SELECT id, channel, seq, author_id, author_name, author_color, author_avatar, text, created_at,
+             SELECT id, channel, seq, author_id, author_name, author_color, author_avatar, author_username, text, created_at,
                     edited_at, deleted, reactions, nonce, array_to_tsvector(lexemes)
              FROM json_to_recordset($1::json) AS x (id text, channel text, seq bigint, author_id text, author_name text,
-               author_color text, author_avatar text, text text, created_at bigint, edited_at bigint, deleted boolean,
+               author_color text, author_avatar text, author_username text, text text, created_at bigint, edited_at bigint, deleted boolean,
                reactions text, nonce text, lexemes text[])`,
     toTarget: (row) => ({ ...row, deleted: row.deleted === 1, lexemes: row.deleted === 1 ? [] : searchLexemes(String(row.text)) }),
   },
@@ -158,12 +166,43 @@ const COPIES: readonly TableCopy[] = [
              FROM json_to_recordset($1::json) AS x (token_hash text, user_id text, name text, color text, avatar text,
                created_at bigint, last_used_at bigint)`,
   },
+  {
+    counts: 'accounts',
+    from: 'accounts',
+    select: `SELECT id, username, username_key, display_name, password_hash, role, deactivated_at, created_at, password_changed_at
+             FROM account_users ORDER BY id`,
+    insert: `INSERT INTO account_users (id, username, username_key, display_name, password_hash, role, deactivated_at, created_at, password_changed_at)
+             SELECT id, username, username_key, display_name, password_hash, role, deactivated_at, created_at, password_changed_at
+             FROM json_to_recordset($1::json) AS x (id text, username text, username_key text, display_name text, password_hash text,
+               role text, deactivated_at bigint, created_at bigint, password_changed_at bigint)`,
+  },
+  {
+    counts: 'accountSessions',
+    from: 'accounts',
+    select: (version) => `SELECT ${version >= 2 ? 'id' : 'NULL AS id'}, token_hash, account_id, device, created_at, last_used_at, expires_at
+                          FROM account_sessions ORDER BY token_hash`,
+    insert: `INSERT INTO account_sessions (id, token_hash, account_id, device, created_at, last_used_at, expires_at)
+             SELECT id, token_hash, account_id, device, created_at, last_used_at, expires_at
+             FROM json_to_recordset($1::json) AS x (id text, token_hash text, account_id text, device text,
+               created_at bigint, last_used_at bigint, expires_at bigint)`,
+    // Files from before session ids: each session gets one now (its tokens named none).
+    toTarget: (row) => (row.id === null ? { ...row, id: newSessionId() } : row),
+  },
+  {
+    counts: 'invites',
+    from: 'accounts',
+    select: 'SELECT code_hash, created_by, created_at, expires_at, max_uses, uses FROM account_invites ORDER BY code_hash',
+    insert: `INSERT INTO account_invites (code_hash, created_by, created_at, expires_at, max_uses, uses)
+             SELECT code_hash, created_by, created_at, expires_at, max_uses, uses
+             FROM json_to_recordset($1::json) AS x (code_hash text, created_by text, created_at bigint, expires_at bigint,
+               max_uses integer, uses integer)`,
+  },
 ];
 
 /** Every table holding Parley data in PostgreSQL (what "empty" and `force` are about). */
 const TARGET_TABLES = [
   'stream_meta', 'publications', 'idempotency_keys', 'chat_users', 'chat_first_visits', 'chat_rooms', 'chat_room_members', 'chat_dms',
-  'chat_channel_seqs', 'chat_messages', 'chat_read_positions', 'chat_guest_sessions',
+  'chat_channel_seqs', 'chat_messages', 'chat_read_positions', 'chat_guest_sessions', 'account_invites', 'account_sessions', 'account_users',
 ] as const;
 
 /**
@@ -217,13 +256,18 @@ function openSources(dir: string): Sources {
     }
     return db;
   };
-  const stream = open('parley.db', 'stream');
+  const opened: Database.Database[] = [];
+  const openKept = (file: string, from: keyof typeof READABLE_VERSIONS): Database.Database | undefined => {
+    const db = open(file, from);
+    if (db) opened.push(db);
+    return db;
+  };
   try {
-    const chat = open('chat.db', 'chat');
-    if (!stream && !chat) throw new Error(`${dir} holds no Parley data (neither parley.db nor chat.db)`);
-    return { stream, chat };
+    const sources: Sources = { stream: openKept('parley.db', 'stream'), chat: openKept('chat.db', 'chat'), accounts: openKept(ACCOUNTS_DB_FILE, 'accounts') };
+    if (opened.length === 0) throw new Error(`${dir} holds no Parley data (no parley.db, chat.db or ${ACCOUNTS_DB_FILE})`);
+    return sources;
   } catch (err) {
-    stream?.close();
+    for (const db of opened) db.close();
     throw err;
   }
 }
@@ -236,13 +280,18 @@ function survey(sources: Sources): { fingerprint: string; counts: ImportCounts }
     hash.update(`\u0000${copy.counts}\u0000`);
     const db = sources[copy.from];
     if (!db) continue;
-    for (const row of db.prepare<[], Row>(copy.select).iterate()) {
+    for (const row of db.prepare<[], Row>(selectOf(copy, db)).iterate()) {
       counts[copy.counts]++;
       hashRow(hash, row);
       if (copy.counts === 'messages') counts.reactions += reactionCount(String(row.reactions));
     }
   }
   return { fingerprint: hash.digest('hex'), counts };
+}
+
+/** The copy's read for this file's schema version. */
+function selectOf(copy: TableCopy, db: Database.Database): string {
+  return typeof copy.select === 'string' ? copy.select : copy.select(db.pragma('user_version', { simple: true }) as number);
 }
 
 function hashRow(hash: Hash, row: Row): void {
@@ -262,7 +311,7 @@ async function copyTable(tx: TransactionSql, db: Database.Database, copy: TableC
     await tx.unsafe(copy.insert, [tx.json(chunk as postgres.JSONValue)]);
     chunk = [];
   };
-  for (const row of db.prepare<[], Row>(copy.select).iterate()) {
+  for (const row of db.prepare<[], Row>(selectOf(copy, db)).iterate()) {
     for (const [column, value] of Object.entries(row)) {
       // PostgreSQL text cannot hold a NUL character; say where it is instead of failing with an encoding error.
       if (typeof value === 'string' && value.includes('\u0000')) {

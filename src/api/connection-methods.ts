@@ -10,6 +10,7 @@
 import type { Cluster } from '../cluster/cluster.js';
 import type { ConnectionDenials } from '../cluster/connection-denials.js';
 import { actOnUser, Questions } from '../cluster/node-questions.js';
+import { disconnectUserEverywhere, DENY_RECONNECT_MS } from '../cluster/user-disconnect.js';
 import type { ConnectionFilter, Node } from '../node/node.js';
 import { customDisconnect, customDisconnectProblem, Disconnects, Errors, type Disconnect } from '../protocol/errors.js';
 import { method, type ApiMethod } from './api-method.js';
@@ -35,13 +36,6 @@ function disconnectOf(fields: Fields): Disconnect {
   return customDisconnect(code, reason);
 }
 
-/**
- * How long a user disconnected for good (a code that does not reconnect, all
- * their connections) is refused new connections: long enough for a connect
- * that was under way on any node to meet it.
- */
-const DENY_RECONNECT_MS = 5_000;
-
 export function connectionMethods(node: Node, cluster: Cluster, denials: ConnectionDenials): Map<string, ApiMethod> {
   const methods = new Map<string, ApiMethod>();
 
@@ -61,11 +55,7 @@ export function connectionMethods(node: Node, cluster: Cluster, denials: Connect
     }),
     run: async ({ user, filter, except, disconnect }) => {
       if (!filter) return {};
-      if (!disconnect.reconnect && filter.client === undefined && except.length === 0) {
-        // The denial only closes a reconnect race: when it cannot be written, the disconnect itself still happens.
-        await denials.deny(user, disconnect, DENY_RECONNECT_MS).catch((error: unknown) => node.logger.warn({ err: error }, 'connection denial not recorded'));
-      }
-      await actOnUser(cluster, Questions.disconnect, { user, disconnect, filter: { ...filter, except } });
+      await disconnectUserEverywhere({ cluster, denials, logger: node.logger }, user, disconnect, { ...filter, except });
       return {};
     },
   }));

@@ -26,6 +26,8 @@ export interface ConnectionCredentials {
   readonly channels: readonly string[];
   /** Per-channel permissions; absent when the token carries none. */
   permissions?: PermissionSet;
+  /** The account session the token was issued for (`sid`), checked on connect and refresh. */
+  session?: string;
 }
 
 /** What a subscription token grants: one user on one channel. */
@@ -54,7 +56,8 @@ export interface ClaimsOptions {
  * - `channels`: optional array of non-empty strings of at most
  *   {@link MAX_CHANNEL_LENGTH} characters;
  * - `permissions`: optional, see {@link PermissionSet.fromClaim};
- * - `exp`: optional number, copied to `expiresAt`.
+ * - `exp`: optional number, copied to `expiresAt`;
+ * - `sid`: optional non-empty string, copied to `session`.
  *
  * Other claims are ignored. Throws a {@link TokenError} of kind `claims`
  * naming the offending claim when one has the wrong type. It does not check
@@ -72,6 +75,7 @@ export function parseConnectionClaims(
   if (Object.hasOwn(claims, 'permissions')) {
     credentials.permissions = PermissionSet.fromClaim(claims.permissions, options.regexGuard);
   }
+  if (Object.hasOwn(claims, 'sid')) credentials.session = sessionOf(claims.sid);
   return credentials;
 }
 
@@ -102,6 +106,16 @@ function userOf(claims: Record<string, unknown>): string {
   if (typeof value !== 'string') throw claimsError(`claim "${name}" must be a string`);
   if (value.length > MAX_USER_LENGTH) {
     throw claimsError(`claim "${name}" is longer than ${MAX_USER_LENGTH} characters`);
+  }
+  return value;
+}
+
+/** Longest account session id accepted in a token. */
+const MAX_SESSION_ID_LENGTH = 64;
+
+function sessionOf(value: unknown): string {
+  if (typeof value !== 'string' || value === '' || value.length > MAX_SESSION_ID_LENGTH) {
+    throw claimsError(`claim "sid" must be a non-empty string of at most ${MAX_SESSION_ID_LENGTH} characters`);
   }
   return value;
 }

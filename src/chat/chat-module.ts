@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { AccountStore } from '../accounts/account-store.js';
+import type { UserDisconnectParts } from '../cluster/user-disconnect.js';
 import type { Config } from '../config/types.js';
 import type { AddressLimiters } from '../http/address-limit.js';
 import type { Logger } from '../log/logger.js';
@@ -38,6 +39,8 @@ export interface ChatModuleOptions {
   addressLimiters?: AddressLimiters;
   /** Accounts, sessions and invitations (not yet opened; the module opens and closes it with the chat store). */
   accounts: AccountStore;
+  /** Closes users' connections on every node (sign-out everywhere, deactivation). */
+  disconnects: UserDisconnectParts;
 }
 
 /** A running chat module; `close` makes pending writes durable and releases storage. */
@@ -85,7 +88,15 @@ export async function attachChat(options: ChatModuleOptions): Promise<ChatModule
     const conversations = new ConversationService({ store, channels, profiles, userEvents, directory });
     registerChatRpc(node, chat, conversations, inFlight);
     registerClientPublish(node, chat, channels, inFlight);
-    await registerAppRoutes(http, { config, store, inFlight, logger, ...(options.addressLimiters ? { addressLimiters: options.addressLimiters } : {}) });
+    await registerAppRoutes(http, {
+      config,
+      store,
+      accounts,
+      inFlight,
+      logger,
+      disconnects: options.disconnects,
+      ...(options.addressLimiters ? { addressLimiters: options.addressLimiters } : {}),
+    });
   } catch (err) {
     await Promise.allSettled([store.close(), accounts.close()]);
     throw err;

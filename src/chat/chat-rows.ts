@@ -14,6 +14,8 @@ export interface UserRow {
   name: string;
   color: string;
   avatar: string | null;
+  /** Absent from rows read without it (guest sessions); null for users without an account. */
+  username?: string | null;
 }
 
 /** A `dms` row. */
@@ -34,6 +36,7 @@ export interface MessageRow {
   author_name: string;
   author_color: string;
   author_avatar: string | null;
+  author_username: string | null;
   text: string;
   created_at: number;
   edited_at: number | null;
@@ -84,6 +87,7 @@ export function toggledReactions(row: MessageRow | undefined, userId: string, em
 export function toUser(row: UserRow): ChatUser {
   const user: ChatUser = { id: row.id, name: row.name, color: row.color };
   if (row.avatar !== null) user.avatar = row.avatar;
+  if (row.username != null) user.username = row.username;
   return user;
 }
 
@@ -94,6 +98,7 @@ export function toDm(row: DmRow): DmRecord {
 export function toMessage(row: MessageRow): ChatMessage {
   const author: ChatUser = { id: row.author_id, name: row.author_name, color: row.author_color };
   if (row.author_avatar !== null) author.avatar = row.author_avatar;
+  if (row.author_username !== null) author.username = row.author_username;
   const message: ChatMessage = {
     id: row.id,
     channel: row.channel,

@@ -2,7 +2,7 @@
  * Random display names and colors for users who did not choose their own:
  * guests who leave the name blank, and users whose token carries no color.
  */
-import { createHash, randomInt } from 'node:crypto';
+import { createHash, randomBytes, randomInt } from 'node:crypto';
 
 /** Adjectives of {@link randomName}, as the Scaledrone chat tutorial lists them. */
 export const NAME_ADJECTIVES: readonly string[] = Object.freeze([
@@ -74,4 +74,12 @@ export function randomColor(): string {
 export function colorForUser(userId: string): string {
   const digest = createHash('sha256').update(userId).digest();
   return USER_COLORS[digest.readUInt32BE(0) % USER_COLORS.length] as string;
+}
+
+/**
+ * A fresh user id: `prefix` (`g_` for guests, `u_` for accounts) and 16
+ * base-36 characters from 80 random bits.
+ */
+export function randomUserId(prefix: 'g_' | 'u_'): string {
+  return prefix + BigInt(`0x${randomBytes(10).toString('hex')}`).toString(36).padStart(16, '0');
 }

@@ -14,7 +14,7 @@ export type Db = Sql | TransactionSql;
 export type Raw<R> = { [K in keyof R]: R[K] extends number ? string : R[K] extends number | null ? string | null : R[K] };
 
 /** The columns a message is read with, in `MessageRow` order. */
-export const MESSAGE_COLUMNS = ['pk', 'id', 'channel', 'seq', 'author_id', 'author_name', 'author_color', 'author_avatar', 'text', 'created_at', 'edited_at', 'deleted', 'reactions'] as const;
+export const MESSAGE_COLUMNS = ['pk', 'id', 'channel', 'seq', 'author_id', 'author_name', 'author_color', 'author_avatar', 'author_username', 'text', 'created_at', 'edited_at', 'deleted', 'reactions'] as const;
 
 /** A `chat_rooms` row. */
 export interface RoomRow {
@@ -45,7 +45,7 @@ export function messageRow(raw: Raw<MessageRow>): MessageRow {
 }
 
 export async function selectUser(db: Db, id: string): Promise<UserRow | undefined> {
-  const [row] = await db<UserRow[]>`SELECT id, name, color, avatar FROM chat_users WHERE id = ${id}`;
+  const [row] = await db<UserRow[]>`SELECT id, name, color, avatar, username FROM chat_users WHERE id = ${id}`;
   return row;
 }
 

@@ -104,5 +104,16 @@ export const CHAT_SCHEMA: SchemaComponent = {
          EXECUTE FUNCTION chat_bump_members_version()`,
       ],
     },
+    {
+      // Account usernames, shown beside display names: on profiles and on each message's author snapshot.
+      version: 2,
+      statements: [
+        `ALTER TABLE chat_users ADD COLUMN username text`,
+        `ALTER TABLE chat_messages ADD COLUMN author_username text`,
+        `CREATE TRIGGER chat_users_username_changed AFTER UPDATE OF username ON chat_users
+         FOR EACH ROW WHEN (OLD.username IS DISTINCT FROM NEW.username)
+         EXECUTE FUNCTION chat_bump_members_version()`,
+      ],
+    },
   ],
 };

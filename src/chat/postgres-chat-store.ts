@@ -89,9 +89,10 @@ export class PostgresChatStore implements ChatStore {
     const problem = userProblem(user);
     if (problem) return Promise.reject(problem);
     return this.write(async (tx) => {
-      await tx`INSERT INTO chat_users (id, name, color, avatar, created_at, updated_at)
-               VALUES (${user.id}, ${user.name}, ${user.color}, ${user.avatar ?? null}, ${now}, ${now})
+      await tx`INSERT INTO chat_users (id, name, color, avatar, username, created_at, updated_at)
+               VALUES (${user.id}, ${user.name}, ${user.color}, ${user.avatar ?? null}, ${user.username ?? null}, ${now}, ${now})
                ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, color = EXCLUDED.color, avatar = EXCLUDED.avatar,
+                 username = coalesce(EXCLUDED.username, chat_users.username),
                  updated_at = EXCLUDED.updated_at`;
     });
   }
@@ -159,7 +160,7 @@ export class PostgresChatStore implements ChatStore {
   async roomMembers(name: string): Promise<ChatUser[]> {
     this.lifecycle.assertOpen();
     const rows = await this.sql<UserRow[]>`
-      SELECT u.id, u.name, u.color, u.avatar FROM chat_room_members m JOIN chat_users u ON u.id = m.user_id
+      SELECT u.id, u.name, u.color, u.avatar, u.username FROM chat_room_members m JOIN chat_users u ON u.id = m.user_id
       WHERE m.room = ${name} ORDER BY m.joined_at, m.user_id COLLATE "C"`;
     return rows.map(toUser);
   }
@@ -215,8 +216,8 @@ export class PostgresChatStore implements ChatStore {
       // 96 random bits: unguessable and, in practice, never repeated.
       const id = randomBytes(12).toString('base64url');
       const inserted = await tx`
-        INSERT INTO chat_messages (id, channel, seq, author_id, author_name, author_color, author_avatar, text, created_at, nonce, search)
-        VALUES (${id}, ${channel}, ${seq}, ${author.id}, ${author.name}, ${author.color}, ${author.avatar ?? null}, ${text},
+        INSERT INTO chat_messages (id, channel, seq, author_id, author_name, author_color, author_avatar, author_username, text, created_at, nonce, search)
+        VALUES (${id}, ${channel}, ${seq}, ${author.id}, ${author.name}, ${author.color}, ${author.avatar ?? null}, ${author.username ?? null}, ${text},
                 ${createdAt}, ${nonce ?? null}, array_to_tsvector(${searchLexemes(text)}::text[]))
         ON CONFLICT (author_id, nonce) WHERE nonce IS NOT NULL DO NOTHING RETURNING 1`;
       if (inserted.length === 1) {
@@ -316,7 +317,7 @@ export class PostgresChatStore implements ChatStore {
       SELECT r.name, r.topic, r.created_by, r.created_at
       FROM chat_room_members m JOIN chat_rooms r ON r.name = m.room WHERE m.user_id = ${userId} ORDER BY r.name COLLATE "C"`;
     const dms = await this.sql<(Raw<DmPeerRow>)[]>`
-      SELECT d.channel, d.created_at, u.id, u.name, u.color, u.avatar
+      SELECT d.channel, d.created_at, u.id, u.name, u.color, u.avatar, u.username
       FROM chat_dms d JOIN chat_users u ON u.id = CASE WHEN d.user_a = ${userId} THEN d.user_b ELSE d.user_a END
       WHERE d.user_a = ${userId} OR d.user_b = ${userId}`;
     const channels = [...rooms.map((row) => `room:${row.name}`), ...dms.map((row) => row.channel)];

@@ -6,6 +6,7 @@
  */
 import { MAX_DISPLAY_NAME_LENGTH, type ChatUser } from './protocol.js';
 import { colorForUser } from './names.js';
+import { checkUsername } from '../accounts/username.js';
 import type { Principal } from '../channel/access.js';
 import type { RpcContext } from '../node/node.js';
 import { Errors } from '../protocol/errors.js';
@@ -57,7 +58,8 @@ function truncate(text: string, max: number): string {
  * user id (shortened to {@link MAX_DISPLAY_NAME_LENGTH}); `color` is the
  * info's `color` only when it is `#rrggbb`, else the palette color of the
  * user id; `avatar` is present only when the info's `avatar` is a 32-digit
- * hex MD5 hash (lower-cased). Nothing else from the token is copied, so an
+ * hex MD5 hash (lower-cased); `username` only when the info's `username`
+ * passes `checkUsername` (as registered, NFC). Nothing else from the token is copied, so an
  * email or any other field in a token never reaches other users through
  * the chat.
  *
@@ -75,6 +77,10 @@ export function chatUserOf(info: ClientInfo): ChatUser {
   }
   const user: ChatUser = { id, name, color: isHexColor(data.color) ? data.color : colorForUser(id) };
   if (isAvatarHash(data.avatar)) user.avatar = data.avatar.toLowerCase();
+  if (typeof data.username === 'string') {
+    const checked = checkUsername(data.username);
+    if (checked.ok) user.username = checked.username;
+  }
   return user;
 }
 

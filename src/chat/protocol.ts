@@ -42,6 +42,12 @@ export interface ChatUser {
   color: string;
   /** MD5 hash of the user's email for Gravatar, when they gave one. */
   avatar?: string;
+  /**
+   * The account's username (unique, chosen at sign-up), shown next to the
+   * display name so two people of one name can be told apart; absent for
+   * guests and for users of tokens minted elsewhere.
+   */
+  username?: string;
 }
 
 export interface ChatMessage {
@@ -196,12 +202,21 @@ export interface ChatRpc {
 
 export type ChatMethod = keyof ChatRpc;
 
+/** Who may join the chat through the web app (see the server's `authMode` setting). */
+export type AuthMode = 'open' | 'invite' | 'guest' | 'token';
+
 /** `GET /app/config`: what the web app needs before signing in. */
 export interface AppConfig {
+  authMode: AuthMode;
+  /** `authMode === "guest"`, for apps written before `authMode`. */
   guestSignIn: boolean;
-  /** When guest sign-in is off: where the app gets a token from the deployment's own backend (GET, with cookies). */
+  /** With `authMode` `token`: where the app gets a token from the deployment's own backend (GET, with cookies). */
   tokenUrl?: string;
   maxMessageLength: number;
+  /** No account exists yet: the next account created becomes the server's admin. */
+  firstAccount: boolean;
+  minPasswordLength: number;
+  maxPasswordLength: number;
 }
 
 /** `POST /app/guest` request body. */
@@ -212,11 +227,31 @@ export interface GuestSignInRequest {
   email?: string;
 }
 
-/** `POST /app/guest` response, and the shape a deployment's `tokenUrl` returns (without `refreshToken`). */
+/** The signed-in person's own view of their account (`GET /app/account`). */
+export interface AccountInfo {
+  /** The user id (messages, DMs and memberships use it). */
+  id: string;
+  /** Absent for guests. */
+  username?: string;
+  displayName: string;
+  color: string;
+  /** Gravatar MD5 hash, when an email was given. */
+  avatar?: string;
+  role: 'admin' | 'member' | 'guest';
+  /** Milliseconds since the Unix epoch; for a guest, when their session was used (guests have no account record). */
+  createdAt: number;
+}
+
+/**
+ * What a sign-in route answers (`/app/signup`, `/app/signin`, `/app/token`,
+ * `/app/guest`, `/app/claim`, `/app/account/profile`), and the shape a
+ * deployment's `tokenUrl` returns (`{user, token}`). The refresh token
+ * travels in the HttpOnly cookie `parley_session`, never in the body.
+ */
 export interface SignInResult {
   user: ChatUser;
-  /** Connection token for the realtime endpoint. */
+  /** Connection token for the realtime endpoint; renew it with `POST /app/token` before it expires. */
   token: string;
-  /** Long-lived credential for `POST /app/token` and `POST /app/signout`. */
-  refreshToken?: string;
+  /** Absent only in answers of a deployment's own `tokenUrl`. */
+  account?: AccountInfo;
 }

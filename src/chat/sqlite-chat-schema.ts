@@ -108,4 +108,13 @@ export const CHAT_MIGRATIONS: readonly string[] = [
      UPDATE rooms SET members_version = members_version + 1
      WHERE name IN (SELECT room FROM room_members WHERE user_id = new.id);
    END;`,
+
+  // Account usernames, shown beside display names: on profiles and on each message's author snapshot.
+  `ALTER TABLE users ADD COLUMN username TEXT;
+   ALTER TABLE messages ADD COLUMN author_username TEXT;
+   CREATE TRIGGER users_username_change AFTER UPDATE OF username ON users
+   WHEN old.username IS NOT new.username BEGIN
+     UPDATE rooms SET members_version = members_version + 1
+     WHERE name IN (SELECT room FROM room_members WHERE user_id = new.id);
+   END;`,
 ];

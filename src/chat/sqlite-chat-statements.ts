@@ -21,7 +21,7 @@ interface GuestSessionRow {
 }
 
 const MESSAGE_COLUMNS =
-  'pk, id, channel, seq, author_id, author_name, author_color, author_avatar, text, created_at, edited_at, deleted, reactions';
+  'pk, id, channel, seq, author_id, author_name, author_color, author_avatar, author_username, text, created_at, edited_at, deleted, reactions';
 
 /** The prepared statements of one chat database. */
 export type ChatStatements = ReturnType<typeof prepareChatStatements>;
@@ -40,12 +40,13 @@ export function prepareChatStatements(db: Database.Database) {
   const preparePluck = <P extends unknown[], R>(sql: string): Stmt<P, R> => db.prepare<P, R>(sql).pluck();
   return {
     // users
-    upsertUser: prepare<[string, string, string, string | null, number, number]>(
-      `INSERT INTO users (id, name, color, avatar, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)
+    upsertUser: prepare<[string, string, string, string | null, string | null, number, number]>(
+      `INSERT INTO users (id, name, color, avatar, username, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (id) DO UPDATE SET name = excluded.name, color = excluded.color, avatar = excluded.avatar,
+         username = coalesce(excluded.username, users.username),
          updated_at = excluded.updated_at`,
     ),
-    getUser: prepare<[string], UserRow>('SELECT id, name, color, avatar FROM users WHERE id = ?'),
+    getUser: prepare<[string], UserRow>('SELECT id, name, color, avatar, username FROM users WHERE id = ?'),
     insertFirstVisit: prepare<[string]>('INSERT INTO first_visits (user_id) VALUES (?) ON CONFLICT DO NOTHING'),
 
     // rooms
@@ -69,7 +70,7 @@ export function prepareChatStatements(db: Database.Database) {
     deleteMember: prepare<[string, string]>('DELETE FROM room_members WHERE room = ? AND user_id = ?'),
     membersVersion: preparePluck<[string], number>('SELECT members_version FROM rooms WHERE name = ?'),
     roomMembers: prepare<[string], UserRow>(
-      `SELECT u.id, u.name, u.color, u.avatar FROM room_members m JOIN users u ON u.id = m.user_id
+      `SELECT u.id, u.name, u.color, u.avatar, u.username FROM room_members m JOIN users u ON u.id = m.user_id
        WHERE m.room = ? ORDER BY m.joined_at, m.user_id`,
     ),
 
@@ -91,9 +92,9 @@ export function prepareChatStatements(db: Database.Database) {
     messageByNonce: prepare<[string, string], MessageRow>(
       `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE author_id = ? AND nonce = ?`,
     ),
-    insertMessage: prepare<[string, string, number, string, string, string, string | null, string, number, string | null]>(
-      `INSERT INTO messages (id, channel, seq, author_id, author_name, author_color, author_avatar, text, created_at, nonce)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    insertMessage: prepare<[string, string, number, string, string, string, string | null, string | null, string, number, string | null]>(
+      `INSERT INTO messages (id, channel, seq, author_id, author_name, author_color, author_avatar, author_username, text, created_at, nonce)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ),
     updateText: prepare<[string, number, number]>('UPDATE messages SET text = ?, edited_at = ? WHERE pk = ?'),
     markDeleted: prepare<[number]>("UPDATE messages SET deleted = 1, text = '', reactions = '{}' WHERE pk = ?"),

@@ -84,7 +84,7 @@ export class SqliteChatStore implements ChatStore {
     const problem = userProblem(user);
     if (problem) return Promise.reject(problem);
     return this.write((s) => {
-      s.upsertUser.run(user.id, user.name, user.color, user.avatar ?? null, now, now);
+      s.upsertUser.run(user.id, user.name, user.color, user.avatar ?? null, user.username ?? null, now, now);
     });
   }
 
@@ -175,7 +175,7 @@ export class SqliteChatStore implements ChatStore {
       const seq = (s.lastMessage.get(channel)?.seq ?? 0) + 1;
       // 96 random bits: unguessable and, in practice, never repeated.
       const id = randomBytes(12).toString('base64url');
-      s.insertMessage.run(id, channel, seq, author.id, author.name, author.color, author.avatar ?? null, text, createdAt, nonce ?? null);
+      s.insertMessage.run(id, channel, seq, author.id, author.name, author.color, author.avatar ?? null, author.username ?? null, text, createdAt, nonce ?? null);
       const message: ChatMessage = { id, channel, seq, author: { ...author }, text, createdAt, reactions: {} };
       return { message, created: true };
     });

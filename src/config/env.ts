@@ -31,6 +31,7 @@ export const ENV_VARS: readonly EnvVar[] = deepFreeze<EnvVar[]>([
   { name: 'PARLEY_TOKEN_SECRET', key: 'tokenSecret', description: 'HS256 secret for tokens (at least 32 bytes)' },
   { name: 'PARLEY_API_KEY', key: 'apiKey', description: 'key for the server HTTP API (at least 16 bytes)' },
   { name: 'PARLEY_ALLOWED_ORIGINS', key: 'allowedOrigins', description: 'comma-separated WebSocket origins, or *' },
+  { name: 'PARLEY_TRUST_PROXY', key: 'trustProxy', description: 'comma-separated addresses of reverse proxies to believe' },
   { name: 'PARLEY_LOG_LEVEL', key: 'logLevel', description: 'fatal, error, warn, info, debug, trace or silent' },
   { name: 'PARLEY_LOG_FILE', key: 'logFile', description: 'also write logs to this file' },
   { name: 'PARLEY_LOG_FORMAT', key: 'logFormat', description: 'pretty, json, or auto (pretty on a terminal)' },

@@ -81,6 +81,15 @@ export interface Config {
    * Env `PARLEY_ALLOWED_ORIGINS` (comma-separated). @default []
    */
   allowedOrigins: readonly string[];
+  /**
+   * Addresses of reverse proxies to believe (IPs, CIDR ranges, or `loopback`,
+   * `linklocal`, `uniquelocal`): a request from one of them is taken to come
+   * from the client its `X-Forwarded-For` names (rate limits count that
+   * address) and over the protocol its `X-Forwarded-Proto` says (the
+   * sign-in cookie is `Secure` over HTTPS). Env `PARLEY_TRUST_PROXY`
+   * (comma-separated). @default [] (forwarded headers are ignored)
+   */
+  trustProxy: readonly string[];
   /** Env `PARLEY_LOG_LEVEL`. @default "info" */
   logLevel: LogLevel;
   /** Also write logs to this file; absolute once loaded. Env `PARLEY_LOG_FILE`. @default "" (stdout only) */
@@ -168,6 +177,15 @@ export interface Config {
   tokenRequestBurst: number;
   /** Token requests per minute one client address may sustain after its burst. @default 600 */
   tokenRequestsPerMinute: number;
+  /**
+   * Password attempts (sign-in, sign-up, claiming a guest identity, password
+   * change) one client address may make at once. Each username also has a
+   * budget of its own across all addresses (10 at once, then 5 a minute),
+   * so a brute force spread over many addresses is throttled too. @default 30
+   */
+  passwordAttemptBurst: number;
+  /** Password attempts per minute one client address may sustain after its burst. @default 10 */
+  passwordAttemptsPerMinute: number;
   /**
    * With `authMode` `token` (implied when this is set): a URL of your backend
    * that the web app fetches (GET, with cookies) to get `{ user, token }`.

@@ -7,6 +7,7 @@
  * Values from the environment and flags are text, so checks parse them
  * (`"9000"` → 9000, `"true"` → true, `"a,b"` → ["a", "b"]).
  */
+import { isIP } from 'node:net';
 import { ConfigError, describeValue, isSecretKey } from './config-error.js';
 import { DURATION_HINT, parseDuration } from './duration.js';
 import type { AccessRule } from './types.js';
@@ -218,6 +219,33 @@ export function origins(): Check<readonly string[]> {
       return port === undefined || DEFAULT_PORTS[scheme] === String(Number(port))
         ? `${scheme}://${host}`
         : `${scheme}://${host}:${Number(port)}`;
+    });
+  };
+}
+
+const PROXY_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+/**
+ * A list of trusted proxy addresses: each an IP address, a CIDR range
+ * (`10.0.0.0/8`, `fd00::/8`) or `loopback`, `linklocal`, `uniquelocal`.
+ * Text is comma-separated.
+ */
+export function proxyAddresses(): Check<readonly string[]> {
+  const expected = 'an IP address, a CIDR range like 10.0.0.0/8, or loopback, linklocal or uniquelocal';
+  return (value, at) => {
+    const list = at.textual && typeof value === 'string' ? value.split(',').map((s) => s.trim()).filter(Boolean) : value;
+    if (!Array.isArray(list)) reject(at, 'a list of proxy addresses', value);
+    return list.map((entry: unknown, index) => {
+      const entryAt = { ...at, path: `${at.path}[${index}]` };
+      if (typeof entry !== 'string') reject(entryAt, expected, entry);
+      if (PROXY_NAMES.has(entry)) return entry;
+      const [address, prefix, extra] = entry.split('/');
+      const family = isIP(address ?? '');
+      const maxPrefix = family === 4 ? 32 : 128;
+      if (family === 0 || extra !== undefined || (prefix !== undefined && !(/^\d{1,3}$/.test(prefix) && Number(prefix) <= maxPrefix))) {
+        reject(entryAt, expected, entry);
+      }
+      return entry;
     });
   };
 }

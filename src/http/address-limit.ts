@@ -27,8 +27,11 @@ export interface AddressLimiter {
   take(address: string): AddressLimitDecision | Promise<AddressLimitDecision>;
 }
 
-/** The limits that use a limiter; limiters of different names never share buckets. */
-export type AddressLimitName = 'sign-in' | 'token-refresh' | 'seed-auth';
+/**
+ * The limits that use a limiter; limiters of different names never share
+ * buckets. `password-account` counts per username key rather than per address.
+ */
+export type AddressLimitName = 'sign-in' | 'token-refresh' | 'seed-auth' | 'password' | 'password-account';
 
 /** Makes the limiter of a named limit: in memory by default, shared by every node in a cluster. */
 export type AddressLimiters = (name: AddressLimitName, options: AddressLimitOptions) => AddressLimiter;

@@ -6,6 +6,8 @@ export interface HttpServerOptions {
   logger: Logger;
   /** Largest request body accepted, in bytes. */
   bodyLimit: number;
+  /** Reverse proxies whose forwarded headers are believed (see `Config.trustProxy`). */
+  trustProxy: readonly string[];
   /** Whether the server can take traffic now (false before start-up completes and during shutdown). */
   isReady: () => boolean;
   /** Names of the backing services whose probe fails now (none on a single node). */
@@ -25,8 +27,8 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
     // One line per request would drown the log; failures are still logged.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: options.bodyLimit,
-    // Clients talk JSON; a proxy in front may be configured separately.
-    trustProxy: false,
+    // Forwarded headers only from the proxies the operator named: anyone else could claim any address.
+    trustProxy: options.trustProxy.length > 0 ? [...options.trustProxy] : false,
   });
 
   /** Liveness: the process runs and its event loop answers. */

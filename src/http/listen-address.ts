@@ -4,6 +4,7 @@
  */
 import type { AddressInfo } from 'node:net';
 import { isIPv6 } from 'node:net';
+import type { AuthMode } from '../config/types.js';
 
 const WILDCARDS = new Set(['0.0.0.0', '::', '::0']);
 
@@ -29,14 +30,32 @@ export function browsableUrl(address: AddressInfo): string {
   return `http://${host}:${address.port}`;
 }
 
-/** The start-up notice about guest sign-in: who can join without an account, and at what level to log it. */
-export function guestSignInNotice(address: AddressInfo): { level: 'info' | 'warn'; message: string } {
-  const off = 'start with --no-guest-sign-in to turn it off';
-  if (isLoopback(address.address)) {
-    return { level: 'info', message: `guest sign-in is on: anyone on this machine can join the chat without an account; ${off}` };
+/**
+ * The start-up notice about who can join (see `Config.authMode`), and at
+ * what level to log it: a warning when strangers on the network can join
+ * without an admin letting them in. None for `token` (the operator's
+ * backend decides).
+ * @param firstAccount no account exists yet.
+ */
+export function joinNotice(authMode: AuthMode, address: AddressInfo, firstAccount: boolean): { level: 'info' | 'warn'; message: string } | undefined {
+  const level = isLoopback(address.address) ? 'info' : 'warn';
+  const who = isLoopback(address.address)
+    ? 'anyone on this machine'
+    : isWildcard(address.address)
+      ? `anyone who can reach this machine on port ${address.port} (every network interface)`
+      : `anyone who can reach ${browsableUrl(address)}`;
+  switch (authMode) {
+    case 'guest':
+      return { level, message: `guest sign-in is on: ${who} can join the chat without an account; set authMode to open or invite to require accounts` };
+    case 'open': {
+      const first = firstAccount ? ' (the first account becomes the admin)' : '';
+      return { level, message: `sign-up is open: ${who} can create an account${first}; set authMode to invite to require invitations` };
+    }
+    case 'invite': {
+      const first = firstAccount ? '; no account exists yet: create the first admin with "parley admin create USER"' : '';
+      return { level: 'info', message: `sign-up needs an invitation from an admin${first}` };
+    }
+    case 'token':
+      return undefined;
   }
-  const who = isWildcard(address.address)
-    ? `anyone who can reach this machine on port ${address.port} (every network interface)`
-    : `anyone who can reach ${browsableUrl(address)}`;
-  return { level: 'warn', message: `guest sign-in is on: ${who} can join the chat without an account; ${off}` };
 }

@@ -28,12 +28,16 @@ export interface ConnectionFilter {
   client?: string;
   /** Client ids to leave alone. */
   except?: readonly string[];
+  /** Only connections whose token named this account session (`sid`). */
+  accountSession?: string;
 }
 
 /** How the node can reach a connected session (for the server API and shutdown). */
 export interface SessionHandle {
   readonly clientId: string;
   readonly user: string;
+  /** The account session (`sid`) the connection's token named, if any. */
+  readonly accountSession: string | undefined;
   /** Stops taking commands; those already running finish. */
   drain(): void;
   /** Closes the session with the shutdown code. */
@@ -122,6 +126,7 @@ export class SessionRegistry {
     for (const session of entry === undefined ? [] : entry instanceof Set ? entry : [entry]) {
       if (filter.client !== undefined && session.clientId !== filter.client) continue;
       if (filter.except?.includes(session.clientId)) continue;
+      if (filter.accountSession !== undefined && session.accountSession !== filter.accountSession) continue;
       out.push(session);
     }
     return out;

@@ -95,6 +95,14 @@ export const Disconnects = {
    * without a code, e.g. a banned user): the client does not reconnect.
    */
   forceDisconnect: disconnect(3503, 'force disconnect'),
+  /**
+   * The account session the connection belongs to has ended (signed out on
+   * this or every device, password changed, session expired): the client
+   * does not reconnect; the app asks the person to sign in again.
+   */
+  signedOut: disconnect(3520, 'signed out'),
+  /** An admin deactivated the account: the client does not reconnect. */
+  accountDeactivated: disconnect(3521, 'account deactivated'),
 } as const;
 
 /**

@@ -9,6 +9,7 @@ import type { Command, CommandRequests, Decoded } from '../protocol/commands.js'
 import { encodeError, encodeReply, encodeReplyRaw, PING_FRAME, PONG_TEXT } from '../protocol/encode.js';
 import { Disconnects, Errors, ProtocolError, type Disconnect } from '../protocol/errors.js';
 import type { ConnectionDenials } from '../cluster/connection-denials.js';
+import type { ConnectionGate } from '../accounts/account-gate.js';
 import type { ClientInfo } from '../protocol/types.js';
 import type { Transport } from '../transport/transport.js';
 import { CommandIntake } from './command-intake.js';
@@ -30,6 +31,8 @@ export interface SessionContext {
   version: string;
   /** Users a server API `disconnect` just removed for good: their new connections are refused the same way. */
   denials: ConnectionDenials;
+  /** Refuses connections of deactivated accounts and ended account sessions, on connect and refresh. */
+  gate: ConnectionGate;
 }
 
 /**
@@ -111,6 +114,10 @@ export class Session implements SessionHandle, HeartbeatTarget, DeadlineTarget, 
 
   get user(): string {
     return this.credentials.user;
+  }
+
+  get accountSession(): string | undefined {
+    return this.credentials.session;
   }
 
   // ---- input --------------------------------------------------------------
@@ -251,8 +258,13 @@ export class Session implements SessionHandle, HeartbeatTarget, DeadlineTarget, 
       if (!verified) return;
       credentials = verified;
     }
-    const denied = await this.deniedWith(credentials.user);
+    const [denied, refused] = await Promise.all([this.deniedWith(credentials.user), this.context.gate.refusal(credentials.user, credentials.session)]);
     if (this.isClosed) return;
+    if (refused) {
+      this.logger.info({ code: refused.code }, 'connection refused for its account');
+      this.disconnect(refused, refused.reason);
+      return;
+    }
     if (denied) {
       this.disconnect(denied, 'the user was disconnected by the server API moments ago');
       return;
@@ -324,7 +336,19 @@ export class Session implements SessionHandle, HeartbeatTarget, DeadlineTarget, 
       this.disconnect(Disconnects.invalidToken, 'refreshed token is for another user');
       return;
     }
-    this.credentials = { ...this.credentials, expiresAt: credentials.expiresAt, permissions: credentials.permissions, info: credentials.info };
+    const refused = await this.context.gate.refusal(credentials.user, credentials.session);
+    if (this.isClosed) return;
+    if (refused) {
+      this.disconnect(refused, refused.reason);
+      return;
+    }
+    this.credentials = {
+      ...this.credentials,
+      expiresAt: credentials.expiresAt,
+      permissions: credentials.permissions,
+      info: credentials.info,
+      ...(credentials.session === undefined ? {} : { session: credentials.session }),
+    };
     this.scheduleExpiry();
     const ttl = ttlSeconds(credentials.expiresAt);
     this.transport.reply(encodeReply(id, 'refresh', ttl === undefined ? {} : { expires: true, ttl }));

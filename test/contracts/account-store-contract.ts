@@ -141,9 +141,12 @@ export function runAccountStoreContract(name: string, makeStore: () => Promise<A
       assert.deepEqual((await store.listSessions('u-1', T0 + 200)).map((s) => s.device), ['phone', 'laptop'], 'most recently used first, expired left out');
 
       assert.equal(await store.useSession(old, T0 + 10), undefined, 'expired at expiresAt');
+      const slid = await store.useSession(laptop, T0 + 300, T0 + 3 * HOUR);
+      assert.equal(slid?.session.expiresAt, T0 + 3 * HOUR, 'a use slides the expiry forward');
+      assert.equal((await store.useSession(laptop, T0 + 301, T0 + HOUR))?.session.expiresAt, T0 + 3 * HOUR, 'never back');
       assert.equal(await store.revokeSession(old), false, 'an expired session is deleted when tried');
       assert.equal(await store.useSession(phone, T0 + HOUR), undefined);
-      assert.ok(await store.useSession(laptop, T0 + HOUR), 'other sessions are unaffected');
+      assert.ok(await store.useSession(laptop, T0 + 2 * HOUR), 'other sessions are unaffected, and the slid one outlives its first expiry');
       assert.equal(await store.revokeSession(laptop), true);
       assert.equal(await store.useSession(laptop, T0 + HOUR), undefined, 'revoked');
       assert.equal(await store.useSession(digest(), T0), undefined, 'unknown');

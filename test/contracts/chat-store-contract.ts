@@ -81,6 +81,18 @@ export function runChatStoreContract(name: string, makeStore: () => Promise<Chat
         assert.deepEqual(await store.getUser('ann'), renamed, 'replaced, avatar removed');
       }));
 
+      it("keeps an account's username on its profile, on member lists and on its messages' author", run(async ({ store }) => {
+        await store.upsertUser(ann, T0);
+        const claimed = { ...ann, username: 'ann.k' };
+        await store.upsertUser(claimed, T0 + 1);
+        assert.deepEqual(await store.getUser('ann'), claimed);
+        await store.upsertUser({ ...ann, name: 'Annie' }, T0 + 2);
+        assert.deepEqual(await store.getUser('ann'), { ...claimed, name: 'Annie' }, 'a profile edit without a username keeps it');
+        const { message } = await store.addMessage({ channel: ROOM, author: claimed, text: 'hello', createdAt: T0 + 3 });
+        assert.equal(message.author.username, 'ann.k');
+        assert.deepEqual((await store.history(ROOM, { limit: 5 })).messages.map((m) => m.author), [claimed]);
+      }));
+
       it('refuses an avatar that is not an MD5 hash (an email can never be stored)', run(async ({ store }) => {
         await assert.rejects(store.upsertUser({ ...bob, avatar: 'bob@example.com' }, T0), TypeError);
         assert.equal(await store.getUser('bob'), undefined);

@@ -48,14 +48,25 @@ export async function getJson<T = any>(ts: TestServer, path: string): Promise<Ht
   return { status: response.status, body: text === '' ? undefined : JSON.parse(text), headers: response.headers };
 }
 
-/** A guest as `POST /app/guest` returned it. */
-export type Guest = Required<SignInResult>;
+/** A guest as `POST /app/guest` returned it, with the refresh token its session cookie carries. */
+export type Guest = Required<SignInResult> & { refreshToken: string };
 
-/** Signs in a guest through the real endpoint; fails the test unless it answers 200. */
+/** The value of the `parley_session` cookie an answer sets, if it sets one. */
+export function sessionCookieValue(headers: Headers): string | undefined {
+  for (const cookie of headers.getSetCookie()) {
+    const match = /^parley_session=([^;]*)/.exec(cookie);
+    if (match) return match[1];
+  }
+  return undefined;
+}
+
+/** Signs in a guest through the real endpoint; fails the test unless it answers 200 with a session cookie. */
 export async function signInGuest(ts: TestServer, request: GuestSignInRequest = {}): Promise<Guest> {
-  const answer = await postJson<Guest>(ts, '/app/guest', request);
+  const answer = await postJson<Required<SignInResult>>(ts, '/app/guest', request);
   assert.equal(answer.status, 200, `guest sign-in: ${JSON.stringify(answer.body)}`);
-  return answer.body;
+  const refreshToken = sessionCookieValue(answer.headers);
+  assert.ok(refreshToken, 'the guest session is in the cookie');
+  return { ...answer.body, refreshToken };
 }
 
 /** An SDK client with a typed chat RPC. */

@@ -31,6 +31,8 @@ export interface CliOptions {
    * stderr together) arrives in `stdout()`.
    */
   terminal?: boolean;
+  /** Written to the child's standard input, which is then closed (otherwise it has none). */
+  input?: string;
 }
 
 export function startCli(args: string[], options: CliOptions = {}): CliProcess {
@@ -41,8 +43,9 @@ export function startCli(args: string[], options: CliOptions = {}): CliProcess {
   const child = spawn(file, argv, {
     cwd: options.cwd,
     env: { PATH: process.env.PATH, ...options.env },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
   });
+  if (options.input !== undefined) child.stdin!.end(options.input);
   let stdout = '';
   let stderr = '';
   child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));

@@ -1,11 +1,14 @@
 /**
  * The chat contract shared with the server (`src/chat/protocol.ts`), re-exported
- * so the app imports it from one place, and the accounts API (`/app/*`) the app
- * speaks: `docs/accounts-api.md`.
+ * so the app imports it from one place, and the shapes of the account routes
+ * that live in server files the app cannot import (`docs/accounts-api.md`).
  */
-import type { AppConfig as ServerAppConfig, ChatUser } from '../../src/chat/protocol';
+import type { ChatUser } from '../../src/chat/protocol';
 
 export type {
+  AccountInfo,
+  AppConfig,
+  AuthMode,
   ChannelEvent,
   ChatMessage,
   ChatMethod,
@@ -17,6 +20,7 @@ export type {
   MembersPage,
   MembersRequest,
   Room,
+  SignInResult,
   UserEvent,
 } from '../../src/chat/protocol';
 export {
@@ -28,54 +32,9 @@ export {
   ROOM_NAME_PATTERN,
 } from '../../src/chat/protocol';
 
-/** A user with the account's username, when they have one (guests have none). */
-export interface AppUser extends ChatUser {
-  username?: string;
-}
-
-/** Who may join: `open` sign-up, sign-up by `invite` only, `guest` sign-in, or tokens from the deployment's `token` URL. */
-export type AuthMode = 'open' | 'invite' | 'guest' | 'token';
-
-/** `GET /app/config`: what the web app needs before signing in. */
-export interface AppConfig extends ServerAppConfig {
-  authMode: AuthMode;
-  /** No account exists yet: the next sign-up becomes the server's admin. */
-  firstAccount: boolean;
-  minPasswordLength: number;
-  maxPasswordLength: number;
-}
-
-/** `admin` runs the server; `member` chats; `guest` signed in without an account. */
-export type AccountRole = 'admin' | 'member' | 'guest';
-
-/** `GET /app/account`: the signed-in user's own account. */
-export interface AccountInfo {
-  id: string;
-  /** Absent for guests. */
-  username?: string;
-  displayName: string;
-  color: string;
-  /** Gravatar MD5 hash. */
-  avatar?: string;
-  role: AccountRole;
-  createdAt: number;
-}
-
-/**
- * `POST /app/signup`, `/app/signin`, `/app/token`, `/app/guest`, `/app/claim`
- * and `/app/account/profile`. The refresh token travels in the HttpOnly
- * `parley_session` cookie only; the app never sees it.
- */
-export interface SignInResult {
-  user: AppUser;
-  /** Connection token for the realtime endpoint (10 minutes). */
-  token: string;
-  account: AccountInfo;
-}
-
 /** What a deployment's `tokenUrl` returns (`token` mode). */
 export interface ExternalSignInResult {
-  user: AppUser;
+  user: ChatUser;
   token: string;
 }
 
@@ -107,9 +66,15 @@ export interface ProfileUpdate {
   email?: string;
 }
 
-/** An account as admins see it, in `GET /app/admin/accounts`. */
-export interface AdminAccount extends AccountInfo {
+/** An account as admins see it (`GET /app/admin/accounts`, and the answer of role and (de)activation changes). */
+export interface AdminAccount {
+  id: string;
+  username: string;
+  displayName: string;
+  role: 'admin' | 'member';
+  /** When an admin deactivated it; absent while it is active. */
   deactivatedAt?: number;
+  createdAt: number;
 }
 
 /** An invitation, in `GET /app/admin/invites`. */

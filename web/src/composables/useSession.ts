@@ -6,7 +6,7 @@
  */
 import { computed, reactive, readonly } from 'vue';
 import { ApiError, api } from '../lib/api';
-import type { AccountInfo, AppConfig, AppUser, GuestSignInRequest, SignInResult, SignUpRequest } from '../protocol';
+import type { AccountInfo, AppConfig, ChatUser, GuestSignInRequest, SignInResult, SignUpRequest } from '../protocol';
 import { MAX_MESSAGE_LENGTH } from '../protocol';
 
 const STORAGE_KEY = 'parley.session';
@@ -17,7 +17,7 @@ export const DEACTIVATED_NOTICE = 'This account has been deactivated. Ask an adm
 
 /** What is remembered across reloads: a display hint, never a credential. */
 export interface StoredSession {
-  user: AppUser;
+  user: ChatUser;
   /** `cookie`: an account or guest session in the cookie; `external`: signed in through the deployment's `tokenUrl`. */
   kind: 'cookie' | 'external';
 }
@@ -30,7 +30,7 @@ export class SessionExpiredError extends Error {
   }
 }
 
-function isUser(value: unknown): value is AppUser {
+function isUser(value: unknown): value is ChatUser {
   if (!value || typeof value !== 'object') return false;
   const user = value as Record<string, unknown>;
   return typeof user.id === 'string' && typeof user.name === 'string' && typeof user.color === 'string';
@@ -85,7 +85,7 @@ let initialToken = '';
 function setSession(result: SignInResult): void {
   legacyRefreshToken = '';
   state.session = { user: result.user, kind: 'cookie' };
-  state.account = result.account;
+  state.account = result.account ?? null;
   state.notice = '';
   initialToken = result.token;
   save(state.session);
@@ -188,7 +188,7 @@ async function refreshAccount(): Promise<void> {
   }
 }
 
-function updateUser(user: AppUser): void {
+function updateUser(user: ChatUser): void {
   if (!state.session) return;
   state.session = { ...state.session, user: { ...user, username: user.username ?? state.session.user.username } };
   save(state.session);

@@ -96,11 +96,11 @@ export const api = {
       if (params.limit) search.set('limit', String(params.limit));
       if (params.cursor) search.set('cursor', params.cursor);
       const query = search.toString();
-      return request<{ accounts: AdminAccount[]; cursor?: string }>('GET', `/app/admin/accounts${query ? `?${query}` : ''}`);
+      return request<{ accounts: AdminAccount[]; next?: string }>('GET', `/app/admin/accounts${query ? `?${query}` : ''}`);
     },
-    setRole: (accountId: string, role: 'admin' | 'member') => request<unknown>('POST', `/app/admin/accounts/${id(accountId)}/role`, { role }),
-    deactivate: (accountId: string) => request<unknown>('POST', `/app/admin/accounts/${id(accountId)}/deactivate`),
-    reactivate: (accountId: string) => request<unknown>('POST', `/app/admin/accounts/${id(accountId)}/reactivate`),
+    setRole: (accountId: string, role: 'admin' | 'member') => request<{ account: AdminAccount }>('POST', `/app/admin/accounts/${id(accountId)}/role`, { role }),
+    deactivate: (accountId: string) => request<{ account: AdminAccount }>('POST', `/app/admin/accounts/${id(accountId)}/deactivate`),
+    reactivate: (accountId: string) => request<{ account: AdminAccount }>('POST', `/app/admin/accounts/${id(accountId)}/reactivate`),
     invites: () => request<{ invites: InviteInfo[] }>('GET', '/app/admin/invites'),
     createInvite: (body: { expiresInHours?: number; maxUses?: number }) => request<CreatedInvite>('POST', '/app/admin/invites', body),
     revokeInvite: (inviteId: string) => request<unknown>('DELETE', `/app/admin/invites/${id(inviteId)}`),

@@ -4,7 +4,7 @@
  */
 import { reactive } from 'vue';
 import { replaceShortcodes } from '../../lib/emoji';
-import type { AppUser, ChatMessage, ChatUser, Conversation } from '../../protocol';
+import type { ChatMessage, ChatUser, Conversation } from '../../protocol';
 
 /**
  * A message written but not yet confirmed by the server, in the outbox
@@ -106,8 +106,8 @@ export function channelState(channel: string): ChannelState {
   return cs;
 }
 
-export function rememberUser(user: AppUser): void {
-  const known: AppUser | undefined = state.users[user.id];
+export function rememberUser(user: ChatUser): void {
+  const known: ChatUser | undefined = state.users[user.id];
   if (!known || known.name !== user.name || known.color !== user.color || known.avatar !== user.avatar || known.username !== user.username) {
     state.users[user.id] = { id: user.id, name: user.name, color: user.color, avatar: user.avatar, ...(user.username ? { username: user.username } : {}) };
   }
