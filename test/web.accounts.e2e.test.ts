@@ -88,6 +88,10 @@ describe('accounts in the web app (open sign-up)', () => {
     bob = await openApp(browser, appUrl(t));
     await bob.page.getByTestId('tab-signin').waitFor();
     await screenshot(bob.page, 'accounts-sign-in');
+    const phone = await openApp(browser, appUrl(t), { viewport: { width: 390, height: 844 }, colorScheme: 'dark' });
+    await phone.page.getByTestId('tab-signup').click();
+    await screenshot(phone.page, 'accounts-sign-up-phone-dark');
+    await phone.context.close();
     await bob.page.getByTestId('tab-signup').click();
     assert.equal(await bob.page.getByTestId('first-account-notice').count(), 0);
 
