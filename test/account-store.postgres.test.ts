@@ -34,7 +34,7 @@ describe('PostgresAccountStore schema', () => {
       assert.deepEqual(versions.map((r) => r.version), ACCOUNT_SCHEMA.migrations.map((m) => m.version));
       const tables = await sql<{ table_name: string }[]>`
         SELECT table_name FROM information_schema.tables WHERE table_schema = ${schema} AND table_name LIKE 'account%' ORDER BY table_name`;
-      assert.deepEqual(tables.map((r) => r.table_name), ['account_invites', 'account_sessions', 'account_users']);
+      assert.deepEqual(tables.map((r) => r.table_name), ['account_audit', 'account_invites', 'account_sessions', 'account_users']);
       assert.equal(await migrate(sql, [ACCOUNT_SCHEMA]), 0, 'nothing left to apply');
     } finally {
       await Promise.all(clients.map((sql) => db.end(sql)));

@@ -16,7 +16,7 @@ describe('SqliteAccountStore specifics', () => {
       const store = new SqliteAccountStore({ path: file });
       await store.open();
       await store.close();
-      assert.deepEqual(fileSettings(file), { journalMode: 'wal', userVersion: 2, tables: ['account_invites', 'account_sessions', 'account_users'] });
+      assert.deepEqual(fileSettings(file), { journalMode: 'wal', userVersion: 3, tables: ['account_audit', 'account_invites', 'account_sessions', 'account_users', 'sqlite_sequence'] });
     } finally {
       await cleanup();
     }
@@ -26,7 +26,7 @@ describe('SqliteAccountStore specifics', () => {
     const { file, cleanup } = tempDbFile(ACCOUNTS_DB_FILE);
     try {
       writeSchemaVersion(file, 99);
-      await assert.rejects(new SqliteAccountStore({ path: file }).open(), /accounts database schema version 99 is newer than the supported 2/);
+      await assert.rejects(new SqliteAccountStore({ path: file }).open(), /accounts database schema version 99 is newer than the supported 3/);
     } finally {
       await cleanup();
     }

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, test } from 'node:test';
 import { verifyToken } from '../src/auth/jwt.js';
 import { Disconnects } from '../src/protocol/errors.js';
-import { connectDevice, Device, PASSWORD, signIn, signUp } from './helpers/accounts.js';
+import { auditEntries, connectDevice, Device, PASSWORD, signIn, signUp } from './helpers/accounts.js';
 import { connectChat, signInGuest } from './helpers/chat.js';
 import { createTestDatabase, type TestDatabase } from './helpers/postgres.js';
 import { disconnectAll } from './helpers/sdk.js';
@@ -89,6 +89,7 @@ function accountRoutes(store: string, flags: () => string[]): void {
       const current = sessions.body.sessions.filter((s: { current: boolean }) => s.current);
       assert.equal(current.length, 1);
       assert.ok(sessions.body.sessions.length >= 3);
+      assert.equal(current[0].device, 'Node.js', 'named from the User-Agent');
       assert.doesNotMatch(JSON.stringify(sessions.body), new RegExp(laptop.device.refreshToken!), 'no token in the list');
 
       assert.equal((await phone.device.post('/app/signout')).status, 204);
@@ -201,7 +202,12 @@ function accountRoutes(store: string, flags: () => string[]): void {
       assert.equal((await admin.device.post(`/app/admin/accounts/${dora.id}/role`, { role: 'owner' })).status, 400);
       assert.equal((await admin.device.post('/app/admin/accounts/u_nobody/role', { role: 'member' })).status, 404);
       assert.equal((await admin.device.post(`/app/admin/accounts/${dora.id}/role`, { role: 'member' })).status, 200);
-      assert.ok(ts.logs.some((line) => line.includes('"action":"role"') && line.includes(dora.id)), 'admin actions are recorded');
+      const recorded = (await auditEntries(ts)).filter((entry) => entry.target === dora.id);
+      assert.deepEqual(
+        recorded.map(({ actor, action, detail }) => [actor, action, detail]),
+        [[adaId, 'account.role', 'member'], [adaId, 'account.role', 'admin']],
+        'every admin action is in the audit log, newest first',
+      );
     });
 
     test('a guest claims their identity: same user id, and they can still edit their old message', async () => {

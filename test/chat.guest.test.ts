@@ -178,6 +178,7 @@ describe('chat: guest sign-in', () => {
     const guest = await signInGuest(ts, { name: 'Refresher' });
     const refreshed = await postJson(ts, '/app/token', { refreshToken: guest.refreshToken });
     assert.equal(refreshed.status, 200);
+    assert.equal(sessionCookieValue(refreshed.headers), guest.refreshToken, 'an app that kept the token in its storage gets the cookie and can forget it');
     assert.deepEqual(refreshed.body.user, guest.user);
     assert.equal(verifyToken(refreshed.body.token, TEST_SECRET).sub, guest.user.id);
     assert.equal(refreshed.headers.get('cache-control'), 'no-store');

@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { Device, PASSWORD, signIn } from './helpers/accounts.js';
+import { auditEntries, Device, PASSWORD, signIn } from './helpers/accounts.js';
 import { runCli } from './helpers/cli.js';
 import { createTestDatabase, type TestDatabase } from './helpers/postgres.js';
 import { startTestServer } from './helpers/server.js';
@@ -61,6 +61,8 @@ describe('parley admin', () => {
         assert.equal((await root.device.post('/app/token')).status, 401, 'signed out everywhere');
         assert.equal((await new Device(ts).post('/app/signin', { username: 'root', password: PASSWORD })).status, 401);
         await signIn(ts, 'root', 'a fresh password');
+        const [entry] = await auditEntries(ts);
+        assert.deepEqual([entry!.actor, entry!.action, entry!.target], ['', 'account.password-reset', root.result.account.id]);
       } finally {
         await ts.stop();
       }
@@ -96,6 +98,7 @@ describe('parley admin', () => {
     assert.match(imported.stdout, /accounts\s+1\n/);
     assert.match(imported.stdout, /account sessions\s+1\n/);
     assert.match(imported.stdout, /invitations\s+1\n/);
+    assert.match(imported.stdout, /audit log entries\s+1\n/, 'the invitation made');
     const cluster = await startTestServer({ dataDir: tempDir(), flags: ['--auth-mode', 'invite', '--postgres-url', database.url] });
     try {
       const moved = new Device(cluster);
@@ -105,6 +108,10 @@ describe('parley admin', () => {
       assert.equal(renewed.body.account.username, 'keeper');
       assert.equal((await moved.get('/app/admin/invites')).body.invites[0].maxUses, 3);
       await signIn(cluster, 'keeper');
+      assert.equal((await moved.post('/app/admin/invites', {})).status, 201);
+      const audit = await auditEntries(cluster);
+      assert.deepEqual(audit.map((entry) => entry.action), ['invite.create', 'invite.create'], 'the copied entry, then a new one after it');
+      assert.ok(audit[0]!.id > audit[1]!.id);
     } finally {
       await cluster.stop();
     }

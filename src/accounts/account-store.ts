@@ -1,5 +1,6 @@
 /**
- * Durable accounts, their sign-in sessions and invitations. Passwords,
+ * Durable accounts, their sign-in sessions and invitations, and the audit
+ * log of what admins and moderators did. Passwords,
  * refresh tokens and invite codes never reach a store: only a password
  * hash (`password.ts`) and SHA-256 digests of tokens and codes do.
  */
@@ -124,8 +125,10 @@ export interface Invite {
 
 export type RedeemResult = { ok: true; invite: Invite } | { ok: false; reason: InviteRefusal };
 
+import type { AuditLog } from './audit-log.js';
+
 /**
- * Accounts, sessions and invitations. Implementations: `SqliteAccountStore`
+ * Accounts, sessions and invitations, and the {@link AuditLog} kept with them. Implementations: `SqliteAccountStore`
  * (one node) and `PostgresAccountStore` (several nodes writing one
  * database at once). Every guarantee below holds across nodes.
  *
@@ -133,7 +136,7 @@ export type RedeemResult = { ok: true; invite: Invite } | { ok: false; reason: I
  * {@link close} as "closed"; both are idempotent. Every write is durable
  * when its promise resolves.
  */
-export interface AccountStore {
+export interface AccountStore extends AuditLog {
   open(): Promise<void>;
   close(): Promise<void>;
 

@@ -82,7 +82,7 @@ export function registerAdminRoutes(app: FastifyInstance, context: AccountRoutes
       const role = bodyOf(request.body).role;
       if (role !== 'admin' && role !== 'member') throw new HttpError(400, 'role must be "admin" or "member"');
       const account = await changeAccount(request.params.id, () => accounts.setRole(request.params.id, role));
-      await recordAdminAction(logger, { actor: admin.id, action: 'role', target: account.id, detail: { role } });
+      await recordAdminAction(accounts, logger, { actor: admin.id, action: 'account.role', target: account.id, detail: role });
       return { account: adminView(account) };
     }),
   );
@@ -94,7 +94,7 @@ export function registerAdminRoutes(app: FastifyInstance, context: AccountRoutes
       const account = await changeAccount(id, () => accounts.setDeactivated(id, true, Date.now()));
       // Its sessions went with the deactivation; now its connections, on every node, and its reconnects.
       await disconnectUserEverywhere(context.disconnects, id, Disconnects.accountDeactivated);
-      await recordAdminAction(logger, { actor: admin.id, action: 'deactivate', target: id });
+      await recordAdminAction(accounts, logger, { actor: admin.id, action: 'account.deactivate', target: id });
       return { account: adminView(account) };
     }),
   );
@@ -104,7 +104,7 @@ export function registerAdminRoutes(app: FastifyInstance, context: AccountRoutes
       const admin = await requireAdmin(request);
       const { id } = request.params;
       const account = await changeAccount(id, () => accounts.setDeactivated(id, false, Date.now()));
-      await recordAdminAction(logger, { actor: admin.id, action: 'reactivate', target: id });
+      await recordAdminAction(accounts, logger, { actor: admin.id, action: 'account.reactivate', target: id });
       return { account: adminView(account) };
     }),
   );
@@ -126,7 +126,7 @@ export function registerAdminRoutes(app: FastifyInstance, context: AccountRoutes
       const now = Date.now();
       const invite = await accounts.createInvite({ codeHash: inviteCodeHash(code), createdBy: admin.id, expiresAt: now + hours * 3_600_000, maxUses, now });
       const view = inviteView(invite);
-      await recordAdminAction(logger, { actor: admin.id, action: 'invite-create', target: view.id, detail: { expiresInHours: hours, maxUses } });
+      await recordAdminAction(accounts, logger, { actor: admin.id, action: 'invite.create', detail: `invitation ${view.id}: ${maxUses} use${maxUses === 1 ? '' : 's'}, ${hours} h` });
       return { invite: view, code, url: `${request.protocol}://${request.host}/?invite=${code}` };
     });
     return reply.code(201).send(answer);
@@ -137,7 +137,7 @@ export function registerAdminRoutes(app: FastifyInstance, context: AccountRoutes
       const admin = await requireAdmin(request);
       const invite = (await accounts.listInvites()).find((candidate) => inviteId(candidate) === request.params.id);
       if (!invite || !(await accounts.revokeInvite(invite.codeHash))) throw new HttpError(404, 'There is no such invitation');
-      await recordAdminAction(logger, { actor: admin.id, action: 'invite-revoke', target: request.params.id });
+      await recordAdminAction(accounts, logger, { actor: admin.id, action: 'invite.revoke', detail: `invitation ${request.params.id}` });
     });
     return reply.code(204).send();
   });

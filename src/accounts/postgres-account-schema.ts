@@ -42,8 +42,22 @@ export const ACCOUNT_SCHEMA: SchemaComponent = {
       ],
     },
     {
-      // Sessions get a short random id of their own (connection tokens and device lists carry it, never the token hash).
       version: 2,
+      statements: [
+        `CREATE TABLE account_audit (
+           id      bigserial PRIMARY KEY,
+           at      bigint NOT NULL,
+           actor   text NOT NULL,
+           action  text NOT NULL,
+           target  text,
+           channel text,
+           detail  text
+         )`,
+      ],
+    },
+    {
+      // Sessions get a short random id of their own (connection tokens and device lists carry it, never the token hash).
+      version: 3,
       statements: [
         `ALTER TABLE account_sessions ADD COLUMN id text`,
         `UPDATE account_sessions SET id = substr(md5(random()::text || clock_timestamp()::text || token_hash), 1, 24)`,

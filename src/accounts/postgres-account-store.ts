@@ -33,6 +33,7 @@ import {
   type RedeemResult,
   type Session,
 } from './account-store.js';
+import { auditPageOf, auditPageSize, checkAuditEntry, toAuditEntry, type AuditEntry, type AuditPage, type AuditRow, type NewAuditEntry } from './audit-log.js';
 import { ACCOUNT_SCHEMA } from './postgres-account-schema.js';
 import { usernameKey } from './username.js';
 
@@ -255,6 +256,23 @@ export class PostgresAccountStore implements AccountStore {
   async revokeInvite(codeHash: string): Promise<boolean> {
     const result = await this.assertOpen()`DELETE FROM account_invites WHERE code_hash = ${codeHash}`;
     return result.count > 0;
+  }
+
+  async appendAudit(entry: NewAuditEntry): Promise<AuditEntry> {
+    checkAuditEntry(entry);
+    const { at, actor, action, target, channel, detail } = entry;
+    const [row] = await this.assertOpen()<AuditRow[]>`
+      INSERT INTO account_audit (at, actor, action, target, channel, detail)
+      VALUES (${at}, ${actor}, ${action}, ${target ?? null}, ${channel ?? null}, ${detail ?? null})
+      RETURNING *`;
+    return toAuditEntry(row!);
+  }
+
+  async listAudit(options: { before?: number; limit: number }): Promise<AuditPage> {
+    const size = auditPageSize(options.limit);
+    const before = options.before ?? Number.MAX_SAFE_INTEGER;
+    const rows = await this.assertOpen()<AuditRow[]>`SELECT * FROM account_audit WHERE id < ${before} ORDER BY id DESC LIMIT ${size + 1}`;
+    return auditPageOf(rows, size);
   }
 
   /** Applies `apply` to an existing account unless `change` would remove the last active admin, under the account lock. */

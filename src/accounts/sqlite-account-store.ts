@@ -33,6 +33,7 @@ import {
   type RedeemResult,
   type Session,
 } from './account-store.js';
+import { auditPageOf, auditPageSize, checkAuditEntry, toAuditEntry, type AuditEntry, type AuditPage, type AuditRow, type NewAuditEntry } from './audit-log.js';
 import { usernameKey } from './username.js';
 
 /** The accounts database's file name in the data dir. */
@@ -76,6 +77,16 @@ const MIGRATIONS: readonly string[] = [
      max_uses   INTEGER NOT NULL CHECK (max_uses >= 1),
      uses       INTEGER NOT NULL DEFAULT 0
    ) WITHOUT ROWID;`,
+  // AUTOINCREMENT: an id is never reused, so a page cursor never points at a different entry.
+  `CREATE TABLE account_audit (
+     id      INTEGER PRIMARY KEY AUTOINCREMENT,
+     at      INTEGER NOT NULL,
+     actor   TEXT NOT NULL,
+     action  TEXT NOT NULL,
+     target  TEXT,
+     channel TEXT,
+     detail  TEXT
+   );`,
   // Sessions get a short random id of their own (connection tokens and device lists carry it, never the token hash).
   `ALTER TABLE account_sessions ADD COLUMN id TEXT;
    UPDATE account_sessions SET id = lower(hex(randomblob(12)));
@@ -243,6 +254,17 @@ export class SqliteAccountStore implements AccountStore {
     return this.assertOpen().deleteInvite.run(codeHash).changes > 0;
   }
 
+  async appendAudit(entry: NewAuditEntry): Promise<AuditEntry> {
+    checkAuditEntry(entry);
+    const { at, actor, action, target, channel, detail } = entry;
+    return toAuditEntry(this.assertOpen().insertAudit.get(at, actor, action, target ?? null, channel ?? null, detail ?? null)!);
+  }
+
+  async listAudit(options: { before?: number; limit: number }): Promise<AuditPage> {
+    const size = auditPageSize(options.limit);
+    return auditPageOf(this.assertOpen().auditBefore.all(options.before ?? Number.MAX_SAFE_INTEGER, size + 1), size);
+  }
+
   /** Uses an invite once if it can be used; to be called in a transaction. */
   private redeem(codeHash: string, now: number): RedeemResult {
     const s = this.assertOpen();
@@ -322,5 +344,9 @@ function prepareStatements(db: Database.Database) {
     inviteByHash: db.prepare<[string], InviteRow>(`SELECT ${invite} FROM account_invites WHERE code_hash = ?`),
     allInvites: db.prepare<[], InviteRow>(`SELECT ${invite} FROM account_invites ORDER BY created_at DESC, code_hash`),
     deleteInvite: db.prepare<[string]>('DELETE FROM account_invites WHERE code_hash = ?'),
+    insertAudit: db.prepare<[number, string, string, string | null, string | null, string | null], AuditRow>(
+      'INSERT INTO account_audit (at, actor, action, target, channel, detail) VALUES (?, ?, ?, ?, ?, ?) RETURNING *',
+    ),
+    auditBefore: db.prepare<[number, number], AuditRow>('SELECT * FROM account_audit WHERE id < ? ORDER BY id DESC LIMIT ?'),
   };
 }

@@ -43,6 +43,7 @@ async function createAccountCommand(argv: readonly string[]): Promise<number> {
     let { role } = created.account;
     if (flags.own.has('--admin') && role !== 'admin') {
       await accounts.setRole(created.account.id, 'admin');
+      await accounts.appendAudit({ at: Date.now(), actor: '', action: 'account.role', target: created.account.id, detail: 'admin, from the command line' });
       role = 'admin';
     }
     process.stdout.write(`parley: created the account ${checked.username} (${role})\n`);
@@ -64,6 +65,7 @@ async function resetPasswordCommand(argv: readonly string[]): Promise<number> {
     }
     await accounts.setPassword(account.id, await hashPassword(password), Date.now());
     const ended = await accounts.revokeAllSessions(account.id);
+    await accounts.appendAudit({ at: Date.now(), actor: '', action: 'account.password-reset', target: account.id, detail: 'from the command line' });
     process.stdout.write(`parley: set a new password for ${account.username}; signed out of ${ended} device${ended === 1 ? '' : 's'}\n`);
     return 0;
   });

@@ -63,6 +63,7 @@ const COUNT_LABELS: Record<keyof ImportCounts, string> = {
   accounts: 'accounts',
   accountSessions: 'account sessions',
   invites: 'invitations',
+  auditEntries: 'audit log entries',
 };
 
 function countLines(counts: ImportCounts): string {

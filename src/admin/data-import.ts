@@ -39,6 +39,7 @@ export interface ImportCounts {
   accounts: number;
   accountSessions: number;
   invites: number;
+  auditEntries: number;
 }
 
 /** What {@link importDataDir} did. */
@@ -62,7 +63,7 @@ export interface ImportOptions {
  * Stream v2 added idempotency keys, which are not copied: they matter for
  * five minutes after a publish, and an import moves a stopped server.
  */
-const READABLE_VERSIONS = { stream: [1, 2], chat: [1, 2, 3], accounts: [1, 2] } as const;
+const READABLE_VERSIONS = { stream: [1, 2], chat: [1, 2, 3], accounts: [1, 2, 3] } as const;
 /** Rows per INSERT: one JSON parameter each, kept to a few megabytes. */
 const CHUNK_ROWS = 1000;
 /** Any 64-bit value all Parley processes agree on ("parleyim"): two imports at once run one after the other. */
@@ -179,7 +180,7 @@ const COPIES: readonly TableCopy[] = [
   {
     counts: 'accountSessions',
     from: 'accounts',
-    select: (version) => `SELECT ${version >= 2 ? 'id' : 'NULL AS id'}, token_hash, account_id, device, created_at, last_used_at, expires_at
+    select: (version) => `SELECT ${version >= 3 ? 'id' : 'NULL AS id'}, token_hash, account_id, device, created_at, last_used_at, expires_at
                           FROM account_sessions ORDER BY token_hash`,
     insert: `INSERT INTO account_sessions (id, token_hash, account_id, device, created_at, last_used_at, expires_at)
              SELECT id, token_hash, account_id, device, created_at, last_used_at, expires_at
@@ -197,12 +198,24 @@ const COPIES: readonly TableCopy[] = [
              FROM json_to_recordset($1::json) AS x (code_hash text, created_by text, created_at bigint, expires_at bigint,
                max_uses integer, uses integer)`,
   },
+  {
+    counts: 'auditEntries',
+    from: 'accounts',
+    // Files from before the audit log have none.
+    select: (version) =>
+      version >= 2
+        ? 'SELECT id, at, actor, action, target, channel, detail FROM account_audit ORDER BY id'
+        : 'SELECT NULL AS id, NULL AS at, NULL AS actor, NULL AS action, NULL AS target, NULL AS channel, NULL AS detail WHERE 0',
+    insert: `INSERT INTO account_audit (id, at, actor, action, target, channel, detail)
+             SELECT id, at, actor, action, target, channel, detail
+             FROM json_to_recordset($1::json) AS x (id bigint, at bigint, actor text, action text, target text, channel text, detail text)`,
+  },
 ];
 
 /** Every table holding Parley data in PostgreSQL (what "empty" and `force` are about). */
 const TARGET_TABLES = [
   'stream_meta', 'publications', 'idempotency_keys', 'chat_users', 'chat_first_visits', 'chat_rooms', 'chat_room_members', 'chat_dms',
-  'chat_channel_seqs', 'chat_messages', 'chat_read_positions', 'chat_guest_sessions', 'account_invites', 'account_sessions', 'account_users',
+  'chat_channel_seqs', 'chat_messages', 'chat_read_positions', 'chat_guest_sessions', 'account_invites', 'account_sessions', 'account_users', 'account_audit',
 ] as const;
 
 /**
@@ -234,6 +247,8 @@ export async function importDataDir(sql: Sql, options: ImportOptions): Promise<I
         if (db) await copyTable(tx, db, copy);
       }
       await tx`INSERT INTO chat_channel_seqs (channel, last_seq) SELECT channel, max(seq) FROM chat_messages GROUP BY channel`;
+      // Audit ids were copied as they were: new entries continue after them.
+      await tx`SELECT setval(pg_get_serial_sequence('account_audit', 'id'), greatest((SELECT max(id) FROM account_audit), 1), (SELECT max(id) FROM account_audit) IS NOT NULL)`;
       await tx`INSERT INTO parley_imports (fingerprint, source, counts) VALUES (${fingerprint}, ${options.from}, ${tx.json({ ...counts })})`;
       return { status: 'imported', counts };
     });

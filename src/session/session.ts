@@ -17,6 +17,7 @@ import { historyCommand, presenceCommand, presenceStatsCommand, publishCommand, 
 import { closeDelayMs, ttlSeconds } from './expiry.js';
 import type { DeadlineTarget, Deadlines } from './deadlines.js';
 import type { Heartbeat, HeartbeatTarget } from './heartbeat.js';
+import { refusalOf } from './admission.js';
 import { RateLimiter } from './rate-limiter.js';
 import { SessionSubscriptions, type SubscriptionOwner } from './session-subscriptions.js';
 
@@ -258,15 +259,10 @@ export class Session implements SessionHandle, HeartbeatTarget, DeadlineTarget, 
       if (!verified) return;
       credentials = verified;
     }
-    const [denied, refused] = await Promise.all([this.deniedWith(credentials.user), this.context.gate.refusal(credentials.user, credentials.session)]);
+    const refused = await refusalOf(this.context, credentials, this.logger);
     if (this.isClosed) return;
     if (refused) {
-      this.logger.info({ code: refused.code }, 'connection refused for its account');
-      this.disconnect(refused, refused.reason);
-      return;
-    }
-    if (denied) {
-      this.disconnect(denied, 'the user was disconnected by the server API moments ago');
+      this.disconnect(refused.disconnect, refused.detail);
       return;
     }
     this.context.deadlines.clear(this);
@@ -295,23 +291,13 @@ export class Session implements SessionHandle, HeartbeatTarget, DeadlineTarget, 
     this.transport.reply(encodeReplyRaw(id, 'connect', result));
     this.node.sessionConnected(this);
     // A disconnect that ran while this connect was under way did not find it: asked again now that it is findable.
-    const lateDenial = await this.deniedWith(credentials.user);
+    const lateDenial = await refusalOf({ denials: this.context.denials }, credentials, this.logger);
     if (lateDenial && !this.isClosed) {
-      this.disconnect(lateDenial, 'the user was disconnected by the server API moments ago');
+      this.disconnect(lateDenial.disconnect, lateDenial.detail);
       return;
     }
     await fromToken.activate();
     if (this.context.logger.isLevelEnabled('debug')) this.logger.debug({ name: request.name, version: request.version }, 'connected');
-  }
-
-  /** A denial of the user's connections; none when denials cannot be read (they only close a race, and must not lock everyone out). */
-  private async deniedWith(user: string): Promise<Disconnect | undefined> {
-    try {
-      return await this.context.denials.deniedWith(user);
-    } catch (error) {
-      this.logger.warn({ err: error }, 'connection denials unavailable: connect allowed');
-      return undefined;
-    }
   }
 
   /** Verifies a connection token; answers or disconnects and returns undefined when it is not acceptable. */
@@ -336,10 +322,10 @@ export class Session implements SessionHandle, HeartbeatTarget, DeadlineTarget, 
       this.disconnect(Disconnects.invalidToken, 'refreshed token is for another user');
       return;
     }
-    const refused = await this.context.gate.refusal(credentials.user, credentials.session);
+    const refused = await refusalOf({ gate: this.context.gate }, credentials, this.logger);
     if (this.isClosed) return;
     if (refused) {
-      this.disconnect(refused, refused.reason);
+      this.disconnect(refused.disconnect, refused.detail);
       return;
     }
     this.credentials = {

@@ -339,6 +339,33 @@ export function runAccountStoreContract(name: string, makeStore: () => Promise<A
       }
     });
 
+    it('keeps an audit log: entries as appended, newest first, paged without gaps or repeats, also from another node', run(async (a, b) => {
+      const first = await a.appendAudit({ at: T0, actor: 'u-admin', action: 'account.deactivate', target: 'u-bob' });
+      assert.deepEqual(first, { id: first.id, at: T0, actor: 'u-admin', action: 'account.deactivate', target: 'u-bob' }, 'absent fields stay absent');
+      const second = await b.appendAudit({ at: T0 + 1, actor: 'u-mod', action: 'member.ban', target: 'u-eve', channel: 'room:general', detail: 'spam' });
+      assert.ok(second.id > first.id, 'ids increase across nodes');
+      assert.deepEqual((await a.listAudit({ limit: 10 })).entries, [second, first]);
+      const appended = [first, second];
+      for (let i = 0; i < 23; i++) appended.push(await (i % 2 ? a : b).appendAudit({ at: T0 + 2 + i, actor: '', action: 'member.remove', target: `u-${i}` }));
+      const seen: number[] = [];
+      let before: number | undefined;
+      for (;;) {
+        const page = await b.listAudit({ limit: 10, ...(before === undefined ? {} : { before }) });
+        seen.push(...page.entries.map((e) => e.id));
+        if (!page.hasMore) break;
+        before = page.entries.at(-1)!.id;
+      }
+      assert.deepEqual(seen, appended.map((e) => e.id).reverse(), 'every entry once, newest first');
+      assert.equal((await a.listAudit({ limit: 0 })).entries.length, 1, 'a page holds at least one entry');
+    }, 2));
+
+    it('refuses an audit action that is not <subject>.<verb> and an overlong detail, storing nothing', run(async (store) => {
+      await assert.rejects(store.appendAudit({ at: T0, actor: 'u-1', action: 'Deactivate' }), RangeError);
+      await assert.rejects(store.appendAudit({ at: T0, actor: 'u-1', action: 'member.ban; DROP' }), RangeError);
+      await assert.rejects(store.appendAudit({ at: T0, actor: 'u-1', action: 'member.ban', detail: 'x'.repeat(501) }), RangeError);
+      assert.deepEqual(await store.listAudit({ limit: 10 }), { entries: [], hasMore: false });
+    }));
+
     it('refuses calls before open and after close', async () => {
       const fixture = await makeStore();
       try {

@@ -5,9 +5,27 @@
  * web app does.
  */
 import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import postgres from 'postgres';
+import type { AuditEntry } from '../../src/accounts/audit-log.js';
+import { PostgresAccountStore } from '../../src/accounts/postgres-account-store.js';
+import { ACCOUNTS_DB_FILE, SqliteAccountStore } from '../../src/accounts/sqlite-account-store.js';
 import type { SignInResult } from '../../src/chat/protocol.js';
 import { connectChat, httpBase, sessionCookieValue, type ChatClient, type HttpAnswer } from './chat.js';
 import type { TestServer } from './server.js';
+
+/** The newest entries of a test server's audit log, read from its account store (SQLite file or PostgreSQL) as another node would. */
+export async function auditEntries(ts: TestServer, limit = 50): Promise<AuditEntry[]> {
+  const sql = ts.config.postgresUrl === '' ? undefined : postgres(ts.config.postgresUrl, { max: 1, onnotice: () => undefined });
+  const store = sql ? new PostgresAccountStore({ sql }) : new SqliteAccountStore({ path: join(ts.dataDir, ACCOUNTS_DB_FILE) });
+  try {
+    await store.open();
+    return (await store.listAudit({ limit })).entries;
+  } finally {
+    await store.close();
+    await sql?.end({ timeout: 5 });
+  }
+}
 
 /** A password every test account may use. */
 export const PASSWORD = 'correct horse battery staple';
