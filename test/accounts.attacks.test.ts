@@ -37,6 +37,8 @@ describe('account attacks', () => {
     assert.equal(stopped.status, 429);
     assert.match(stopped.body.error, /Too many attempts from your address; try again in \d+ seconds?/);
     assert.ok(Number(stopped.headers.get('retry-after')) >= 1);
+    const signUpToo = await attacker.post('/app/signup', { username: 'probe', password: PASSWORD });
+    assert.equal(signUpToo.status, 429, 'sign-up (which says whether a name is taken) shares the budget');
     assert.equal((await new Device(ts, { 'x-forwarded-for': '203.0.113.8' }).post('/app/signin', { username: 'alice', password: PASSWORD })).status, 200, 'another address is not affected');
   });
 

@@ -77,6 +77,37 @@ describe('invite mode', () => {
   });
 });
 
+describe('password hashes made with older costs', () => {
+  let ts: TestServer;
+  before(async () => {
+    ts = await startTestServer({ flags: ['--auth-mode', 'open'] });
+  });
+  after(async () => {
+    await ts?.stop();
+  });
+
+  test('are replaced with a current one at the next sign-in', async () => {
+    const { scryptSync, randomBytes } = await import('node:crypto');
+    const { SqliteAccountStore } = await import('../src/accounts/sqlite-account-store.js');
+    const { needsRehash } = await import('../src/accounts/password.js');
+    const salt = randomBytes(16);
+    const old = ['scrypt', 4096, 8, 1, salt.toString('base64url'), scryptSync(PASSWORD.normalize('NFKC'), salt, 32, { N: 4096, r: 8, p: 1 }).toString('base64url')].join('$');
+    assert.ok(needsRehash(old));
+    const store = new SqliteAccountStore({ path: `${ts.dataDir}/accounts.db` });
+    await store.open();
+    try {
+      await store.createAccount({ id: 'u_old', username: 'oldtimer', displayName: 'Old', passwordHash: old, now: Date.now() });
+      await signIn(ts, 'oldtimer');
+      const account = await store.getAccount('u_old');
+      assert.notEqual(account!.passwordHash, old);
+      assert.equal(needsRehash(account!.passwordHash), false, 'rehashed with the current parameters');
+      await signIn(ts, 'oldtimer');
+    } finally {
+      await store.close();
+    }
+  });
+});
+
 describe('guest mode: a guest claims their identity', () => {
   let ts: TestServer;
   before(async () => {

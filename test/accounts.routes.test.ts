@@ -89,6 +89,7 @@ function accountRoutes(store: string, flags: () => string[]): void {
       const current = sessions.body.sessions.filter((s: { current: boolean }) => s.current);
       assert.equal(current.length, 1);
       assert.ok(sessions.body.sessions.length >= 3);
+      assert.equal(current[0].device, 'Node.js', 'named from the User-Agent');
       assert.doesNotMatch(JSON.stringify(sessions.body), new RegExp(laptop.device.refreshToken!), 'no token in the list');
 
       assert.equal((await phone.device.post('/app/signout')).status, 204);

@@ -107,6 +107,14 @@ test('claims of the wrong type are rejected, naming the claim', () => {
   claimsError(() => parseConnectionClaims({ permissions: null }), 'permissions');
   claimsError(() => parseConnectionClaims({ permissions: { '(': { subscribe: true } } }), 'permissions');
   claimsError(() => parseConnectionClaims({ permissions: { '^a$': { publish: 'yes' } } }), 'permissions');
+  claimsError(() => parseConnectionClaims({ sub: 'ann', sid: 7 }), 'sid');
+  claimsError(() => parseConnectionClaims({ sub: 'ann', sid: '' }), 'sid');
+  claimsError(() => parseConnectionClaims({ sub: 'ann', sid: 'x'.repeat(65) }), 'sid');
+});
+
+test('an account session id (sid) is kept with the credentials, for the checks on connect and refresh', () => {
+  assert.equal(parseConnectionClaims({ sub: 'ann', sid: 'Zq3-_x' }).session, 'Zq3-_x');
+  assert.equal(parseConnectionClaims({ sub: 'ann' }).session, undefined);
 });
 
 test('a configured regex guard is used for the permissions', () => {

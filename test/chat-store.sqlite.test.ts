@@ -30,7 +30,7 @@ describe('SqliteChatStore specifics', () => {
     const db = new Database(file, { readonly: true });
     try {
       assert.equal(db.pragma('journal_mode', { simple: true }), 'wal');
-      assert.equal(db.pragma('user_version', { simple: true }), 3);
+      assert.equal(db.pragma('user_version', { simple: true }), 5);
       const fts = db.prepare("SELECT sql FROM sqlite_master WHERE name = 'messages_fts'").pluck().get() as string;
       assert.match(fts, /USING fts5/i);
     } finally {

@@ -9,7 +9,7 @@ import { after, before, describe, test } from 'node:test';
 import type { Browser } from 'playwright-core';
 import { launchBrowser } from './helpers/browser.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
-import { messageWith, openApp, screenshot, send, signIn, type ChatPage } from './helpers/web.js';
+import { messageWith, openApp, screenshot, send, signIn, signOutFromMenu, type ChatPage } from './helpers/web.js';
 
 const TIMEOUT = { timeout: 90_000 };
 
@@ -93,7 +93,7 @@ describe('web app: keyboard editing and right-to-left text', () => {
     await composer().waitFor();
     assert.equal(await composer().inputValue(), 'a private draft', 'kept across a reload');
     assert.equal((await kept()).length, 1);
-    await user.page.getByTestId('sign-out').click();
+    await signOutFromMenu(user);
     await user.page.getByTestId('join-name').waitFor();
     assert.deepEqual(await kept(), [], 'nothing left for the next person on this browser');
     await signIn(user, 'Next');

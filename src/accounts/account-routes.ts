@@ -134,13 +134,16 @@ export function registerAccountRoutes(app: FastifyInstance, context: AccountRout
     if (wait !== undefined) throw new HttpError(429, `Too many requests from your address; ${tryAgainIn(wait)}`);
     // Apps from before the cookie send their refresh token in the body; the cookie set below lets them forget it.
     const refreshToken = sessionCookieOf(request) ?? legacyRefreshToken(request.body);
-    const signedIn = await counted(context, reply, async () => (refreshToken === undefined ? undefined : sessionOf(context, refreshToken)));
-    if (!signedIn) {
-      clearSessionCookie(request, reply);
-      throw new HttpError(401, 'Your session has ended; sign in again');
-    }
-    setSessionCookie(request, reply, signedIn.refreshToken, config.sessionTtl);
-    return signInResultOf(signedIn);
+    return counted(context, reply, async () => {
+      const signedIn = refreshToken === undefined ? undefined : await sessionOf(context, refreshToken);
+      if (!signedIn) {
+        clearSessionCookie(request, reply);
+        throw new HttpError(401, 'Your session has ended; sign in again');
+      }
+      // The cookie's lifetime slides with the session's.
+      setSessionCookie(request, reply, signedIn.refreshToken, config.sessionTtl);
+      return signInResultOf(signedIn);
+    });
   });
 
   const signInResultOf = async (signedIn: SignedIn): Promise<SignInResult> =>

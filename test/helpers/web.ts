@@ -88,3 +88,57 @@ export async function scrollListToTop(chat: ChatPage): Promise<void> {
   await list.hover();
   await chat.page.mouse.wheel(0, -400);
 }
+
+/** Signs up through the "Create account" form and waits for the chat. */
+export async function signUp(chat: ChatPage, account: { username: string; password: string; displayName?: string }): Promise<void> {
+  const { page } = chat;
+  const tab = page.getByTestId('tab-signup');
+  if ((await tab.count()) > 0) await tab.click();
+  await page.getByTestId('signup-form').waitFor();
+  await page.getByTestId('account-username').fill(account.username);
+  await page.getByTestId('account-password').fill(account.password);
+  if (account.displayName) await page.getByTestId('account-display-name').fill(account.displayName);
+  await page.getByTestId('account-submit').click();
+  await page.getByTestId('composer-input').waitFor();
+}
+
+/** Fills and sends the "Sign in" form; `waitForChat: false` when the attempt is meant to fail. */
+export async function signInWithPassword(chat: ChatPage, username: string, password: string, options: { waitForChat?: boolean } = {}): Promise<void> {
+  const { page } = chat;
+  const tab = page.getByTestId('tab-signin');
+  if ((await tab.count()) > 0) await tab.click();
+  await page.getByTestId('signin-form').waitFor();
+  await page.getByTestId('account-username').fill(username);
+  await page.getByTestId('account-password').fill(password);
+  await page.getByTestId('account-submit').click();
+  if (options.waitForChat !== false) await page.getByTestId('composer-input').waitFor();
+}
+
+/** Opens the menu of the signed-in user (sidebar footer) and picks an entry: `menu-profile`, `menu-admin` or `sign-out`. */
+export async function chooseFromAccountMenu(chat: ChatPage, entry: 'menu-profile' | 'menu-admin' | 'sign-out'): Promise<void> {
+  await chat.page.getByTestId('account-menu-button').click();
+  await chat.page.getByTestId(entry).click();
+}
+
+/** Opens the profile panel on one of its tabs. */
+export async function openProfile(chat: ChatPage, tab: 'profile' | 'password' | 'devices' | 'claim' = 'profile'): Promise<void> {
+  await chooseFromAccountMenu(chat, 'menu-profile');
+  await chat.page.getByTestId('profile-dialog').waitFor();
+  await chat.page.getByTestId(`tab-${tab}`).click();
+}
+
+/** Signs out from the account menu and waits for the sign-in screen. */
+export async function signOutFromMenu(chat: ChatPage): Promise<void> {
+  await chooseFromAccountMenu(chat, 'sign-out');
+  await chat.page.locator('main.join').waitFor();
+}
+
+/** What the app keeps in `localStorage` about who is signed in (`parley.session`), or null. */
+export function storedSession(chat: ChatPage): Promise<string | null> {
+  return chat.page.evaluate(`localStorage.getItem('parley.session')`) as Promise<string | null>;
+}
+
+/** Puts `value` into `parley.session`, as an older version of the app would have left it. */
+export async function storeSession(chat: ChatPage, value: unknown): Promise<void> {
+  await chat.page.evaluate(`localStorage.setItem('parley.session', ${JSON.stringify(JSON.stringify(value))})`);
+}

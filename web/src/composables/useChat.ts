@@ -93,7 +93,9 @@ export interface StartOptions {
   me: ChatUser;
   token: string;
   getToken: () => Promise<string>;
-  onUnauthorized: () => void;
+  onUnauthorized: (notice: string) => void;
+  /** The server closed the connection for good: see `RealtimeOptions.onRefused`. */
+  onRefused: (code: number, reason: string) => void;
 }
 
 /** Connects and keeps the state in sync until {@link stopChat}. */
@@ -110,6 +112,7 @@ function startChat(options: StartOptions): void {
       drainAll();
     },
     onUnauthorized: options.onUnauthorized,
+    onRefused: options.onRefused,
   });
   subscribeUser(options.me.id);
   window.addEventListener('focus', onAttention);

@@ -22,6 +22,8 @@ const connection = reactive({
 });
 
 let client: Centrifuge | null = null;
+/** A reconnect asked for by {@link renewConnection}: its disconnect is not shown as one. */
+let renewing = false;
 const connectedWaiters = new Set<() => void>();
 
 export interface RealtimeOptions {
@@ -29,8 +31,14 @@ export interface RealtimeOptions {
   token: string;
   getToken: () => Promise<string>;
   onConnected: () => void;
-  /** The session can no longer connect (token refused for good). */
-  onUnauthorized: () => void;
+  /** The session can no longer connect (token refused for good); `notice` says why, for the sign-in screen. */
+  onUnauthorized: (notice: string) => void;
+  /**
+   * The server closed the connection for good (or refused to connect) with
+   * `code` and `reason`: the session may have ended (signed out everywhere,
+   * account deactivated), which only the token endpoint can tell.
+   */
+  onRefused: (code: number, reason: string) => void;
 }
 
 export interface SubscriptionHandlers {
@@ -49,6 +57,7 @@ export function startRealtime(options: RealtimeOptions): void {
   stopRealtime();
   connection.everConnected = false;
   connection.reason = '';
+  let endedNotice = '';
   const instance = new Centrifuge(endpoint(), {
     token: options.token,
     getToken: async () => {
@@ -56,13 +65,17 @@ export function startRealtime(options: RealtimeOptions): void {
         return await options.getToken();
       } catch (error) {
         // UnauthorizedError tells the SDK to stop instead of retrying.
-        if (error instanceof SessionExpiredError) throw new UnauthorizedError(error.message);
+        if (error instanceof SessionExpiredError) {
+          endedNotice = error.notice;
+          throw new UnauthorizedError(error.message);
+        }
         throw error;
       }
     },
   });
   instance.on('connecting', () => {
     connection.state = 'connecting';
+    renewing = false;
   });
   instance.on('connected', () => {
     connection.state = 'connected';
@@ -74,16 +87,19 @@ export function startRealtime(options: RealtimeOptions): void {
   });
   let lastTokenReset = 0;
   instance.on('disconnected', (ctx) => {
+    if (renewing) return;
     connection.state = 'disconnected';
     connection.reason = ctx.reason;
     // 1: unauthorized (getToken said the session is gone).
-    if (ctx.code === 1) options.onUnauthorized();
+    if (ctx.code === 1) options.onUnauthorized(endedNotice);
     // 3500: the server refused the token itself (e.g. its secret changed): once, start over with a fresh one.
     else if (ctx.code === 3500 && Date.now() - lastTokenReset > 60_000) {
       lastTokenReset = Date.now();
       instance.setToken('');
       instance.connect();
     }
+    // Codes from 100 up come from the server (0–99 are the SDK's own, e.g. 0: disconnect() was called).
+    else if (ctx.code >= 100) options.onRefused(ctx.code, ctx.reason);
   });
   client = instance;
   connection.state = 'connecting';
@@ -99,6 +115,19 @@ export function stopRealtime(): void {
   instance.disconnect();
   connectedWaiters.clear();
   connection.state = 'idle';
+}
+
+/**
+ * Reconnects at once with `token`, so the server sees what it carries (a new
+ * display name, colour or avatar). Shown as "reconnecting", not as a drop.
+ */
+export function renewConnection(token: string): void {
+  if (!client) return;
+  renewing = true;
+  connection.state = 'connecting';
+  client.disconnect();
+  client.setToken(token);
+  client.connect();
 }
 
 /** Connect again after the client stopped ("Disconnected" banner's retry). */

@@ -38,3 +38,25 @@ export function initials(name: string): string {
     .join('')
     .toUpperCase() || '?';
 }
+
+/**
+ * The server's palette for names and avatars (`USER_COLORS` in
+ * `src/chat/names.ts`): each reads at 3.4:1 or better on both the light and
+ * the dark theme.
+ */
+export const PROFILE_COLORS: readonly string[] = Object.freeze([
+  '#e03131', '#d6336c', '#ae3ec9', '#be4bdb', '#7950f2', '#4263eb', '#1c7ed6', '#0c8599',
+  '#099268', '#2b8a3e', '#5c940d', '#8a7f00', '#a9711a', '#e8590c', '#8d6e63', '#778899',
+]);
+
+function contrast(a: number, b: number): number {
+  return (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+}
+
+/** Whether a name in this colour stays readable (3:1) on both the white and the near-black theme. */
+export function readableOnBothThemes(color: string): boolean {
+  const rgb = parseHex(color);
+  if (!rgb) return false;
+  const l = luminance(rgb);
+  return contrast(l, 1) >= 3 && contrast(l, luminance([0x1a, 0x1b, 0x1e])) >= 3;
+}

@@ -12,11 +12,19 @@ export type Row =
   | { kind: 'message'; key: string; message: ChatMessage; compact: boolean };
 
 /**
+ * Same author, shown the same way: after a change of name, colour or
+ * picture the next message gets a header again, so the change is visible.
+ */
+function sameFace(a: ChatMessage, b: ChatMessage): boolean {
+  return a.author.id === b.author.id && a.author.name === b.author.name && a.author.color === b.author.color && a.author.avatar === b.author.avatar;
+}
+
+/**
  * Turns a conversation's messages (oldest first) into list rows: a gap
  * marker before each message in `gaps` (missing messages precede it), a
  * divider for each day, a "new" divider before the first unread message from
  * someone else, and each message marked compact when it continues its
- * author's group.
+ * author's group (same author and profile, within {@link GROUP_WINDOW_MS}).
  */
 export function buildRows(
   messages: readonly ChatMessage[],
@@ -43,7 +51,7 @@ export function buildRows(
       !afterGap &&
       !startsUnread &&
       previous !== undefined &&
-      previous.author.id === message.author.id &&
+      sameFace(previous, message) &&
       message.createdAt - previous.createdAt < GROUP_WINDOW_MS;
     rows.push({ kind: 'message', key: message.id, message, compact });
     previous = message;

@@ -31,3 +31,21 @@ export function dayLabel(ms: number, now = Date.now()): string {
 export function formatWhen(ms: number, now = Date.now()): string {
   return isSameDay(ms, now) ? formatTime(ms) : `${shortDateFormat.format(ms)}, ${formatTime(ms)}`;
 }
+
+const relativeFormat = new Intl.RelativeTimeFormat(undefined, { numeric: 'auto' });
+const UNITS: [Intl.RelativeTimeFormatUnit, number][] = [
+  ['year', 365 * 24 * 3600_000],
+  ['month', 30 * 24 * 3600_000],
+  ['day', 24 * 3600_000],
+  ['hour', 3600_000],
+  ['minute', 60_000],
+];
+
+/** "3 hours ago", "in 6 days", "now": for when sessions were used and invitations expire. */
+export function formatRelative(ms: number, now = Date.now()): string {
+  const diff = ms - now;
+  for (const [unit, size] of UNITS) {
+    if (Math.abs(diff) >= size) return relativeFormat.format(Math.round(diff / size), unit);
+  }
+  return relativeFormat.format(0, 'minute');
+}

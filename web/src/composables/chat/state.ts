@@ -111,9 +111,9 @@ export function channelState(channel: string): ChannelState {
 }
 
 export function rememberUser(user: ChatUser): void {
-  const known = state.users[user.id];
-  if (!known || known.name !== user.name || known.color !== user.color || known.avatar !== user.avatar) {
-    state.users[user.id] = { id: user.id, name: user.name, color: user.color, avatar: user.avatar };
+  const known: ChatUser | undefined = state.users[user.id];
+  if (!known || known.name !== user.name || known.color !== user.color || known.avatar !== user.avatar || known.username !== user.username) {
+    state.users[user.id] = { id: user.id, name: user.name, color: user.color, avatar: user.avatar, ...(user.username ? { username: user.username } : {}) };
   }
 }
 
