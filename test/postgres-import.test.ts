@@ -158,7 +158,7 @@ describe('parley import', () => {
     const run = await runCli(['import', '--from', dataDir, '--postgres-url', db.url]);
     assert.equal(run.code, 0, run.stderr);
     assert.match(run.stdout, /imported .* into PostgreSQL/);
-    assert.match(run.stdout, /^ {2}messages +6$/m);
+    assert.match(run.stdout, /^ {2}messages +7$/m);
     assert.match(run.stdout, /^ {2}room bans +1$/m);
     assert.match(run.stdout, /^ {2}people in direct conversations +5$/m);
     assert.equal(expected.group?.users.length, 3, 'the group DM is compared');
@@ -190,7 +190,7 @@ describe('parley import', () => {
     assert.equal(again.code, 0, again.stderr);
     assert.match(again.stdout, /nothing to do: .* was already imported/);
     const [count] = await sql<{ n: string }[]>`SELECT count(*) AS n FROM chat_messages`;
-    assert.equal(Number(count!.n), 7, 'the second import wrote nothing');
+    assert.equal(Number(count!.n), 8, 'the second import wrote nothing');
   });
 
   test('refuses a database that holds data, unless --force, which replaces it', async () => {
