@@ -111,6 +111,12 @@ describe('accounts in the web app (open sign-up)', () => {
     await seen.waitFor();
     assert.equal(await seen.getByTestId('message-author').innerText(), 'Ada Lovelace');
     assert.equal(await seen.getByTestId('message-username').innerText(), '@bob');
+
+    // The direct message's header names the other person's username too.
+    const bobId = await seen.getAttribute('data-author-id');
+    await admin.page.locator(`[data-testid="member-item"][data-user-id="${bobId}"]`).click();
+    assert.equal(await admin.page.getByTestId('dm-username').innerText(), '@bob');
+    await admin.page.locator('[data-testid="room-item"][data-channel="room:general"]').click();
   });
 
   test('signing in on a second device; a wrong password is refused without saying which part was wrong', TIMEOUT, async () => {
@@ -175,6 +181,11 @@ describe('accounts in the web app (open sign-up)', () => {
     await page.getByTestId('admin-search').fill('bob');
     const row = page.locator('[data-testid="admin-account"][data-username="bob"]');
     await page.locator('[data-testid="admin-account"]:not([data-username="bob"])').waitFor({ state: 'detached' });
+
+    // Roles: Bob becomes an admin (his menu gains Administration at his next token) and a member again.
+    await Promise.all([page.waitForResponse((response) => response.url().endsWith('/role') && response.ok()), row.getByTestId('admin-role').selectOption('admin')]);
+    await Promise.all([page.waitForResponse((response) => response.url().endsWith('/role') && response.ok()), row.getByTestId('admin-role').selectOption('member')]);
+    assert.equal(await row.getByTestId('admin-role').inputValue(), 'member');
     await row.getByTestId('admin-deactivate').click();
     await page.getByTestId('confirm-deactivate').click();
     await row.getByTestId('admin-account-deactivated').waitFor();
