@@ -27,6 +27,9 @@ describe('invite mode', () => {
     assert.equal(refused.status, 403);
     assert.match(refused.body.error, /needs an invitation/);
     assert.equal((await postJson(ts, '/app/guest', {})).status, 403);
+    const claim = await new Device(ts).post('/app/claim', { username: 'leftover', password: PASSWORD });
+    assert.equal(claim.status, 403, 'a guest left from before cannot make an account without an invitation');
+    assert.match(claim.body.error, /invite-only/);
   });
 
   test('an admin makes an invitation link with expiry and use count; it signs up that many people, and is listed and revoked', async () => {
@@ -136,8 +139,8 @@ describe('guest mode: a guest claims their identity', () => {
     assert.equal(claimed.status, 200, JSON.stringify(claimed.body));
     assert.equal(claimed.body.user.id, guest.body.user.id, 'the same user id');
     assert.deepEqual(claimed.body.account, {
-      id: guest.body.user.id, username: 'Wanderer', displayName: 'Wanderer', color: guest.body.user.color, role: 'admin', createdAt: claimed.body.account.createdAt,
-    }, 'the first account on the server is its admin');
+      id: guest.body.user.id, username: 'Wanderer', displayName: 'Wanderer', color: guest.body.user.color, role: 'member', createdAt: claimed.body.account.createdAt,
+    }, 'a claim never makes the server admin, even as its first account');
     assert.equal(typeof verifyToken(claimed.body.token, TEST_SECRET).sid, 'string');
     assert.equal((await device.post('/app/claim', { username: 'again', password: PASSWORD })).status, 409);
 

@@ -136,6 +136,29 @@ describe('chat: private rooms', () => {
     assert.deepEqual(await found(bob, 'zeppelin'), []);
     await assertRpcError(bob.rpc('chat.joinRoom', { name: 'secret-plans' }), 103, /private/);
   });
+
+  test('whoever subscribed to a room name before it was created private, and a member who leaves a private room, stop receiving it', async () => {
+    const lurker = await userClient('lurker', 'Lurker');
+    const early = await subscribe(lurker.client, 'room:war-room');
+    const owner = await guestClient(ts, { name: 'Orla' });
+    await owner.rpc('chat.bootstrap', {});
+    const member = await userClient('leaver', 'Leaver');
+    await owner.rpc('chat.createRoom', { name: 'war-room', private: true });
+    await waitFor(() => early.of('unsubscribed').length > 0, { message: 'the early subscriber was unsubscribed' });
+    await owner.rpc('chat.addMembers', { channel: 'room:war-room', users: ['leaver'] });
+    const memberSub = await subscribe(member.client, 'room:war-room');
+    await member.rpc('chat.leaveRoom', { name: 'war-room' });
+    await waitFor(() => memberSub.of('unsubscribed').length > 0, { message: 'the member who left was unsubscribed' });
+    await owner.rpc('chat.send', { channel: 'room:war-room', text: 'after they left' });
+    const watcher = await subscribe(owner.client, 'room:war-room');
+    await owner.rpc('chat.send', { channel: 'room:war-room', text: 'checkpoint' });
+    await waitForEvent(watcher, (e) => e.type === 'message' && e.message.text === 'checkpoint', 'the owner still receives the room');
+    for (const sub of [early, memberSub]) {
+      const texts = sub.of('publication').map((p) => (p.data as ChannelEvent)).filter((e) => e.type === 'message').map((e) => (e as { message: { text: string } }).message.text);
+      assert.deepEqual(texts, [], 'nothing of the private room reached them');
+    }
+  });
+
 });
 
 describe('chat: moderation', () => {

@@ -1,3 +1,4 @@
+import WebSocket from 'ws';
 /**
  * The seeds' HTTP endpoints: `GET /getAllMessages` (the chat room seed's
  * history dump) and `POST /auth` (the Scaledrone tutorial's token server).
@@ -168,7 +169,7 @@ describe('POST /auth', () => {
   });
 
   test('an invalid clientID is 422 with a reason', async () => {
-    for (const clientID of ['has space', 'tab\there', 'x'.repeat(65), 'new\nline', 'zero\u200bwidth', 'ns:name', 'g_0123456789abcdef']) {
+    for (const clientID of ['has space', 'tab\there', 'x'.repeat(65), 'new\nline', 'zero\u200bwidth', 'ns:name', 'g_0123456789abcdef', 'u_0123456789abcdef']) {
       const answer = await postAuth(ts, { clientID });
       assert.equal(answer.status, 422, JSON.stringify(clientID));
       assert.ok(answer.text.length > 0 && answer.text !== 'No clientID defined', answer.text);
@@ -217,9 +218,19 @@ describe('POST /auth limits', () => {
     assert.ok(Number(refused.headers.get('retry-after')) >= 1, 'Retry-After in whole seconds');
   });
 
-  test('with guest sign-in off, /auth hands out no tokens (403)', async () => {
-    ts = await startTestServer({ flags: ['--no-guest-sign-in'] });
+  test('with guest sign-in off (invite mode), /auth hands out no tokens (403) and /ws and /getAllMessages are not served', async () => {
+    const server = await startTestServer({ flags: ['--no-guest-sign-in'] });
+    ts = server;
+    assert.equal(server.config.authMode, 'invite');
     const answer = await postAuth(ts, { clientID: 'someone' });
     assert.equal(answer.status, 403);
+    assert.equal((await fetch(`http://127.0.0.1:${server.server.port}/getAllMessages`)).status, 404);
+    const refused = await new Promise<number>((resolve) => {
+      const socket = new WebSocket(`ws://127.0.0.1:${server.server.port}/ws`);
+      socket.on('unexpected-response', (_request, response) => resolve(response.statusCode ?? 0));
+      socket.on('open', () => resolve(101));
+      socket.on('error', () => undefined);
+    });
+    assert.notEqual(refused, 101, 'the seed WebSocket is refused');
   });
 });

@@ -181,6 +181,8 @@ export function registerAccountRoutes(app: FastifyInstance, context: AccountRout
 
   app.post('/claim', { bodyLimit: BODY_LIMIT }, async (request, reply): Promise<SignInResult> => {
     if (config.authMode === 'token') throw new HttpError(403, 'Accounts are managed by your organisation on this server');
+    // On an invite-only server, guests left from before may keep chatting but not make themselves an account without an invitation.
+    if (config.authMode === 'invite') throw new HttpError(403, 'This server is invite-only: ask an admin for an invitation to create an account');
     const { username, password } = credentialsOf(bodyOf(request.body));
     await admitPasswordAttempt(context.passwordLimits, request, reply);
     return counted(context, reply, async () => {
@@ -188,7 +190,8 @@ export function registerAccountRoutes(app: FastifyInstance, context: AccountRout
       if (signedIn.kind !== 'guest') throw new HttpError(409, 'You already have an account');
       const guest = signedIn.user;
       const now = Date.now();
-      const created = await accounts.createAccount({ id: guest.id, username, displayName: guest.name, passwordHash: await hashPassword(password), now });
+      // A claim never makes the first admin: anyone can be a guest, and the server's admin is made by sign-up in open mode or by `parley admin create`.
+      const created = await accounts.createAccount({ id: guest.id, username, displayName: guest.name, passwordHash: await hashPassword(password), now, firstMayBeAdmin: false });
       if (!created.ok) {
         if (created.reason === 'username-taken') throw new HttpError(409, 'That username is taken');
         throw new HttpError(409, 'This identity already has an account; sign in with its username');

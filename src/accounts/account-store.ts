@@ -38,6 +38,12 @@ export interface NewAccount {
    * invite is used once if and only if the account is created.
    */
   inviteCodeHash?: string;
+  /**
+   * Whether this account becomes `admin` when there is no active admin yet. False for
+   * a guest claiming their identity: an anonymous visitor never becomes the
+   * server's admin by being the first to claim. @default true
+   */
+  firstMayBeAdmin?: boolean;
 }
 
 /**
@@ -143,9 +149,10 @@ export interface AccountStore extends AuditLog {
   /**
    * Creates an account. Refused when another account's username has the
    * same `usernameKey` (so case and look-alike variants are one name) or an
-   * account with this id exists. The first account ever created on the
-   * storage gets role `admin`, every later one `member`: exactly one
-   * first account, even when several nodes create accounts at once.
+   * account with this id exists. An account created while the storage has
+   * no active admin gets role `admin` (unless `firstMayBeAdmin` is false),
+   * every other one `member`: exactly one becomes admin, even when several
+   * nodes create accounts at once.
    * Claiming a guest identity is this call with the guest's user id.
    * With `inviteCodeHash`, the invite is redeemed in the same transaction
    * (as {@link redeemInvite} would): a refused creation uses no invite, a

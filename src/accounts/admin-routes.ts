@@ -57,6 +57,10 @@ export function registerAdminRoutes(app: FastifyInstance, context: AccountRoutes
     counted(context, reply, async () => {
       await requireAdmin(request);
       const { query, limit, cursor } = request.query;
+      // A repeated parameter arrives as an array: refused rather than read as text.
+      for (const [name, value] of Object.entries({ query, limit, cursor })) {
+        if (value !== undefined && typeof value !== 'string') throw new HttpError(400, `${name} must be given once`);
+      }
       const pageSize = limit === undefined || limit === '' ? DEFAULT_PAGE : Number(limit);
       if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > MAX_PAGE) throw new HttpError(400, `limit must be a whole number from 1 to ${MAX_PAGE}`);
       const after = cursor === undefined || cursor === '' ? undefined : Buffer.from(cursor, 'base64url').toString('utf8');

@@ -99,7 +99,8 @@ export class PostgresAccountStore implements AccountStore {
         const [row] = await tx<AccountRow[]>`
           INSERT INTO account_users (id, username, username_key, display_name, password_hash, role, created_at, password_changed_at)
           VALUES (${id}, ${username}, ${key}, ${displayName}, ${passwordHash},
-                  CASE WHEN EXISTS (SELECT 1 FROM account_users) THEN 'member' ELSE 'admin' END, ${now}, ${now})
+                  CASE WHEN ${account.firstMayBeAdmin === false}
+                         OR EXISTS (SELECT 1 FROM account_users WHERE role = 'admin' AND deactivated_at IS NULL) THEN 'member' ELSE 'admin' END, ${now}, ${now})
           RETURNING *`;
         return { ok: true, account: toAccount(row!) };
       });

@@ -135,7 +135,7 @@ export class SqliteAccountStore implements AccountStore {
         const redeemed = this.redeem(inviteCodeHash, now);
         if (!redeemed.ok) return { ok: false, reason: 'invite', invite: redeemed.reason };
       }
-      const role: AccountRole = s.anyAccount.get() ? 'member' : 'admin';
+      const role: AccountRole = account.firstMayBeAdmin !== false && s.countAdmins.get() === 0 ? 'admin' : 'member';
       s.insertAccount.run(id, username, key, displayName, passwordHash, role, now, now);
       return { ok: true, account: toAccount(s.accountById.get(id)!) };
     }).immediate();

@@ -154,11 +154,7 @@ const COPIES: readonly TableCopy[] = [
   {
     counts: 'dmMembers',
     from: 'chat',
-    // Chat v3 moved DM participants to their own table (group DMs); before it, each DM had two.
-    select: (version) =>
-      version >= 3
-        ? 'SELECT channel, user_id FROM dm_members ORDER BY channel, user_id'
-        : 'SELECT channel, user_id FROM (SELECT channel, user_a AS user_id FROM dms UNION ALL SELECT channel, user_b FROM dms) ORDER BY channel, user_id',
+    select: 'SELECT channel, user_id FROM dm_members ORDER BY channel, user_id',
     insert: `INSERT INTO chat_dm_members (channel, user_id)
              SELECT channel, user_id FROM json_to_recordset($1::json) AS x (channel text, user_id text)`,
   },

@@ -128,6 +128,14 @@ export class ChatChannels {
     return this.node.joinLeaveLive(spec);
   }
 
+  /** The users with a connection subscribed to a channel now, on any node (none when it keeps no presence). */
+  async subscribedUsers(spec: ChannelSpec): Promise<string[]> {
+    if (!spec.options.presence) return [];
+    const users = new Set<string>();
+    for (const info of (await this.node.presenceOf(spec)).values()) users.add(info.user);
+    return [...users];
+  }
+
   /** How many connections are subscribed to a channel now (0 when it keeps no presence). */
   async onlineCount(spec: ChannelSpec): Promise<number> {
     if (!spec.options.presence) return 0;

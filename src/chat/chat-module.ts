@@ -107,7 +107,7 @@ export async function attachChat(options: ChatModuleOptions): Promise<ChatModule
     node.gates.register('room', (user, spec, operation) => channels.checkRoom(user, spec, operation));
     const facts = new AccountFacts(accounts);
     chat = new ChatService({ node, store, channels, profiles, userEvents, moderation });
-    const conversations = new ConversationService({ store, channels, profiles, userEvents, directory, isAdmin, facts });
+    const conversations = new ConversationService({ store, channels, profiles, userEvents, directory, isAdmin, facts, evict });
     const people = new PeopleService({ store, facts, guestExpirySeconds: config.guestExpiry });
     const seen = new SeenBook(store, facts, logger);
     const audit = new AuditView(accounts, accounts, store, isAdmin);

@@ -309,7 +309,8 @@ export interface ChatStore {
   /**
    * Records that a user with a stored profile was seen at `at` (moving their
    * last-seen time forward only) and their account's username (`null`: they
-   * have none). Does nothing for a user without a profile.
+   * have no account, and the username their profile was recorded with, if
+   * any, stays). Does nothing for a user without a profile.
    */
   recordSeen(userId: string, seen: { at: number; username: string | null }): Promise<void>;
   /** Usernames and last-seen times of those of `userIds` with stored profiles. */

@@ -35,6 +35,8 @@ export interface ConversationServiceOptions {
   isAdmin: (userId: string) => Promise<boolean>;
   /** Who has an account and whether it is deactivated. */
   facts: AccountFacts;
+  /** Ends a user's subscriptions to a channel on every node (someone who may no longer read a private room). */
+  evict: (user: string, channel: string) => Promise<void>;
 }
 
 /**
@@ -52,8 +54,10 @@ export class ConversationService {
   private readonly directory: MemberDirectory;
   private readonly isAdmin: (userId: string) => Promise<boolean>;
   private readonly facts: AccountFacts;
+  private readonly evict: (user: string, channel: string) => Promise<void>;
 
   constructor(options: ConversationServiceOptions) {
+    this.evict = options.evict;
     this.isAdmin = options.isAdmin;
     this.store = options.store;
     this.channels = options.channels;
@@ -108,7 +112,13 @@ export class ConversationService {
     if (!(await this.store.createRoom({ name, topic, createdBy: caller.user.id, createdAt: now, visibility }))) {
       throw Errors.badRequest(`A room named "${name}" already exists`);
     }
-    return { conversation: await this.join(caller, name, now, 'owner') };
+    const conversation = await this.join(caller, name, now, 'owner');
+    if (visibility === 'private') {
+      // The channel existed before the room did: whoever subscribed to the name beforehand must not follow a private room.
+      const outsiders = (await this.channels.subscribedUsers(spec)).filter((user) => user !== caller.user.id);
+      await Promise.all(outsiders.map((user) => this.evict(user, spec.name)));
+    }
+    return { conversation };
   }
 
   /** Joins an existing room (joining again changes nothing): not when banned, and a private one only as an admin. */
@@ -134,6 +144,8 @@ export class ConversationService {
     const room = ROOM_NAME_PATTERN.test(name) ? await this.store.getRoom(name) : undefined;
     if (!room) throw Errors.unknownChannel(`There is no room "${name}"`);
     if (await this.store.leaveRoom(name, caller.user.id)) {
+      // Outside a private room nobody may read it, the one who just left included.
+      if (room.visibility === 'private') await this.evict(caller.user.id, `room:${name}`);
       await this.userEvents.publish(caller.user.id, { type: 'left', channel: `room:${name}` });
     }
     return {};

@@ -160,6 +160,8 @@ export class PostgresChatStore implements ChatStore {
 
   joinRoom(name: string, userId: string, now: number, role: RoomRole = 'member'): Promise<boolean> {
     return this.write(async (tx) => {
+      // Joins share the room row; a ban takes it alone (see insertBan), so a join and a ban on two nodes never interleave.
+      await tx`SELECT 1 FROM chat_rooms WHERE name = ${name} FOR SHARE`;
       if (await moderation.isBanned(tx, name, userId)) return false;
       const added = await tx`INSERT INTO chat_room_members (room, user_id, joined_at, role) VALUES (${name}, ${userId}, ${now}, ${role})
                              ON CONFLICT DO NOTHING RETURNING 1`;

@@ -27,13 +27,14 @@ export async function openGroup(tx: Db, users: readonly string[], now: number): 
   return { dm: existing, created: false };
 }
 
-/** Moves a user's last-seen time forward and records their username (and the search key that includes it). */
+/** Moves a user's last-seen time forward and records their account's username, when they have one (and the search key that includes it). */
 export async function recordSeen(tx: Db, userId: string, seen: { at: number; username: string | null }): Promise<void> {
   // Locked so that a profile change on another node at the same time keeps the key in step with the name.
-  const [row] = await tx<{ name: string }[]>`SELECT name FROM chat_users WHERE id = ${userId} FOR UPDATE`;
+  const [row] = await tx<{ name: string; username: string | null }[]>`SELECT name, username FROM chat_users WHERE id = ${userId} FOR UPDATE`;
   if (!row) return;
-  await tx`UPDATE chat_users SET last_seen_at = greatest(last_seen_at, ${seen.at}), username = ${seen.username},
-             search_key = ${searchKeyOf(row.name, seen.username)}
+  const username = seen.username ?? row.username;
+  await tx`UPDATE chat_users SET last_seen_at = greatest(last_seen_at, ${seen.at}), username = ${username},
+             search_key = ${searchKeyOf(row.name, username)}
            WHERE id = ${userId}`;
 }
 

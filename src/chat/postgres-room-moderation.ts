@@ -46,6 +46,8 @@ export async function insertBan(
   name: string,
   ban: { userId: string; bannedBy: string; bannedAt: number },
 ): Promise<{ banned: boolean; wasMember: boolean }> {
+  // Alone on the room row: a join running on another node finishes first or sees the ban (see joinRoom).
+  await db`SELECT 1 FROM chat_rooms WHERE name = ${name} FOR UPDATE`;
   const removed = await db`DELETE FROM chat_room_members WHERE room = ${name} AND user_id = ${ban.userId} RETURNING 1`;
   const added = await db`INSERT INTO chat_room_bans (room, user_id, banned_by, banned_at)
                          VALUES (${name}, ${ban.userId}, ${ban.bannedBy}, ${ban.bannedAt}) ON CONFLICT DO NOTHING RETURNING 1`;

@@ -16,7 +16,7 @@ export class ProfileBook {
 
   /** Resolves once the store holds `user` as given (durably). */
   async record(user: ChatUser, now: number = Date.now()): Promise<void> {
-    const fingerprint = JSON.stringify([user.name, user.color, user.avatar ?? null]);
+    const fingerprint = JSON.stringify([user.name, user.color, user.avatar ?? null, user.username ?? null]);
     if (this.written.get(user.id) === fingerprint) return;
     await this.store.upsertUser(user, now);
     if (this.written.size >= MAX_REMEMBERED) this.written.clear();

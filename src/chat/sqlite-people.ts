@@ -23,7 +23,10 @@ export function openGroup(s: ChatStatements, users: readonly string[], now: numb
 /** Moves a user's last-seen time forward and records their username (and the search key that includes it). */
 export function recordSeen(s: ChatStatements, userId: string, seen: { at: number; username: string | null }): void {
   const row = s.getUser.get(userId);
-  if (row) s.recordSeen.run(seen.at, seen.username, searchKeyOf(row.name, seen.username), userId);
+  if (!row) return;
+  // Without an account, the username a profile brought (from the connection token) stays.
+  const username = seen.username ?? row.username ?? null;
+  s.recordSeen.run(seen.at, username, searchKeyOf(row.name, username), userId);
 }
 
 export function userDetails(s: ChatStatements, userIds: readonly string[]): Map<string, UserDetails> {

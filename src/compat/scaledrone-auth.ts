@@ -93,7 +93,7 @@ export function authClaims(clientId: string, data: AuthData, nowSeconds = Math.f
  * Why a client id is refused, or undefined when it is fine: 1 to
  * {@link MAX_CLIENT_ID_LENGTH} printable characters without whitespace. Ids
  * with a colon (the form of namespaced channel names and of `/ws` users' ids)
- * and ids starting with `g_` (web app guests' ids) are refused too: the
+ * and ids starting with `g_` or `u_` (web app guests' and accounts' ids) are refused too: the
  * client id becomes the connection's user, and these would let anyone speak
  * as an existing chat user.
  */
@@ -104,6 +104,7 @@ export function clientIdProblem(clientId: string): string | undefined {
   }
   if (clientId.includes(':')) return 'clientID must not contain ":"';
   if (clientId.startsWith('g_')) return 'clientID must not start with "g_"';
+  if (clientId.startsWith('u_')) return 'clientID must not start with "u_"';
   return undefined;
 }
 

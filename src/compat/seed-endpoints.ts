@@ -31,14 +31,27 @@ export interface SeedEndpoints {
   close(): Promise<void>;
 }
 
+/** Whether the seed endpoints are served: in the modes where anyone may join (`open`, `guest`). */
+export function seedEndpointsOpen(config: Pick<Config, 'authMode'>): boolean {
+  return config.authMode === 'open' || config.authMode === 'guest';
+}
+
 /**
- * The endpoints that keep the seed tutorials' clients working unchanged:
+ * The endpoints that keep the seed tutorials' clients working unchanged
+ * (in `open` and `guest` modes only, see {@link seedEndpointsOpen}):
  * `/ws` (broadcast chat bridged to `room:general`), `GET /getAllMessages`
  * and `POST /auth` (Scaledrone-style tokens).
  */
 export async function registerSeedEndpoints(options: SeedEndpointsOptions): Promise<SeedEndpoints> {
   const { config, node, http, router, chat } = options;
   const logger = options.logger.child({ component: 'seed' });
+  const authRoute = { config, logger, ...(options.addressLimiters ? { addressLimiters: options.addressLimiters } : {}) };
+  // They let anyone read and post to #general without an account: only where anyone may join anyway.
+  // `POST /auth` stays, to answer 403 with a reason rather than 404.
+  if (!seedEndpointsOpen(config)) {
+    await registerAuthRoute(http, authRoute);
+    return { close: async () => undefined };
+  }
 
   const broadcast = new SeedBroadcast({
     node,
@@ -52,7 +65,7 @@ export async function registerSeedEndpoints(options: SeedEndpointsOptions): Prom
   await broadcast.start();
   router.route(SEED_WEBSOCKET_PATH, (ws) => broadcast.accept(ws));
   registerAllMessagesRoute(http, { chat, logger, channel: SEED_CHANNEL });
-  await registerAuthRoute(http, { config, logger, ...(options.addressLimiters ? { addressLimiters: options.addressLimiters } : {}) });
+  await registerAuthRoute(http, authRoute);
 
   return { close: () => broadcast.close() };
 }

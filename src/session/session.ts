@@ -290,8 +290,8 @@ export class Session implements SessionHandle, HeartbeatTarget, DeadlineTarget, 
     if (fromToken.subs) result.subs = fromToken.subs;
     this.transport.reply(encodeReplyRaw(id, 'connect', result));
     this.node.sessionConnected(this);
-    // A disconnect that ran while this connect was under way did not find it: asked again now that it is findable.
-    const lateDenial = await refusalOf({ denials: this.context.denials }, credentials, this.logger);
+    // A disconnect or a sign-out that ran while this connect was under way did not find it: asked again now that it is findable.
+    const lateDenial = await refusalOf(this.context, credentials, this.logger);
     if (lateDenial && !this.isClosed) {
       this.disconnect(lateDenial.disconnect, lateDenial.detail);
       return;

@@ -61,6 +61,16 @@ export function runAccountStoreContract(name: string, makeStore: () => Promise<A
       assert.equal(await store.countAdmins(), 1);
     }));
 
+    it('makes an account that may not be admin (a claimed guest) a member, and the next one made while there is no admin the admin', run(async (store) => {
+      const claimed = await store.createAccount({ ...person('g_guest', 'guest'), firstMayBeAdmin: false });
+      assert.equal(claimed.ok && claimed.account.role, 'member');
+      assert.equal(await store.countAdmins(), 0);
+      const next = await store.createAccount(person('u-next', 'next'));
+      assert.equal(next.ok && next.account.role, 'admin');
+      const later = await store.createAccount(person('u-later', 'later'));
+      assert.equal(later.ok && later.account.role, 'member');
+    }));
+
     it('refuses a username that differs only by case or look-alikes, and an id that already has an account', run(async (store) => {
       assert.ok((await store.createAccount(person('u-1', 'alice'))).ok);
       for (const [i, twin] of ['Alice', 'ALICE', 'аlice', 'al1ce', 'aIice', 'álice'].entries()) {

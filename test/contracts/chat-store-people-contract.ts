@@ -100,7 +100,7 @@ export function runChatStorePeopleContract(name: string, makeStore: () => Promis
       await store.upsertUser({ ...ann, name: 'Ann Renamed' }, T0 + 200);
       assert.deepEqual((await store.userDetails(['ann'])).get('ann'), { username: 'annie', lastSeenAt: T0 + 100 }, 'a profile change is not a visit');
       await store.recordSeen('ann', { at: T0 + 300, username: null });
-      assert.deepEqual((await store.userDetails(['ann'])).get('ann'), { lastSeenAt: T0 + 300 }, 'an account gone');
+      assert.deepEqual((await store.userDetails(['ann'])).get('ann'), { username: 'annie', lastSeenAt: T0 + 300 }, 'without an account, the recorded username stays');
       await store.recordSeen('ghost', { at: T0, username: 'ghost' });
       assert.deepEqual(await store.userDetails(['ghost']), new Map(), 'nothing for a user without a profile');
       assert.deepEqual(await store.userDetails([]), new Map());
