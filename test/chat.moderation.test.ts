@@ -284,3 +284,24 @@ describe('chat: moderation', () => {
     await assertRpcError(admin.client.rpc('admin.audit', { limit: 0 }), 107);
   });
 });
+
+describe('chat: moderation where the moderator may not write', () => {
+  test('an admin outside a private room removes a message in it; a muted member cannot add people', async () => {
+    const owner = await guestClient(ts, { name: 'Petra' });
+    await owner.rpc('chat.bootstrap', {});
+    await owner.rpc('chat.createRoom', { name: 'annex', private: true });
+    const { message } = await owner.rpc('chat.send', { channel: 'room:annex', text: 'off-topic spam' });
+    const admin = await userClient(ADMIN, 'Ada Admin');
+    await admin.rpc('chat.delete', { channel: 'room:annex', id: message.id });
+    const [removed] = (await owner.rpc('chat.history', { channel: 'room:annex' })).messages;
+    assert.deepEqual([removed?.deleted, removed?.removedByModerator], [true, true]);
+    const outsider = await userClient('nosy', 'Nosy');
+    await assertRpcError(outsider.rpc('chat.delete', { channel: 'room:annex', id: message.id }), 103, /private/);
+
+    const quiet = await userClient('quiet-adder', 'Quiet Adder');
+    await userClient('quiet-friend', 'Quiet Friend');
+    await owner.rpc('chat.addMembers', { channel: 'room:annex', users: ['quiet-adder'] });
+    await owner.rpc('chat.moderate', { channel: 'room:annex', action: 'mute', user: 'quiet-adder' });
+    await assertRpcError(quiet.rpc('chat.addMembers', { channel: 'room:annex', users: ['quiet-friend'] }), 103, /muted/);
+  });
+});

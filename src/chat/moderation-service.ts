@@ -111,11 +111,14 @@ export class ModerationService {
     if (users.length === 0) throw Errors.badRequest('users must name at least one user');
     if (users.length > MAX_ADD_MEMBERS) throw Errors.badRequest(`At most ${MAX_ADD_MEMBERS} people can be added at once`);
     const mine = await store.roomAccess(room.name, caller.user.id);
-    if (!mine?.member && !(await this.isAdmin(caller.user.id))) throw Errors.permissionDenied('Only members of this room can add people to it');
+    const admin = await this.isAdmin(caller.user.id);
+    if (!mine?.member && !admin) throw Errors.permissionDenied('Only members of this room can add people to it');
+    if (mine?.member?.muted && !admin) throw Errors.permissionDenied('You are muted in this room');
     const profiles: ChatUser[] = [];
     for (const id of users) {
       const profile = await store.getUser(id);
       if (!profile) throw Errors.badRequest(`There is no user "${id}"`);
+      if ((await this.options.accounts.getAccount(id))?.deactivatedAt !== undefined) throw Errors.badRequest(`${profile.name}'s account is deactivated`);
       if ((await store.roomAccess(room.name, id))?.banned) throw Errors.permissionDenied(`${profile.name} is banned from this room`);
       profiles.push(profile);
     }
