@@ -8,10 +8,11 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { disconnectUserEverywhere } from '../cluster/user-disconnect.js';
 import { bodyOf, HttpError } from '../http/app-errors.js';
+import type { AdminAccountInfo, CreatedInvite, InviteInfo } from '../chat/protocol.js';
 import { Disconnects } from '../protocol/errors.js';
 import { counted, requireAccount, type AccountRoutesContext } from './account-context.js';
 import { inviteCodeHash } from './account-routes.js';
-import type { Account, AccountChange, AccountRole, Invite } from './account-store.js';
+import type { Account, AccountChange, Invite } from './account-store.js';
 import { recordAdminAction } from './admin-audit.js';
 
 const BODY_LIMIT = 4 * 1024;
@@ -20,28 +21,6 @@ const MAX_PAGE = 200;
 const DEFAULT_INVITE_HOURS = 168;
 const MAX_INVITE_HOURS = 720;
 const MAX_INVITE_USES = 1000;
-
-/** An account as admins see it. */
-export interface AdminAccountInfo {
-  id: string;
-  username: string;
-  displayName: string;
-  role: AccountRole;
-  /** When an admin deactivated it (ms since the Unix epoch); absent while it is active. */
-  deactivatedAt?: number;
-  createdAt: number;
-}
-
-/** An invitation as admins see it; its code is shown only once, when it is made. */
-export interface InviteInfo {
-  /** A short public id of the invitation (derived from its code's hash; neither reveals the code). */
-  id: string;
-  createdBy: string;
-  createdAt: number;
-  expiresAt: number;
-  maxUses: number;
-  uses: number;
-}
 
 export function registerAdminRoutes(app: FastifyInstance, context: AccountRoutesContext): void {
   const { accounts, logger } = context;
@@ -131,7 +110,8 @@ export function registerAdminRoutes(app: FastifyInstance, context: AccountRoutes
       const invite = await accounts.createInvite({ codeHash: inviteCodeHash(code), createdBy: admin.id, expiresAt: now + hours * 3_600_000, maxUses, now });
       const view = inviteView(invite);
       await recordAdminAction(accounts, logger, { actor: admin.id, action: 'invite.create', detail: `invitation ${view.id}: ${maxUses} use${maxUses === 1 ? '' : 's'}, ${hours} h` });
-      return { invite: view, code, url: `${request.protocol}://${request.host}/?invite=${code}` };
+      const created: CreatedInvite = { invite: view, code, url: `${request.protocol}://${request.host}/?invite=${code}` };
+      return created;
     });
     return reply.code(201).send(answer);
   });

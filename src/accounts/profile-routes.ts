@@ -4,7 +4,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { colorField, displayNameField, gravatarField } from '../chat/profile-fields.js';
-import type { AccountInfo, ChatUser, SignInResult } from '../chat/protocol.js';
+import type { AccountInfo, ChatUser, DeviceSession, SignInResult } from '../chat/protocol.js';
 import { disconnectUserEverywhere } from '../cluster/user-disconnect.js';
 import { bodyOf, HttpError, requiredString } from '../http/app-errors.js';
 import { Disconnects } from '../protocol/errors.js';
@@ -13,17 +13,6 @@ import { hashPassword, passwordProblem, verifyPassword } from './password.js';
 import { accountInfo, accountSignIn, accountUser, guestInfo, guestSignIn } from './sign-in-result.js';
 
 const BODY_LIMIT = 4 * 1024;
-
-/** One device signed in to the account, as `GET /app/account/sessions` lists it. */
-export interface DeviceSession {
-  /** The session's short id (also the `sid` of its connection tokens), never its token or token hash. */
-  id: string;
-  device: string;
-  createdAt: number;
-  lastUsedAt: number;
-  /** The session of the request itself. */
-  current: boolean;
-}
 
 export function registerProfileRoutes(app: FastifyInstance, context: AccountRoutesContext): void {
   const { config, accounts, chat } = context;

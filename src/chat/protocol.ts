@@ -396,3 +396,62 @@ export interface SignInResult {
   /** Absent only in answers of a deployment's own `tokenUrl`. */
   account?: AccountInfo;
 }
+
+/** `POST /app/signup` request body. */
+export interface SignUpRequest {
+  username: string;
+  password: string;
+  displayName?: string;
+  /** The code from an invite link (`invite` mode). */
+  invite?: string;
+}
+
+/** `POST /app/account/profile` request body: only the fields to change. */
+export interface ProfileUpdate {
+  displayName?: string;
+  color?: string;
+  /** "" removes the Gravatar. Only its MD5 hash is kept. */
+  email?: string;
+}
+
+/** One device signed in to the account, as `GET /app/account/sessions` lists it. */
+export interface DeviceSession {
+  /** The session's short id (also the `sid` of its connection tokens), never its token or token hash; `DELETE /app/account/sessions/:id` signs it out. */
+  id: string;
+  device: string;
+  createdAt: number;
+  lastUsedAt: number;
+  /** The session of the request itself. */
+  current: boolean;
+}
+
+/** An account as admins see it (`GET /app/admin/accounts`, and the answer of role and (de)activation changes). */
+export interface AdminAccountInfo {
+  id: string;
+  username: string;
+  displayName: string;
+  role: 'admin' | 'member';
+  /** When an admin deactivated it (ms since the Unix epoch); absent while it is active. */
+  deactivatedAt?: number;
+  createdAt: number;
+}
+
+/** An invitation as admins see it (`GET /app/admin/invites`); its code is shown only once, when it is made. */
+export interface InviteInfo {
+  /** A short public id of the invitation (derived from its code's hash; neither reveals the code). */
+  id: string;
+  /** The admin's account id. */
+  createdBy: string;
+  createdAt: number;
+  expiresAt: number;
+  maxUses: number;
+  uses: number;
+}
+
+/** `POST /app/admin/invites` answer: the code and link are shown once. */
+export interface CreatedInvite {
+  invite: InviteInfo;
+  code: string;
+  /** `<origin>/?invite=<code>` */
+  url: string;
+}
