@@ -12,6 +12,7 @@ import {
   type SubscriptionOptions,
 } from 'centrifuge';
 import WebSocket from 'ws';
+import { endpointFor } from './sdk-flavour.js';
 import { nextEvent, waitFor } from './wait.js';
 
 /** Reconnect quickly in tests (the SDK defaults are 0.5–20 s). */
@@ -64,9 +65,12 @@ function recorder(events: RecordedEvent[]) {
   return (event: string) => events.filter((e) => e.event === event).map((e) => e.ctx);
 }
 
-/** Makes a client (not yet connected) whose events are recorded. An `error` listener is always attached. */
+/**
+ * Makes a client (not yet connected) whose events are recorded, in the
+ * process's SDK flavour (see `sdk-flavour.ts`). An `error` listener is always attached.
+ */
 export function makeClient(wsUrl: string, options: Partial<Options> = {}): TestClient {
-  const client = new Centrifuge(wsUrl, { websocket: WebSocket, ...FAST_RECONNECT, ...options });
+  const client = new Centrifuge(endpointFor(wsUrl), { websocket: WebSocket, ...FAST_RECONNECT, ...options });
   const events: RecordedEvent[] = [];
   for (const event of CLIENT_EVENTS) {
     client.on(event, (ctx: unknown) => events.push({ event, ctx, at: Date.now() }));

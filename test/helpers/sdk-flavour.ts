@@ -1,0 +1,52 @@
+/**
+ * Which variant of the real SDK the conformance suite runs with: the
+ * protocol encoding (JSON or Protobuf) and the transport (WebSocket, or the
+ * HTTP-streaming and SSE fallbacks with bidirectional emulation).
+ *
+ * The suite (the files in `CONFORMANCE_FILES` of `scripts/test.js`) is run
+ * once per flavour; `PARLEY_SDK_FLAVOUR` names it as `encoding/transport`
+ * (default `json/websocket`). Every client the tests make through
+ * `helpers/sdk.ts` uses it, so the same assertions hold for every flavour.
+ */
+import type { TransportEndpoint } from 'centrifuge';
+
+export type SdkEncoding = 'json' | 'protobuf';
+export type SdkTransport = 'websocket' | 'http_stream' | 'sse';
+
+export interface SdkFlavour {
+  encoding: SdkEncoding;
+  transport: SdkTransport;
+}
+
+const ENCODINGS: readonly SdkEncoding[] = ['json', 'protobuf'];
+const TRANSPORTS: readonly SdkTransport[] = ['websocket', 'http_stream', 'sse'];
+
+/** Parses `encoding/transport`; throws for anything else, so a typo in the runner cannot silently test JSON over WebSocket again. */
+export function parseFlavour(text: string): SdkFlavour {
+  const [encoding, transport, ...rest] = text.split('/');
+  if (rest.length > 0 || !ENCODINGS.includes(encoding as SdkEncoding) || !TRANSPORTS.includes(transport as SdkTransport)) {
+    throw new Error(`PARLEY_SDK_FLAVOUR must be encoding/transport (${ENCODINGS.join('|')}/${TRANSPORTS.join('|')}), not ${JSON.stringify(text)}`);
+  }
+  return { encoding: encoding as SdkEncoding, transport: transport as SdkTransport };
+}
+
+/** The flavour of this test process. */
+export const flavour: SdkFlavour = parseFlavour(process.env.PARLEY_SDK_FLAVOUR ?? 'json/websocket');
+
+/** `json/websocket` and the like, for test names and messages. */
+export function flavourName(value: SdkFlavour = flavour): string {
+  return `${value.encoding}/${value.transport}`;
+}
+
+/**
+ * The first argument for `new Centrifuge(...)` in this flavour, given the
+ * server's WebSocket URL (`ws://host:port/connection/websocket`).
+ */
+export function endpointFor(wsUrl: string): string | TransportEndpoint[] {
+  switch (flavour.transport) {
+    case 'websocket':
+      return wsUrl;
+    default:
+      throw new Error(`the ${flavour.transport} transport is not wired into the test SDK yet`);
+  }
+}
