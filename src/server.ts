@@ -23,6 +23,7 @@ import { Heartbeat } from './session/heartbeat.js';
 import { openDeployment, type DeploymentOverrides } from './services/deployment.js';
 import { webSocketSessions } from './session/websocket-binding.js';
 import { UpgradeRouter } from './transport/upgrade-router.js';
+import { BackendProxy } from './proxy/backend-proxy.js';
 import { directWriteUnavailableReason } from './transport/direct-write.js';
 
 /** Path of the Centrifuge-protocol WebSocket endpoint. */
@@ -109,7 +110,8 @@ export async function startServer(config: Config, logger: Logger, parts: ServerP
       logger.info({ reason, path: request.url?.split('?', 1)[0], origin: request.headers.origin }, 'websocket upgrade refused'),
   });
   const gate = new AccountGate(deployment.accounts, logger);
-  const sessionContext = { node, heartbeat, deadlines, logger, authenticator: new Authenticator(config.tokenSecret, logger), version: VERSION, denials, gate };
+  const proxy = BackendProxy.fromConfig(config, logger);
+  const sessionContext = { node, heartbeat, deadlines, logger, authenticator: new Authenticator(config.tokenSecret, logger), version: VERSION, denials, gate, proxy };
   router.route(WEBSOCKET_PATH, webSocketSessions(sessionContext));
   router.attach(http.server);
   let chat: ChatModule | undefined;

@@ -76,20 +76,22 @@ describe('defaults', () => {
     assert.deepEqual(defaultNamespace, {
       presence: false, joinLeave: false, joinLeaveMaxClients: 100, historySize: 0, historyTtl: 0, recover: false,
       allowPublish: true, allowSubscribe: true, allowPresence: true, allowHistory: true, membersFromName: false,
+      proxySubscribe: false, proxyPublish: false,
     });
     assert.deepEqual(namespaces['room'], {
       presence: true, joinLeave: true, joinLeaveMaxClients: 100, historySize: 1000, historyTtl: 0, recover: true,
       allowPublish: true, allowSubscribe: true, allowPresence: true, allowHistory: true, membersFromName: false,
+      proxySubscribe: false, proxyPublish: false,
     });
     assert.deepEqual(namespaces['dm'], {
       presence: true, joinLeave: false, joinLeaveMaxClients: 100, historySize: 1000, historyTtl: 0, recover: true,
       allowPublish: 'members', allowSubscribe: 'members', allowPresence: 'members', allowHistory: 'members',
-      membersFromName: true,
+      membersFromName: true, proxySubscribe: false, proxyPublish: false,
     });
     assert.deepEqual(namespaces['user'], {
       presence: false, joinLeave: false, joinLeaveMaxClients: 100, historySize: 100, historyTtl: 86400, recover: true,
       allowPublish: false, allowSubscribe: 'members', allowPresence: false, allowHistory: 'members',
-      membersFromName: true,
+      membersFromName: true, proxySubscribe: false, proxyPublish: false,
     });
   });
 
@@ -145,6 +147,9 @@ describe('sources and precedence', () => {
       PARLEY_AUTH_MODE: 'token', PARLEY_GUEST_SIGN_IN: 'false', PARLEY_TOKEN_URL: 'https://example.com/parley-token',
       PARLEY_TRUST_PROXY: '10.0.0.0/8, loopback',
       PARLEY_REDIS_URL: 'redis://10.0.0.5:6379', PARLEY_REDIS_PREFIX: 'chat-eu:', PARLEY_POSTGRES_URL: 'postgres://parley:pw@10.0.0.6:5432/parley',
+      PARLEY_CONNECT_PROXY_URL: 'http://app:3000/centrifugo/connect', PARLEY_REFRESH_PROXY_URL: 'http://app:3000/centrifugo/refresh',
+      PARLEY_SUBSCRIBE_PROXY_URL: 'http://app:3000/centrifugo/subscribe', PARLEY_PUBLISH_PROXY_URL: 'https://app/centrifugo/publish',
+      PARLEY_RPC_PROXY_URL: 'https://app/centrifugo/rpc',
     };
     assert.deepEqual(Object.keys(env).sort(), ENV_VARS.map((v) => v.name).sort());
     const config = await load({ env });
@@ -166,6 +171,11 @@ describe('sources and precedence', () => {
     assert.equal(config.redisUrl, 'redis://10.0.0.5:6379');
     assert.equal(config.redisPrefix, 'chat-eu:');
     assert.equal(config.postgresUrl, 'postgres://parley:pw@10.0.0.6:5432/parley');
+    assert.equal(config.connectProxyUrl, 'http://app:3000/centrifugo/connect');
+    assert.equal(config.refreshProxyUrl, 'http://app:3000/centrifugo/refresh');
+    assert.equal(config.subscribeProxyUrl, 'http://app:3000/centrifugo/subscribe');
+    assert.equal(config.publishProxyUrl, 'https://app/centrifugo/publish');
+    assert.equal(config.rpcProxyUrl, 'https://app/centrifugo/rpc');
   });
 
   test('cluster settings: redisUrl needs postgresUrl and explicit secrets; bad URLs never echo the value', async () => {
@@ -445,5 +455,37 @@ describe('config: who may join (authMode)', () => {
       [{ argv: ['--trust-proxy', 'proxy.example.com'] }, /^config: trustProxy\[0\] must be/],
     ];
     for (const [given, message] of cases) await rejects(options(given), message);
+  });
+});
+
+describe('config: backend proxy', () => {
+  test('proxy URLs, timeout and forwarded headers are read and normalized', async () => {
+    const config = await load({
+      cwd: workdir({ connectProxyUrl: 'http://app:3000/connect', proxyTimeout: '1500ms', proxyHttpHeaders: ['Cookie', 'X-Request-Id', 'cookie'] }),
+    });
+    assert.equal(config.connectProxyUrl, 'http://app:3000/connect');
+    assert.equal(config.proxyTimeout, 1.5);
+    assert.deepEqual(config.proxyHttpHeaders, ['cookie', 'x-request-id']);
+    const flags = await load({ argv: ['--proxy-http-headers', 'Authorization, Cookie', '--rpc-proxy-url', 'https://app/rpc'] });
+    assert.deepEqual(flags.proxyHttpHeaders, ['authorization', 'cookie']);
+    assert.equal(flags.rpcProxyUrl, 'https://app/rpc');
+    const defaults = await load({});
+    assert.equal(defaults.proxyTimeout, 1);
+    assert.deepEqual(defaults.proxyHttpHeaders, []);
+    assert.equal(defaults.namespaces['room']?.proxySubscribe, false);
+  });
+
+  test('bad proxy settings are one-line errors naming the key', async () => {
+    await rejects({ cwd: workdir({ connectProxyUrl: 'ftp://app/connect' }) }, /^config: connectProxyUrl must be empty or a http:\/\/ or https:\/\/ URL/);
+    await rejects({ cwd: workdir({ publishProxyUrl: 'not a url' }) }, /^config: publishProxyUrl must be/);
+    await rejects({ cwd: workdir({ proxyTimeout: 0 }) }, /^config: proxyTimeout must be/);
+    await rejects({ cwd: workdir({ proxyHttpHeaders: ['Host'] }) }, /^config: proxyHttpHeaders\[0\] must be a header name/);
+    await rejects({ cwd: workdir({ proxyHttpHeaders: ['Sec-WebSocket-Key'] }) }, /^config: proxyHttpHeaders\[0\] must be/);
+    await rejects({ cwd: workdir({ proxyHttpHeaders: ['Bad Header'] }) }, /^config: proxyHttpHeaders\[0\] must be/);
+    await rejects({ cwd: workdir({ proxyHttpHeaders: 'Cookie' }) }, /^config: proxyHttpHeaders must be a list of header names/);
+    await rejects({ cwd: workdir({ namespaces: { room: { proxySubscribe: true } } }) }, /^config: namespaces\.room\.proxySubscribe needs subscribeProxyUrl/);
+    await rejects({ cwd: workdir({ defaultNamespace: { proxyPublish: true } }) }, /^config: defaultNamespace\.proxyPublish needs publishProxyUrl/);
+    const ok = await load({ cwd: workdir({ subscribeProxyUrl: 'http://app/subscribe', namespaces: { room: { proxySubscribe: true } } }) });
+    assert.equal(ok.namespaces['room']?.proxySubscribe, true);
   });
 });

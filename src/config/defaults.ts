@@ -22,6 +22,8 @@ export const DEFAULT_NAMESPACE: Readonly<NamespaceOptions> = deepFreeze({
   allowPresence: true,
   allowHistory: true,
   membersFromName: false,
+  proxySubscribe: false,
+  proxyPublish: false,
 });
 
 /**
@@ -44,6 +46,8 @@ export const BUILTIN_NAMESPACES: Readonly<Record<string, Readonly<NamespaceOptio
     allowPresence: true,
     allowHistory: true,
     membersFromName: false,
+    proxySubscribe: false,
+    proxyPublish: false,
   },
   dm: {
     presence: true,
@@ -57,6 +61,8 @@ export const BUILTIN_NAMESPACES: Readonly<Record<string, Readonly<NamespaceOptio
     allowPresence: 'members',
     allowHistory: 'members',
     membersFromName: true,
+    proxySubscribe: false,
+    proxyPublish: false,
   },
   user: {
     presence: false,
@@ -70,6 +76,8 @@ export const BUILTIN_NAMESPACES: Readonly<Record<string, Readonly<NamespaceOptio
     allowPresence: false,
     allowHistory: 'members',
     membersFromName: true,
+    proxySubscribe: false,
+    proxyPublish: false,
   },
 });
 
@@ -118,6 +126,13 @@ export const DEFAULT_CONFIG: Config = deepFreeze({
   redisUrl: '',
   redisPrefix: 'parley:',
   postgresUrl: '',
+  connectProxyUrl: '',
+  refreshProxyUrl: '',
+  subscribeProxyUrl: '',
+  publishProxyUrl: '',
+  rpcProxyUrl: '',
+  proxyTimeout: 1,
+  proxyHttpHeaders: [],
   defaultNamespace: DEFAULT_NAMESPACE,
   namespaces: BUILTIN_NAMESPACES,
 });

@@ -42,6 +42,11 @@ export const ENV_VARS: readonly EnvVar[] = deepFreeze<EnvVar[]>([
   { name: 'PARLEY_REDIS_URL', key: 'redisUrl', description: 'Redis for a cluster (redis://host:port)' },
   { name: 'PARLEY_REDIS_PREFIX', key: 'redisPrefix', description: 'prefix of every Redis key of this deployment' },
   { name: 'PARLEY_POSTGRES_URL', key: 'postgresUrl', description: 'PostgreSQL instead of embedded SQLite (postgres://…)' },
+  { name: 'PARLEY_CONNECT_PROXY_URL', key: 'connectProxyUrl', description: 'backend that authenticates connections without a token' },
+  { name: 'PARLEY_REFRESH_PROXY_URL', key: 'refreshProxyUrl', description: 'backend that extends proxy-authenticated connections' },
+  { name: 'PARLEY_SUBSCRIBE_PROXY_URL', key: 'subscribeProxyUrl', description: 'backend that decides subscribes (namespaces with proxySubscribe)' },
+  { name: 'PARLEY_PUBLISH_PROXY_URL', key: 'publishProxyUrl', description: 'backend that validates publications (namespaces with proxyPublish)' },
+  { name: 'PARLEY_RPC_PROXY_URL', key: 'rpcProxyUrl', description: 'backend that answers rpc methods the server does not have' },
   { name: 'PARLEY_TOKEN_URL', key: 'tokenUrl', description: 'where the web app gets tokens (authMode token)' },
 ]);
 

@@ -7,6 +7,7 @@ import {
   accessRule,
   boolean,
   duration,
+  headerNames,
   integer,
   keyPrefix,
   oneOf,
@@ -71,6 +72,13 @@ export const SCALAR_FIELDS: { readonly [K in ScalarKey]: Check<Config[K]> } = {
   redisUrl: serviceUrl(['redis:', 'rediss:']),
   redisPrefix: keyPrefix(),
   postgresUrl: serviceUrl(['postgres:', 'postgresql:']),
+  connectProxyUrl: serviceUrl(['http:', 'https:']),
+  refreshProxyUrl: serviceUrl(['http:', 'https:']),
+  subscribeProxyUrl: serviceUrl(['http:', 'https:']),
+  publishProxyUrl: serviceUrl(['http:', 'https:']),
+  rpcProxyUrl: serviceUrl(['http:', 'https:']),
+  proxyTimeout: duration({ positive: true, max: 60 }),
+  proxyHttpHeaders: headerNames(),
 };
 
 /** Every top-level scalar key, in declaration order. */
@@ -92,6 +100,8 @@ export const NAMESPACE_FIELDS: { readonly [K in keyof NamespaceOptions]: Check<N
   allowPresence: accessRule(),
   allowHistory: accessRule(),
   membersFromName: boolean(),
+  proxySubscribe: boolean(),
+  proxyPublish: boolean(),
 };
 
 /** Every namespace option key. */

@@ -129,6 +129,21 @@ function resolveAuthMode(config: MutableConfig, sources: Partial<Record<ScalarKe
   config.guestSignIn = config.authMode === 'guest';
 }
 
+/** A namespace that hands decisions to a backend proxy needs that proxy's URL. */
+function checkProxyNamespaces(config: Config): void {
+  const all: [string, Config['defaultNamespace']][] = [['defaultNamespace', config.defaultNamespace], ...Object.entries(config.namespaces).map(
+    ([name, options]): [string, Config['defaultNamespace']] => [`namespaces.${name}`, options],
+  )];
+  for (const [path, options] of all) {
+    if (options.proxySubscribe && config.subscribeProxyUrl === '') {
+      throw new ConfigError(`${path}.proxySubscribe needs subscribeProxyUrl, the backend that decides subscribes`, { key: `${path}.proxySubscribe` });
+    }
+    if (options.proxyPublish && config.publishProxyUrl === '') {
+      throw new ConfigError(`${path}.proxyPublish needs publishProxyUrl, the backend that validates publications`, { key: `${path}.proxyPublish` });
+    }
+  }
+}
+
 /** Rejects top-level settings that contradict each other. */
 function checkRelations(config: Config, sources: Partial<Record<ScalarKey, string>>): void {
   const shown = (key: ScalarKey): string => `${key} ${String(config[key])}${sources[key] ? ` from ${sources[key]}` : ''}`;
@@ -155,6 +170,7 @@ function checkRelations(config: Config, sources: Partial<Record<ScalarKey, strin
       }
     }
   }
+  checkProxyNamespaces(config);
   function sourceNote(key: ScalarKey): string {
     return sources[key] ? ` (redisUrl from ${sources[key]})` : '';
   }

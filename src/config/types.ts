@@ -47,6 +47,17 @@ export interface NamespaceOptions {
    * @default false
    */
   membersFromName: boolean;
+  /**
+   * A client subscribe without a subscription token is decided by the
+   * backend at `subscribeProxyUrl` instead of `allowSubscribe` (see the
+   * README's "Backend proxy"). Needs `subscribeProxyUrl`. @default false
+   */
+  proxySubscribe: boolean;
+  /**
+   * A client publish is validated (and may be rewritten) by the backend at
+   * `publishProxyUrl` instead of `allowPublish`. Needs `publishProxyUrl`. @default false
+   */
+  proxyPublish: boolean;
 }
 
 /**
@@ -219,6 +230,32 @@ export interface Config {
    * Env `PARLEY_POSTGRES_URL`. @default "" (embedded SQLite)
    */
   postgresUrl: string;
+  /**
+   * Backend proxy (Centrifugo's HTTP proxy shapes): `http(s)://` URLs your
+   * backend answers POST JSON on. A connection without a token is
+   * authenticated by `connectProxyUrl`; `refreshProxyUrl` extends the
+   * connections it gave an `expire_at`; `subscribeProxyUrl` and
+   * `publishProxyUrl` decide for namespaces with `proxySubscribe` and
+   * `proxyPublish`; `rpcProxyUrl` answers rpc methods the server does not
+   * have. @default "" (not used)
+   */
+  connectProxyUrl: string;
+  /** See {@link connectProxyUrl}. @default "" */
+  refreshProxyUrl: string;
+  /** See {@link connectProxyUrl}. @default "" */
+  subscribeProxyUrl: string;
+  /** See {@link connectProxyUrl}. @default "" */
+  publishProxyUrl: string;
+  /** See {@link connectProxyUrl}. @default "" */
+  rpcProxyUrl: string;
+  /** Seconds a backend proxy call may take before the client gets a temporary error. Config accepts a duration string (`"500ms"`). @default 1 */
+  proxyTimeout: number;
+  /**
+   * Request headers of the WebSocket upgrade forwarded to every backend
+   * proxy call, by name (case-insensitive), e.g. `["Cookie", "Authorization"]`.
+   * Only these are sent: `Cookie` only when named here. @default []
+   */
+  proxyHttpHeaders: readonly string[];
   /** Options of channels without a namespace. */
   defaultNamespace: NamespaceOptions;
   /**

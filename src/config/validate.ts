@@ -250,6 +250,34 @@ export function proxyAddresses(): Check<readonly string[]> {
   };
 }
 
+/** Headers that describe the hop or the body rather than the client: a proxy call sets its own. */
+const UNFORWARDABLE_HEADERS = new Set([
+  'host', 'connection', 'content-length', 'content-type', 'transfer-encoding', 'keep-alive', 'upgrade',
+  'expect', 'te', 'trailer', 'proxy-connection',
+]);
+
+/**
+ * A list of HTTP request header names (RFC 9110 tokens), stored lower case
+ * without duplicates. Headers of the connection itself (`Host`,
+ * `Content-Length`, `Upgrade`, `Sec-WebSocket-*`…) are refused: they belong
+ * to one hop. Text is comma-separated.
+ */
+export function headerNames(): Check<readonly string[]> {
+  const expected = 'a header name like Cookie or Authorization (not a hop-by-hop or WebSocket handshake header)';
+  return (value, at) => {
+    const list = at.textual && typeof value === 'string' ? value.split(',').map((s) => s.trim()).filter(Boolean) : value;
+    if (!Array.isArray(list)) reject(at, 'a list of header names', value);
+    const names = list.map((entry: unknown, index) => {
+      const entryAt = { ...at, path: `${at.path}[${index}]` };
+      if (typeof entry !== 'string' || !/^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,64}$/.test(entry)) reject(entryAt, expected, entry);
+      const name = entry.toLowerCase();
+      if (UNFORWARDABLE_HEADERS.has(name) || name.startsWith('sec-websocket-')) reject(entryAt, expected, entry);
+      return name;
+    });
+    return [...new Set(names)];
+  };
+}
+
 /** True for a plain JSON object (not an array or null). */
 export function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);

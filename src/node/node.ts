@@ -458,11 +458,15 @@ export class Node implements BrokerHandler {
     this.rpcHandlers.set(method, handler);
   }
 
-  /** @throws ProtocolError 104 for an unknown method; handlers' ProtocolErrors pass through. */
-  async callRpc(method: string, context: RpcContext, data: unknown): Promise<unknown> {
+  /**
+   * Runs a registered method, or else `fallback` (the backend's rpc proxy) when given.
+   * @throws ProtocolError 104 for an unknown method without a fallback; handlers' ProtocolErrors pass through.
+   */
+  async callRpc(method: string, context: RpcContext, data: unknown, fallback?: (method: string, data: unknown) => Promise<unknown>): Promise<unknown> {
     const handler = this.rpcHandlers.get(method);
-    if (!handler) throw Errors.methodNotFound(`unknown rpc method "${method}"`);
-    return handler(context, data);
+    if (handler) return handler(context, data);
+    if (fallback) return fallback(method, data);
+    throw Errors.methodNotFound(`unknown rpc method "${method}"`);
   }
 
   // ---- client publications ------------------------------------------------
@@ -475,12 +479,13 @@ export class Node implements BrokerHandler {
   /**
    * Publishes what a client sent to a channel it may publish to: through the
    * namespace's {@link PublishHandler} when there is one, otherwise (or when
-   * the handler declines) as given, with the publisher's `info` attached.
+   * the handler declines) as given, with the publisher's `info` attached;
+   * `history: false` delivers it without storing it (see {@link publish}).
    */
-  async publishFromClient(context: RpcContext, channel: ChannelSpec, data: unknown): Promise<void> {
+  async publishFromClient(context: RpcContext, channel: ChannelSpec, data: unknown, options: { history?: boolean } = {}): Promise<void> {
     const handler = this.publishHandlers.get(channel.namespace);
     if (handler && (await handler(context, channel, data))) return;
-    await this.publish(channel, { data: JSON.stringify(data), info: context.info });
+    await this.publish(channel, { data: JSON.stringify(data), info: context.info }, options);
   }
 
   // ---- lifecycle ----------------------------------------------------------

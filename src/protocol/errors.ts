@@ -119,6 +119,18 @@ export const SERVER_UNSUBSCRIBE = Object.freeze({ code: 2000, reason: 'server un
  */
 export const RESUBSCRIBE_UNSUBSCRIBE = Object.freeze({ code: 2500, reason: 'insufficient state' });
 
+/**
+ * Thrown by a command's handler when the answer is to close the connection
+ * rather than to reply (a backend proxy answered `disconnect`): the session
+ * closes with {@link disconnect}.
+ */
+export class DisconnectError extends Error {
+  constructor(readonly disconnect: Disconnect) {
+    super(disconnect.reason);
+    this.name = 'DisconnectError';
+  }
+}
+
 /** Longest close reason a WebSocket close frame can carry, in UTF-8 bytes. */
 export const MAX_CLOSE_REASON_BYTES = 123;
 

@@ -10,6 +10,7 @@ import type { CommandRequests } from '../protocol/commands.js';
 import { encodeReply, encodeReplyRaw, encodePublications, RawJson } from '../protocol/encode.js';
 import { Errors } from '../protocol/errors.js';
 import type { ClientInfo } from '../protocol/types.js';
+import type { SessionProxy } from '../proxy/session-proxy.js';
 
 /** Who sends the command. */
 export interface CommandCaller {
@@ -17,6 +18,8 @@ export interface CommandCaller {
   readonly principal: Principal;
   /** The connection's identity, attached to what it publishes. */
   readonly info: ClientInfo;
+  /** The connection's side of the backend proxy, when one is configured. */
+  readonly proxy?: SessionProxy | undefined;
 }
 
 /** The channel, once the channel rules and then the namespace's gate allowed the operation. */
@@ -33,9 +36,28 @@ async function resolveFor(caller: CommandCaller, operation: 'publish' | 'history
  * namespace means: in chat conversations it is a chat message.
  */
 export async function publishCommand(caller: CommandCaller, id: number, request: CommandRequests['publish']): Promise<string> {
+  if (caller.proxy) {
+    const channel = caller.node.channels.resolve(request.channel);
+    if (channel.options.proxyPublish) return proxiedPublish(caller, caller.proxy, channel, id, request.data);
+  }
   const channel = await resolveFor(caller, 'publish', request.channel);
   const { principal, info } = caller;
   await caller.node.publishFromClient({ user: principal.user, client: info.client, info, permissions: principal.permissions }, channel, request.data);
+  return encodeReply(id, 'publish', {});
+}
+
+/**
+ * A publish into a namespace with `proxyPublish`: the backend decides instead
+ * of `allowPublish` (the gate still has its say), and what it answers is
+ * published: the client's data, or the backend's rewrite, kept out of
+ * history when it says `skip_history`.
+ */
+async function proxiedPublish(caller: CommandCaller, proxy: SessionProxy, channel: ChannelSpec, id: number, data: unknown): Promise<string> {
+  const { node, principal, info } = caller;
+  await node.gates.check(principal.user, channel, 'publish');
+  const decision = await proxy.publish(channel.name, data);
+  const context = { user: principal.user, client: info.client, info, permissions: principal.permissions };
+  await node.publishFromClient(context, channel, decision.data, decision.skipHistory ? { history: false } : {});
   return encodeReply(id, 'publish', {});
 }
 

@@ -20,6 +20,7 @@ import type { ClientInfo } from '../protocol/types.js';
 import type { Transport } from '../transport/transport.js';
 import { closeDelayMs, ttlSeconds } from './expiry.js';
 import { HoldBudget, Subscription } from './subscription.js';
+import type { SessionProxy } from '../proxy/session-proxy.js';
 
 /** Events all subscriptions of a session may hold at once while their replies are prepared. */
 const MAX_HELD_EVENTS = 10_000;
@@ -38,6 +39,8 @@ export interface SubscriptionOwner {
   /** The connection's identity as others see it. */
   readonly clientInfo: ClientInfo;
   readonly isClosed: boolean;
+  /** The connection's side of the backend proxy, when one is configured. */
+  readonly proxy?: SessionProxy | undefined;
   disconnect(disconnect: Disconnect, detail: string): void;
 }
 
@@ -94,12 +97,19 @@ export class SessionSubscriptions {
     }
     let info = this.owner.clientInfo;
     let expiresAt: number | undefined;
+    let proxiedData: { value: unknown } | undefined;
     const viaToken = request.token !== undefined && request.token !== '';
     if (request.token) {
       const granted = this.verifySubscriptionToken(request.token, channel.name);
       if (!granted) return;
       expiresAt = granted.expiresAt;
       if (granted.info !== undefined) info = { ...info, chan_info: granted.info };
+    } else if (channel.options.proxySubscribe && this.owner.proxy) {
+      // The backend decides instead of `allowSubscribe`; its error or disconnect is the answer.
+      const granted = await this.owner.proxy.subscribe(channel.name, request);
+      if (this.owner.isClosed) return;
+      if (granted.info) info = { ...info, chan_info: granted.info.value };
+      proxiedData = granted.data;
     } else if (!isAllowed('subscribe', channel, this.owner.principal)) {
       throw Errors.permissionDenied();
     }
@@ -122,6 +132,7 @@ export class SessionSubscriptions {
       throw Errors.unrecoverablePosition('the missed publications cannot be recovered');
     }
     const result = resultOf(channel, attached, recovery !== undefined);
+    if (proxiedData) result.data = proxiedData.value;
     const ttl = ttlSeconds(expiresAt);
     if (ttl !== undefined) Object.assign(result, { expires: true, ttl });
     transport.reply(encodeReplyRaw(id, 'subscribe', result));
@@ -155,9 +166,15 @@ export class SessionSubscriptions {
    * that are not valid channels are skipped), recovering as the connect
    * command's `subs` asks. The recoveries go out in the one connect reply, so
    * they share one `recoveryMaxBytes` budget: a channel that does not fit
-   * what is left gets `recovered: false`. Undefined when the session closed meanwhile.
+   * what is left gets `recovered: false`. `options` (the connect proxy's
+   * `subs`) gives a channel its `chan_info` and its result's `data`.
+   * Undefined when the session closed meanwhile.
    */
-  async fromToken(names: readonly string[], recoveries: ConnectRequest['subs']): Promise<TokenSubscriptions | undefined> {
+  async fromToken(
+    names: readonly string[],
+    recoveries: ConnectRequest['subs'],
+    options?: ReadonlyMap<string, { info?: unknown; data?: unknown }>,
+  ): Promise<TokenSubscriptions | undefined> {
     const { node } = this.owner;
     const added: { subscription: Subscription; offset: number }[] = [];
     const subs: Record<string, RawJson> = {};
@@ -175,11 +192,15 @@ export class SessionSubscriptions {
       if (this.owner.isClosed) return undefined;
       const asked = recoveries?.[channel.name];
       const recovery = asked?.recover ? { offset: asked.offset ?? 0, epoch: asked.epoch ?? '', maxBytes: budget } : undefined;
-      const subscription = this.add(channel, this.owner.clientInfo, false, true);
+      const given = options?.get(channel.name);
+      const info = given?.info === undefined ? this.owner.clientInfo : { ...this.owner.clientInfo, chan_info: given.info };
+      const subscription = this.add(channel, info, false, true);
       const attached = await this.attach(subscription, recovery);
       if (this.owner.isClosed) return undefined;
       if (recovery) this.countRecovery(attached, false);
-      const result = encodeWithRaw(resultOf(channel, attached, recovery !== undefined));
+      const fields = resultOf(channel, attached, recovery !== undefined);
+      if (given?.data !== undefined) fields.data = given.data;
+      const result = encodeWithRaw(fields);
       if (attached.publications) budget = Math.max(0, budget - Buffer.byteLength(result));
       subs[channel.name] = new RawJson(result);
       added.push({ subscription, offset: attached.position?.offset ?? 0 });

@@ -7,11 +7,14 @@ import type { Logger } from '../log/logger.js';
 import type { Node, ServerSubscribeOptions, SessionHandle } from '../node/node.js';
 import type { Command, CommandRequests, Decoded } from '../protocol/commands.js';
 import { encodeError, encodeReply, encodeReplyRaw, PING_FRAME, PONG_TEXT } from '../protocol/encode.js';
-import { Disconnects, Errors, ProtocolError, type Disconnect } from '../protocol/errors.js';
+import { DisconnectError, Disconnects, Errors, ProtocolError, type Disconnect } from '../protocol/errors.js';
 import type { ConnectionDenials } from '../cluster/connection-denials.js';
 import type { ConnectionGate } from '../accounts/account-gate.js';
 import type { ClientInfo } from '../protocol/types.js';
 import type { Transport } from '../transport/transport.js';
+import type { BackendProxy } from '../proxy/backend-proxy.js';
+import type { ProxiedConnect, SessionProxy } from '../proxy/session-proxy.js';
+import type { IncomingMessage } from 'node:http';
 import { CommandIntake } from './command-intake.js';
 import { historyCommand, presenceCommand, presenceStatsCommand, publishCommand, type CommandCaller } from './channel-commands.js';
 import { closeDelayMs, ttlSeconds } from './expiry.js';
@@ -34,6 +37,8 @@ export interface SessionContext {
   denials: ConnectionDenials;
   /** Refuses connections of deactivated accounts and ended account sessions, on connect and refresh. */
   gate: ConnectionGate;
+  /** The backend proxy, when a proxy URL is configured. */
+  proxy?: BackendProxy | undefined;
 }
 
 /**
@@ -65,13 +70,16 @@ export class Session implements SessionHandle, HeartbeatTarget, DeadlineTarget, 
   private childLogger: Logger | undefined;
   private readonly remoteAddress: string | undefined;
   readonly node: Node;
+  /** This connection's side of the backend proxy; undefined when none is configured. */
+  readonly proxy: SessionProxy | undefined;
 
   constructor(
     readonly transport: Transport & { pause?(): void; resume?(): void },
     private readonly context: SessionContext,
-    meta: { remoteAddress?: string | undefined } = {},
+    meta: { remoteAddress?: string | undefined; upgradeRequest?: IncomingMessage | undefined } = {},
   ) {
     this.node = context.node;
+    this.proxy = context.proxy?.forSession(this.clientId, meta.upgradeRequest, () => this.credentials.user);
     const config = this.node.config;
     this.subscriptions = new SessionSubscriptions(this);
     this.intake = new CommandIntake(this);
@@ -193,6 +201,10 @@ export class Session implements SessionHandle, HeartbeatTarget, DeadlineTarget, 
       if (reply !== undefined && !this.isClosed) this.transport.reply(reply);
     } catch (error) {
       if (this.isClosed) return;
+      if (error instanceof DisconnectError) {
+        this.disconnect(error.disconnect, `the backend answered ${command.method} with a disconnect`);
+        return;
+      }
       if (error instanceof ProtocolError) {
         this.logger.debug({ method: command.method, code: error.code, reason: error.message }, 'command refused');
         this.refuse(command, error);
@@ -239,7 +251,7 @@ export class Session implements SessionHandle, HeartbeatTarget, DeadlineTarget, 
   }
 
   private get caller(): CommandCaller {
-    return { node: this.node, principal: this.credentials, info: this.identity };
+    return { node: this.node, principal: this.credentials, info: this.identity, proxy: this.proxy };
   }
 
   // ---- connect, refresh, expiry -----------------------------------------
@@ -251,7 +263,12 @@ export class Session implements SessionHandle, HeartbeatTarget, DeadlineTarget, 
     }
     const config = this.node.config;
     let credentials: ConnectionCredentials;
-    if (!request.token) {
+    let proxied: ProxiedConnect | undefined;
+    if (!request.token && this.proxy?.connects) {
+      proxied = await this.proxy.connect(request);
+      if (this.isClosed) return;
+      credentials = proxied.credentials;
+    } else if (!request.token) {
       if (!config.allowAnonymous) throw Errors.unauthorized('a connection token is required');
       credentials = { user: '', channels: NO_CHANNELS };
     } else {
@@ -273,6 +290,7 @@ export class Session implements SessionHandle, HeartbeatTarget, DeadlineTarget, 
     this.childLogger = undefined; // the next line logged carries the user
     this.state = 'connected';
     this.context.heartbeat.add(this);
+    this.proxy?.connected();
     this.scheduleExpiry();
 
     const result: Record<string, unknown> = {
@@ -281,11 +299,13 @@ export class Session implements SessionHandle, HeartbeatTarget, DeadlineTarget, 
       ping: config.pingInterval,
       pong: true,
     };
-    const ttl = ttlSeconds(credentials.expiresAt);
+    // A connection the refresh proxy extends is refreshed by the server: the client is not told it expires.
+    const ttl = this.proxy?.refreshesOnServer ? undefined : ttlSeconds(credentials.expiresAt);
     if (ttl !== undefined) Object.assign(result, { expires: true, ttl });
+    if (proxied?.data) result.data = proxied.data.value;
 
-    // Server-side subscriptions from the token's `channels` claim, recovered as the client asks.
-    const fromToken = await this.subscriptions.fromToken(credentials.channels, request.subs);
+    // Server-side subscriptions from the token's `channels` claim (or the connect proxy's), recovered as the client asks.
+    const fromToken = await this.subscriptions.fromToken(credentials.channels, request.subs, proxied?.subs);
     if (!fromToken || this.isClosed) return;
     if (fromToken.subs) result.subs = fromToken.subs;
     this.transport.reply(encodeReplyRaw(id, 'connect', result));
@@ -343,13 +363,36 @@ export class Session implements SessionHandle, HeartbeatTarget, DeadlineTarget, 
   private scheduleExpiry(): void {
     const expiresAt = this.credentials.expiresAt;
     if (expiresAt === undefined) this.context.deadlines.clear(this);
+    else if (this.proxy?.refreshesOnServer) this.context.deadlines.set(this, Math.max(0, expiresAt * 1000 - Date.now()));
     else this.context.deadlines.set(this, closeDelayMs(expiresAt));
+  }
+
+  /** At expiry, the refresh proxy decides whether the connection lives on; the client takes no part. */
+  private async refreshOnServer(proxy: SessionProxy): Promise<void> {
+    const outcome = await proxy.refresh();
+    if (this.isClosed) return;
+    if ('disconnect' in outcome) this.disconnect(outcome.disconnect, 'the backend answered refresh with a disconnect');
+    else if ('retryInMs' in outcome) this.context.deadlines.set(this, outcome.retryInMs);
+    else if (outcome.expired) this.disconnect(Disconnects.expired, 'the backend did not extend the connection');
+    else {
+      const { expiresAt: _expired, ...rest } = this.credentials;
+      this.credentials = outcome.expiresAt === undefined ? rest : { ...rest, expiresAt: outcome.expiresAt };
+      if (outcome.info) {
+        this.credentials.info = outcome.info.value;
+        this.identity = { user: this.credentials.user, client: this.clientId, conn_info: outcome.info.value };
+      }
+      this.scheduleExpiry();
+    }
   }
 
   /** The connect timeout (before connect), or the grace after the token expired (after). */
   onDeadline(): void {
     if (this.state === 'connecting') {
       this.disconnect(Disconnects.stale, 'no connect command in time');
+      return;
+    }
+    if (this.proxy?.refreshesOnServer) {
+      void this.refreshOnServer(this.proxy);
       return;
     }
     const expiresAt = this.credentials.expiresAt;
@@ -363,6 +406,7 @@ export class Session implements SessionHandle, HeartbeatTarget, DeadlineTarget, 
       request.method ?? '',
       { user: this.credentials.user, client: this.clientId, info: this.identity, permissions: this.credentials.permissions },
       request.data,
+      this.proxy?.rpcFallback,
     );
     return data === undefined ? encodeReply(id, 'rpc', {}) : encodeReply(id, 'rpc', { data });
   }

@@ -16,7 +16,11 @@ export function webSocketSessions(context: SessionContext): (socket: WebSocket, 
   };
   return (socket, request) => {
     // Only the address is kept: closures that held the request would keep its headers alive for the connection's life.
-    const session = new Session(new WebSocketTransport(socket, transportOptions), context, { remoteAddress: request.socket.remoteAddress });
+    // The backend proxy copies the headers it forwards from the request now; the request itself is not kept.
+    const session = new Session(new WebSocketTransport(socket, transportOptions), context, {
+      remoteAddress: request.socket.remoteAddress,
+      upgradeRequest: context.proxy && request,
+    });
     socket.on('message', (data: RawData) => session.receive(rawDataText(data)));
     socket.on('close', () => session.closed());
     socket.on('error', (error: Error) => {
