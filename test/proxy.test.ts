@@ -240,11 +240,18 @@ describe('backend proxy', () => {
       assert.equal(error.code, 100, name);
       assert.match(error.message, message, name);
     }
+    // A publish through a failing backend is refused the same way, and nothing is published.
+    backend.answer((call) => (call.path === '/publish' ? { status: 503, text: 'down for maintenance' } : allowAll(call)));
+    const channel = `checked:failing-${Date.now()}`;
+    const refused = await rejection(made.client.publish(channel, { text: 'lost?' }));
+    assert.equal(refused.code, 100);
+    assert.match(refused.message, /publish proxy failed: the backend answered HTTP 503/);
+    assert.equal((await made.client.history(channel, { limit: 10 })).publications.length, 0);
     // The server is fine: the next call through a healthy backend works.
     backend.answer((call) => (call.path === '/rpc' ? { result: { data: 'ok' } } : allowAll(call)));
     assert.equal((await made.client.rpc('orders.list', {})).data, 'ok');
     const warnings = ts.logs.filter((line) => line.includes('backend proxy call failed'));
-    assert.ok(warnings.length >= 4);
+    assert.ok(warnings.length >= 5);
     assert.ok(!ts.logs.some((line) => line.includes('s3cr3t-cookie-value')), 'the cookie is never logged');
   });
 

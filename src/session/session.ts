@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
 import type { Authenticator } from '../auth/authenticator.js';
 import { NO_CHANNELS, type ConnectionCredentials } from '../auth/claims.js';
 import { TokenError } from '../auth/token-error.js';
@@ -14,7 +15,6 @@ import type { ClientInfo } from '../protocol/types.js';
 import type { Transport } from '../transport/transport.js';
 import type { BackendProxy } from '../proxy/backend-proxy.js';
 import type { ProxiedConnect, SessionProxy } from '../proxy/session-proxy.js';
-import type { IncomingMessage } from 'node:http';
 import { CommandIntake } from './command-intake.js';
 import { historyCommand, presenceCommand, presenceStatsCommand, publishCommand, type CommandCaller } from './channel-commands.js';
 import { closeDelayMs, ttlSeconds } from './expiry.js';
@@ -392,7 +392,7 @@ export class Session implements SessionHandle, HeartbeatTarget, DeadlineTarget, 
       return;
     }
     if (this.proxy?.refreshesOnServer) {
-      void this.refreshOnServer(this.proxy);
+      this.refreshOnServer(this.proxy).catch((error: unknown) => this.failed(error));
       return;
     }
     const expiresAt = this.credentials.expiresAt;
