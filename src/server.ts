@@ -110,7 +110,7 @@ export async function startServer(config: Config, logger: Logger, parts: ServerP
       logger.info({ reason, path: request.url?.split('?', 1)[0], origin: request.headers.origin }, 'websocket upgrade refused'),
   });
   const gate = new AccountGate(deployment.accounts, logger);
-  const proxy = BackendProxy.fromConfig(config, logger);
+  const proxy = BackendProxy.fromConfig(config, logger, metrics);
   const sessionContext = { node, heartbeat, deadlines, logger, authenticator: new Authenticator(config.tokenSecret, logger), version: VERSION, denials, gate, proxy };
   router.route(WEBSOCKET_PATH, webSocketSessions(sessionContext));
   router.attach(http.server);

@@ -221,6 +221,10 @@ describe('backend proxy', () => {
     assert.equal(call.body.client, made.clientId);
     assert.deepEqual(call.body.meta, { tier: 'gold' });
 
+    // A backend written for binary clients may answer base64: it is decoded, and must hold JSON.
+    backend.answer((call) => (call.path === '/rpc' ? { result: { b64data: Buffer.from('{"n":1}').toString('base64') } } : allowAll(call)));
+    assert.deepEqual((await made.client.rpc('orders.count', {})).data, { n: 1 });
+
     const rpcCalls = backend.callsTo('/rpc').length;
     await made.client.rpc('chat.rooms', {}).catch(() => undefined);
     assert.equal(backend.callsTo('/rpc').length, rpcCalls, 'a method the server has never reaches the backend');
@@ -250,6 +254,10 @@ describe('backend proxy', () => {
     // The server is fine: the next call through a healthy backend works.
     backend.answer((call) => (call.path === '/rpc' ? { result: { data: 'ok' } } : allowAll(call)));
     assert.equal((await made.client.rpc('orders.list', {})).data, 'ok');
+    const metrics = await (await fetch(`${ts.wsUrl.replace(/^ws/, 'http').replace(/\/connection\/websocket$/, '')}/metrics`)).text();
+    const failedRpcs = Number(/parley_proxy_calls_total\{proxy="rpc",outcome="failed"\} (\d+)/.exec(metrics)?.[1]);
+    assert.ok(failedRpcs >= 4, `failed rpc calls are counted: ${failedRpcs}`);
+    assert.match(metrics, /parley_proxy_calls_total\{proxy="publish",outcome="failed"\} [1-9]/);
     const warnings = ts.logs.filter((line) => line.includes('backend proxy call failed'));
     assert.ok(warnings.length >= 5);
     assert.ok(!ts.logs.some((line) => line.includes('s3cr3t-cookie-value')), 'the cookie is never logged');

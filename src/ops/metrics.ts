@@ -5,6 +5,9 @@ const RECOVERY_OUTCOMES = ['recovered', 'not_recovered', 'rejected'] as const;
 /** How a subscribe that asked to recover missed publications ended. */
 export type RecoveryOutcome = (typeof RECOVERY_OUTCOMES)[number];
 
+/** How a backend proxy call ended: the backend's result, error or disconnect, or no usable answer. */
+export type ProxyCallOutcome = 'result' | 'error' | 'disconnect' | 'failed';
+
 /** What the connection and subscription gauges read when scraped. */
 export interface LoadSource {
   /** Connected sessions on this node. */
@@ -40,6 +43,8 @@ export class Metrics {
   private readonly serviceSeconds: Histogram<'service'>;
   private readonly serviceFailures: Counter<'service'>;
   private readonly serviceUp: Gauge<'service'>;
+  private readonly proxyCalls: Counter<'proxy' | 'outcome'>;
+  private readonly proxySeconds: Histogram<'proxy'>;
   /** Children by label value: `labels()` hashes its arguments on every call, a map lookup does not. */
   private readonly children = new Map<Counter<string>, Map<string | number, Counter.Internal>>();
   private loadSource: LoadSource | undefined;
@@ -99,6 +104,19 @@ export class Metrics {
     });
     this.serviceFailures = new Counter({ name: 'parley_service_failures_total', help: 'Failed or timed-out service checks, by service.', labelNames: ['service'], registers });
     this.serviceUp = new Gauge({ name: 'parley_service_up', help: 'Whether the last check of a service succeeded (1) or not (0).', labelNames: ['service'], registers });
+    this.proxyCalls = new Counter({
+      name: 'parley_proxy_calls_total',
+      help: 'Backend proxy calls, by proxy (connect, refresh, subscribe, publish, rpc) and outcome (result, error, disconnect, failed).',
+      labelNames: ['proxy', 'outcome'],
+      registers,
+    });
+    this.proxySeconds = new Histogram({
+      name: 'parley_proxy_call_seconds',
+      help: 'Duration of backend proxy calls, failed ones included, by proxy.',
+      labelNames: ['proxy'],
+      buckets: LATENCY_BUCKETS,
+      registers,
+    });
   }
 
   /** The Content-Type of {@link exposition}. */
@@ -210,6 +228,12 @@ export class Metrics {
   serviceCheckFailed(service: string): void {
     this.serviceFailures.labels(service).inc();
     this.serviceUp.labels(service).set(0);
+  }
+
+  /** A backend proxy call of kind `proxy` ended with `outcome` after `milliseconds`. */
+  proxyCall(proxy: string, outcome: ProxyCallOutcome, milliseconds: number): void {
+    this.proxyCalls.labels(proxy, outcome).inc();
+    this.proxySeconds.labels(proxy).observe(milliseconds / 1000);
   }
 
   /** Stops the event-loop monitor. */

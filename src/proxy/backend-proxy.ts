@@ -9,6 +9,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Config } from '../config/types.js';
 import type { Logger } from '../log/logger.js';
+import type { Metrics, ProxyCallOutcome } from '../ops/metrics.js';
 import { DisconnectError, Errors } from '../protocol/errors.js';
 import { forwardedHeaders, type ForwardedHeaders } from './forwarded-headers.js';
 import { callProxy, FAILED, ProxyFailure } from './proxy-call.js';
@@ -28,6 +29,7 @@ export class BackendProxy {
   private constructor(
     config: Config,
     private readonly logger: Logger,
+    private readonly metrics: Metrics | undefined,
   ) {
     this.urls = {
       connect: config.connectProxyUrl,
@@ -42,9 +44,9 @@ export class BackendProxy {
   }
 
   /** The server's proxy, or undefined when no proxy URL is configured (then nothing of this runs per connection). */
-  static fromConfig(config: Config, logger: Logger): BackendProxy | undefined {
+  static fromConfig(config: Config, logger: Logger, metrics?: Metrics): BackendProxy | undefined {
     const any = [config.connectProxyUrl, config.refreshProxyUrl, config.subscribeProxyUrl, config.publishProxyUrl, config.rpcProxyUrl].some((url) => url !== '');
-    return any ? new BackendProxy(config, logger) : undefined;
+    return any ? new BackendProxy(config, logger, metrics) : undefined;
   }
 
   /** Whether calls of this kind are configured. */
@@ -75,16 +77,28 @@ export class BackendProxy {
     read: (result: Record<string, unknown>) => T,
     failed?: 'return',
   ): Promise<T | typeof FAILED> {
+    const started = performance.now();
+    let outcome: ProxyCallOutcome = 'failed';
     try {
       const answer = await callProxy(this.urls[kind], requestBody(caller, fields), headers, this.timeoutMs);
-      if (answer.kind === 'disconnect') throw new DisconnectError(answer.disconnect);
-      if (answer.kind === 'error') throw answer.error;
-      return read(answer.result);
+      if (answer.kind === 'disconnect') {
+        outcome = 'disconnect';
+        throw new DisconnectError(answer.disconnect);
+      }
+      if (answer.kind === 'error') {
+        outcome = 'error';
+        throw answer.error;
+      }
+      const value = read(answer.result);
+      outcome = 'result';
+      return value;
     } catch (error) {
       if (!(error instanceof ProxyFailure)) throw error;
       this.logger.warn({ proxy: kind, client: caller.client, problem: error.problem, status: error.status, detail: error.message }, 'backend proxy call failed');
       if (failed === 'return') return FAILED;
       throw Errors.internal(`${kind} proxy failed: ${error.message}`);
+    } finally {
+      this.metrics?.proxyCall(kind, outcome, performance.now() - started);
     }
   }
 }
