@@ -8,9 +8,10 @@ import type { IncomingHttpHeaders } from 'node:http';
 export type ForwardedHeaders = readonly (readonly [name: string, value: string])[];
 
 /**
- * Most bytes of forwarded header names and values kept per connection: a
- * header past it is dropped (and the backend sees the request without it),
- * so a connection holds a bounded amount whatever its handshake carried.
+ * Most bytes of forwarded header names and values kept per connection: the
+ * header that would pass it and those after it are dropped (the backend
+ * sees the request without them), so a connection holds a bounded amount
+ * whatever its handshake carried.
  */
 export const MAX_FORWARDED_HEADER_BYTES = 16_384;
 

@@ -23,8 +23,11 @@ export interface CommandCaller {
 }
 
 /** The channel, once the channel rules and then the namespace's gate allowed the operation. */
-async function resolveFor(caller: CommandCaller, operation: 'publish' | 'history' | 'presence', name: string): Promise<ChannelSpec> {
-  const channel = caller.node.channels.resolve(name);
+function resolveFor(caller: CommandCaller, operation: 'publish' | 'history' | 'presence', name: string): Promise<ChannelSpec> {
+  return allowed(caller, operation, caller.node.channels.resolve(name));
+}
+
+async function allowed(caller: CommandCaller, operation: 'publish' | 'history' | 'presence', channel: ChannelSpec): Promise<ChannelSpec> {
   if (!isAllowed(operation, channel, caller.principal)) throw Errors.permissionDenied();
   await caller.node.gates.check(caller.principal.user, channel, operation);
   return channel;
@@ -34,30 +37,23 @@ async function resolveFor(caller: CommandCaller, operation: 'publish' | 'history
  * Publishes the client's data, answering once it is published (and durable,
  * in a channel with history). The node decides what a publication into a
  * namespace means: in chat conversations it is a chat message.
- */
-export async function publishCommand(caller: CommandCaller, id: number, request: CommandRequests['publish']): Promise<string> {
-  if (caller.proxy) {
-    const channel = caller.node.channels.resolve(request.channel);
-    if (channel.options.proxyPublish) return proxiedPublish(caller, caller.proxy, channel, id, request.data);
-  }
-  const channel = await resolveFor(caller, 'publish', request.channel);
-  const { principal, info } = caller;
-  await caller.node.publishFromClient({ user: principal.user, client: info.client, info, permissions: principal.permissions }, channel, request.data);
-  return encodeReply(id, 'publish', {});
-}
-
-/**
- * A publish into a namespace with `proxyPublish`: the backend decides instead
- * of `allowPublish` (the gate still has its say), and what it answers is
- * published: the client's data, or the backend's rewrite, kept out of
+ *
+ * In a namespace with `proxyPublish` the backend decides instead of
+ * `allowPublish` (the gate still has its say), and what it answers is
+ * published: the client's data or the backend's rewrite, kept out of
  * history when it says `skip_history`.
  */
-async function proxiedPublish(caller: CommandCaller, proxy: SessionProxy, channel: ChannelSpec, id: number, data: unknown): Promise<string> {
-  const { node, principal, info } = caller;
-  await node.gates.check(principal.user, channel, 'publish');
-  const decision = await proxy.publish(channel.name, data);
+export async function publishCommand(caller: CommandCaller, id: number, request: CommandRequests['publish']): Promise<string> {
+  const { node, principal, info, proxy } = caller;
+  const channel = node.channels.resolve(request.channel);
   const context = { user: principal.user, client: info.client, info, permissions: principal.permissions };
-  await node.publishFromClient(context, channel, decision.data, decision.skipHistory ? { history: false } : {});
+  if (proxy && channel.options.proxyPublish) {
+    await node.gates.check(principal.user, channel, 'publish');
+    const decision = await proxy.publish(channel.name, request.data);
+    await node.publishFromClient(context, channel, decision.data, decision.skipHistory ? { history: false } : {});
+  } else {
+    await node.publishFromClient(context, await allowed(caller, 'publish', channel), request.data);
+  }
   return encodeReply(id, 'publish', {});
 }
 
