@@ -109,7 +109,7 @@ export async function startServer(config: Config, logger: Logger, parts: ServerP
       logger.info({ reason, path: request.url?.split('?', 1)[0], origin: request.headers.origin }, 'websocket upgrade refused'),
   });
   const gate = new AccountGate(deployment.accounts, logger);
-  const sessionContext = { node, heartbeat, deadlines, logger, authenticator: new Authenticator(config.tokenSecret, logger), version: VERSION, denials, gate };
+  const sessionContext = { node, heartbeat, deadlines, logger, authenticator: Authenticator.forConfig(config, logger), version: VERSION, denials, gate };
   router.route(WEBSOCKET_PATH, webSocketSessions(sessionContext));
   router.attach(http.server);
   let chat: ChatModule | undefined;

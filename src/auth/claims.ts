@@ -52,11 +52,12 @@ export interface ClaimsOptions {
  *
  * - user: `sub` when present (even ""), otherwise `client`, otherwise "";
  *   a string of at most {@link MAX_USER_LENGTH} characters;
- * - info: `info` when present (even `null`), otherwise `data`;
+ * - info: `info` when present (even `null`), otherwise `b64info` (base64
+ *   of JSON text), otherwise `data`;
  * - `channels`: optional array of non-empty strings of at most
  *   {@link MAX_CHANNEL_LENGTH} characters;
  * - `permissions`: optional, see {@link PermissionSet.fromClaim};
- * - `exp`: optional number, copied to `expiresAt`;
+ * - `expiresAt`: `expire_at` when present (0: never), otherwise `exp`;
  * - `sid`: optional non-empty string, copied to `session`.
  *
  * Other claims are ignored. Throws a {@link TokenError} of kind `claims`
@@ -82,7 +83,7 @@ export function parseConnectionClaims(
 /**
  * Reads a verified subscription token's claims: `channel` (required,
  * non-empty, at most {@link MAX_CHANNEL_LENGTH} characters), the user, info
- * and `exp` as for {@link parseConnectionClaims}.
+ * and expiry as for {@link parseConnectionClaims}.
  *
  * The caller must still check that `channel` is the channel being
  * subscribed to and `user` is the connection's user; this function only
@@ -122,15 +123,35 @@ function sessionOf(value: unknown): string {
 
 function infoOf(claims: Record<string, unknown>): { present: boolean; value?: unknown } {
   if (Object.hasOwn(claims, 'info')) return { present: true, value: claims.info };
+  if (Object.hasOwn(claims, 'b64info')) return { present: true, value: decodeB64Info(claims.b64info) };
   if (Object.hasOwn(claims, 'data')) return { present: true, value: claims.data };
   return { present: false };
 }
 
+/**
+ * `b64info` carries info as base64 bytes. Over the JSON protocol info is
+ * JSON, so the bytes must be JSON text (binary info needs a binary protocol).
+ */
+function decodeB64Info(value: unknown): unknown {
+  if (typeof value !== 'string' || !/^[A-Za-z0-9+/_-]*={0,2}$/.test(value)) throw claimsError('claim "b64info" must be a base64 string');
+  try {
+    return JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(Buffer.from(value, 'base64')));
+  } catch {
+    throw claimsError('claim "b64info" must be base64 of JSON text');
+  }
+}
+
+/**
+ * When the connection or subscription expires: `expire_at` when present (0
+ * for never), which lets a token be short-lived while what it opens is not;
+ * otherwise `exp`.
+ */
 function expiryOf(claims: Record<string, unknown>): number | undefined {
-  if (!Object.hasOwn(claims, 'exp')) return undefined;
-  const exp = claims.exp;
-  if (typeof exp !== 'number' || !Number.isFinite(exp)) throw claimsError('claim "exp" must be a number');
-  return exp;
+  const name = Object.hasOwn(claims, 'expire_at') ? 'expire_at' : 'exp';
+  if (!Object.hasOwn(claims, name)) return undefined;
+  const value = claims[name];
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) throw claimsError(`claim "${name}" must be a number`);
+  return name === 'expire_at' && value === 0 ? undefined : value;
 }
 
 /** Shared by every connection whose token names no channels (most), instead of an empty array each. */

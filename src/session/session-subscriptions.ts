@@ -1,6 +1,5 @@
 import type { Authenticator } from '../auth/authenticator.js';
 import type { SubscriptionCredentials } from '../auth/claims.js';
-import { TokenError } from '../auth/token-error.js';
 import { isAllowed, type Principal } from '../channel/access.js';
 import type { ChannelSpec } from '../channel/channel.js';
 import type { Logger } from '../log/logger.js';
@@ -20,6 +19,7 @@ import type { ClientInfo } from '../protocol/types.js';
 import type { Transport } from '../transport/transport.js';
 import { closeDelayMs, ttlSeconds } from './expiry.js';
 import { HoldBudget, Subscription } from './subscription.js';
+import { tokenRefusal } from './token-refusal.js';
 
 /** Events all subscriptions of a session may hold at once while their replies are prepared. */
 const MAX_HELD_EVENTS = 10_000;
@@ -96,8 +96,8 @@ export class SessionSubscriptions {
     let expiresAt: number | undefined;
     const viaToken = request.token !== undefined && request.token !== '';
     if (request.token) {
-      const granted = this.verifySubscriptionToken(request.token, channel.name);
-      if (!granted) return;
+      const granted = await this.verifySubscriptionToken(request.token, channel.name);
+      if (!granted || this.owner.isClosed) return;
       expiresAt = granted.expiresAt;
       if (granted.info !== undefined) info = { ...info, chan_info: granted.info };
     } else if (!isAllowed('subscribe', channel, this.owner.principal)) {
@@ -134,8 +134,8 @@ export class SessionSubscriptions {
     const subscription = this.byChannel.get(request.channel);
     if (!subscription) throw Errors.badRequest('not subscribed to this channel');
     if (!subscription.viaToken) throw Errors.badRequest('subscription was not made with a token');
-    const granted = this.verifySubscriptionToken(request.token, request.channel);
-    if (!granted) return;
+    const granted = await this.verifySubscriptionToken(request.token, request.channel);
+    if (!granted || this.owner.isClosed) return;
     subscription.expiresAt = granted.expiresAt;
     this.scheduleExpiry(subscription);
     const ttl = ttlSeconds(granted.expiresAt);
@@ -276,9 +276,9 @@ export class SessionSubscriptions {
     }
   }
 
-  private verifySubscriptionToken(token: string, channel: string): SubscriptionCredentials | undefined {
+  private async verifySubscriptionToken(token: string, channel: string): Promise<SubscriptionCredentials | undefined> {
     try {
-      const granted = this.owner.authenticator.subscription(token);
+      const granted = await this.owner.authenticator.subscription(token);
       if (granted.channel !== channel || granted.user !== this.owner.principal.user) {
         this.owner.logger.info({ channel }, 'subscription token for another channel or user');
         this.owner.disconnect(Disconnects.invalidToken, 'subscription token does not match');
@@ -286,13 +286,10 @@ export class SessionSubscriptions {
       }
       return granted;
     } catch (error) {
-      if (error instanceof TokenError && error.kind === 'expired') throw Errors.tokenExpired();
-      if (error instanceof TokenError) {
-        this.owner.logger.info({ kind: error.kind, channel }, 'subscription token refused');
-        this.owner.disconnect(Disconnects.invalidToken, error.message);
-        return undefined;
-      }
-      throw error;
+      const refused = tokenRefusal(error);
+      this.owner.logger.info({ kind: refused.kind, channel }, 'subscription token refused');
+      this.owner.disconnect(Disconnects.invalidToken, refused.message);
+      return undefined;
     }
   }
 
