@@ -92,6 +92,27 @@ describe('sdk: tokens verified with a JWKS', () => {
     assert.equal(disconnected.code, 3500, 'a forged subscription token closes the connection');
   });
 
+  test('Centrifugo claims: subs subscribes with chan_info and data, expire_at sets the connection ttl', async () => {
+    const watcher = await connectClient(ts.wsUrl, { token: await signWith(ec, claims('watcher')) });
+    const room = await subscribe(watcher.client, 'room:subs');
+    const token = await signWith(rsa, claims('hana', {
+      expire_at: Math.floor(Date.now() / 1000) + 3600,
+      subs: { 'room:subs': { info: { seat: 12 }, data: { welcome: 'to room:subs' } }, 'room:subs-b64': { b64data: Buffer.from('{"n":1}').toString('base64') } },
+    }));
+    const hana = makeClient(ts.wsUrl, { token });
+    const connected = nextEvent<[{ client: string }]>(hana.client, 'connected');
+    hana.client.connect();
+    await connected;
+    const subscribed = await eventsOf(hana, 'subscribed', 2);
+    assert.deepEqual(subscribed.find((ctx) => ctx.channel === 'room:subs').data, { welcome: 'to room:subs' });
+    assert.deepEqual(subscribed.find((ctx) => ctx.channel === 'room:subs-b64').data, { n: 1 });
+    const join = await waitFor(() => room.of('join').find((ctx) => ctx.info.user === 'hana'), { message: 'hana joins' });
+    assert.deepEqual(join.info.chanInfo, { seat: 12 });
+    // The token's exp is a minute away; expire_at an hour: the session follows expire_at.
+    const session = [...ts.server.node.allSessions()].find((candidate) => (candidate as { user?: string }).user === 'hana') as { principal: { expiresAt?: number } } | undefined;
+    assert.ok(session && session.principal.expiresAt! - Date.now() / 1000 > 3000, 'expiry from expire_at');
+  });
+
   test('the JWKS endpoint down: a temporary error and a warning, then the client connects once it is back', async () => {
     const rsa3 = await providerKey('RS256', 'rsa-3');
     await jwks.down();

@@ -1,5 +1,5 @@
 import type { Authenticator } from '../auth/authenticator.js';
-import type { SubscriptionCredentials } from '../auth/claims.js';
+import type { SubscriptionCredentials, TokenSubscriptionOptions } from '../auth/claims.js';
 import { isAllowed, type Principal } from '../channel/access.js';
 import type { ChannelSpec } from '../channel/channel.js';
 import type { Logger } from '../log/logger.js';
@@ -157,7 +157,11 @@ export class SessionSubscriptions {
    * they share one `recoveryMaxBytes` budget: a channel that does not fit
    * what is left gets `recovered: false`. Undefined when the session closed meanwhile.
    */
-  async fromToken(names: readonly string[], recoveries: ConnectRequest['subs']): Promise<TokenSubscriptions | undefined> {
+  async fromToken(
+    names: readonly string[],
+    recoveries: ConnectRequest['subs'],
+    options?: ReadonlyMap<string, TokenSubscriptionOptions>,
+  ): Promise<TokenSubscriptions | undefined> {
     const { node } = this.owner;
     const added: { subscription: Subscription; offset: number }[] = [];
     const subs: Record<string, RawJson> = {};
@@ -175,11 +179,15 @@ export class SessionSubscriptions {
       if (this.owner.isClosed) return undefined;
       const asked = recoveries?.[channel.name];
       const recovery = asked?.recover ? { offset: asked.offset ?? 0, epoch: asked.epoch ?? '', maxBytes: budget } : undefined;
-      const subscription = this.add(channel, this.owner.clientInfo, false, true);
+      const given = options?.get(name);
+      const base = this.owner.clientInfo;
+      const subscription = this.add(channel, given?.info === undefined ? base : { ...base, chan_info: given.info }, false, true);
       const attached = await this.attach(subscription, recovery);
       if (this.owner.isClosed) return undefined;
       if (recovery) this.countRecovery(attached, false);
-      const result = encodeWithRaw(resultOf(channel, attached, recovery !== undefined));
+      const fields = resultOf(channel, attached, recovery !== undefined);
+      if (given?.data !== undefined) fields.data = given.data;
+      const result = encodeWithRaw(fields);
       if (attached.publications) budget = Math.max(0, budget - Buffer.byteLength(result));
       subs[channel.name] = new RawJson(result);
       added.push({ subscription, offset: attached.position?.offset ?? 0 });

@@ -285,7 +285,7 @@ export class Session implements SessionHandle, HeartbeatTarget, DeadlineTarget, 
     if (ttl !== undefined) Object.assign(result, { expires: true, ttl });
 
     // Server-side subscriptions from the token's `channels` claim, recovered as the client asks.
-    const fromToken = await this.subscriptions.fromToken(credentials.channels, request.subs);
+    const fromToken = await this.subscriptions.fromToken(credentials.channels, request.subs, credentials.subscriptionOptions);
     if (!fromToken || this.isClosed) return;
     if (fromToken.subs) result.subs = fromToken.subs;
     this.transport.reply(encodeReplyRaw(id, 'connect', result));
