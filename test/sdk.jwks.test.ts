@@ -7,6 +7,10 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { createPublicKey, type JsonWebKey } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { mintToken, startTestServer, type TestServer } from './helpers/server.js';
 import { providerKey, signWith, startJwksServer, type JwksServer, type ProviderKey } from './helpers/jwks-server.js';
 import { guestClient } from './helpers/chat.js';
@@ -185,5 +189,39 @@ describe('sdk: a flood of unknown kids', () => {
     const closes = await Promise.all(clients.map((client) => client.waitClose(10_000)));
     assert.deepEqual(new Set(closes.map((close) => close.code)), new Set([3500]));
     assert.ok(jwks.requests - before <= 1, `at most one fetch for the whole flood (got ${jwks.requests - before})`);
+  });
+});
+
+describe('sdk: a short HMAC secret and a PEM key file', () => {
+  const SHORT_SECRET = 'centrifugo-k3y';
+  let ts: TestServer;
+  let ed: ProviderKey;
+  let pemDir: string;
+
+  before(async () => {
+    ed = await providerKey('EdDSA', 'ed-1');
+    pemDir = mkdtempSync(join(tmpdir(), 'parley-pem-'));
+    const pem = createPublicKey({ key: ed.jwk as JsonWebKey, format: 'jwk' }).export({ type: 'spki', format: 'pem' }).toString();
+    writeFileSync(join(pemDir, 'idp.pub.pem'), pem);
+    ts = await startTestServer({ flags: ['--token-secret', SHORT_SECRET, '--token-public-key', join(pemDir, 'idp.pub.pem')] });
+  });
+  after(async () => {
+    disconnectAll();
+    await ts?.stop();
+    rmSync(pemDir, { recursive: true, force: true });
+  });
+
+  test('a secret under 32 bytes is accepted with a start-up warning naming the key, never the value', async () => {
+    const warning = ts.logs.find((line) => line.includes('tokenSecret is shorter than 32 bytes'));
+    assert.ok(warning, 'a start-up warning');
+    assert.equal(JSON.parse(warning).key, 'tokenSecret');
+    assert.ok(!ts.logs.some((line) => line.includes(SHORT_SECRET)), 'the secret is never logged');
+    const client = await connectClient(ts.wsUrl, { token: await mintToken({ sub: 'migrated' }, { secret: SHORT_SECRET }) });
+    assert.equal(client.client.state, 'connected');
+  });
+
+  test('an EdDSA token verifies with the PEM key file', async () => {
+    const client = await connectClient(ts.wsUrl, { token: await signWith(ed, { sub: 'pem-user', exp: inAMinute() }) });
+    assert.equal(client.client.state, 'connected');
   });
 });
