@@ -69,6 +69,8 @@ export interface ParleyServer {
  */
 export async function startServer(config: Config, logger: Logger, parts: ServerParts = {}): Promise<ParleyServer> {
   let ready = false;
+  // Before any service opens: a key file that cannot be read stops the start with nothing to close.
+  const authenticator = Authenticator.forConfig(config, logger);
   const deployment = await openDeployment(config, logger, parts);
   const { store } = deployment;
   try {
@@ -109,7 +111,7 @@ export async function startServer(config: Config, logger: Logger, parts: ServerP
       logger.info({ reason, path: request.url?.split('?', 1)[0], origin: request.headers.origin }, 'websocket upgrade refused'),
   });
   const gate = new AccountGate(deployment.accounts, logger);
-  const sessionContext = { node, heartbeat, deadlines, logger, authenticator: Authenticator.forConfig(config, logger), version: VERSION, denials, gate };
+  const sessionContext = { node, heartbeat, deadlines, logger, authenticator, version: VERSION, denials, gate };
   router.route(WEBSOCKET_PATH, webSocketSessions(sessionContext));
   router.attach(http.server);
   let chat: ChatModule | undefined;

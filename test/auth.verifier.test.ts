@@ -77,6 +77,12 @@ describe('verifier: algorithms and keys', () => {
     }
   });
 
+  test('Ed25519, the fully specified name of EdDSA over Ed25519, verifies with the same key', async () => {
+    const ed = keys.get('EdDSA')!;
+    const token = await new SignJWT({ sub: 'ed' }).setProtectedHeader({ alg: 'Ed25519' }).sign(ed.privateKey);
+    assert.equal((await verifier.verify(token, NOW)).sub, 'ed');
+  });
+
   test('a token signed by another key of the same type fails the signature check', async () => {
     for (const alg of ['RS256', 'PS256', 'ES256', 'ES512', 'EdDSA']) {
       const stranger = await providerKey(alg, `kid-${alg}`);
@@ -204,6 +210,20 @@ describe('verifier: JWKS', () => {
       assert.equal((await verifier.verify(await signWith(ec, { sub: `e${i}` }), NOW)).sub, `e${i}`);
     }
     assert.equal(jwks.requests - before, 1);
+  });
+
+  test('without a kid, the keys of the algorithm are tried, up to a few', async () => {
+    const verifier = new TokenVerifier({ secret: SECRET, jwks: keySet() });
+    assert.equal((await verifier.verify(await signWith(first, { sub: 'no-kid' }, { kid: null }), NOW)).sub, 'no-kid');
+    const many = await Promise.all(['m1', 'm2', 'm3', 'm4'].map((kid) => providerKey('RS256', kid)));
+    jwks.publish([first, ec, ...many]);
+    try {
+      const crowded = new TokenVerifier({ secret: SECRET, jwks: keySet() });
+      await refusal(crowded, await signWith(first, { sub: 'no-kid' }, { kid: null }), 'key');
+      assert.equal((await crowded.verify(await signWith(many[3]!, { sub: 'with-kid' }), NOW)).sub, 'with-kid');
+    } finally {
+      jwks.publish([first, ec]);
+    }
   });
 
   test('a kid the set does not hold is refused as an unknown key; the wrong key under a known kid fails the signature', async () => {

@@ -15,6 +15,9 @@ import { TokenError } from './token-error.js';
 /** HMAC secrets shorter than this (RFC 7518 §3.2: the hash size) are accepted with a warning. */
 export const RECOMMENDED_SECRET_BYTES = 32;
 
+/** Most keys of a key set tried for a token without a `kid`. */
+const MAX_KEYS_WITHOUT_KID = 4;
+
 /** What a {@link TokenVerifier} verifies with. */
 export interface TokenVerifierOptions {
   /** HMAC secret; "" accepts no HMAC token. */
@@ -92,7 +95,10 @@ export class TokenVerifier {
       if (await signedWith(parsed, await key)) return;
     }
     if (jwks !== undefined) {
-      for (const key of await jwks.keysFor(parsed.alg, parsed.kid)) {
+      const keys = await jwks.keysFor(parsed.alg, parsed.kid);
+      // Without a `kid` each key of the algorithm is tried: a few at most, or a forged token would cost many verifications.
+      if (keys.length > MAX_KEYS_WITHOUT_KID) throw new TokenError('key', 'token has no kid and several keys could verify it');
+      for (const key of keys) {
         if (await signedWith(parsed, key)) return;
       }
     }
