@@ -155,7 +155,9 @@ export class SessionSubscriptions {
    * that are not valid channels are skipped), recovering as the connect
    * command's `subs` asks. The recoveries go out in the one connect reply, so
    * they share one `recoveryMaxBytes` budget: a channel that does not fit
-   * what is left gets `recovered: false`. Undefined when the session closed meanwhile.
+   * what is left gets `recovered: false`. `options` (the token's `subs`
+   * claim) give a channel the subscriber's `chan_info` and `data` for the
+   * client's subscribe result. Undefined when the session closed meanwhile.
    */
   async fromToken(
     names: readonly string[],
