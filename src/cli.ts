@@ -7,7 +7,7 @@
 import { adminCommand } from './admin/account-commands.js';
 import { importCommand, migrateCommand } from './admin/admin-commands.js';
 import { splitFlags, UsageError } from './admin/command-flags.js';
-import { signToken } from './auth/jwt.js';
+import { signOwnToken } from './auth/jwt.js';
 import { PermissionSet } from './auth/permissions.js';
 import { TokenError } from './auth/token-error.js';
 import { parseDuration } from './config/duration.js';
@@ -136,7 +136,7 @@ async function tokenCommand(argv: readonly string[]): Promise<number> {
     PermissionSet.fromClaim(parsed);
     claims.permissions = parsed;
   }
-  process.stdout.write(`${signToken(claims, config.tokenSecret)}\n`);
+  process.stdout.write(`${signOwnToken(claims, config)}\n`);
   return 0;
 }
 

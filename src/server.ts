@@ -70,6 +70,8 @@ export interface ParleyServer {
  */
 export async function startServer(config: Config, logger: Logger, parts: ServerParts = {}): Promise<ParleyServer> {
   let ready = false;
+  // Before any service opens: a key file that cannot be read stops the start with nothing to close.
+  const authenticator = Authenticator.forConfig(config, logger);
   const deployment = await openDeployment(config, logger, parts);
   const { store } = deployment;
   try {
@@ -111,7 +113,7 @@ export async function startServer(config: Config, logger: Logger, parts: ServerP
   });
   const gate = new AccountGate(deployment.accounts, logger);
   const proxy = BackendProxy.fromConfig(config, logger, metrics);
-  const sessionContext = { node, heartbeat, deadlines, logger, authenticator: new Authenticator(config.tokenSecret, logger), version: VERSION, denials, gate, proxy };
+  const sessionContext = { node, heartbeat, deadlines, logger, authenticator, version: VERSION, denials, gate, proxy };
   router.route(WEBSOCKET_PATH, webSocketSessions(sessionContext));
   router.attach(http.server);
   let chat: ChatModule | undefined;

@@ -151,3 +151,41 @@ test('subscription claims of the wrong type are rejected, naming the claim', () 
   claimsError(() => parseSubscriptionClaims({ sub: 7, channel: 'room' }), 'sub');
   claimsError(() => parseSubscriptionClaims({ channel: 'room', exp: '1' }), 'exp');
 });
+
+test('Centrifugo claims: expire_at decides the expiry (0: never), b64info carries JSON info', () => {
+  const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64');
+  const lasting = parseConnectionClaims({ sub: 'bob', exp: NOW + 60, expire_at: NOW + 3600, b64info: b64({ name: 'Bob' }) });
+  assert.equal(lasting.expiresAt, NOW + 3600);
+  assert.deepEqual(lasting.info, { name: 'Bob' });
+  const forever = parseConnectionClaims({ sub: 'bob', exp: NOW + 60, expire_at: 0 });
+  assert.equal('expiresAt' in forever, false);
+  assert.equal(parseSubscriptionClaims({ sub: 'bob', channel: 'news', exp: NOW + 60, expire_at: NOW + 90 }).expiresAt, NOW + 90);
+  assert.deepEqual(parseSubscriptionClaims({ channel: 'news', b64info: b64([1, 2]) }).info, [1, 2]);
+  // info wins over b64info, as sub over client.
+  assert.equal(parseConnectionClaims({ info: 'plain', b64info: b64('encoded') }).info, 'plain');
+  claimsError(() => parseConnectionClaims({ expire_at: 'later' }), 'expire_at');
+  claimsError(() => parseConnectionClaims({ expire_at: -1 }), 'expire_at');
+  claimsError(() => parseConnectionClaims({ b64info: 42 }), 'b64info');
+  claimsError(() => parseConnectionClaims({ b64info: Buffer.from([0xff, 0x00]).toString('base64') }), 'b64info');
+  claimsError(() => parseConnectionClaims({ b64info: 'not base64!' }), 'b64info');
+});
+
+test('Centrifugo claims: subs adds server-side subscriptions with info and data', () => {
+  const credentials = parseConnectionClaims({
+    sub: 'bob',
+    channels: ['news'],
+    subs: {
+      'room:lobby': { info: { seat: 3 }, data: { welcome: 'hi' }, override: { presence: { value: false } } },
+      news: { b64data: Buffer.from('{"n":1}').toString('base64') },
+      'room:quiet': {},
+    },
+  });
+  assert.deepEqual(credentials.channels, ['news', 'room:lobby', 'room:quiet']);
+  assert.deepEqual(credentials.subscriptionOptions?.get('room:lobby'), { info: { seat: 3 }, data: { welcome: 'hi' } });
+  assert.deepEqual(credentials.subscriptionOptions?.get('news'), { data: { n: 1 } });
+  assert.deepEqual(credentials.subscriptionOptions?.get('room:quiet'), {});
+  claimsError(() => parseConnectionClaims({ subs: ['news'] }), 'subs');
+  claimsError(() => parseConnectionClaims({ subs: { news: true } }), 'subs');
+  claimsError(() => parseConnectionClaims({ subs: { '': {} } }), 'subs');
+  claimsError(() => parseConnectionClaims({ subs: { news: { b64data: '%%' } } }), 'b64data');
+});

@@ -83,9 +83,9 @@ test('alg none is refused, with or without the trailing dot', () => {
   expectKind(forge({ typ: 'JWT' }, { sub: 'mallory' }), 'algorithm');
 });
 
-test('other algorithms are refused even when signed with the secret', async () => {
-  expectKind(await joseToken({ sub: 'alice' }, 'HS512'), 'algorithm');
-  expectKind(await joseToken({ sub: 'alice' }, 'HS384'), 'algorithm');
+test('HS384 and HS512 verify with the secret too; public-key algorithms never do', async () => {
+  assert.equal(verifyToken(await joseToken({ sub: 'alice' }, 'HS512'), SECRET, NOW).sub, 'alice');
+  assert.equal(verifyToken(await joseToken({ sub: 'alice' }, 'HS384'), SECRET, NOW).sub, 'alice');
   // Key confusion: labelled RS256 but HMAC-signed with the shared secret.
   expectKind(forge({ alg: 'RS256', typ: 'JWT' }, { sub: 'mallory' }), 'algorithm');
   const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
@@ -93,9 +93,14 @@ test('other algorithms are refused even when signed with the secret', async () =
   expectKind(rs256, 'algorithm');
 });
 
-test('typ must be JWT when present, and crit is refused', () => {
-  expectKind(forge({ alg: 'HS256', typ: 'at+jwt' }, { sub: 'a' }), 'algorithm');
-  expectKind(forge({ alg: 'HS256', crit: ['b64'], b64: false }, { sub: 'a' }), 'algorithm');
+test('typ must name a JWT when present; crit and keys carried in the header are refused', () => {
+  expectKind(forge({ alg: 'HS256', typ: 'JOSE' }, { sub: 'a' }), 'header');
+  expectKind(forge({ alg: 'HS256', typ: 42 }, { sub: 'a' }), 'header');
+  expectKind(forge({ alg: 'HS256', crit: ['b64'], b64: false }, { sub: 'a' }), 'header');
+  for (const name of ['jwk', 'jku', 'x5u', 'x5c']) expectKind(forge({ alg: 'HS256', [name]: 'x' }, { sub: 'a' }), 'header');
+  for (const typ of ['JWT', 'jwt', 'at+jwt', 'application/at+jwt']) {
+    assert.deepEqual(verifyToken(forge({ alg: 'HS256', typ }, { sub: 'a' }), SECRET, NOW), { sub: 'a' });
+  }
   assert.deepEqual(verifyToken(forge({ alg: 'HS256' }, { sub: 'a' }), SECRET, NOW), { sub: 'a' });
 });
 

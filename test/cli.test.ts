@@ -50,6 +50,15 @@ describe('parley token', () => {
     assert.deepEqual((await verifyWith(dir, conn.stdout.trim())).permissions, permissions);
   });
 
+  test('carries the issuer and audience the server requires', async () => {
+    const dir = tempDir();
+    const run = await runCli(['token', '--user', 'carol', '--token-issuer', 'https://chat.example.com', '--token-audience', 'parley', '--data-dir', dir]);
+    assert.equal(run.code, 0, run.stderr);
+    const claims = await verifyWith(dir, run.stdout.trim());
+    assert.equal(claims.iss, 'https://chat.example.com');
+    assert.equal(claims.aud, 'parley');
+  });
+
   test('refuses missing --user, bad --ttl and bad --permissions with a message', async () => {
     const dir = tempDir();
     const noUser = await runCli(['token', '--data-dir', dir]);

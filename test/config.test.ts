@@ -1,5 +1,6 @@
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { isAbsolute, join } from 'node:path';
@@ -7,6 +8,8 @@ import { BUILTIN_NAMESPACES, DEFAULT_CONFIG, DEFAULT_NAMESPACE } from '../src/co
 import { parseDuration } from '../src/config/duration.js';
 import { ENV_VARS } from '../src/config/env.js';
 import { ConfigError, loadConfig, type LoadConfigOptions } from '../src/config/schema.js';
+
+const EC_PEM = generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ type: 'spki', format: 'pem' }).toString();
 
 const dirs: string[] = [];
 after(() => {
@@ -150,6 +153,9 @@ describe('sources and precedence', () => {
       PARLEY_CONNECT_PROXY_URL: 'http://app:3000/centrifugo/connect', PARLEY_REFRESH_PROXY_URL: 'http://app:3000/centrifugo/refresh',
       PARLEY_SUBSCRIBE_PROXY_URL: 'http://app:3000/centrifugo/subscribe', PARLEY_PUBLISH_PROXY_URL: 'https://app/centrifugo/publish',
       PARLEY_RPC_PROXY_URL: 'https://app/centrifugo/rpc',
+      PARLEY_TOKEN_PUBLIC_KEY: EC_PEM, PARLEY_TOKEN_JWKS_URL: 'http://idp.internal/jwks', PARLEY_TOKEN_JWKS_ALLOW_HTTP: 'yes',
+      PARLEY_TOKEN_JWKS_CACHE_TTL: '1h', PARLEY_TOKEN_JWKS_COOLDOWN: '30s', PARLEY_TOKEN_JWKS_TIMEOUT: '2s',
+      PARLEY_TOKEN_ISSUER: 'https://idp.example.com/', PARLEY_TOKEN_AUDIENCE: 'parley',
     };
     assert.deepEqual(Object.keys(env).sort(), ENV_VARS.map((v) => v.name).sort());
     const config = await load({ env });
@@ -176,6 +182,14 @@ describe('sources and precedence', () => {
     assert.equal(config.subscribeProxyUrl, 'http://app:3000/centrifugo/subscribe');
     assert.equal(config.publishProxyUrl, 'https://app/centrifugo/publish');
     assert.equal(config.rpcProxyUrl, 'https://app/centrifugo/rpc');
+    assert.equal(config.tokenPublicKey, EC_PEM);
+    assert.equal(config.tokenJwksUrl, 'http://idp.internal/jwks');
+    assert.equal(config.tokenJwksAllowHttp, true);
+    assert.equal(config.tokenJwksCacheTtl, 3600);
+    assert.equal(config.tokenJwksCooldown, 30);
+    assert.equal(config.tokenJwksTimeout, 2);
+    assert.equal(config.tokenIssuer, 'https://idp.example.com/');
+    assert.equal(config.tokenAudience, 'parley');
   });
 
   test('cluster settings: redisUrl needs postgresUrl and explicit secrets; bad URLs never echo the value', async () => {
@@ -373,10 +387,13 @@ describe('namespaces', () => {
 describe('secrets never appear in errors', () => {
   const SECRET = 'super-secret-token-value-0123456789';
 
-  test('a bad tokenSecret is described without its value', async () => {
+  test('a bad secret is described without its value; a short tokenSecret is accepted (warned at start-up)', async () => {
     const short = 'hunter2-short';
-    const error = await rejects({ env: { PARLEY_TOKEN_SECRET: short } }, /tokenSecret must be/, /got 13 bytes from env PARLEY_TOKEN_SECRET/);
+    assert.equal((await load({ env: { PARLEY_TOKEN_SECRET: short } })).tokenSecret, short);
+    const error = await rejects({ env: { PARLEY_API_KEY: short } }, /apiKey must be/, /got 13 bytes from env PARLEY_API_KEY/);
     assert.ok(!error.message.includes(short));
+    const typedSecret = await rejects({ cwd: workdir({ tokenSecret: 12345678901234567890 }) }, /tokenSecret must be a string/, /got a number/);
+    assert.ok(!typedSecret.message.includes('1234567890'));
     const typed = await rejects({ cwd: workdir({ apiKey: 12345678901234567890 }) }, /apiKey must be/, /got a number/);
     assert.ok(!typed.message.includes('1234567890'));
   });
@@ -487,5 +504,67 @@ describe('config: backend proxy', () => {
     await rejects({ cwd: workdir({ defaultNamespace: { proxyPublish: true } }) }, /^config: defaultNamespace\.proxyPublish needs publishProxyUrl/);
     const ok = await load({ cwd: workdir({ subscribeProxyUrl: 'http://app/subscribe', namespaces: { room: { proxySubscribe: true } } }) });
     assert.equal(ok.namespaces['room']?.proxySubscribe, true);
+  });
+});
+
+describe('config: token keys', () => {
+  const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const rsaPem = rsa.publicKey.export({ type: 'spki', format: 'pem' }).toString();
+  const ed25519Pem = generateKeyPairSync('ed25519').publicKey.export({ type: 'spki', format: 'pem' }).toString();
+
+  test('none by default', async () => {
+    const config = await load();
+    assert.equal(config.tokenPublicKey, '');
+    assert.equal(config.tokenJwksUrl, '');
+    assert.equal(config.tokenJwksAllowHttp, false);
+    assert.equal(config.tokenJwksCacheTtl, 600);
+    assert.equal(config.tokenJwksCooldown, 10);
+    assert.equal(config.tokenJwksTimeout, 5);
+    assert.equal(config.tokenIssuer, '');
+    assert.equal(config.tokenAudience, '');
+  });
+
+  test('tokenPublicKey: PEM text with several keys, one-line \\n text, or a file path made absolute', async () => {
+    const several = `${rsaPem}\n${EC_PEM}${ed25519Pem}`;
+    assert.equal((await load({ cwd: workdir({ tokenPublicKey: several }) })).tokenPublicKey, several);
+    const oneLine = EC_PEM.trim().replaceAll('\n', '\\n');
+    assert.equal((await load({ env: { PARLEY_TOKEN_PUBLIC_KEY: oneLine } })).tokenPublicKey, oneLine);
+    const dir = workdir();
+    writeFileSync(join(dir, 'idp.pem'), several);
+    const config = await load({ cwd: dir, argv: ['--token-public-key', 'idp.pem'] });
+    assert.equal(config.tokenPublicKey, join(dir, 'idp.pem'));
+  });
+
+  test('tokenPublicKey that cannot be used is refused in one line naming the key', async () => {
+    await rejects({ argv: ['--token-public-key', 'missing.pem'] }, /^config: tokenPublicKey cannot read the key file .*missing\.pem \(ENOENT\) \(from flag --token-public-key\)$/);
+    await rejects({ env: { PARLEY_TOKEN_PUBLIC_KEY: '-----BEGIN PUBLIC KEY-----\nnot base64\n-----END PUBLIC KEY-----' } }, /tokenPublicKey key 1 is not a valid PEM public key/);
+    await rejects({ env: { PARLEY_TOKEN_PUBLIC_KEY: '-----BEGIN PUBLIC KEY-----' } }, /tokenPublicKey holds no PEM public key/);
+    const privatePem = rsa.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+    const error = await rejects({ env: { PARLEY_TOKEN_PUBLIC_KEY: privatePem } }, /tokenPublicKey key 1 is a private key/);
+    assert.ok(!error.message.includes(privatePem.slice(40, 80)), 'no key material in the message');
+    const small = generateKeyPairSync('rsa', { modulusLength: 1024 }).publicKey.export({ type: 'spki', format: 'pem' }).toString();
+    await rejects({ env: { PARLEY_TOKEN_PUBLIC_KEY: small } }, /tokenPublicKey key 1 is a 1024-bit RSA key; at least 2048 bits/);
+    const k1 = generateKeyPairSync('ec', { namedCurve: 'secp256k1' }).publicKey.export({ type: 'spki', format: 'pem' }).toString();
+    await rejects({ env: { PARLEY_TOKEN_PUBLIC_KEY: `${EC_PEM}${k1}` } }, /tokenPublicKey key 2 is an EC key on secp256k1/);
+    const x25519 = generateKeyPairSync('x25519').publicKey.export({ type: 'spki', format: 'pem' }).toString();
+    await rejects({ env: { PARLEY_TOKEN_PUBLIC_KEY: x25519 } }, /tokenPublicKey key 1 is a x25519 key/);
+  });
+
+  test('tokenJwksUrl: a URL, https unless loopback or allowed', async () => {
+    await rejects({ env: { PARLEY_TOKEN_JWKS_URL: 'not a url' } }, /tokenJwksUrl must be empty or a https:\/\/ or http:\/\/ URL/);
+    await rejects({ env: { PARLEY_TOKEN_JWKS_URL: 'ftp://idp.example.com/jwks' } }, /tokenJwksUrl must be/);
+    await rejects({ env: { PARLEY_TOKEN_JWKS_URL: 'http://idp.example.com/jwks' } }, /^config: tokenJwksUrl must be https .* or set tokenJwksAllowHttp \(from env PARLEY_TOKEN_JWKS_URL\)$/);
+    for (const url of ['https://idp.example.com/jwks', 'http://127.0.0.1:8081/jwks', 'http://localhost/jwks', 'http://[::1]:9/jwks']) {
+      assert.equal((await load({ env: { PARLEY_TOKEN_JWKS_URL: url } })).tokenJwksUrl, url);
+    }
+    const allowed = await load({ argv: ['--token-jwks-url', 'http://idp.internal/jwks', '--token-jwks-allow-http'] });
+    assert.equal(allowed.tokenJwksAllowHttp, true);
+  });
+
+  test('JWKS timings are positive durations', async () => {
+    await rejects({ env: { PARLEY_TOKEN_JWKS_COOLDOWN: '0' } }, /tokenJwksCooldown must be/);
+    await rejects({ env: { PARLEY_TOKEN_JWKS_TIMEOUT: '2m' } }, /tokenJwksTimeout must be .*at most 60s/);
+    await rejects({ env: { PARLEY_TOKEN_JWKS_CACHE_TTL: 'soon' } }, /tokenJwksCacheTtl must be/);
+    assert.equal((await load({ env: { PARLEY_TOKEN_JWKS_TIMEOUT: '500ms' } })).tokenJwksTimeout, 0.5);
   });
 });

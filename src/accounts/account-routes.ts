@@ -59,7 +59,7 @@ export function registerAccountRoutes(app: FastifyInstance, context: AccountRout
       expiresAt: now + config.sessionTtl * 1000,
     });
     setSessionCookie(request, reply, refreshToken, config.sessionTtl);
-    return accountSignIn(account, user, session.id, config.tokenSecret);
+    return accountSignIn(account, user, session.id, config);
   };
 
   /** A username and password as typed. @throws HttpError 400 naming the problem. */
@@ -148,8 +148,8 @@ export function registerAccountRoutes(app: FastifyInstance, context: AccountRout
 
   const signInResultOf = async (signedIn: SignedIn): Promise<SignInResult> =>
     signedIn.kind === 'account'
-      ? accountSignIn(signedIn.account, await accountUser(chat, signedIn.account), signedIn.session.id, config.tokenSecret)
-      : guestSignIn(signedIn.user, signedIn.since, config.tokenSecret);
+      ? accountSignIn(signedIn.account, await accountUser(chat, signedIn.account), signedIn.session.id, config)
+      : guestSignIn(signedIn.user, signedIn.since, config);
 
   app.post('/signout', { bodyLimit: BODY_LIMIT }, async (request, reply) => {
     const refreshToken = sessionCookieOf(request) ?? legacyRefreshToken(request.body);

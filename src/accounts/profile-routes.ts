@@ -82,10 +82,10 @@ export function registerProfileRoutes(app: FastifyInstance, context: AccountRout
       if (avatar === '') delete user.avatar;
       else if (avatar !== undefined) user.avatar = avatar;
       await chat.upsertUser(user, Date.now());
-      if (signedIn.kind === 'guest') return guestSignIn(user, signedIn.since, config.tokenSecret);
+      if (signedIn.kind === 'guest') return guestSignIn(user, signedIn.since, config);
       if (name !== undefined) await accounts.setDisplayName(signedIn.account.id, name);
       const account = { ...signedIn.account, displayName: user.name };
-      return accountSignIn(account, user, signedIn.session.id, config.tokenSecret);
+      return accountSignIn(account, user, signedIn.session.id, config);
     });
   });
 }

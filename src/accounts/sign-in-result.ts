@@ -2,7 +2,7 @@
  * What the sign-in routes answer: the person's chat profile, a short-lived
  * connection token carrying it, and their account as they see it.
  */
-import { signToken } from '../auth/jwt.js';
+import { signOwnToken, type OwnTokenSigning } from '../auth/jwt.js';
 import type { ChatStore } from '../chat/chat-store.js';
 import { colorForUser } from '../chat/names.js';
 import type { AccountInfo, ChatUser, SignInResult } from '../chat/protocol.js';
@@ -22,14 +22,14 @@ export const GUEST_TOKEN_TTL_SECONDS = 60 * 60;
  * see (`name`, `color`, `avatar?`, `username?`) and, for an account's
  * session, `sid`: the session's id, which connects check is still live.
  */
-export function connectionToken(user: ChatUser, secret: string, options: { ttlSeconds: number; sessionId?: string }): string {
+export function connectionToken(user: ChatUser, signing: OwnTokenSigning, options: { ttlSeconds: number; sessionId?: string }): string {
   const info: Record<string, string> = { name: user.name, color: user.color };
   if (user.avatar) info.avatar = user.avatar;
   if (user.username) info.username = user.username;
   const now = Math.floor(Date.now() / 1000);
   const claims: Record<string, unknown> = { sub: user.id, info, iat: now, exp: now + options.ttlSeconds };
   if (options.sessionId !== undefined) claims.sid = options.sessionId;
-  return signToken(claims, secret);
+  return signOwnToken(claims, signing);
 }
 
 /**
@@ -67,15 +67,15 @@ export function guestInfo(user: ChatUser, since: number): AccountInfo {
 }
 
 /** The answer for an account's session `sessionId`. */
-export function accountSignIn(account: Account, user: ChatUser, sessionId: string, secret: string): SignInResult {
+export function accountSignIn(account: Account, user: ChatUser, sessionId: string, signing: OwnTokenSigning): SignInResult {
   return {
     user,
-    token: connectionToken(user, secret, { ttlSeconds: ACCOUNT_TOKEN_TTL_SECONDS, sessionId }),
+    token: connectionToken(user, signing, { ttlSeconds: ACCOUNT_TOKEN_TTL_SECONDS, sessionId }),
     account: accountInfo(account, user),
   };
 }
 
 /** The answer for a guest. */
-export function guestSignIn(user: ChatUser, since: number, secret: string): SignInResult {
-  return { user, token: connectionToken(user, secret, { ttlSeconds: GUEST_TOKEN_TTL_SECONDS }), account: guestInfo(user, since) };
+export function guestSignIn(user: ChatUser, since: number, signing: OwnTokenSigning): SignInResult {
+  return { user, token: connectionToken(user, signing, { ttlSeconds: GUEST_TOKEN_TTL_SECONDS }), account: guestInfo(user, since) };
 }

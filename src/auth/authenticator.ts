@@ -1,3 +1,4 @@
+import type { Config } from '../config/types.js';
 import type { Logger } from '../log/logger.js';
 import {
   parseConnectionClaims,
@@ -5,23 +6,23 @@ import {
   type ConnectionCredentials,
   type SubscriptionCredentials,
 } from './claims.js';
-import { verifyToken } from './jwt.js';
 import { RegexGuard } from './regex-guard.js';
+import { tokenVerifierFor, type TokenVerifier } from './token-verifier.js';
 
 /**
  * Turns connection and subscription tokens into credentials with the
- * server's secret. One per server: it owns the regex guard that runs
+ * server's keys. One per server: it owns the regex guard that runs
  * permission patterns, so a hostile pattern is logged (without the token)
  * and remembered once for the whole server.
  *
- * Both methods throw `TokenError` (kinds: malformed, algorithm, signature,
- * expired, not-yet-valid, claims) for tokens they refuse.
+ * Both methods reject with a `TokenError` (see `TokenErrorKind`) for tokens
+ * they refuse.
  */
 export class Authenticator {
   private readonly regexGuard: RegexGuard;
 
   constructor(
-    private readonly secret: string,
+    private readonly verifier: TokenVerifier,
     logger: Logger,
   ) {
     this.regexGuard = new RegexGuard({
@@ -30,11 +31,18 @@ export class Authenticator {
     });
   }
 
-  connection(token: string): ConnectionCredentials {
-    return parseConnectionClaims(verifyToken(token, this.secret), { regexGuard: this.regexGuard });
+  /** The authenticator the configuration describes; starts fetching the JWKS, if any, at once. */
+  static forConfig(config: Config, logger: Logger): Authenticator {
+    const verifier = tokenVerifierFor(config, logger);
+    void verifier.prefetch();
+    return new Authenticator(verifier, logger);
   }
 
-  subscription(token: string): SubscriptionCredentials {
-    return parseSubscriptionClaims(verifyToken(token, this.secret));
+  async connection(token: string): Promise<ConnectionCredentials> {
+    return parseConnectionClaims(await this.verifier.verify(token), { regexGuard: this.regexGuard });
+  }
+
+  async subscription(token: string): Promise<SubscriptionCredentials> {
+    return parseSubscriptionClaims(await this.verifier.verify(token));
   }
 }

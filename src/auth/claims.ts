@@ -22,12 +22,22 @@ export interface ConnectionCredentials {
   expiresAt?: number;
   /** Public information about the connection (becomes `conn_info`), any JSON. */
   info?: unknown;
-  /** Channels the server subscribes the connection to, without duplicates, in token order. */
+  /** Channels the server subscribes the connection to (`channels`, then `subs`), without duplicates, in token order. */
   readonly channels: readonly string[];
+  /** What the `subs` claim says about some of `channels`; absent without a `subs` claim. */
+  subscriptionOptions?: ReadonlyMap<string, TokenSubscriptionOptions>;
   /** Per-channel permissions; absent when the token carries none. */
   permissions?: PermissionSet;
   /** The account session the token was issued for (`sid`), checked on connect and refresh. */
   session?: string;
+}
+
+/** One channel of a connection token's `subs` claim. */
+export interface TokenSubscriptionOptions {
+  /** The subscriber's info in this channel (`info`, or `b64info` holding JSON), shown as `chan_info`. */
+  info?: unknown;
+  /** JSON for the client in the subscription's result (`data`, or `b64data` holding JSON). */
+  data?: unknown;
 }
 
 /** What a subscription token grants: one user on one channel. */
@@ -52,11 +62,16 @@ export interface ClaimsOptions {
  *
  * - user: `sub` when present (even ""), otherwise `client`, otherwise "";
  *   a string of at most {@link MAX_USER_LENGTH} characters;
- * - info: `info` when present (even `null`), otherwise `data`;
+ * - info: `info` when present (even `null`), otherwise `b64info` (base64
+ *   of JSON text), otherwise `data`;
  * - `channels`: optional array of non-empty strings of at most
  *   {@link MAX_CHANNEL_LENGTH} characters;
+ * - `subs`: optional object of channel name → `{ info?, b64info?, data?,
+ *   b64data? }` (Centrifugo's; `override` is ignored): more server-side
+ *   subscriptions, with the subscriber's info in the channel and data for
+ *   the client;
  * - `permissions`: optional, see {@link PermissionSet.fromClaim};
- * - `exp`: optional number, copied to `expiresAt`;
+ * - `expiresAt`: `expire_at` when present (0: never), otherwise `exp`;
  * - `sid`: optional non-empty string, copied to `session`.
  *
  * Other claims are ignored. Throws a {@link TokenError} of kind `claims`
@@ -67,7 +82,9 @@ export function parseConnectionClaims(
   claims: Record<string, unknown>,
   options: ClaimsOptions = {},
 ): ConnectionCredentials {
-  const credentials: ConnectionCredentials = { user: userOf(claims), channels: channelsOf(claims) };
+  const subscriptionOptions = Object.hasOwn(claims, 'subs') ? subsOf(claims.subs) : undefined;
+  const credentials: ConnectionCredentials = { user: userOf(claims), channels: channelsOf(claims, subscriptionOptions) };
+  if (subscriptionOptions) credentials.subscriptionOptions = subscriptionOptions;
   const expiresAt = expiryOf(claims);
   if (expiresAt !== undefined) credentials.expiresAt = expiresAt;
   const info = infoOf(claims);
@@ -82,7 +99,7 @@ export function parseConnectionClaims(
 /**
  * Reads a verified subscription token's claims: `channel` (required,
  * non-empty, at most {@link MAX_CHANNEL_LENGTH} characters), the user, info
- * and `exp` as for {@link parseConnectionClaims}.
+ * and expiry as for {@link parseConnectionClaims}.
  *
  * The caller must still check that `channel` is the channel being
  * subscribed to and `user` is the connection's user; this function only
@@ -121,28 +138,73 @@ function sessionOf(value: unknown): string {
 }
 
 function infoOf(claims: Record<string, unknown>): { present: boolean; value?: unknown } {
-  if (Object.hasOwn(claims, 'info')) return { present: true, value: claims.info };
+  const info = jsonField(claims, 'info', 'b64info');
+  if (info.present) return info;
   if (Object.hasOwn(claims, 'data')) return { present: true, value: claims.data };
   return { present: false };
 }
 
+/**
+ * `b64info` and `b64data` carry bytes as base64. Over the JSON protocol
+ * they are JSON, so the bytes must be JSON text (binary needs a binary protocol).
+ */
+function decodeB64Json(value: unknown, name: string): unknown {
+  if (typeof value !== 'string' || !/^[A-Za-z0-9+/_-]*={0,2}$/.test(value)) throw claimsError(`claim "${name}" must be a base64 string`);
+  try {
+    return JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(Buffer.from(value, 'base64')));
+  } catch {
+    throw claimsError(`claim "${name}" must be base64 of JSON text`);
+  }
+}
+
+/**
+ * When the connection or subscription expires: `expire_at` when present (0
+ * for never), which lets a token be short-lived while what it opens is not;
+ * otherwise `exp`.
+ */
 function expiryOf(claims: Record<string, unknown>): number | undefined {
-  if (!Object.hasOwn(claims, 'exp')) return undefined;
-  const exp = claims.exp;
-  if (typeof exp !== 'number' || !Number.isFinite(exp)) throw claimsError('claim "exp" must be a number');
-  return exp;
+  const name = Object.hasOwn(claims, 'expire_at') ? 'expire_at' : 'exp';
+  if (!Object.hasOwn(claims, name)) return undefined;
+  const value = claims[name];
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) throw claimsError(`claim "${name}" must be a number`);
+  return name === 'expire_at' && value === 0 ? undefined : value;
 }
 
 /** Shared by every connection whose token names no channels (most), instead of an empty array each. */
 export const NO_CHANNELS: readonly string[] = Object.freeze([]);
 
-function channelsOf(claims: Record<string, unknown>): readonly string[] {
-  if (!Object.hasOwn(claims, 'channels')) return NO_CHANNELS;
-  const value = claims.channels;
+function channelsOf(claims: Record<string, unknown>, subs: ReadonlyMap<string, unknown> | undefined): readonly string[] {
+  if (!Object.hasOwn(claims, 'channels') && !subs) return NO_CHANNELS;
+  const value = Object.hasOwn(claims, 'channels') ? claims.channels : [];
   if (!Array.isArray(value)) throw claimsError('claim "channels" must be an array of strings');
   const channels = new Set<string>();
   for (const item of value as unknown[]) channels.add(channelName(item, 'claim "channels" must hold non-empty strings'));
+  for (const name of subs?.keys() ?? []) channels.add(name);
   return [...channels];
+}
+
+function subsOf(value: unknown): ReadonlyMap<string, TokenSubscriptionOptions> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw claimsError('claim "subs" must be an object of channels');
+  const subs = new Map<string, TokenSubscriptionOptions>();
+  for (const [name, entry] of Object.entries(value)) {
+    channelName(name, 'claim "subs" must have non-empty channel names');
+    if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) throw claimsError('claim "subs" must map channels to objects');
+    const fields = entry as Record<string, unknown>;
+    const options: TokenSubscriptionOptions = {};
+    const info = jsonField(fields, 'info', 'b64info');
+    if (info.present) options.info = info.value;
+    const data = jsonField(fields, 'data', 'b64data');
+    if (data.present) options.data = data.value;
+    subs.set(name, options);
+  }
+  return subs;
+}
+
+/** A JSON value given as `name`, or as base64 of JSON text in `b64name`. */
+function jsonField(fields: Record<string, unknown>, name: string, b64name: string): { present: boolean; value?: unknown } {
+  if (Object.hasOwn(fields, name)) return { present: true, value: fields[name] };
+  if (Object.hasOwn(fields, b64name)) return { present: true, value: decodeB64Json(fields[b64name], b64name) };
+  return { present: false };
 }
 
 function channelName(value: unknown, requirement: string): string {

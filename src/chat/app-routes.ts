@@ -98,7 +98,7 @@ export async function registerAppRoutes(http: FastifyInstance, options: AppRoute
         const result = await counted(context, reply, async () => {
           const now = Date.now();
           await Promise.all([store.upsertUser(user, now), store.createGuestSession(refreshTokenHash(refreshToken), user, now)]);
-          return guestSignIn(user, now, config.tokenSecret);
+          return guestSignIn(user, now, config);
         });
         setSessionCookie(request, reply, refreshToken, config.sessionTtl);
         return result;

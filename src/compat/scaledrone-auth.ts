@@ -7,7 +7,7 @@
  */
 import { createHmac } from 'node:crypto';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { signToken } from '../auth/jwt.js';
+import { signOwnToken } from '../auth/jwt.js';
 import { NAME_ADJECTIVES, NAME_NOUNS, USER_COLORS } from '../chat/names.js';
 import { cleanDisplayName, isHexColor } from '../chat/profile.js';
 import { MAX_DISPLAY_NAME_LENGTH } from '../chat/protocol.js';
@@ -172,7 +172,7 @@ export async function registerAuthRoute(http: FastifyInstance, options: AuthRout
       if (problem) throw new AuthError(422, problem);
       const assigned = assignedData(clientId, config.tokenSecret);
       const data: AuthData = { name: nameOf(field('name')) ?? assigned.name, color: colorOf(field('color')) ?? assigned.color };
-      const token = signToken(authClaims(clientId, data), config.tokenSecret);
+      const token = signOwnToken(authClaims(clientId, data), config);
       reply.header('cache-control', 'no-store');
       return plain(reply, 200, token);
     });

@@ -35,8 +35,16 @@ export const SCALAR_FIELDS: { readonly [K in ScalarKey]: Check<Config[K]> } = {
   host: text({ nonEmpty: true }),
   port: integer(0, 65_535),
   dataDir: text({ nonEmpty: true }),
-  // RFC 7518 §3.2: an HS256 key must be at least as long as the hash, 256 bits.
-  tokenSecret: secret(32),
+  // RFC 7518 §3.2 asks for an HMAC key as long as the hash; shorter ones (from Centrifugo) are accepted with a start-up warning.
+  tokenSecret: secret(1),
+  tokenPublicKey: text(),
+  tokenJwksUrl: serviceUrl(['https:', 'http:']),
+  tokenJwksAllowHttp: boolean(),
+  tokenJwksCacheTtl: duration({ positive: true, max: MAX_TIMER_SECONDS }),
+  tokenJwksCooldown: duration({ positive: true, max: 86_400 }),
+  tokenJwksTimeout: duration({ positive: true, max: 60 }),
+  tokenIssuer: text(),
+  tokenAudience: text(),
   apiKey: secret(16),
   allowedOrigins: origins(),
   trustProxy: proxyAddresses(),
@@ -85,7 +93,7 @@ export const SCALAR_FIELDS: { readonly [K in ScalarKey]: Check<Config[K]> } = {
 export const SCALAR_KEYS = Object.keys(SCALAR_FIELDS) as readonly ScalarKey[];
 
 /** Boolean keys, which flags set by their presence (`--allow-anonymous`) rather than with a value. */
-export const SWITCH_KEYS: ReadonlySet<ScalarKey> = new Set<ScalarKey>(['allowAnonymous', 'guestSignIn']);
+export const SWITCH_KEYS: ReadonlySet<ScalarKey> = new Set<ScalarKey>(['allowAnonymous', 'guestSignIn', 'tokenJwksAllowHttp']);
 
 /** Checks for every namespace option. */
 export const NAMESPACE_FIELDS: { readonly [K in keyof NamespaceOptions]: Check<NamespaceOptions[K]> } = {

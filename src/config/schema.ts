@@ -13,6 +13,7 @@ import { readConfigFile } from './file.js';
 import { parseFlags } from './flags.js';
 import { deepFreeze } from './freeze.js';
 import { resolveNamespaces } from './namespaces.js';
+import { resolveTokenKeys } from './token-keys.js';
 import type { Config } from './types.js';
 import { note, type At } from './validate.js';
 
@@ -75,6 +76,7 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Confi
 
   config.dataDir = resolve(cwd, config.dataDir);
   if (config.logFile !== '') config.logFile = resolve(cwd, config.logFile);
+  resolveTokenKeys(config, sources, cwd);
   resolveAuthMode(config, sources);
   checkRelations(config, sources);
   return deepFreeze(config);

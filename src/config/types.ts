@@ -81,8 +81,49 @@ export interface Config {
   port: number;
   /** Directory for the SQLite database and generated secrets; always absolute once loaded (resolved against the working directory). Env `PARLEY_DATA_DIR`. @default "./data" */
   dataDir: string;
-  /** HS256 secret for connection and subscription tokens, at least 32 bytes. Env `PARLEY_TOKEN_SECRET`. Generated into the data dir when absent. */
+  /**
+   * HMAC secret for connection and subscription tokens (HS256, HS384,
+   * HS512); the server signs its own tokens (web app, `/auth`, `parley
+   * token`) with it, HS256. Shorter than 32 bytes is accepted with a
+   * warning at start-up. Env `PARLEY_TOKEN_SECRET`. Generated into the data dir when absent.
+   */
   tokenSecret: string;
+  /**
+   * Public keys that verify tokens from your identity provider: PEM text
+   * (SPKI `PUBLIC KEY` blocks, or `RSA PUBLIC KEY`), or the path of a file
+   * holding it (absolute once loaded); one or more keys, RSA (2048 bits or
+   * more: RS256/384/512, PS256/384/512), EC (P-256: ES256, P-384: ES384,
+   * P-521: ES512) or Ed25519 (EdDSA). Env `PARLEY_TOKEN_PUBLIC_KEY`. @default ""
+   */
+  tokenPublicKey: string;
+  /**
+   * URL of your identity provider's JSON Web Key Set, e.g.
+   * `https://keycloak.example.com/realms/acme/protocol/openid-connect/certs`:
+   * tokens with RS, PS, ES or EdDSA algorithms are verified with its keys,
+   * chosen by `kid`. `https` unless the host is loopback or
+   * `tokenJwksAllowHttp` is set. Env `PARLEY_TOKEN_JWKS_URL`. @default ""
+   */
+  tokenJwksUrl: string;
+  /** Allow an `http` `tokenJwksUrl` on a host other than loopback (a private network). Env `PARLEY_TOKEN_JWKS_ALLOW_HTTP`. @default false */
+  tokenJwksAllowHttp: boolean;
+  /** Seconds the fetched key set is used before it is fetched again (in the background). Env `PARLEY_TOKEN_JWKS_CACHE_TTL`. @default 600 */
+  tokenJwksCacheTtl: number;
+  /**
+   * Least seconds between two fetches of the key set: a token naming an
+   * unknown `kid` (a rotated key) makes the server look again, at most this
+   * often, however many such tokens arrive; also the pause after a failed
+   * fetch. Env `PARLEY_TOKEN_JWKS_COOLDOWN`. @default 10
+   */
+  tokenJwksCooldown: number;
+  /** Seconds one fetch of the key set may take. Env `PARLEY_TOKEN_JWKS_TIMEOUT`. @default 5 */
+  tokenJwksTimeout: number;
+  /** Required `iss` claim of every connection and subscription token; "" checks none. Env `PARLEY_TOKEN_ISSUER`. @default "" */
+  tokenIssuer: string;
+  /**
+   * Required `aud` of every connection and subscription token (the claim
+   * may be this string or an array holding it); "" checks none. Env `PARLEY_TOKEN_AUDIENCE`. @default ""
+   */
+  tokenAudience: string;
   /** Key for the server HTTP API, at least 16 bytes. Env `PARLEY_API_KEY`. Generated into the data dir when absent. */
   apiKey: string;
   /**

@@ -58,7 +58,7 @@ export function text(options: { nonEmpty?: boolean } = {}): Check<string> {
  * UTF-8. The message states only the length of a rejected secret.
  */
 export function secret(minBytes: number): Check<string> {
-  const expected = `empty (to generate one) or at least ${minBytes} bytes`;
+  const expected = minBytes <= 1 ? 'a string (empty to generate one)' : `empty (to generate one) or at least ${minBytes} bytes`;
   return (value, at) => {
     if (typeof value !== 'string') reject(at, expected, value);
     const bytes = Buffer.byteLength(value, 'utf8');

@@ -1,6 +1,5 @@
 import type { Authenticator } from '../auth/authenticator.js';
-import type { SubscriptionCredentials } from '../auth/claims.js';
-import { TokenError } from '../auth/token-error.js';
+import type { SubscriptionCredentials, TokenSubscriptionOptions } from '../auth/claims.js';
 import { isAllowed, type Principal } from '../channel/access.js';
 import type { ChannelSpec } from '../channel/channel.js';
 import type { Logger } from '../log/logger.js';
@@ -21,6 +20,7 @@ import type { Transport } from '../transport/transport.js';
 import { closeDelayMs, ttlSeconds } from './expiry.js';
 import { HoldBudget, Subscription } from './subscription.js';
 import type { SessionProxy } from '../proxy/session-proxy.js';
+import { tokenRefusal } from './token-refusal.js';
 
 /** Events all subscriptions of a session may hold at once while their replies are prepared. */
 const MAX_HELD_EVENTS = 10_000;
@@ -100,8 +100,8 @@ export class SessionSubscriptions {
     let proxiedData: { value: unknown } | undefined;
     const viaToken = request.token !== undefined && request.token !== '';
     if (request.token) {
-      const granted = this.verifySubscriptionToken(request.token, channel.name);
-      if (!granted) return;
+      const granted = await this.verifySubscriptionToken(request.token, channel.name);
+      if (!granted || this.owner.isClosed) return;
       expiresAt = granted.expiresAt;
       if (granted.info !== undefined) info = { ...info, chan_info: granted.info };
     } else if (channel.options.proxySubscribe && this.owner.proxy) {
@@ -145,8 +145,8 @@ export class SessionSubscriptions {
     const subscription = this.byChannel.get(request.channel);
     if (!subscription) throw Errors.badRequest('not subscribed to this channel');
     if (!subscription.viaToken) throw Errors.badRequest('subscription was not made with a token');
-    const granted = this.verifySubscriptionToken(request.token, request.channel);
-    if (!granted) return;
+    const granted = await this.verifySubscriptionToken(request.token, request.channel);
+    if (!granted || this.owner.isClosed) return;
     subscription.expiresAt = granted.expiresAt;
     this.scheduleExpiry(subscription);
     const ttl = ttlSeconds(granted.expiresAt);
@@ -166,14 +166,15 @@ export class SessionSubscriptions {
    * that are not valid channels are skipped), recovering as the connect
    * command's `subs` asks. The recoveries go out in the one connect reply, so
    * they share one `recoveryMaxBytes` budget: a channel that does not fit
-   * what is left gets `recovered: false`. `options` (the connect proxy's
-   * `subs`) gives a channel its `chan_info` and its result's `data`.
-   * Undefined when the session closed meanwhile.
+   * what is left gets `recovered: false`. `options` (the token's `subs`
+   * claim, or the connect proxy's `subs`) give a channel the subscriber's
+   * `chan_info` and `data` for the client's subscribe result. Undefined when
+   * the session closed meanwhile.
    */
   async fromToken(
     names: readonly string[],
     recoveries: ConnectRequest['subs'],
-    options?: ReadonlyMap<string, { info?: unknown; data?: unknown }>,
+    options?: ReadonlyMap<string, TokenSubscriptionOptions>,
   ): Promise<TokenSubscriptions | undefined> {
     const { node } = this.owner;
     const added: { subscription: Subscription; offset: number }[] = [];
@@ -297,9 +298,9 @@ export class SessionSubscriptions {
     }
   }
 
-  private verifySubscriptionToken(token: string, channel: string): SubscriptionCredentials | undefined {
+  private async verifySubscriptionToken(token: string, channel: string): Promise<SubscriptionCredentials | undefined> {
     try {
-      const granted = this.owner.authenticator.subscription(token);
+      const granted = await this.owner.authenticator.subscription(token);
       if (granted.channel !== channel || granted.user !== this.owner.principal.user) {
         this.owner.logger.info({ channel }, 'subscription token for another channel or user');
         this.owner.disconnect(Disconnects.invalidToken, 'subscription token does not match');
@@ -307,13 +308,10 @@ export class SessionSubscriptions {
       }
       return granted;
     } catch (error) {
-      if (error instanceof TokenError && error.kind === 'expired') throw Errors.tokenExpired();
-      if (error instanceof TokenError) {
-        this.owner.logger.info({ kind: error.kind, channel }, 'subscription token refused');
-        this.owner.disconnect(Disconnects.invalidToken, error.message);
-        return undefined;
-      }
-      throw error;
+      const refused = tokenRefusal(error);
+      this.owner.logger.info({ kind: refused.kind, channel }, 'subscription token refused');
+      this.owner.disconnect(Disconnects.invalidToken, refused.message);
+      return undefined;
     }
   }
 

@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Authenticator } from '../auth/authenticator.js';
 import { NO_CHANNELS, type ConnectionCredentials } from '../auth/claims.js';
-import { TokenError } from '../auth/token-error.js';
 import type { ChannelSpec } from '../channel/channel.js';
 import type { Logger } from '../log/logger.js';
 import type { Node, ServerSubscribeOptions, SessionHandle } from '../node/node.js';
@@ -23,6 +22,7 @@ import type { Heartbeat, HeartbeatTarget } from './heartbeat.js';
 import { refusalOf } from './admission.js';
 import { RateLimiter } from './rate-limiter.js';
 import { SessionSubscriptions, type SubscriptionOwner } from './session-subscriptions.js';
+import { tokenRefusal } from './token-refusal.js';
 
 export interface SessionContext {
   node: Node;
@@ -272,8 +272,8 @@ export class Session implements SessionHandle, HeartbeatTarget, DeadlineTarget, 
       if (!config.allowAnonymous) throw Errors.unauthorized('a connection token is required');
       credentials = { user: '', channels: NO_CHANNELS };
     } else {
-      const verified = this.verifyConnectionToken(request.token);
-      if (!verified) return;
+      const verified = await this.verifyConnectionToken(request.token);
+      if (!verified || this.isClosed) return;
       credentials = verified;
     }
     const refused = await refusalOf(this.context, credentials, this.logger);
@@ -305,7 +305,7 @@ export class Session implements SessionHandle, HeartbeatTarget, DeadlineTarget, 
     if (proxied?.data) result.data = proxied.data.value;
 
     // Server-side subscriptions from the token's `channels` claim (or the connect proxy's), recovered as the client asks.
-    const fromToken = await this.subscriptions.fromToken(credentials.channels, request.subs, proxied?.subs);
+    const fromToken = await this.subscriptions.fromToken(credentials.channels, request.subs, proxied?.subs ?? credentials.subscriptionOptions);
     if (!fromToken || this.isClosed) return;
     if (fromToken.subs) result.subs = fromToken.subs;
     this.transport.reply(encodeReplyRaw(id, 'connect', result));
@@ -320,24 +320,21 @@ export class Session implements SessionHandle, HeartbeatTarget, DeadlineTarget, 
     if (this.context.logger.isLevelEnabled('debug')) this.logger.debug({ name: request.name, version: request.version }, 'connected');
   }
 
-  /** Verifies a connection token; answers or disconnects and returns undefined when it is not acceptable. */
-  private verifyConnectionToken(token: string): ConnectionCredentials | undefined {
+  /** Verifies a connection token; answers or disconnects and resolves undefined when it is not acceptable. */
+  private async verifyConnectionToken(token: string): Promise<ConnectionCredentials | undefined> {
     try {
-      return this.context.authenticator.connection(token);
+      return await this.context.authenticator.connection(token);
     } catch (error) {
-      if (error instanceof TokenError && error.kind === 'expired') throw Errors.tokenExpired();
-      if (error instanceof TokenError) {
-        this.logger.info({ kind: error.kind }, 'connection token refused');
-        this.disconnect(Disconnects.invalidToken, error.message);
-        return undefined;
-      }
-      throw error;
+      const refused = tokenRefusal(error);
+      this.logger.info({ kind: refused.kind }, 'connection token refused');
+      this.disconnect(Disconnects.invalidToken, refused.message);
+      return undefined;
     }
   }
 
   private async handleRefresh(id: number, request: CommandRequests['refresh']): Promise<void> {
-    const credentials = this.verifyConnectionToken(request.token);
-    if (!credentials) return;
+    const credentials = await this.verifyConnectionToken(request.token);
+    if (!credentials || this.isClosed) return;
     if (credentials.user !== this.credentials.user) {
       this.disconnect(Disconnects.invalidToken, 'refreshed token is for another user');
       return;
