@@ -64,12 +64,14 @@ export class Session implements SessionHandle, HeartbeatTarget, DeadlineTarget, 
   private rejectedInARow = 0;
   private childLogger: Logger | undefined;
   private readonly remoteAddress: string | undefined;
+  /** Set over emulated transports: the secret the client names this session by on the emulation endpoint. */
+  readonly emulationKey: string | undefined;
   readonly node: Node;
 
   constructor(
     readonly transport: Transport & { pause?(): void; resume?(): void },
     private readonly context: SessionContext,
-    meta: { remoteAddress?: string | undefined } = {},
+    meta: { remoteAddress?: string | undefined; emulationKey?: string } = {},
   ) {
     this.node = context.node;
     const config = this.node.config;
@@ -77,6 +79,7 @@ export class Session implements SessionHandle, HeartbeatTarget, DeadlineTarget, 
     this.intake = new CommandIntake(this);
     this.limiter = new RateLimiter(config.commandRateLimit, config.commandBurst);
     this.remoteAddress = meta.remoteAddress;
+    this.emulationKey = meta.emulationKey;
     context.deadlines.set(this, config.connectTimeout * 1000);
     this.node.registerSession(this);
   }
@@ -283,6 +286,8 @@ export class Session implements SessionHandle, HeartbeatTarget, DeadlineTarget, 
     };
     const ttl = ttlSeconds(credentials.expiresAt);
     if (ttl !== undefined) Object.assign(result, { expires: true, ttl });
+    // Where the client's later commands go: this node, and the session there.
+    if (this.emulationKey !== undefined) Object.assign(result, { session: this.emulationKey, node: this.node.id });
 
     // Server-side subscriptions from the token's `channels` claim, recovered as the client asks.
     const fromToken = await this.subscriptions.fromToken(credentials.channels, request.subs);
