@@ -7,12 +7,14 @@
  * unknown sessions, foreign origins) that leave the server serving.
  */
 import assert from 'node:assert/strict';
+import { connect } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { EventSource } from 'eventsource';
 import { apiResult } from './helpers/api.js';
 import { mintToken, startTestServer, type TestServer } from './helpers/server.js';
 import { httpUrl } from './helpers/sdk-flavour.js';
 import { disconnectAll, eventsOf, makeClientAt } from './helpers/sdk.js';
+import { publishUntilSlowDrop } from './helpers/slow-reader.js';
 import { waitFor } from './helpers/wait.js';
 
 /** An open streaming response whose body is collected line by line. */
@@ -212,5 +214,55 @@ describe('HTTP-streaming, SSE and emulation on the wire', () => {
     const [disconnected] = await eventsOf({ of }, 'disconnected');
     assert.deepEqual([disconnected.code, disconnected.reason], [3599, 'go away']);
     assert.equal(client.state, 'disconnected');
+  });
+});
+
+describe('HTTP streams: pings answered through /emulation, and the slow-reader rule', () => {
+  let ts: TestServer;
+  let base: string;
+
+  before(async () => {
+    ts = await startTestServer({ flags: ['--ping-interval', '1s', '--pong-timeout', '0.5s', '--max-queued-bytes', '262144'] });
+    base = httpUrl(ts.wsUrl, '/').replace(/\/$/, '');
+  });
+  after(async () => {
+    await ts?.stop();
+  });
+
+  const open = async (sub: string) =>
+    openStream(`${base}/connection/http_stream`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: connectCommand(await mintToken({ sub })) });
+
+  test('a stream that answers every ping through /emulation stays open; one that does not ends with 3012', async () => {
+    const [answering, silent] = [await open('pinged'), await open('silent')];
+    const { session, node } = (await nthMessage(answering, 0, 'the connect reply')).connect;
+    await nthMessage(silent, 0, 'the other connect reply');
+    let answered = 0;
+    await waitFor(async () => {
+      const pings = messagesOf(answering).filter((message) => Object.keys(message).length === 0).length;
+      for (; answered < pings; answered++) assert.equal((await fetch(`${base}/emulation`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ session, node, data: '{}' }) })).status, 204);
+      return answered >= 3;
+    }, { timeoutMs: 10_000, message: 'three pings answered' });
+    await silent.ended;
+    assert.deepEqual(messagesOf(silent).at(-1), { push: { disconnect: { code: 3012, reason: 'no pong' } } });
+    assert.equal(messagesOf(answering).filter((message) => message.push?.disconnect).length, 0, 'the answering stream was not closed');
+    answering.abort();
+  });
+
+  test('a client that stops reading its stream is dropped as slow, and its session goes', async () => {
+    const token = await mintToken({ sub: 'stalled', channels: ['big-stream'] });
+    const socket = connect(ts.server.port, '127.0.0.1');
+    const body = connectCommand(token);
+    socket.write(`POST /connection/http_stream HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+    let received = '';
+    socket.on('data', (chunk: Buffer) => (received += chunk.toString('utf8')));
+    await waitFor(() => received.includes('"connect":'), { message: 'the connect reply' });
+    socket.pause();
+    const reader = await open('reader');
+    await nthMessage(reader, 0, 'the reader connect reply');
+    const sent = await publishUntilSlowDrop(ts, 'big-stream', JSON.stringify({ blob: 'y'.repeat(60_000) }));
+    assert.ok(sent < 2000, 'dropped well before everything was queued');
+    await waitFor(() => ts.server.node.sessionCount === 1, { timeoutMs: 10_000, message: 'only the reader left' });
+    socket.destroy();
+    reader.abort();
   });
 });
