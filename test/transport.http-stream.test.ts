@@ -248,6 +248,19 @@ describe('HTTP streams: pings answered through /emulation, and the slow-reader r
     answering.abort();
   });
 
+  test('an HTTP/1.0 request gets the body unchunked, ended by closing the connection', async () => {
+    const socket = connect(ts.server.port, '127.0.0.1');
+    const body = connectCommand(await mintToken({ sub: 'old-client' }));
+    socket.write(`POST /connection/http_stream HTTP/1.0\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+    let received = '';
+    socket.on('data', (chunk: Buffer) => (received += chunk.toString('utf8')));
+    await waitFor(() => received.includes('"connect":'), { message: 'the connect reply' });
+    const [head, rest] = received.split('\r\n\r\n') as [string, string];
+    assert.doesNotMatch(head, /transfer-encoding/i);
+    assert.equal(JSON.parse(rest.split('\n')[0]!).id, 1, 'the body starts with the reply itself, no chunk size');
+    socket.destroy();
+  });
+
   test('a client that stops reading its stream is dropped as slow, and its session goes', async () => {
     const token = await mintToken({ sub: 'stalled', channels: ['big-stream'] });
     const socket = connect(ts.server.port, '127.0.0.1');
