@@ -91,6 +91,8 @@ export async function registerStreamRoutes(http: FastifyInstance, options: Strea
     // The stream owns the socket from here: its bytes are written straight
     // to it, like a WebSocket's, and it ends with the stream.
     reply.hijack();
+    // A client that went away while its request was read has nobody to stream to (and its socket's close has fired already).
+    if (!socket.writable) return;
     socket.setNoDelay(true);
     socket.write(`${head.join('\r\n')}\r\n\r\n`);
     options.accept({ socket, format, chunked, commands });
