@@ -53,4 +53,22 @@ describe('web app without WebSockets', () => {
     assert.deepEqual(behindProxy.errors.filter((error) => !/WebSocket/.test(error)), []);
     await screenshot(behindProxy.page, 'fallback-http-stream');
   });
+
+  test('where HTTP-streaming cannot get through either, falls back to SSE', TIMEOUT, async () => {
+    const sseOnly = await UpgradeStrippingProxy.start(t.server.port, ['/connection/http_stream']);
+    try {
+      const viaSse = await openApp(browser, sseOnly.url);
+      await signIn(viaSse, 'Evented Eve');
+      assert.ok(sseOnly.paths.includes('/connection/http_stream'), 'HTTP-streaming was tried');
+      assert.ok(sseOnly.paths.some((path) => path.startsWith('/connection/sse?cf_connect=')), 'then SSE');
+      await send(viaSse, 'Hello over server-sent events');
+      await messageWith(direct, 'Hello over server-sent events').waitFor();
+      await send(direct, 'Welcome, Eve');
+      await messageWith(viaSse, 'Welcome, Eve').waitFor();
+      assert.deepEqual(viaSse.dialogs, []);
+      await viaSse.context.close();
+    } finally {
+      await sseOnly.close();
+    }
+  });
 });

@@ -23,12 +23,19 @@ export class UpgradeStrippingProxy {
   private constructor(
     private readonly server: http.Server,
     private readonly targetPort: number,
+    private readonly refused: ReadonlySet<string>,
   ) {
     server.on('connection', (socket: Socket) => {
       this.sockets.add(socket);
       socket.once('close', () => this.sockets.delete(socket));
     });
     server.on('request', (request: IncomingMessage, response: http.ServerResponse) => {
+      if (this.refused.has((request.url ?? '/').split('?', 1)[0]!)) {
+        this.paths.push(request.url ?? '/');
+        request.resume();
+        response.writeHead(502).end();
+        return;
+      }
       this.forward(request, (upstream) => {
         response.writeHead(upstream.statusCode ?? 502, headersOf(upstream.headers));
         response.flushHeaders();
@@ -51,10 +58,14 @@ export class UpgradeStrippingProxy {
     });
   }
 
-  /** Starts a proxy on a free port of 127.0.0.1 forwarding to `targetPort` there. */
-  static async start(targetPort: number): Promise<UpgradeStrippingProxy> {
+  /**
+   * Starts a proxy on a free port of 127.0.0.1 forwarding to `targetPort`
+   * there; requests for the `refused` paths get 502 (as from a proxy that
+   * cannot stream them).
+   */
+  static async start(targetPort: number, refused: readonly string[] = []): Promise<UpgradeStrippingProxy> {
     const server = http.createServer();
-    const proxy = new UpgradeStrippingProxy(server, targetPort);
+    const proxy = new UpgradeStrippingProxy(server, targetPort, new Set(refused));
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     return proxy;
   }
