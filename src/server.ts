@@ -10,10 +10,12 @@ import type { Config } from './config/types.js';
 import { registerServerApi } from './api/server-api.js';
 import { attachChat, type ChatModule } from './chat/chat-module.js';
 import { DeadNodePresence } from './cluster/dead-node-presence.js';
+import { answerEmulation } from './cluster/emulation-relay.js';
 import { answerForNode } from './cluster/node-questions.js';
 import { registerSeedEndpoints } from './compat/seed-endpoints.js';
 import { createHttpServer } from './http/http-server.js';
 import { browsableUrl, joinNotice } from './http/listen-address.js';
+import { registerStreamRoutes } from './http/stream-routes.js';
 import { registerWebApp } from './http/web-app.js';
 import type { Logger } from './log/logger.js';
 import { Node } from './node/node.js';
@@ -21,6 +23,8 @@ import { Metrics } from './ops/metrics.js';
 import { Deadlines } from './session/deadlines.js';
 import { Heartbeat } from './session/heartbeat.js';
 import { openDeployment, type DeploymentOverrides } from './services/deployment.js';
+import { EmulationSessions } from './session/emulation-sessions.js';
+import { httpStreamSessions } from './session/http-stream-binding.js';
 import { webSocketSessions } from './session/websocket-binding.js';
 import { UpgradeRouter } from './transport/upgrade-router.js';
 import { BackendProxy } from './proxy/backend-proxy.js';
@@ -159,6 +163,16 @@ export async function startServer(config: Config, logger: Logger, parts: ServerP
     seeds = await registerSeedEndpoints({ config, node, http, router, chat, logger, ...limits });
     await registerServerApi({ config, node, http, chat, logger, cluster, denials });
     answerForNode(cluster, node);
+    const emulated = new EmulationSessions();
+    answerEmulation(cluster, emulated);
+    await registerStreamRoutes(http, {
+      accept: httpStreamSessions(sessionContext, emulated),
+      cluster,
+      allowedOrigins: config.allowedOrigins,
+      maxMessageSize: config.maxMessageSize,
+      accepting: () => closing === undefined,
+      logger,
+    });
     const { presenceLedger } = deployment;
     if (presenceLedger) {
       new DeadNodePresence(cluster, presenceLedger, node, logger).start();

@@ -6,6 +6,7 @@ import { after, afterEach, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mintToken, startTestServer, type TestServer } from './helpers/server.js';
 import { nextEvent } from './helpers/wait.js';
+import { flavour } from './helpers/sdk-flavour.js';
 import {
   connectClient,
   disconnectAll,
@@ -39,7 +40,7 @@ describe('sdk: connect, publish, rpc', () => {
     assert.equal(client.state, 'connected');
     const connected = of('connected');
     assert.equal(connected.length, 1);
-    assert.equal(connected[0].transport, 'websocket');
+    assert.equal(connected[0].transport, flavour.transport);
     // A second connection gets another id.
     const other = await connectClient(ts.wsUrl, { token });
     assert.notEqual(other.clientId, clientId);

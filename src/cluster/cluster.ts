@@ -30,6 +30,12 @@ export interface SurveyResult {
   missing: string[];
 }
 
+/** What a question to one node got. */
+export type AskResult =
+  | { ok: true; answer: unknown }
+  /** `unknown-node`: no live node has that id (it never existed, left, or was evicted); `no-answer`: it did not answer in time, or failed to. */
+  | { ok: false; reason: 'unknown-node' | 'no-answer' };
+
 /**
  * The other nodes of a deployment, as one node sees them.
  *
@@ -46,6 +52,11 @@ export interface SurveyResult {
  *   answer. This node's answer is always included when its answerer
  *   succeeds. A node asked a question it has no answerer for counts as not
  *   answering. Delivery is at most once: a survey is never retried.
+ * - **Asking one node.** `ask` puts a question to one node only: this node
+ *   answers it itself; a node not in `nodes()` is `unknown-node` at once,
+ *   without asking anyone; a live node that does not answer within the
+ *   survey timeout (or has no answerer, or its answerer fails) is
+ *   `no-answer`. It never rejects and, like a survey, is at most once.
  * - `close` is idempotent; after it, `nodes()` lists nobody else and
  *   surveys gather this node's answer only.
  */
@@ -58,10 +69,18 @@ export interface Cluster {
   answer(question: string, answerer: Answerer): void;
   /** Asks every live node, this one included, and gathers their answers. */
   survey(question: string, payload?: unknown): Promise<SurveyResult>;
+  /** Asks the node with id `nodeId` (this one included) and resolves with its answer. */
+  ask(nodeId: string, question: string, payload?: unknown): Promise<AskResult>;
   /** Calls `listener` with the id of every node evicted for silence. */
   onEvicted(listener: (nodeId: string) => void): void;
   /** Leaves gracefully: the others drop this node at once. Clients passed in stay open. */
   close(): Promise<void>;
+}
+
+/** This node's own answer to a question put to it by `ask`. */
+export async function askSelf(answerer: Answerer | undefined, payload: unknown): Promise<AskResult> {
+  const result = await answerOf(answerer, payload);
+  return result.ok ? { ok: true, answer: result.answer } : { ok: false, reason: 'no-answer' };
 }
 
 /** Runs an answerer, turning a throw or rejection into `undefined` (no answer). */

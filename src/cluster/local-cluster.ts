@@ -1,4 +1,4 @@
-import { answerOf, infoOf, type Answerer, type Cluster, type ClusterMember, type NodeInfo, type SurveyResult } from './cluster.js';
+import { answerOf, askSelf, infoOf, type Answerer, type AskResult, type Cluster, type ClusterMember, type NodeInfo, type SurveyResult } from './cluster.js';
 
 /**
  * A deployment of one process: the registry is this node, a survey asks
@@ -25,6 +25,11 @@ export class LocalCluster implements Cluster {
     const result = await answerOf(this.answerers.get(question), payload);
     if (result.ok) return { answers: [{ node: id, answer: result.answer }], partial: false, missing: [] };
     return { answers: [], partial: true, missing: [id] };
+  }
+
+  async ask(nodeId: string, question: string, payload?: unknown): Promise<AskResult> {
+    if (!this.self || nodeId !== this.self.id) return { ok: false, reason: 'unknown-node' };
+    return askSelf(this.answerers.get(question), payload ?? null);
   }
 
   onEvicted(): void {

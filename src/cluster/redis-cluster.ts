@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Logger } from '../log/logger.js';
-import { answerOf, infoOf, type Answerer, type Cluster, type ClusterMember, type NodeInfo, type SurveyResult } from './cluster.js';
+import { answerOf, askSelf, infoOf, type Answerer, type AskResult, type Cluster, type ClusterMember, type NodeInfo, type SurveyResult } from './cluster.js';
 
 /** What `RedisCluster` needs to publish: a connected node-redis client fits. */
 export interface ClusterPublisher {
@@ -117,26 +117,43 @@ export class RedisCluster implements Cluster {
 
   async survey(question: string, payload?: unknown): Promise<SurveyResult> {
     const selfId = this.self?.id ?? '';
+    const asked = this.asking(new Set(this.closed ? [] : this.others.keys()), this.controlChannel, question, payload);
+    const own = await answerOf(this.answerers.get(question), payload ?? null);
+    const survey = await asked;
+    if (own.ok) survey.answers.unshift({ node: selfId, answer: own.answer });
+    else survey.missing.unshift(selfId);
+    return { answers: survey.answers, partial: survey.missing.length > 0, missing: survey.missing };
+  }
+
+  async ask(nodeId: string, question: string, payload?: unknown): Promise<AskResult> {
+    if (this.self && nodeId === this.self.id) return askSelf(this.answerers.get(question), payload ?? null);
+    if (this.closed || !this.others.has(nodeId)) return { ok: false, reason: 'unknown-node' };
+    // The question goes on the node's own channel: only it hears it, and it replies as to a survey.
+    const { answers } = await this.asking(new Set([nodeId]), this.nodeChannel(nodeId), question, payload);
+    const answer = answers[0];
+    return answer ? { ok: true, answer: answer.answer } : { ok: false, reason: 'no-answer' };
+  }
+
+  /**
+   * Sends a question on `channel` and waits, up to the survey timeout, for
+   * the replies of the nodes in `waiting`; resolves with their answers and
+   * the ids of those that did not answer.
+   */
+  private async asking(waiting: Set<string>, channel: string, question: string, payload: unknown): Promise<{ answers: PendingSurvey['answers']; missing: string[] }> {
+    if (waiting.size === 0) return { answers: [], missing: [] };
     const id = randomUUID();
-    const waiting = new Set(this.closed ? [] : this.others.keys());
     const survey: PendingSurvey = { waiting, answers: [], missing: [], finish: () => undefined };
     const done = new Promise<void>((resolve) => {
       survey.finish = resolve;
     });
-    let timeout: NodeJS.Timeout | undefined;
-    if (waiting.size > 0) {
-      this.pending.set(id, survey);
-      timeout = setTimeout(() => survey.finish(), this.surveyTimeoutMs);
-      void this.send(this.controlChannel, { type: 'survey', from: selfId, id, question, payload: payload ?? null });
-    }
-    const own = await answerOf(this.answerers.get(question), payload ?? null);
-    if (own.ok) survey.answers.unshift({ node: selfId, answer: own.answer });
-    else survey.missing.push(selfId);
-    if (waiting.size > 0) await done;
+    this.pending.set(id, survey);
+    const timeout = setTimeout(() => survey.finish(), this.surveyTimeoutMs);
+    void this.send(channel, { type: 'survey', from: this.self?.id ?? '', id, question, payload: payload ?? null });
+    await done;
     clearTimeout(timeout);
     this.pending.delete(id);
     survey.missing.push(...waiting);
-    return { answers: survey.answers, partial: survey.missing.length > 0, missing: survey.missing };
+    return { answers: survey.answers, missing: survey.missing };
   }
 
   onEvicted(listener: (nodeId: string) => void): void {

@@ -69,6 +69,8 @@ export class Session implements SessionHandle, HeartbeatTarget, DeadlineTarget, 
   private rejectedInARow = 0;
   private childLogger: Logger | undefined;
   private readonly remoteAddress: string | undefined;
+  /** Set over emulated transports: the secret the client names this session by on the emulation endpoint. */
+  readonly emulationKey: string | undefined;
   readonly node: Node;
   /** This connection's side of the backend proxy; undefined when none is configured. */
   readonly proxy: SessionProxy | undefined;
@@ -76,15 +78,16 @@ export class Session implements SessionHandle, HeartbeatTarget, DeadlineTarget, 
   constructor(
     readonly transport: Transport & { pause?(): void; resume?(): void },
     private readonly context: SessionContext,
-    meta: { remoteAddress?: string | undefined; upgradeRequest?: IncomingMessage | undefined } = {},
+    meta: { remoteAddress?: string | undefined; openingRequest?: IncomingMessage | undefined; emulationKey?: string; transportName?: string } = {},
   ) {
     this.node = context.node;
-    this.proxy = context.proxy?.forSession(this.clientId, meta.upgradeRequest, () => this.credentials.user);
+    this.proxy = context.proxy?.forSession(this.clientId, meta.openingRequest, () => this.credentials.user, meta.transportName);
     const config = this.node.config;
     this.subscriptions = new SessionSubscriptions(this);
     this.intake = new CommandIntake(this);
     this.limiter = new RateLimiter(config.commandRateLimit, config.commandBurst);
     this.remoteAddress = meta.remoteAddress;
+    this.emulationKey = meta.emulationKey;
     context.deadlines.set(this, config.connectTimeout * 1000);
     this.node.registerSession(this);
   }
@@ -303,6 +306,8 @@ export class Session implements SessionHandle, HeartbeatTarget, DeadlineTarget, 
     const ttl = this.proxy?.refreshesOnServer ? undefined : ttlSeconds(credentials.expiresAt);
     if (ttl !== undefined) Object.assign(result, { expires: true, ttl });
     if (proxied?.data) result.data = proxied.data.value;
+    // Where the client's later commands go: this node, and the session there.
+    if (this.emulationKey !== undefined) Object.assign(result, { session: this.emulationKey, node: this.node.id });
 
     // Server-side subscriptions from the token's `channels` claim (or the connect proxy's), recovered as the client asks.
     const fromToken = await this.subscriptions.fromToken(credentials.channels, request.subs, proxied?.subs ?? credentials.subscriptionOptions);

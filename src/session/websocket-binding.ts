@@ -19,7 +19,7 @@ export function webSocketSessions(context: SessionContext): (socket: WebSocket, 
     // The backend proxy copies the headers it forwards from the request now; the request itself is not kept.
     const session = new Session(new WebSocketTransport(socket, transportOptions), context, {
       remoteAddress: request.socket.remoteAddress,
-      upgradeRequest: context.proxy && request,
+      openingRequest: context.proxy && request,
     });
     socket.on('message', (data: RawData) => session.receive(rawDataText(data)));
     socket.on('close', () => session.closed());

@@ -36,23 +36,36 @@ export function textFrame(payload: Buffer | string): Buffer {
   return frame;
 }
 
-// Keyed by the payload Buffer the node shares between all subscribers of a
-// channel; entries go away with the payload.
-const framed = new WeakMap<Buffer, Buffer>();
-// A fan-out asks for the same payload once per subscriber, one after another:
-// the last one framed is answered without a lookup.
-let lastPayload: Buffer | undefined;
-let lastFrame: Buffer | undefined;
+/**
+ * Frames built once per payload Buffer and then reused. Keyed by the
+ * payload Buffer the node shares between all subscribers of a channel;
+ * entries go away with the payload.
+ */
+export class SharedFrames {
+  private readonly framed = new WeakMap<Buffer, Buffer>();
+  // A fan-out asks for the same payload once per subscriber, one after another:
+  // the last one framed is answered without a lookup.
+  private lastPayload: Buffer | undefined;
+  private lastFrame: Buffer | undefined;
+
+  constructor(private readonly build: (payload: Buffer) => Buffer) {}
+
+  of(payload: Buffer): Buffer {
+    if (payload === this.lastPayload) return this.lastFrame as Buffer;
+    let frame = this.framed.get(payload);
+    if (!frame) {
+      frame = this.build(payload);
+      this.framed.set(payload, frame);
+    }
+    this.lastPayload = payload;
+    this.lastFrame = frame;
+    return frame;
+  }
+}
+
+const textFrames = new SharedFrames(textFrame);
 
 /** Like {@link textFrame}, but built once per payload Buffer and then reused. */
 export function sharedTextFrame(payload: Buffer): Buffer {
-  if (payload === lastPayload) return lastFrame as Buffer;
-  let frame = framed.get(payload);
-  if (!frame) {
-    frame = textFrame(payload);
-    framed.set(payload, frame);
-  }
-  lastPayload = payload;
-  lastFrame = frame;
-  return frame;
+  return textFrames.of(payload);
 }

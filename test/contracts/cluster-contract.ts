@@ -47,7 +47,36 @@ export function runClusterContract(name: string, maxNodes: number, makeNodes: (c
       });
     });
 
+    test('asks itself one question by its own id; an id nobody has is an unknown node', async () => {
+      await withNodes(1, async ({ clusters: [a] }) => {
+        a!.answer('double', (payload) => (payload as number) * 2);
+        assert.deepEqual(await a!.ask('n0', 'double', 21), { ok: true, answer: 42 });
+        assert.deepEqual(await a!.ask('n9', 'double', 21), { ok: false, reason: 'unknown-node' });
+        assert.deepEqual(await a!.ask('n0', 'unknown'), { ok: false, reason: 'no-answer' });
+        a!.answer('fails', () => Promise.reject(new Error('no')));
+        assert.deepEqual(await a!.ask('n0', 'fails'), { ok: false, reason: 'no-answer' });
+      });
+    });
+
     if (maxNodes < 2) return;
+
+    test('a question asked of one node is answered by that node alone', async () => {
+      await withNodes(3, async ({ clusters }) => {
+        await waitFor(() => clusters.every((c) => c.nodes().length === 3), { message: 'every node to see the others' });
+        const asked = [0, 0, 0];
+        clusters.forEach((c, i) => c.answer('who', (payload) => {
+          asked[i]!++;
+          return { me: i, asked: payload };
+        }));
+        assert.deepEqual(await clusters[0]!.ask('n2', 'who', 'x'), { ok: true, answer: { me: 2, asked: 'x' } });
+        assert.deepEqual(asked, [0, 0, 1]);
+        assert.deepEqual(await clusters[0]!.ask('n7', 'who', 'x'), { ok: false, reason: 'unknown-node' });
+        clusters[1]!.answer('who', () => {
+          throw new Error('cannot say');
+        });
+        assert.deepEqual(await clusters[2]!.ask('n1', 'who', 'y'), { ok: false, reason: 'no-answer' });
+      });
+    });
 
     test('every node is listed with its last stats, and a survey gathers every answer', async () => {
       await withNodes(3, async ({ clusters }) => {
@@ -93,6 +122,7 @@ export function runClusterContract(name: string, maxNodes: number, makeNodes: (c
         await kill(1);
         const result = await a!.survey('q');
         assert.deepEqual(result, { answers: [{ node: 'n0', answer: 'a' }], partial: true, missing: ['n1'] });
+        assert.equal((await a!.ask('n1', 'q')).ok, false, 'a silent node does not answer (listed or already evicted)');
         await waitFor(() => evicted.length > 0, { timeoutMs: 10_000, message: 'n1 to be evicted' });
         assert.deepEqual(evicted, ['n1']);
         assert.deepEqual(a!.nodes().map((n) => n.id), ['n0']);

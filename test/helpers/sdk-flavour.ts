@@ -8,7 +8,8 @@
  * (default `json/websocket`). Every client the tests make through
  * `helpers/sdk.ts` uses it, so the same assertions hold for every flavour.
  */
-import type { TransportEndpoint } from 'centrifuge';
+import type { Options, TransportEndpoint } from 'centrifuge';
+import { EventSource } from 'eventsource';
 
 export type SdkEncoding = 'json' | 'protobuf';
 export type SdkTransport = 'websocket' | 'http_stream' | 'sse';
@@ -46,7 +47,35 @@ export function endpointFor(wsUrl: string): string | TransportEndpoint[] {
   switch (flavour.transport) {
     case 'websocket':
       return wsUrl;
-    default:
-      throw new Error(`the ${flavour.transport} transport is not wired into the test SDK yet`);
+    case 'http_stream':
+      return [{ transport: 'http_stream', endpoint: httpUrl(wsUrl, '/connection/http_stream') }];
+    case 'sse':
+      return [{ transport: 'sse', endpoint: httpUrl(wsUrl, '/connection/sse') }];
   }
+}
+
+/**
+ * The SDK options this flavour needs besides the endpoint: over the
+ * emulated transports, where the later commands go (an absolute URL: Node's
+ * `fetch` has no page to resolve `/emulation` against) and, for SSE, an
+ * EventSource (Node 20 has none of its own).
+ */
+export function optionsFor(wsUrl: string): Partial<Options> {
+  switch (flavour.transport) {
+    case 'websocket':
+      return {};
+    case 'http_stream':
+      return { emulationEndpoint: httpUrl(wsUrl, '/emulation') };
+    case 'sse':
+      return { emulationEndpoint: httpUrl(wsUrl, '/emulation'), eventsource: EventSource };
+  }
+}
+
+/** The server's `http://` URL at `path`, from its WebSocket URL. */
+export function httpUrl(wsUrl: string, path: string): string {
+  const url = new URL(wsUrl);
+  url.protocol = url.protocol === 'wss:' ? 'https:' : 'http:';
+  url.pathname = path;
+  url.search = '';
+  return url.toString();
 }

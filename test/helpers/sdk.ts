@@ -6,13 +6,14 @@
 import {
   Centrifuge,
   type Options,
+  type TransportEndpoint,
   type PublicationContext,
   type Subscription,
   type SubscribedContext,
   type SubscriptionOptions,
 } from 'centrifuge';
 import WebSocket from 'ws';
-import { endpointFor } from './sdk-flavour.js';
+import { endpointFor, optionsFor } from './sdk-flavour.js';
 import { nextEvent, waitFor } from './wait.js';
 
 /** Reconnect quickly in tests (the SDK defaults are 0.5–20 s). */
@@ -70,7 +71,12 @@ function recorder(events: RecordedEvent[]) {
  * process's SDK flavour (see `sdk-flavour.ts`). An `error` listener is always attached.
  */
 export function makeClient(wsUrl: string, options: Partial<Options> = {}): TestClient {
-  const client = new Centrifuge(endpointFor(wsUrl), { websocket: WebSocket, ...FAST_RECONNECT, ...options });
+  return makeClientAt(endpointFor(wsUrl), { ...optionsFor(wsUrl), ...options });
+}
+
+/** Like {@link makeClient}, for a test that chooses the SDK's endpoint (or transports) itself, whatever the flavour. */
+export function makeClientAt(endpoint: string | TransportEndpoint[], options: Partial<Options> = {}): TestClient {
+  const client = new Centrifuge(endpoint, { websocket: WebSocket, ...FAST_RECONNECT, ...options });
   const events: RecordedEvent[] = [];
   for (const event of CLIENT_EVENTS) {
     client.on(event, (ctx: unknown) => events.push({ event, ctx, at: Date.now() }));

@@ -6,6 +6,7 @@ import {
   type PublicationContext,
   type SubscribedContext,
   type Subscription,
+  type TransportEndpoint,
 } from 'centrifuge';
 import { reactive, readonly } from 'vue';
 import type { AdminRpc, ChatRpc } from '../protocol';
@@ -48,9 +49,18 @@ export interface SubscriptionHandlers {
   leave?: (ctx: LeaveContext) => void;
 }
 
-function endpoint(): string {
+/**
+ * WebSocket first; where it cannot open (a proxy that drops `Upgrade`, a
+ * network that blocks it) the SDK moves on to HTTP-streaming, then to
+ * server-sent events, and keeps the first one that opened.
+ */
+function transports(): TransportEndpoint[] {
   const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
-  return `${scheme}://${location.host}/connection/websocket`;
+  return [
+    { transport: 'websocket', endpoint: `${scheme}://${location.host}/connection/websocket` },
+    { transport: 'http_stream', endpoint: `${location.origin}/connection/http_stream` },
+    { transport: 'sse', endpoint: `${location.origin}/connection/sse` },
+  ];
 }
 
 export function startRealtime(options: RealtimeOptions): void {
@@ -58,7 +68,9 @@ export function startRealtime(options: RealtimeOptions): void {
   connection.everConnected = false;
   connection.reason = '';
   let endedNotice = '';
-  const instance = new Centrifuge(endpoint(), {
+  const instance = new Centrifuge(transports(), {
+    // Where the fallback transports send the client's commands.
+    emulationEndpoint: `${location.origin}/emulation`,
     token: options.token,
     getToken: async () => {
       try {
