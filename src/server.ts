@@ -21,7 +21,7 @@ import { Metrics } from './ops/metrics.js';
 import { Deadlines } from './session/deadlines.js';
 import { Heartbeat } from './session/heartbeat.js';
 import { openDeployment, type DeploymentOverrides } from './services/deployment.js';
-import { webSocketSessions } from './session/websocket-binding.js';
+import { SESSION_SUBPROTOCOLS, webSocketSessions } from './session/websocket-binding.js';
 import { UpgradeRouter } from './transport/upgrade-router.js';
 import { directWriteUnavailableReason } from './transport/direct-write.js';
 
@@ -110,7 +110,7 @@ export async function startServer(config: Config, logger: Logger, parts: ServerP
   });
   const gate = new AccountGate(deployment.accounts, logger);
   const sessionContext = { node, heartbeat, deadlines, logger, authenticator: new Authenticator(config.tokenSecret, logger), version: VERSION, denials, gate };
-  router.route(WEBSOCKET_PATH, webSocketSessions(sessionContext));
+  router.route(WEBSOCKET_PATH, webSocketSessions(sessionContext), SESSION_SUBPROTOCOLS);
   router.attach(http.server);
   let chat: ChatModule | undefined;
   let seeds: { close(): Promise<void> } | undefined;

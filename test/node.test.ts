@@ -11,6 +11,10 @@ import { loadConfig } from '../src/config/schema.js';
 import { createLogger } from '../src/log/logger.js';
 import { Node, type ChannelListener } from '../src/node/node.js';
 import { MemoryPresence } from '../src/presence/memory-presence.js';
+import { jsonCodec } from '../src/protocol/json-codec.js';
+import { protobufCodec } from '../src/protocol/protobuf-codec.js';
+import { pb } from '../src/protocol/protobuf-schema.js';
+import type { SharedPush } from '../src/protocol/shared-push.js';
 import type { Publication } from '../src/protocol/types.js';
 import { MemoryStore } from '../src/store/memory-store.js';
 import { SlowRecoveryStore } from './helpers/slow-store.js';
@@ -31,17 +35,21 @@ async function makeNode(file?: Record<string, unknown>, store: MemoryStore = new
   return { node, store };
 }
 
-function listener() {
+/** A listener taking each event's bytes in `codec`'s encoding, as a session's subscription does. */
+function listener(codec = jsonCodec) {
   const frames: Buffer[] = [];
   const publications: Publication[] = [];
-  const l: ChannelListener & { frames: Buffer[]; publications: Publication[] } = {
+  const pushes: SharedPush[] = [];
+  const l: ChannelListener & { frames: Buffer[]; publications: Publication[]; pushes: SharedPush[] } = {
     frames,
     publications,
-    onPublication: (_channel, publication, frame) => {
+    pushes,
+    onPublication: (_channel, publication, push) => {
       publications.push(publication);
-      frames.push(frame);
+      pushes.push(push);
+      frames.push(push.bytes(codec));
     },
-    onJoinLeave: (_channel, frame) => frames.push(frame),
+    onJoinLeave: (_channel, push) => frames.push(push.bytes(codec)),
   };
   return l;
 }
@@ -57,6 +65,32 @@ describe('Node', () => {
     assert.ok(first);
     for (const frame of rest) assert.equal(frame, first, 'same Buffer instance');
     assert.deepEqual(JSON.parse(first.toString()), { push: { channel: 'room:fanout', pub: { data: { text: 'hi' }, offset: 1 } } });
+    await node.close();
+  });
+
+  test('a publication is encoded once per encoding, and only in the encodings its listeners use', async () => {
+    const { node } = await makeNode();
+    const channel = node.channels.resolve('room:codecs');
+    const json = [listener(jsonCodec), listener(jsonCodec)];
+    const protobuf = [listener(protobufCodec), listener(protobufCodec)];
+    for (const l of [json[0], protobuf[0], json[1], protobuf[1]]) await node.attach(channel, l!);
+    await node.publish(channel, { data: '{"text":"hé"}' });
+    assert.equal(json[0]!.frames[0], json[1]!.frames[0], 'one JSON Buffer for every JSON listener');
+    assert.equal(protobuf[0]!.frames[0], protobuf[1]!.frames[0], 'one Protobuf Buffer for every Protobuf listener');
+    const bytes = protobuf[0]!.frames[0]!;
+    const reply = pb.Reply.decode(bytes.subarray(1), bytes[0]);
+    assert.equal(reply.push?.channel, 'room:codecs');
+    assert.equal(Buffer.from(reply.push?.pub?.data ?? []).toString(), '{"text":"hé"}', 'the payload is the JSON text as UTF-8');
+
+    const jsonOnly = node.channels.resolve('room:json-only');
+    const only = listener(jsonCodec);
+    await node.attach(jsonOnly, only);
+    await node.publish(jsonOnly, { data: '{"text":"hi"}' });
+    const encodings: string[] = [];
+    const spy = { ...protobufCodec, push: (...args: Parameters<typeof protobufCodec.push>) => (encodings.push('protobuf'), protobufCodec.push(...args)) };
+    assert.equal(only.pushes[0]!.bytes(jsonCodec), only.frames[0], 'the JSON bytes are kept');
+    only.pushes[0]!.bytes(spy);
+    assert.deepEqual(encodings, ['protobuf'], 'Protobuf bytes are made only when asked for');
     await node.close();
   });
 

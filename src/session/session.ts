@@ -6,7 +6,9 @@ import type { ChannelSpec } from '../channel/channel.js';
 import type { Logger } from '../log/logger.js';
 import type { Node, ServerSubscribeOptions, SessionHandle } from '../node/node.js';
 import type { Command, CommandRequests, Decoded } from '../protocol/commands.js';
-import { encodeError, encodeReply, encodeReplyRaw, PING_FRAME, PONG_TEXT } from '../protocol/encode.js';
+import type { Codec } from '../protocol/codec.js';
+import { jsonCodec } from '../protocol/json-codec.js';
+import type { ConnectResult, Reply } from '../protocol/messages.js';
 import { Disconnects, Errors, ProtocolError, type Disconnect } from '../protocol/errors.js';
 import type { ConnectionDenials } from '../cluster/connection-denials.js';
 import type { ConnectionGate } from '../accounts/account-gate.js';
@@ -50,8 +52,9 @@ const SMALL_REPLIES: ReadonlySet<string> = new Set(['publish', 'send', 'presence
  * One client connection speaking the Centrifuge protocol: decodes its
  * frames, authenticates it, enforces permissions and limits, answers
  * commands and delivers its subscriptions' pushes. Knows nothing of
- * WebSockets (it writes to a {@link Transport}) nor of which broker, presence
- * or store is in use (it talks to the {@link Node}).
+ * WebSockets (it writes to a {@link Transport}), of the encoding (its
+ * {@link Codec} reads and writes the bytes) nor of which broker, presence or
+ * store is in use (it talks to the {@link Node}).
  */
 export class Session implements SessionHandle, HeartbeatTarget, DeadlineTarget, SubscriptionOwner {
   readonly clientId = randomUUID();
@@ -65,13 +68,16 @@ export class Session implements SessionHandle, HeartbeatTarget, DeadlineTarget, 
   private childLogger: Logger | undefined;
   private readonly remoteAddress: string | undefined;
   readonly node: Node;
+  /** The connection's encoding (JSON unless the transport negotiated another). */
+  readonly codec: Codec;
 
   constructor(
     readonly transport: Transport & { pause?(): void; resume?(): void },
     private readonly context: SessionContext,
-    meta: { remoteAddress?: string | undefined } = {},
+    meta: { remoteAddress?: string | undefined; codec?: Codec } = {},
   ) {
     this.node = context.node;
+    this.codec = meta.codec ?? jsonCodec;
     const config = this.node.config;
     this.subscriptions = new SessionSubscriptions(this);
     this.intake = new CommandIntake(this);
@@ -123,15 +129,15 @@ export class Session implements SessionHandle, HeartbeatTarget, DeadlineTarget, 
 
   // ---- input --------------------------------------------------------------
 
-  /** Feeds one received WebSocket message. */
-  receive(text: string): void {
+  /** Feeds one received message (a WebSocket message, a chunk of a request body), in the connection's encoding. */
+  receive(chunk: Buffer): void {
     if (this.isClosed) return;
-    if (text === PONG_TEXT) {
+    if (this.codec.isPong(chunk)) {
       // Most of what an idle connection sends; a pong needs no ordering, so it skips the command queue.
       this.context.heartbeat.pong(this);
       return;
     }
-    this.intake.receive(text);
+    this.intake.receive(chunk);
   }
 
   /** The command loop failed unexpectedly (a bug): the connection closes rather than hang. */
@@ -153,6 +159,7 @@ export class Session implements SessionHandle, HeartbeatTarget, DeadlineTarget, 
         this.refuse(decoded, Errors.methodNotFound());
         return;
       case 'unsupported-type':
+      case 'refused':
       case 'command':
         break;
     }
@@ -176,6 +183,11 @@ export class Session implements SessionHandle, HeartbeatTarget, DeadlineTarget, 
       this.refuse(decoded, Errors.notAvailable(`subscription type ${decoded.type} is not served: only streams (type 0)`));
       return;
     }
+    if (decoded.kind === 'refused') {
+      this.logger.debug({ method: decoded.method, reason: decoded.error.message }, 'command refused by the codec');
+      this.refuse(decoded, decoded.error);
+      return;
+    }
     const command = decoded;
     if (ORDERED.has(command.method)) {
       await this.run(command);
@@ -190,7 +202,7 @@ export class Session implements SessionHandle, HeartbeatTarget, DeadlineTarget, 
   private async run(command: Command): Promise<void> {
     try {
       const reply = await this.handle(command);
-      if (reply !== undefined && !this.isClosed) this.transport.reply(reply);
+      if (reply !== undefined && !this.isClosed) this.answer(reply);
     } catch (error) {
       if (this.isClosed) return;
       if (error instanceof ProtocolError) {
@@ -206,11 +218,16 @@ export class Session implements SessionHandle, HeartbeatTarget, DeadlineTarget, 
   /** Answers a command with an error, counted by code; `send` has no reply, so its errors are only counted. */
   private refuse(command: { id: number; method?: string }, error: ProtocolError): void {
     this.node.metrics.error(error.code);
-    if (command.method !== 'send') this.transport.reply(encodeError(command.id, error));
+    if (command.method !== 'send') this.transport.reply(this.codec.error(command.id, error));
+  }
+
+  /** Sends the successful answer to a command, in the connection's encoding. */
+  answer(reply: Reply): void {
+    this.transport.reply(this.codec.reply(reply));
   }
 
   /** Runs a command; resolves with the reply to send, if the handler did not send it itself. */
-  private handle(command: Command): Promise<string | void> | string | void {
+  private handle(command: Command): Promise<Reply | void> | Reply | void {
     // A switch rather than a table of bound handlers: nothing per session to allocate.
     switch (command.method) {
       case 'connect':
@@ -275,7 +292,7 @@ export class Session implements SessionHandle, HeartbeatTarget, DeadlineTarget, 
     this.context.heartbeat.add(this);
     this.scheduleExpiry();
 
-    const result: Record<string, unknown> = {
+    const result: ConnectResult = {
       client: this.clientId,
       version: this.context.version,
       ping: config.pingInterval,
@@ -288,7 +305,7 @@ export class Session implements SessionHandle, HeartbeatTarget, DeadlineTarget, 
     const fromToken = await this.subscriptions.fromToken(credentials.channels, request.subs);
     if (!fromToken || this.isClosed) return;
     if (fromToken.subs) result.subs = fromToken.subs;
-    this.transport.reply(encodeReplyRaw(id, 'connect', result));
+    this.answer({ id, method: 'connect', result });
     this.node.sessionConnected(this);
     // A disconnect or a sign-out that ran while this connect was under way did not find it: asked again now that it is findable.
     const lateDenial = await refusalOf(this.context, credentials, this.logger);
@@ -337,7 +354,7 @@ export class Session implements SessionHandle, HeartbeatTarget, DeadlineTarget, 
     };
     this.scheduleExpiry();
     const ttl = ttlSeconds(credentials.expiresAt);
-    this.transport.reply(encodeReply(id, 'refresh', ttl === undefined ? {} : { expires: true, ttl }));
+    this.answer({ id, method: 'refresh', result: ttl === undefined ? {} : { expires: true, ttl } });
   }
 
   private scheduleExpiry(): void {
@@ -358,13 +375,13 @@ export class Session implements SessionHandle, HeartbeatTarget, DeadlineTarget, 
 
   // ---- rpc and send ------------------------------------------------------------
 
-  private async handleRpc(id: number, request: CommandRequests['rpc']): Promise<string> {
+  private async handleRpc(id: number, request: CommandRequests['rpc']): Promise<Reply> {
     const data = await this.node.callRpc(
       request.method ?? '',
       { user: this.credentials.user, client: this.clientId, info: this.identity, permissions: this.credentials.permissions },
       request.data,
     );
-    return data === undefined ? encodeReply(id, 'rpc', {}) : encodeReply(id, 'rpc', { data });
+    return { id, method: 'rpc', result: data === undefined ? {} : { data } };
   }
 
   private handleSend(request: CommandRequests['send']): void {
@@ -375,7 +392,7 @@ export class Session implements SessionHandle, HeartbeatTarget, DeadlineTarget, 
   // ---- heartbeat and closing ----------------------------------------------
 
   sendPing(left: () => void): void {
-    this.transport.send(PING_FRAME);
+    this.transport.send(this.codec.ping);
     this.transport.afterWritten(left);
   }
 

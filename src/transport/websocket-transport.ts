@@ -1,7 +1,7 @@
 import type { Socket } from 'node:net';
 import { WebSocket } from 'ws';
 import { Disconnects, type Disconnect } from '../protocol/errors.js';
-import { sharedTextFrame, textFrame } from './frame.js';
+import { dataFrame, sharedDataFrame } from './frame.js';
 import { socketDescriptor } from './direct-write.js';
 import { outbox as processOutbox, type Outbox, type OutboxEntry } from './outbox.js';
 import type { Transport } from './transport.js';
@@ -18,7 +18,16 @@ export interface WebSocketTransportOptions {
   outbox?: Outbox;
 }
 
-const NEWLINE = Buffer.from('\n');
+/** How the connection's encoding puts messages into frames (see `Codec`). */
+export interface MessageFraming {
+  /** Binary frames (else text frames). */
+  readonly binary: boolean;
+  /** What goes between two messages of one frame. */
+  readonly separator: Buffer;
+}
+
+/** The JSON protocol's framing: newline-separated messages in text frames. */
+const JSON_FRAMING: MessageFraming = { binary: false, separator: Buffer.from('\n') };
 /** How long a closing socket may take to finish the close handshake before it is cut. */
 const CLOSE_GRACE_MS = 3_000;
 /** How long a slow client gets for the close frame, which waits behind everything it has not read. */
@@ -85,6 +94,7 @@ export class WebSocketTransport implements Transport, OutboxEntry {
   constructor(
     private readonly ws: WebSocket,
     private readonly options: WebSocketTransportOptions,
+    private readonly framing: MessageFraming = JSON_FRAMING,
   ) {
     this.socket = (ws as unknown as { _socket: Socket })._socket;
     this.fd = socketDescriptor(this.socket);
@@ -186,9 +196,10 @@ export class WebSocketTransport implements Transport, OutboxEntry {
     if (first === undefined || this.ws.readyState !== WebSocket.OPEN) return undefined;
     this.writingReplyBytes = replyBytes;
     this.writingCallbacks = callbacks;
+    const { binary, separator } = this.framing;
     const frame = more === undefined
-      ? (typeof first === 'string' ? textFrame(first) : sharedTextFrame(first))
-      : textFrame(joinLines(first, more));
+      ? (typeof first === 'string' ? dataFrame(first, binary) : sharedDataFrame(first, binary))
+      : dataFrame(joinMessages(first, more, separator), binary);
     this.writingBytes = frame.length;
     return frame;
   }
@@ -248,9 +259,12 @@ export class WebSocketTransport implements Transport, OutboxEntry {
   }
 }
 
-function joinLines(first: Message, more: readonly Message[]): Buffer {
+function joinMessages(first: Message, more: readonly Message[], separator: Buffer): Buffer {
   const parts: Buffer[] = [toBuffer(first)];
-  for (const message of more) parts.push(NEWLINE, toBuffer(message));
+  for (const message of more) {
+    if (separator.length > 0) parts.push(separator);
+    parts.push(toBuffer(message));
+  }
   return Buffer.concat(parts);
 }
 
