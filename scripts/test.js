@@ -18,7 +18,7 @@ const CONFORMANCE_FILES = new Set([
   'sdk.long-absence.test.ts',
 ]);
 /** Flavours run besides `json/websocket`, the default every file runs with. */
-const EXTRA_FLAVOURS = [];
+const EXTRA_FLAVOURS = ['protobuf/websocket'];
 
 function collect(path, out) {
   if (statSync(path).isDirectory()) {

@@ -8,7 +8,8 @@
  * (default `json/websocket`). Every client the tests make through
  * `helpers/sdk.ts` uses it, so the same assertions hold for every flavour.
  */
-import type { TransportEndpoint } from 'centrifuge';
+import { Centrifuge, type Options, type TransportEndpoint } from 'centrifuge';
+import { protobufClient } from './sdk-protobuf.js';
 
 export type SdkEncoding = 'json' | 'protobuf';
 export type SdkTransport = 'websocket' | 'http_stream' | 'sse';
@@ -49,4 +50,10 @@ export function endpointFor(wsUrl: string): string | TransportEndpoint[] {
     default:
       throw new Error(`the ${flavour.transport} transport is not wired into the test SDK yet`);
   }
+}
+
+/** A new client of the SDK build of this flavour's encoding, taking and giving JSON values whatever the encoding. */
+export function newCentrifuge(wsUrl: string, options: Partial<Options>): Centrifuge {
+  const endpoint = endpointFor(wsUrl);
+  return flavour.encoding === 'protobuf' ? protobufClient(endpoint, options) : new Centrifuge(endpoint, options);
 }

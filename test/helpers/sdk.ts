@@ -4,7 +4,7 @@
  * place to disconnect them all so the test process can exit.
  */
 import {
-  Centrifuge,
+  type Centrifuge,
   type Options,
   type PublicationContext,
   type Subscription,
@@ -12,7 +12,7 @@ import {
   type SubscriptionOptions,
 } from 'centrifuge';
 import WebSocket from 'ws';
-import { endpointFor } from './sdk-flavour.js';
+import { newCentrifuge } from './sdk-flavour.js';
 import { nextEvent, waitFor } from './wait.js';
 
 /** Reconnect quickly in tests (the SDK defaults are 0.5–20 s). */
@@ -70,7 +70,7 @@ function recorder(events: RecordedEvent[]) {
  * process's SDK flavour (see `sdk-flavour.ts`). An `error` listener is always attached.
  */
 export function makeClient(wsUrl: string, options: Partial<Options> = {}): TestClient {
-  const client = new Centrifuge(endpointFor(wsUrl), { websocket: WebSocket, ...FAST_RECONNECT, ...options });
+  const client = newCentrifuge(wsUrl, { websocket: WebSocket, ...FAST_RECONNECT, ...options });
   const events: RecordedEvent[] = [];
   for (const event of CLIENT_EVENTS) {
     client.on(event, (ctx: unknown) => events.push({ event, ctx, at: Date.now() }));
