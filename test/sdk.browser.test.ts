@@ -12,7 +12,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { Centrifuge } from 'centrifuge';
-import type { Browser } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import WebSocket from 'ws';
 import { launchBrowser } from './helpers/browser.js';
 import { mintToken, startTestServer, type TestServer } from './helpers/server.js';
@@ -33,6 +33,20 @@ async function servePage(bundle = sdkBundle('centrifuge.js')): Promise<{ origin:
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return { origin: `http://127.0.0.1:${port}`, close: () => new Promise((resolve) => server.close(() => resolve())) };
+}
+
+/** The users in the presence of the page's subscription (`globalThis.sub`), sorted. */
+function presenceUsers(page: Page): Promise<string[]> {
+  return page.evaluate(async () => {
+    const result = await (globalThis as unknown as { sub: any }).sub.presence();
+    return Object.values(result.clients).map((info) => (info as { user: string }).user).sort();
+  });
+}
+
+/** What the page recorded in `globalThis.received`, once it holds `count` entries. */
+async function receivedInPage(page: Page, count: number): Promise<unknown[]> {
+  await page.waitForFunction((count) => (globalThis as unknown as { received: unknown[] }).received.length === count, count);
+  return page.evaluate(() => (globalThis as unknown as { received: unknown[] }).received);
 }
 
 let t: TestServer;
@@ -90,14 +104,10 @@ test('the SDK in a browser connects, subscribes, publishes and receives', { time
     assert.equal(publication.info?.user, 'browser-user');
 
     await otherSub.publish({ text: 'from node' });
-    await page.waitForFunction(() => (globalThis as unknown as { received: unknown[] }).received.length === 2);
-    const received = await page.evaluate(() => (globalThis as unknown as { received: unknown[] }).received);
+    const received = await receivedInPage(page, 2);
     assert.deepEqual(received, [{ text: 'from the browser' }, { text: 'from node' }]);
 
-    const presence = await page.evaluate(async () => {
-      const result = await (globalThis as unknown as { sub: any }).sub.presence();
-      return Object.values(result.clients).map((info) => (info as { user: string }).user).sort();
-    });
+    const presence = await presenceUsers(page);
     assert.deepEqual(presence, ['browser-user', 'node-user']);
   } finally {
     other.disconnect();
@@ -171,14 +181,10 @@ test('the Protobuf SDK in a browser connects, subscribes, publishes, and receive
     assert.deepEqual(publication.info?.connInfo, { name: 'Protobuf' });
 
     await otherSub.publish({ text: 'from json' });
-    await page.waitForFunction(() => (globalThis as unknown as { received: unknown[] }).received.length === 2);
-    const received = await page.evaluate(() => (globalThis as unknown as { received: unknown[] }).received);
+    const received = await receivedInPage(page, 2);
     assert.deepEqual(received, [{ text: 'from protobuf ✓' }, { text: 'from json' }]);
 
-    const presence = await page.evaluate(async () => {
-      const result = await (globalThis as unknown as { sub: any }).sub.presence();
-      return Object.values(result.clients).map((info) => (info as { user: string }).user).sort();
-    });
+    const presence = await presenceUsers(page);
     assert.deepEqual(presence, ['json-user', 'protobuf-user']);
   } finally {
     other.disconnect();
