@@ -25,7 +25,7 @@ import { Heartbeat } from './session/heartbeat.js';
 import { openDeployment, type DeploymentOverrides } from './services/deployment.js';
 import { EmulationSessions } from './session/emulation-sessions.js';
 import { httpStreamSessions } from './session/http-stream-binding.js';
-import { webSocketSessions } from './session/websocket-binding.js';
+import { SESSION_SUBPROTOCOLS, webSocketSessions } from './session/websocket-binding.js';
 import { UpgradeRouter } from './transport/upgrade-router.js';
 import { BackendProxy } from './proxy/backend-proxy.js';
 import { directWriteUnavailableReason } from './transport/direct-write.js';
@@ -118,7 +118,7 @@ export async function startServer(config: Config, logger: Logger, parts: ServerP
   const gate = new AccountGate(deployment.accounts, logger);
   const proxy = BackendProxy.fromConfig(config, logger, metrics);
   const sessionContext = { node, heartbeat, deadlines, logger, authenticator, version: VERSION, denials, gate, proxy };
-  router.route(WEBSOCKET_PATH, webSocketSessions(sessionContext));
+  router.route(WEBSOCKET_PATH, webSocketSessions(sessionContext), SESSION_SUBPROTOCOLS);
   router.attach(http.server);
   let chat: ChatModule | undefined;
   let seeds: { close(): Promise<void> } | undefined;

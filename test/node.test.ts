@@ -11,6 +11,11 @@ import { loadConfig } from '../src/config/schema.js';
 import { createLogger } from '../src/log/logger.js';
 import { Node, type ChannelListener } from '../src/node/node.js';
 import { MemoryPresence } from '../src/presence/memory-presence.js';
+import { jsonCodec } from '../src/protocol/json-codec.js';
+import { protobufCodec } from '../src/protocol/protobuf-codec.js';
+import { pb } from '../src/protocol/protobuf-schema.js';
+import type { Codec } from '../src/protocol/codec.js';
+import { SharedPush } from '../src/protocol/shared-push.js';
 import type { Publication } from '../src/protocol/types.js';
 import { MemoryStore } from '../src/store/memory-store.js';
 import { SlowRecoveryStore } from './helpers/slow-store.js';
@@ -31,17 +36,21 @@ async function makeNode(file?: Record<string, unknown>, store: MemoryStore = new
   return { node, store };
 }
 
-function listener() {
+/** A listener taking each event's bytes in `codec`'s encoding, as a session's subscription does. */
+function listener(codec = jsonCodec) {
   const frames: Buffer[] = [];
   const publications: Publication[] = [];
-  const l: ChannelListener & { frames: Buffer[]; publications: Publication[] } = {
+  const pushes: SharedPush[] = [];
+  const l: ChannelListener & { frames: Buffer[]; publications: Publication[]; pushes: SharedPush[] } = {
     frames,
     publications,
-    onPublication: (_channel, publication, frame) => {
+    pushes,
+    onPublication: (_channel, publication, push) => {
       publications.push(publication);
-      frames.push(frame);
+      pushes.push(push);
+      frames.push(push.bytes(codec));
     },
-    onJoinLeave: (_channel, frame) => frames.push(frame),
+    onJoinLeave: (_channel, push) => frames.push(push.bytes(codec)),
   };
   return l;
 }
@@ -58,6 +67,38 @@ describe('Node', () => {
     for (const frame of rest) assert.equal(frame, first, 'same Buffer instance');
     assert.deepEqual(JSON.parse(first.toString()), { push: { channel: 'room:fanout', pub: { data: { text: 'hi' }, offset: 1 } } });
     await node.close();
+  });
+
+  test('a publication is encoded once per encoding: listeners of one encoding share the same bytes', async () => {
+    const { node } = await makeNode();
+    const channel = node.channels.resolve('room:codecs');
+    const json = [listener(jsonCodec), listener(jsonCodec)];
+    const protobuf = [listener(protobufCodec), listener(protobufCodec)];
+    for (const l of [json[0], protobuf[0], json[1], protobuf[1]]) await node.attach(channel, l!);
+    await node.publish(channel, { data: '{"text":"hé"}' });
+    assert.equal(json[0]!.frames[0], json[1]!.frames[0], 'one JSON Buffer for every JSON listener');
+    assert.equal(protobuf[0]!.frames[0], protobuf[1]!.frames[0], 'one Protobuf Buffer for every Protobuf listener');
+    const bytes = protobuf[0]!.frames[0]!;
+    const reply = pb.Reply.decode(bytes.subarray(1), bytes[0]);
+    assert.equal(reply.push?.channel, 'room:codecs');
+    assert.equal(Buffer.from(reply.push?.pub?.data ?? []).toString(), '{"text":"hé"}', 'the payload is the JSON text as UTF-8');
+    await node.close();
+  });
+
+  test('a shared push is encoded lazily, at most once per codec: a JSON-only channel never pays for Protobuf', () => {
+    const encoded: string[] = [];
+    const counting = (codec: Codec): Codec => ({ ...codec, push: (push) => (encoded.push(codec.name), codec.push(push)) });
+    const json = counting(jsonCodec);
+    const protobuf = counting(protobufCodec);
+    const push = new SharedPush({ type: 'pub', channel: 'room:lazy', pub: { data: '{"n":1}', offset: 1 } });
+    assert.deepEqual(encoded, [], 'nothing is encoded before a receiver asks');
+    const first = push.bytes(json);
+    for (let i = 0; i < 3; i++) assert.equal(push.bytes(json), first);
+    assert.deepEqual(encoded, ['json']);
+    const bytes = push.bytes(protobuf);
+    assert.equal(push.bytes(protobuf), bytes);
+    assert.equal(push.bytes(json), first);
+    assert.deepEqual(encoded, ['json', 'protobuf']);
   });
 
   test('publications get consecutive offsets in call order and are delivered in that order', async () => {

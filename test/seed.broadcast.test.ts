@@ -14,6 +14,7 @@ import { createLogger } from '../src/log/logger.js';
 import { loadConfig } from '../src/config/schema.js';
 import { ChannelResolver } from '../src/channel/channel.js';
 import type { ChannelListener, Node } from '../src/node/node.js';
+import { SharedPush } from '../src/protocol/shared-push.js';
 import type { Publication } from '../src/protocol/types.js';
 import { Writable } from 'node:stream';
 
@@ -91,7 +92,7 @@ function setup() {
     close: async () => undefined,
   } as unknown as ChatModule;
   const bridge = new SeedBroadcast({ node, chat, logger, channel: 'room:general', maxQueuedBytes: 1 << 20, pingInterval: 25, pongTimeout: 10 });
-  const publish = (p: Publication) => listener?.onPublication('room:general', p, Buffer.alloc(0));
+  const publish = (p: Publication) => listener?.onPublication('room:general', p, new SharedPush({ type: 'pub', channel: 'room:general', pub: p }));
   return { bridge, reads, publish, attached: () => listener !== undefined };
 }
 

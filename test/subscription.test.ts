@@ -9,7 +9,8 @@ import { describe, test } from 'node:test';
 import { ChannelResolver } from '../src/channel/channel.js';
 import { DEFAULT_CONFIG } from '../src/config/defaults.js';
 import type { Disconnect } from '../src/protocol/errors.js';
-import { encodePublicationPush } from '../src/protocol/encode.js';
+import { jsonCodec } from '../src/protocol/json-codec.js';
+import { SharedPush } from '../src/protocol/shared-push.js';
 import { HoldBudget, Subscription } from '../src/session/subscription.js';
 import type { Transport } from '../src/transport/transport.js';
 
@@ -43,12 +44,12 @@ const info = { user: 'u', client: 'c' };
 
 function make(maxHeldBytes: number, budget = new HoldBudget(maxHeldBytes, 10_000)): { subscription: Subscription; transport: RecordingTransport } {
   const transport = new RecordingTransport();
-  return { subscription: new Subscription(channel, info, false, false, transport, budget), transport };
+  return { subscription: new Subscription(channel, info, false, false, { transport, codec: jsonCodec }, budget), transport };
 }
 
 function publish(subscription: Subscription, offset: number, body = ''): void {
   const publication = { data: JSON.stringify({ offset, body }), offset, epoch: 'e' };
-  subscription.onPublication(channel.name, publication, encodePublicationPush(channel.name, publication));
+  subscription.onPublication(channel.name, publication, new SharedPush({ type: 'pub', channel: channel.name, pub: publication }));
 }
 
 const offsetsSent = (transport: RecordingTransport) => transport.pushes.map((frame) => JSON.parse(frame.toString()).push.pub.offset);

@@ -1,10 +1,11 @@
-import { encodeJoinPush, encodeLeavePush, encodePublicationPush } from '../protocol/encode.js';
+import { SharedPush } from '../protocol/shared-push.js';
 import type { ClientInfo, Publication } from '../protocol/types.js';
 
 /**
  * Something that receives a channel's events on this node — in practice a
- * session's subscription. `frame` is the encoded push, shared by every
- * listener of the channel: listeners must not modify it.
+ * session's subscription. `push` is the event as a push, shared by every
+ * listener of the channel and encoded once per encoding for all of them
+ * (see {@link SharedPush}): listeners must not modify its bytes.
  */
 export interface ChannelListener {
   /**
@@ -13,8 +14,8 @@ export interface ChannelListener {
    * API `channels` and `info`), not internal listeners such as bridges.
    */
   readonly clientId?: string;
-  onPublication(channel: string, publication: Publication, frame: Buffer): void;
-  onJoinLeave(channel: string, frame: Buffer): void;
+  onPublication(channel: string, publication: Publication, push: SharedPush): void;
+  onJoinLeave(channel: string, push: SharedPush): void;
   /**
    * The channel's stream went on from a point this listener cannot follow in
    * order (a new epoch, or publications that could not be read): what it
@@ -26,7 +27,8 @@ export interface ChannelListener {
 
 /**
  * The local subscription index (channel → listeners) and its fan-out: each
- * event is encoded once and the same bytes go to every listener.
+ * event is encoded once per encoding its listeners use, and the same bytes
+ * go to every listener of that encoding.
  */
 export class ChannelListeners {
   private readonly byChannel = new Map<string, Set<ChannelListener>>();
@@ -76,22 +78,22 @@ export class ChannelListeners {
     const set = this.byChannel.get(channel);
     if (!set) return;
     this.delivered.set(channel, this.deliveries(channel) + 1);
-    const frame = encodePublicationPush(channel, publication);
-    for (const listener of set) listener.onPublication(channel, publication, frame);
+    const push = new SharedPush({ type: 'pub', channel, pub: publication });
+    for (const listener of set) listener.onPublication(channel, publication, push);
   }
 
   join(channel: string, info: ClientInfo): void {
     const set = this.byChannel.get(channel);
     if (!set) return;
-    const frame = encodeJoinPush(channel, info);
-    for (const listener of set) listener.onJoinLeave(channel, frame);
+    const push = new SharedPush({ type: 'join', channel, info });
+    for (const listener of set) listener.onJoinLeave(channel, push);
   }
 
   leave(channel: string, info: ClientInfo): void {
     const set = this.byChannel.get(channel);
     if (!set) return;
-    const frame = encodeLeavePush(channel, info);
-    for (const listener of set) listener.onJoinLeave(channel, frame);
+    const push = new SharedPush({ type: 'leave', channel, info });
+    for (const listener of set) listener.onJoinLeave(channel, push);
   }
 
   reset(channel: string): void {

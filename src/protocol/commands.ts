@@ -1,8 +1,10 @@
 /**
- * Decoding of client frames. A frame holds one or more JSON commands separated
- * by newlines; each is validated into a typed {@link Command} so that handlers
- * never see unchecked input.
+ * Decoding of client commands. A JSON frame holds one or more commands
+ * separated by newlines; every command, whatever its encoding, is validated
+ * here into a typed {@link Command} so that handlers never see unchecked
+ * input (the Protobuf codec hands its commands over as the same values).
  */
+import type { ProtocolError } from './errors.js';
 
 export interface StreamPositionInput {
   offset: number;
@@ -98,6 +100,8 @@ export type Decoded =
    * server does not serve: answer error 108 and keep the connection.
    */
   | { kind: 'unsupported-type'; id: number; method: Method; type: number }
+  /** A well-formed command whose payload the codec cannot accept (Protobuf data that is not JSON): answer the error, keep the connection. */
+  | { kind: 'refused'; id: number; method: Method; error: ProtocolError }
   /** Not a valid command: the connection must be closed with "bad request". */
   | { kind: 'invalid'; reason: string };
 
@@ -138,6 +142,14 @@ function decodeLine(line: string): Decoded {
   } catch {
     return { kind: 'invalid', reason: 'malformed JSON' };
   }
+  return decodeCommandValue(value);
+}
+
+/**
+ * Validates one command given as a value shaped like the JSON protocol's
+ * (`{"id": 1, "subscribe": {...}}`; `{}` is a pong).
+ */
+export function decodeCommandValue(value: unknown): Decoded {
   if (!isObject(value)) return { kind: 'invalid', reason: 'command is not a JSON object' };
   const keys = Object.keys(value);
   if (keys.length === 0) return { kind: 'pong' };

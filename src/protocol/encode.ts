@@ -1,23 +1,9 @@
 /**
- * Encoding of server frames. Publications keep their payload as JSON text, so
- * a push is assembled by concatenation and serialized once per channel event,
- * whatever the number of subscribers.
+ * JSON text of publications. A publication keeps its payload as JSON text,
+ * so its JSON is assembled by concatenation, without parsing the payload
+ * again; the JSON codec and the server API build on these.
  */
-import type { ProtocolError } from './errors.js';
-import type { ClientInfo, Publication } from './types.js';
-
-/** The ping the server sends: an empty object, as a Buffer so its WebSocket frame is built once for every connection. */
-export const PING_FRAME = Buffer.from('{}');
-/** The pong a client answers with, as received: the same empty object. */
-export const PONG_TEXT = '{}';
-
-export function encodeReply(id: number, method: string, result: unknown): string {
-  return `{"id":${id},${JSON.stringify(method)}:${JSON.stringify(result ?? {})}}`;
-}
-
-export function encodeError(id: number, error: ProtocolError): string {
-  return `{"id":${id},"error":${JSON.stringify(error.toJSON())}}`;
-}
+import type { Publication } from './types.js';
 
 /** The `pub` object of a push or of a subscribe/history result, as JSON text. */
 export function encodePublication(publication: Publication): string {
@@ -31,26 +17,6 @@ export function encodePublication(publication: Publication): string {
 /** A list of publications as a JSON array text. */
 export function encodePublications(publications: readonly Publication[]): string {
   return `[${publications.map(encodePublication).join(',')}]`;
-}
-
-export function encodePublicationPush(channel: string, publication: Publication): Buffer {
-  return Buffer.from(`{"push":{"channel":${JSON.stringify(channel)},"pub":${encodePublication(publication)}}}`);
-}
-
-export function encodeJoinPush(channel: string, info: ClientInfo): Buffer {
-  return Buffer.from(`{"push":{"channel":${JSON.stringify(channel)},"join":{"info":${JSON.stringify(info)}}}}`);
-}
-
-export function encodeLeavePush(channel: string, info: ClientInfo): Buffer {
-  return Buffer.from(`{"push":{"channel":${JSON.stringify(channel)},"leave":{"info":${JSON.stringify(info)}}}}`);
-}
-
-export function encodeUnsubscribePush(channel: string, code: number, reason: string): string {
-  return `{"push":{"channel":${JSON.stringify(channel)},"unsubscribe":{"code":${code},"reason":${JSON.stringify(reason)}}}}`;
-}
-
-export function encodeMessagePush(data: unknown): string {
-  return `{"push":{"message":{"data":${JSON.stringify(data ?? null)}}}}`;
 }
 
 /**
@@ -70,10 +36,6 @@ export function encodeWithRaw(value: Record<string, unknown>): string {
     parts.push(`${JSON.stringify(key)}:${encoded}`);
   }
   return `{${parts.join(',')}}`;
-}
-
-export function encodeReplyRaw(id: number, method: string, result: Record<string, unknown>): string {
-  return `{"id":${id},${JSON.stringify(method)}:${encodeWithRaw(result)}}`;
 }
 
 /**

@@ -55,9 +55,9 @@ export class BackendProxy {
   }
 
   /** The proxy state of one new connection, with the configured headers of the request that opened it. */
-  forSession(client: string, request: IncomingMessage | undefined, user: () => string, transport = 'websocket'): SessionProxy {
+  forSession(client: string, request: IncomingMessage | undefined, user: () => string, transport = 'websocket', protocol = 'json'): SessionProxy {
     const headers = request && this.headerNames.length > 0 ? forwardedHeaders(this.headerNames, request.headers) : undefined;
-    return new SessionProxy(this, client, headers, user, transport);
+    return new SessionProxy(this, client, headers, user, transport, protocol);
   }
 
   /**

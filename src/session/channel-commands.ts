@@ -7,8 +7,8 @@ import { historyLimitFor, isAllowed, type Principal } from '../channel/access.js
 import type { ChannelSpec } from '../channel/channel.js';
 import type { Node } from '../node/node.js';
 import type { CommandRequests } from '../protocol/commands.js';
-import { encodeReply, encodeReplyRaw, encodePublications, RawJson } from '../protocol/encode.js';
 import { Errors } from '../protocol/errors.js';
+import type { Reply } from '../protocol/messages.js';
 import type { ClientInfo } from '../protocol/types.js';
 import type { SessionProxy } from '../proxy/session-proxy.js';
 
@@ -43,7 +43,7 @@ async function allowed(caller: CommandCaller, operation: 'publish' | 'history' |
  * published: the client's data or the backend's rewrite, kept out of
  * history when it says `skip_history`.
  */
-export async function publishCommand(caller: CommandCaller, id: number, request: CommandRequests['publish']): Promise<string> {
+export async function publishCommand(caller: CommandCaller, id: number, request: CommandRequests['publish']): Promise<Reply> {
   const { node, principal, info, proxy } = caller;
   const channel = node.channels.resolve(request.channel);
   const context = { user: principal.user, client: info.client, info, permissions: principal.permissions };
@@ -54,26 +54,26 @@ export async function publishCommand(caller: CommandCaller, id: number, request:
   } else {
     await node.publishFromClient(context, await allowed(caller, 'publish', channel), request.data);
   }
-  return encodeReply(id, 'publish', {});
+  return { id, method: 'publish', result: {} };
 }
 
-export async function presenceCommand(caller: CommandCaller, id: number, request: CommandRequests['presence']): Promise<string> {
+export async function presenceCommand(caller: CommandCaller, id: number, request: CommandRequests['presence']): Promise<Reply> {
   const channel = await resolveFor(caller, 'presence', request.channel);
   const presence = await caller.node.presenceOf(channel);
-  return encodeReply(id, 'presence', { presence: Object.fromEntries(presence) });
+  return { id, method: 'presence', result: { presence: Object.fromEntries(presence) } };
 }
 
 export async function presenceStatsCommand(
   caller: CommandCaller,
   id: number,
   request: CommandRequests['presence_stats'],
-): Promise<string> {
+): Promise<Reply> {
   const channel = await resolveFor(caller, 'presence', request.channel);
   const stats = await caller.node.presenceStats(channel);
-  return encodeReply(id, 'presence_stats', { num_clients: stats.numClients, num_users: stats.numUsers });
+  return { id, method: 'presence_stats', result: { num_clients: stats.numClients, num_users: stats.numUsers } };
 }
 
-export async function historyCommand(caller: CommandCaller, id: number, request: CommandRequests['history']): Promise<string> {
+export async function historyCommand(caller: CommandCaller, id: number, request: CommandRequests['history']): Promise<Reply> {
   const channel = await resolveFor(caller, 'history', request.channel);
   const { node } = caller;
   const cap = Math.min(node.config.historyMaxLimit, historyLimitFor(channel, caller.principal) ?? Infinity);
@@ -81,9 +81,5 @@ export async function historyCommand(caller: CommandCaller, id: number, request:
   const limit = requested < 0 ? cap : Math.min(requested, cap);
   const since = request.since && { offset: request.since.offset ?? 0, epoch: request.since.epoch ?? '' };
   const page = await node.history(channel, { limit, since, reverse: request.reverse === true, maxBytes: node.config.historyMaxBytes });
-  return encodeReplyRaw(id, 'history', {
-    publications: new RawJson(encodePublications(page.publications)),
-    epoch: page.position.epoch,
-    offset: page.position.offset,
-  });
+  return { id, method: 'history', result: { publications: page.publications, epoch: page.position.epoch, offset: page.position.offset } };
 }

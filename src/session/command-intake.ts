@@ -1,4 +1,5 @@
-import { decodeFrame, type Decoded } from '../protocol/commands.js';
+import type { Codec } from '../protocol/codec.js';
+import type { Decoded } from '../protocol/commands.js';
 import type { Transport } from '../transport/transport.js';
 import { CommandsInFlight } from './commands-in-flight.js';
 
@@ -10,6 +11,8 @@ const SERVER_TASKS_FIRST: Promise<void> = Promise.resolve();
 /** What the intake needs from its session. */
 export interface IntakeOwner {
   readonly transport: Transport & { pause?(): void; resume?(): void };
+  /** Decodes the received frames. */
+  readonly codec: Codec;
   readonly isClosed: boolean;
   /** Handles one decoded command line; resolves when the next may be handled (see {@link CommandIntake.track}). */
   dispatch(decoded: Decoded): Promise<void>;
@@ -48,7 +51,7 @@ interface ServerTask {
  *   waits for room; after {@link close} none runs and their callers settle.
  */
 export class CommandIntake {
-  private pending: string[] = [];
+  private pending: Buffer[] = [];
   private readonly serverTasks: ServerTask[] = [];
   private readonly inFlight = new CommandsInFlight();
   private wakeForTask: (() => void) | undefined;
@@ -57,9 +60,9 @@ export class CommandIntake {
 
   constructor(private readonly owner: IntakeOwner) {}
 
-  /** Queues one received frame (one or more command lines). */
-  receive(text: string): void {
-    this.pending.push(text);
+  /** Queues one received frame (one or more commands). */
+  receive(frame: Buffer): void {
+    this.pending.push(frame);
     if (this.pending.length >= MAX_PENDING_FRAMES) this.owner.transport.pause?.();
     this.kick();
   }
@@ -115,7 +118,7 @@ export class CommandIntake {
         const frame = this.pending.shift();
         if (frame === undefined) break;
         if (this.pending.length < MAX_PENDING_FRAMES / 2) this.owner.transport.resume?.();
-        for (const decoded of decodeFrame(frame)) {
+        for (const decoded of this.owner.codec.decode(frame)) {
           const wait = this.readyForCommand();
           if (wait) await wait;
           if (this.owner.isClosed || this.stopped) break;

@@ -50,7 +50,7 @@ export class EmulationSessions {
     const session = this.sessions.get(key);
     if (!session || session.isClosed) return 'unknown';
     if (session.transport.holdingCommands) return 'busy';
-    session.receive(commands);
+    session.receive(Buffer.from(commands));
     return 'taken';
   }
 }

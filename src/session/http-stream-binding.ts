@@ -43,7 +43,7 @@ export function httpStreamSessions(context: SessionContext, sessions: EmulationS
       sessions.remove(session);
       session.closed();
     });
-    session.receive(commands);
+    session.receive(Buffer.from(commands));
     return session;
   };
 }

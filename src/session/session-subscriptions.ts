@@ -5,15 +5,8 @@ import type { ChannelSpec } from '../channel/channel.js';
 import type { Logger } from '../log/logger.js';
 import type { AttachResult, Node, RecoveryRequest, ServerSubscribeOptions } from '../node/node.js';
 import { SubscribeFlags, type CommandRequests, type ConnectRequest } from '../protocol/commands.js';
-import {
-  encodePublicationPush,
-  encodePublications,
-  encodeReply,
-  encodeReplyRaw,
-  encodeUnsubscribePush,
-  encodeWithRaw,
-  RawJson,
-} from '../protocol/encode.js';
+import type { Codec } from '../protocol/codec.js';
+import type { Push, Reply, SubscribePush, SubscribeResult } from '../protocol/messages.js';
 import { Disconnects, Errors, ProtocolError, RESUBSCRIBE_UNSUBSCRIBE, SERVER_UNSUBSCRIBE, type Disconnect } from '../protocol/errors.js';
 import type { ClientInfo } from '../protocol/types.js';
 import type { Transport } from '../transport/transport.js';
@@ -31,6 +24,8 @@ const OVERFLOWS_BEFORE_NO_RECOVERY = 2;
 export interface SubscriptionOwner {
   readonly node: Node;
   readonly transport: Transport;
+  /** The connection's encoding, for what subscriptions send themselves. */
+  readonly codec: Codec;
   readonly authenticator: Authenticator;
   /** The session's current logger (it gains the user once connected). */
   readonly logger: Logger;
@@ -42,12 +37,14 @@ export interface SubscriptionOwner {
   /** The connection's side of the backend proxy, when one is configured. */
   readonly proxy?: SessionProxy | undefined;
   disconnect(disconnect: Disconnect, detail: string): void;
+  /** Sends the answer to a command. */
+  answer(reply: Reply): void;
 }
 
 /** Server-side subscriptions from a connection token, ready for the connect reply. */
 export interface TokenSubscriptions {
   /** The connect result's `subs`, when there are any. */
-  subs: RawJson | undefined;
+  subs: Record<string, SubscribeResult> | undefined;
   /** Starts delivery and joins presence; call right after the connect reply was sent. */
   activate(): Promise<void>;
 }
@@ -89,7 +86,7 @@ export class SessionSubscriptions {
   // ---- client commands ------------------------------------------------------
 
   async subscribe(id: number, request: CommandRequests['subscribe']): Promise<void> {
-    const { node, transport } = this.owner;
+    const { node } = this.owner;
     const channel = node.channels.resolve(request.channel);
     if (this.byChannel.has(channel.name)) throw Errors.alreadySubscribed();
     if (this.byChannel.size >= node.config.maxChannelsPerConnection) {
@@ -132,10 +129,10 @@ export class SessionSubscriptions {
       throw Errors.unrecoverablePosition('the missed publications cannot be recovered');
     }
     const result = resultOf(channel, attached, recovery !== undefined);
-    if (proxiedData) result.data = proxiedData.value;
+    if (proxiedData) result.data = JSON.stringify(proxiedData.value ?? null);
     const ttl = ttlSeconds(expiresAt);
     if (ttl !== undefined) Object.assign(result, { expires: true, ttl });
-    transport.reply(encodeReplyRaw(id, 'subscribe', result));
+    this.owner.answer({ id, method: 'subscribe', result });
     if (!(await this.goLive(subscription, attached.position?.offset ?? 0))) return;
     this.scheduleExpiry(subscription);
     await this.join(subscription);
@@ -150,13 +147,13 @@ export class SessionSubscriptions {
     subscription.expiresAt = granted.expiresAt;
     this.scheduleExpiry(subscription);
     const ttl = ttlSeconds(granted.expiresAt);
-    this.owner.transport.reply(encodeReply(id, 'sub_refresh', ttl === undefined ? {} : { expires: true, ttl }));
+    this.owner.answer({ id, method: 'sub_refresh', result: ttl === undefined ? {} : { expires: true, ttl } });
   }
 
-  async unsubscribe(id: number, request: CommandRequests['unsubscribe']): Promise<string> {
+  async unsubscribe(id: number, request: CommandRequests['unsubscribe']): Promise<Reply> {
     const subscription = this.byChannel.get(request.channel);
     if (subscription) await this.remove(subscription);
-    return encodeReply(id, 'unsubscribe', {});
+    return { id, method: 'unsubscribe', result: {} };
   }
 
   // ---- server-side subscriptions ---------------------------------------------
@@ -178,7 +175,7 @@ export class SessionSubscriptions {
   ): Promise<TokenSubscriptions | undefined> {
     const { node } = this.owner;
     const added: { subscription: Subscription; offset: number }[] = [];
-    const subs: Record<string, RawJson> = {};
+    const subs: Record<string, SubscribeResult> = {};
     let budget = node.config.recoveryMaxBytes;
     for (const name of names.slice(0, node.config.maxChannelsPerConnection)) {
       let channel: ChannelSpec;
@@ -199,15 +196,14 @@ export class SessionSubscriptions {
       const attached = await this.attach(subscription, recovery);
       if (this.owner.isClosed) return undefined;
       if (recovery) this.countRecovery(attached, false);
-      const fields = resultOf(channel, attached, recovery !== undefined);
-      if (given?.data !== undefined) fields.data = given.data;
-      const result = encodeWithRaw(fields);
-      if (attached.publications) budget = Math.max(0, budget - Buffer.byteLength(result));
-      subs[channel.name] = new RawJson(result);
+      const result = resultOf(channel, attached, recovery !== undefined);
+      if (given?.data !== undefined) result.data = JSON.stringify(given.data);
+      if (attached.publications) budget = Math.max(0, budget - this.encodedSize(result));
+      subs[channel.name] = result;
       added.push({ subscription, offset: attached.position?.offset ?? 0 });
     }
     return {
-      subs: added.length > 0 ? new RawJson(encodeWithRaw(subs)) : undefined,
+      subs: added.length > 0 ? subs : undefined,
       activate: async () => {
         for (const { subscription, offset } of added) {
           if (await this.goLive(subscription, offset)) await this.join(subscription);
@@ -235,17 +231,17 @@ export class SessionSubscriptions {
     const attached = await this.attach(subscription, options.recoverSince);
     if (this.owner.isClosed) return false;
     if (options.recoverSince) this.countRecovery(attached, false);
-    const push: Record<string, unknown> = {};
+    const push: SubscribePush = {};
     if (attached.position) {
       if (channel.options.recover) push.recoverable = true;
       push.epoch = attached.position.epoch;
       push.offset = attached.position.offset;
     }
-    if (options.data !== undefined) push.data = new RawJson(options.data);
-    transport.send(encodeWithRaw({ push: new RawJson(encodeWithRaw({ channel: channel.name, subscribe: new RawJson(encodeWithRaw(push)) })) }));
+    if (options.data !== undefined) push.data = options.data;
+    this.sendPush({ type: 'subscribe', channel: channel.name, subscribe: push });
     if (attached.recovered) {
       // Bounded by the recovery bound, like a subscribe reply's publications, and sent in one go like it.
-      for (const publication of attached.publications ?? []) transport.reply(encodePublicationPush(channel.name, publication));
+      for (const pub of attached.publications ?? []) transport.reply(this.owner.codec.push({ type: 'pub', channel: channel.name, pub }));
     }
     if (!(await this.goLive(subscription, attached.position?.offset ?? 0))) return false;
     await this.join(subscription);
@@ -266,7 +262,7 @@ export class SessionSubscriptions {
       if (!(await this.remove(subscription))) continue;
       ended++;
       if (!this.owner.isClosed) {
-        this.owner.transport.send(encodeUnsubscribePush(subscription.channel.name, SERVER_UNSUBSCRIBE.code, SERVER_UNSUBSCRIBE.reason));
+        this.sendPush({ type: 'unsubscribe', channel: subscription.channel.name, ...SERVER_UNSUBSCRIBE });
       }
     }
     return ended;
@@ -285,6 +281,16 @@ export class SessionSubscriptions {
   }
 
   // ---- internals ---------------------------------------------------------------
+
+  private sendPush(push: Push): void {
+    this.owner.transport.send(this.owner.codec.push(push));
+  }
+
+  /** Bytes a subscribe result takes in the connection's encoding (what a recovery spends of its budget). */
+  private encodedSize(result: SubscribeResult): number {
+    const encoded = this.owner.codec.reply({ id: 0, method: 'subscribe', result });
+    return typeof encoded === 'string' ? Buffer.byteLength(encoded) : encoded.length;
+  }
 
   /** Whether the namespace's gate lets the user subscribe; a refusal is logged (token channels are skipped, not errors). */
   private async gateAllows(channel: ChannelSpec): Promise<boolean> {
@@ -317,7 +323,8 @@ export class SessionSubscriptions {
 
   private add(channel: ChannelSpec, info: ClientInfo, viaToken: boolean, serverSide: boolean): Subscription {
     // Held events are delivered as pushes right after the reply: at most half the push bound, so delivering them is no slow-reader close.
-    const subscription = new Subscription(channel, info, viaToken, serverSide, this.owner.transport, this.holdBudget, (reset) => {
+    const { transport, codec } = this.owner;
+    const subscription = new Subscription(channel, info, viaToken, serverSide, { transport, codec }, this.holdBudget, (reset) => {
       this.owner.logger.info({ channel: channel.name }, 'the channel stream was reset; the client subscribes again');
       this.startOver(reset).catch((error: unknown) =>
         this.owner.logger.error({ err: error, channel: channel.name }, 'ending a reset subscription failed'),
@@ -383,7 +390,7 @@ export class SessionSubscriptions {
       return;
     }
     if ((await this.remove(subscription)) && !this.owner.isClosed) {
-      this.owner.transport.send(encodeUnsubscribePush(channel, RESUBSCRIBE_UNSUBSCRIBE.code, RESUBSCRIBE_UNSUBSCRIBE.reason));
+      this.sendPush({ type: 'unsubscribe', channel, ...RESUBSCRIBE_UNSUBSCRIBE });
     }
   }
 
@@ -429,8 +436,8 @@ function rejectsUnrecovered(request: CommandRequests['subscribe'], channel: Chan
 }
 
 /** The subscribe result (client reply, or an entry of the connect reply's `subs`) for an attached channel. */
-function resultOf(channel: ChannelSpec, attached: AttachResult, recovering: boolean): Record<string, unknown> {
-  const result: Record<string, unknown> = {};
+function resultOf(channel: ChannelSpec, attached: AttachResult, recovering: boolean): SubscribeResult {
+  const result: SubscribeResult = {};
   if (attached.position) {
     if (channel.options.recover) result.recoverable = true;
     result.epoch = attached.position.epoch;
@@ -440,7 +447,7 @@ function resultOf(channel: ChannelSpec, attached: AttachResult, recovering: bool
     result.was_recovering = true;
     result.recovered = attached.recovered === true;
     if (attached.publications && attached.publications.length > 0) {
-      result.publications = new RawJson(encodePublications(attached.publications));
+      result.publications = attached.publications;
     }
   }
   return result;

@@ -6,7 +6,9 @@ import type { ChannelSpec } from '../channel/channel.js';
 import type { Logger } from '../log/logger.js';
 import type { Node, ServerSubscribeOptions, SessionHandle } from '../node/node.js';
 import type { Command, CommandRequests, Decoded } from '../protocol/commands.js';
-import { encodeError, encodeReply, encodeReplyRaw, PING_FRAME, PONG_TEXT } from '../protocol/encode.js';
+import type { Codec } from '../protocol/codec.js';
+import { jsonCodec } from '../protocol/json-codec.js';
+import type { ConnectResult, Reply } from '../protocol/messages.js';
 import { DisconnectError, Disconnects, Errors, ProtocolError, type Disconnect } from '../protocol/errors.js';
 import type { ConnectionDenials } from '../cluster/connection-denials.js';
 import type { ConnectionGate } from '../accounts/account-gate.js';
@@ -55,8 +57,9 @@ const SMALL_REPLIES: ReadonlySet<string> = new Set(['publish', 'send', 'presence
  * One client connection speaking the Centrifuge protocol: decodes its
  * frames, authenticates it, enforces permissions and limits, answers
  * commands and delivers its subscriptions' pushes. Knows nothing of
- * WebSockets (it writes to a {@link Transport}) nor of which broker, presence
- * or store is in use (it talks to the {@link Node}).
+ * WebSockets (it writes to a {@link Transport}), of the encoding (its
+ * {@link Codec} reads and writes the bytes) nor of which broker, presence or
+ * store is in use (it talks to the {@link Node}).
  */
 export class Session implements SessionHandle, HeartbeatTarget, DeadlineTarget, SubscriptionOwner {
   readonly clientId = randomUUID();
@@ -74,14 +77,26 @@ export class Session implements SessionHandle, HeartbeatTarget, DeadlineTarget, 
   readonly node: Node;
   /** This connection's side of the backend proxy; undefined when none is configured. */
   readonly proxy: SessionProxy | undefined;
+  /** The connection's encoding (JSON unless the transport negotiated another). */
+  readonly codec: Codec;
 
   constructor(
     readonly transport: Transport & { pause?(): void; resume?(): void },
     private readonly context: SessionContext,
-    meta: { remoteAddress?: string | undefined; openingRequest?: IncomingMessage | undefined; emulationKey?: string; transportName?: string } = {},
+    meta: {
+      remoteAddress?: string | undefined;
+      codec?: Codec;
+      /** The request that opened the connection, when a backend proxy forwards some of its headers. */
+      openingRequest?: IncomingMessage | undefined;
+      /** Set over emulated transports: see {@link emulationKey}. */
+      emulationKey?: string;
+      /** The transport's name as the protocol knows it (`websocket`, `http_stream`, `sse`). */
+      transportName?: string;
+    } = {},
   ) {
     this.node = context.node;
-    this.proxy = context.proxy?.forSession(this.clientId, meta.openingRequest, () => this.credentials.user, meta.transportName);
+    this.codec = meta.codec ?? jsonCodec;
+    this.proxy = context.proxy?.forSession(this.clientId, meta.openingRequest, () => this.credentials.user, meta.transportName, this.codec.name);
     const config = this.node.config;
     this.subscriptions = new SessionSubscriptions(this);
     this.intake = new CommandIntake(this);
@@ -134,15 +149,15 @@ export class Session implements SessionHandle, HeartbeatTarget, DeadlineTarget, 
 
   // ---- input --------------------------------------------------------------
 
-  /** Feeds one received WebSocket message. */
-  receive(text: string): void {
+  /** Feeds one received message (a WebSocket message, a chunk of a request body), in the connection's encoding. */
+  receive(chunk: Buffer): void {
     if (this.isClosed) return;
-    if (text === PONG_TEXT) {
+    if (this.codec.isPong(chunk)) {
       // Most of what an idle connection sends; a pong needs no ordering, so it skips the command queue.
       this.context.heartbeat.pong(this);
       return;
     }
-    this.intake.receive(text);
+    this.intake.receive(chunk);
   }
 
   /** The command loop failed unexpectedly (a bug): the connection closes rather than hang. */
@@ -164,6 +179,7 @@ export class Session implements SessionHandle, HeartbeatTarget, DeadlineTarget, 
         this.refuse(decoded, Errors.methodNotFound());
         return;
       case 'unsupported-type':
+      case 'refused':
       case 'command':
         break;
     }
@@ -187,6 +203,11 @@ export class Session implements SessionHandle, HeartbeatTarget, DeadlineTarget, 
       this.refuse(decoded, Errors.notAvailable(`subscription type ${decoded.type} is not served: only streams (type 0)`));
       return;
     }
+    if (decoded.kind === 'refused') {
+      this.logger.debug({ method: decoded.method, reason: decoded.error.message }, 'command refused by the codec');
+      this.refuse(decoded, decoded.error);
+      return;
+    }
     const command = decoded;
     if (ORDERED.has(command.method)) {
       await this.run(command);
@@ -201,7 +222,7 @@ export class Session implements SessionHandle, HeartbeatTarget, DeadlineTarget, 
   private async run(command: Command): Promise<void> {
     try {
       const reply = await this.handle(command);
-      if (reply !== undefined && !this.isClosed) this.transport.reply(reply);
+      if (reply !== undefined && !this.isClosed) this.answer(reply);
     } catch (error) {
       if (this.isClosed) return;
       if (error instanceof DisconnectError) {
@@ -221,11 +242,16 @@ export class Session implements SessionHandle, HeartbeatTarget, DeadlineTarget, 
   /** Answers a command with an error, counted by code; `send` has no reply, so its errors are only counted. */
   private refuse(command: { id: number; method?: string }, error: ProtocolError): void {
     this.node.metrics.error(error.code);
-    if (command.method !== 'send') this.transport.reply(encodeError(command.id, error));
+    if (command.method !== 'send') this.transport.reply(this.codec.error(command.id, error));
+  }
+
+  /** Sends the successful answer to a command, in the connection's encoding. */
+  answer(reply: Reply): void {
+    this.transport.reply(this.codec.reply(reply));
   }
 
   /** Runs a command; resolves with the reply to send, if the handler did not send it itself. */
-  private handle(command: Command): Promise<string | void> | string | void {
+  private handle(command: Command): Promise<Reply | void> | Reply | void {
     // A switch rather than a table of bound handlers: nothing per session to allocate.
     switch (command.method) {
       case 'connect':
@@ -296,7 +322,7 @@ export class Session implements SessionHandle, HeartbeatTarget, DeadlineTarget, 
     this.proxy?.connected();
     this.scheduleExpiry();
 
-    const result: Record<string, unknown> = {
+    const result: ConnectResult = {
       client: this.clientId,
       version: this.context.version,
       ping: config.pingInterval,
@@ -305,7 +331,7 @@ export class Session implements SessionHandle, HeartbeatTarget, DeadlineTarget, 
     // A connection the refresh proxy extends is refreshed by the server: the client is not told it expires.
     const ttl = this.proxy?.refreshesOnServer ? undefined : ttlSeconds(credentials.expiresAt);
     if (ttl !== undefined) Object.assign(result, { expires: true, ttl });
-    if (proxied?.data) result.data = proxied.data.value;
+    if (proxied?.data) result.data = JSON.stringify(proxied.data.value ?? null);
     // Where the client's later commands go: this node, and the session there.
     if (this.emulationKey !== undefined) Object.assign(result, { session: this.emulationKey, node: this.node.id });
 
@@ -313,7 +339,7 @@ export class Session implements SessionHandle, HeartbeatTarget, DeadlineTarget, 
     const fromToken = await this.subscriptions.fromToken(credentials.channels, request.subs, proxied?.subs ?? credentials.subscriptionOptions);
     if (!fromToken || this.isClosed) return;
     if (fromToken.subs) result.subs = fromToken.subs;
-    this.transport.reply(encodeReplyRaw(id, 'connect', result));
+    this.answer({ id, method: 'connect', result });
     this.node.sessionConnected(this);
     // A disconnect or a sign-out that ran while this connect was under way did not find it: asked again now that it is findable.
     const lateDenial = await refusalOf(this.context, credentials, this.logger);
@@ -322,7 +348,7 @@ export class Session implements SessionHandle, HeartbeatTarget, DeadlineTarget, 
       return;
     }
     await fromToken.activate();
-    if (this.context.logger.isLevelEnabled('debug')) this.logger.debug({ name: request.name, version: request.version }, 'connected');
+    if (this.context.logger.isLevelEnabled('debug')) this.logger.debug({ name: request.name, version: request.version, encoding: this.codec.name }, 'connected');
   }
 
   /** Verifies a connection token; answers or disconnects and resolves undefined when it is not acceptable. */
@@ -359,7 +385,7 @@ export class Session implements SessionHandle, HeartbeatTarget, DeadlineTarget, 
     };
     this.scheduleExpiry();
     const ttl = ttlSeconds(credentials.expiresAt);
-    this.transport.reply(encodeReply(id, 'refresh', ttl === undefined ? {} : { expires: true, ttl }));
+    this.answer({ id, method: 'refresh', result: ttl === undefined ? {} : { expires: true, ttl } });
   }
 
   private scheduleExpiry(): void {
@@ -403,14 +429,14 @@ export class Session implements SessionHandle, HeartbeatTarget, DeadlineTarget, 
 
   // ---- rpc and send ------------------------------------------------------------
 
-  private async handleRpc(id: number, request: CommandRequests['rpc']): Promise<string> {
+  private async handleRpc(id: number, request: CommandRequests['rpc']): Promise<Reply> {
     const data = await this.node.callRpc(
       request.method ?? '',
       { user: this.credentials.user, client: this.clientId, info: this.identity, permissions: this.credentials.permissions },
       request.data,
       this.proxy?.rpcFallback,
     );
-    return data === undefined ? encodeReply(id, 'rpc', {}) : encodeReply(id, 'rpc', { data });
+    return { id, method: 'rpc', result: data === undefined ? {} : { data } };
   }
 
   private handleSend(request: CommandRequests['send']): void {
@@ -421,7 +447,7 @@ export class Session implements SessionHandle, HeartbeatTarget, DeadlineTarget, 
   // ---- heartbeat and closing ----------------------------------------------
 
   sendPing(left: () => void): void {
-    this.transport.send(PING_FRAME);
+    this.transport.send(this.codec.ping);
     this.transport.afterWritten(left);
   }
 

@@ -1,7 +1,15 @@
 import type { ChannelSpec } from '../channel/channel.js';
 import type { ChannelListener } from '../node/node.js';
+import type { Codec } from '../protocol/codec.js';
+import type { SharedPush } from '../protocol/shared-push.js';
 import type { ClientInfo, Publication } from '../protocol/types.js';
 import type { Transport } from '../transport/transport.js';
+
+/** Where a subscription delivers: the session's transport, in the session's encoding. */
+export interface SubscriptionOutput {
+  readonly transport: Transport;
+  readonly codec: Codec;
+}
 
 /**
  * What all subscriptions of one session may hold at once while their
@@ -76,7 +84,7 @@ export class Subscription implements ChannelListener {
     readonly viaToken: boolean,
     /** Whether the server subscribed the client (token `channels` claim). */
     readonly serverSide: boolean,
-    private readonly transport: Transport,
+    private readonly output: SubscriptionOutput,
     /**
      * The session's room for events held before the reply; an event that
      * does not fit drops every event this subscription holds, and
@@ -98,8 +106,9 @@ export class Subscription implements ChannelListener {
     return this.held === undefined;
   }
 
-  onPublication(_channel: string, publication: Publication, frame: Buffer): void {
+  onPublication(_channel: string, publication: Publication, push: SharedPush): void {
     const offset = publication.offset ?? 0;
+    const frame = push.bytes(this.output.codec);
     if (this.held) {
       this.hold({ offset, frame });
       return;
@@ -107,9 +116,10 @@ export class Subscription implements ChannelListener {
     this.deliver(offset, frame);
   }
 
-  onJoinLeave(_channel: string, frame: Buffer): void {
+  onJoinLeave(_channel: string, push: SharedPush): void {
+    const frame = push.bytes(this.output.codec);
     if (this.held) this.hold({ offset: 0, frame });
-    else if (!this.stopped) this.transport.send(frame);
+    else if (!this.stopped) this.output.transport.send(frame);
   }
 
   /**
@@ -157,7 +167,7 @@ export class Subscription implements ChannelListener {
       if (offset <= this.lastOffset) return;
       this.lastOffset = offset;
     }
-    this.transport.send(frame);
+    this.output.transport.send(frame);
   }
 
   /**

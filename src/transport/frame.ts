@@ -1,18 +1,22 @@
 /**
  * WebSocket framing done once per message instead of once per recipient.
- * A server's text frame is a small header (FIN + text opcode, then the
- * payload length) followed by the unmasked payload (RFC 6455 §5.2), so the
- * complete frame for a publication can be built once and the same bytes
+ * A server's data frame is a small header (FIN + text or binary opcode, then
+ * the payload length) followed by the unmasked payload (RFC 6455 §5.2), so
+ * the complete frame for a publication can be built once and the same bytes
  * written to every subscriber's socket.
  */
+
+/** First header byte: FIN and the opcode (0x1 text, 0x2 binary). */
+const TEXT = 0x81;
+const BINARY = 0x82;
 
 /** Header length for a payload of `length` bytes. */
 function headerLength(length: number): number {
   return length < 126 ? 2 : length < 65_536 ? 4 : 10;
 }
 
-function writeHeader(target: Buffer, length: number): void {
-  target[0] = 0x81; // FIN, text
+function writeHeader(target: Buffer, length: number, binary: boolean): void {
+  target[0] = binary ? BINARY : TEXT;
   if (length < 126) {
     target[1] = length;
   } else if (length < 65_536) {
@@ -25,12 +29,12 @@ function writeHeader(target: Buffer, length: number): void {
   }
 }
 
-/** A complete text frame holding `payload` (UTF-8 bytes, or a string to encode). */
-export function textFrame(payload: Buffer | string): Buffer {
+/** A complete frame holding `payload` (bytes, or a string to encode as UTF-8): a text frame, or a binary one when `binary`. */
+export function dataFrame(payload: Buffer | string, binary = false): Buffer {
   const length = typeof payload === 'string' ? Buffer.byteLength(payload) : payload.length;
   const offset = headerLength(length);
   const frame = Buffer.allocUnsafe(offset + length);
-  writeHeader(frame, length);
+  writeHeader(frame, length, binary);
   if (typeof payload === 'string') frame.write(payload, offset, 'utf8');
   else payload.copy(frame, offset);
   return frame;
@@ -63,9 +67,16 @@ export class SharedFrames {
   }
 }
 
-const textFrames = new SharedFrames(textFrame);
+// One cache per frame kind: a channel whose subscribers use both encodings
+// alternates between its JSON and its Protobuf payload, and each kind keeps
+// its last frame at hand.
+const textFrames = new SharedFrames((payload) => dataFrame(payload, false));
+const binaryFrames = new SharedFrames((payload) => dataFrame(payload, true));
 
-/** Like {@link textFrame}, but built once per payload Buffer and then reused. */
-export function sharedTextFrame(payload: Buffer): Buffer {
-  return textFrames.of(payload);
+/**
+ * Like {@link dataFrame}, but built once per payload Buffer and then reused.
+ * A payload comes from one encoding, so it is always framed the same way.
+ */
+export function sharedDataFrame(payload: Buffer, binary = false): Buffer {
+  return (binary ? binaryFrames : textFrames).of(payload);
 }

@@ -245,12 +245,15 @@ export abstract class QueuedTransport implements Transport, OutboxEntry {
   }
 }
 
-const NEWLINE = Buffer.from('\n');
 
 /** Messages joined by newlines, as the protocol batches them in one frame. */
-export function joinLines(first: Message, more: readonly Message[]): Buffer {
+/** Messages joined into one buffer with `separator` between them (Protobuf's are length-prefixed and need none). */
+export function joinMessages(first: Message, more: readonly Message[], separator: Buffer): Buffer {
   const parts: Buffer[] = [toBuffer(first)];
-  for (const message of more) parts.push(NEWLINE, toBuffer(message));
+  for (const message of more) {
+    if (separator.length > 0) parts.push(separator);
+    parts.push(toBuffer(message));
+  }
   return Buffer.concat(parts);
 }
 

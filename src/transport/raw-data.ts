@@ -2,7 +2,12 @@ import type { RawData } from 'ws';
 
 /** The text of a WebSocket message as `ws` hands it over (one Buffer, fragments, or an ArrayBuffer). */
 export function rawDataText(data: RawData): string {
-  if (Buffer.isBuffer(data)) return data.toString('utf8');
-  if (Array.isArray(data)) return Buffer.concat(data).toString('utf8');
-  return Buffer.from(data).toString('utf8');
+  return rawDataBytes(data).toString('utf8');
+}
+
+/** The bytes of a WebSocket message as `ws` hands it over, without a copy when it is one Buffer. */
+export function rawDataBytes(data: RawData): Buffer {
+  if (Buffer.isBuffer(data)) return data;
+  if (Array.isArray(data)) return Buffer.concat(data);
+  return Buffer.from(data);
 }

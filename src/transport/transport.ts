@@ -7,7 +7,8 @@ import type { Disconnect } from '../protocol/errors.js';
  * - Messages (pushes and replies) are sent in the order `send` and `reply`
  *   were called.
  * - Messages sent while the socket is busy (or within one event-loop turn)
- *   are coalesced: joined with newlines into one frame and one write.
+ *   are coalesced into one frame and one write, as the connection's encoding
+ *   joins them (JSON: newlines; Protobuf: length-prefixed, concatenated).
  * - The slow-reader rule measures pushes only: when pushes the client has not
  *   read pile up past the configured bound, the transport drops its queue and
  *   closes with the "slow" code; `send` and `reply` after that are no-ops.
@@ -18,9 +19,9 @@ import type { Disconnect } from '../protocol/errors.js';
  * - Once `close` is called, nothing more is sent except the close frame.
  */
 export interface Transport {
-  /** Queues one push (a JSON line, no trailing newline). Buffers may be shared between connections and are never modified. */
+  /** Queues one push, encoded by the connection's codec. Buffers may be shared between connections and are never modified. */
   send(message: string | Buffer): void;
-  /** Queues one reply the client asked for (a JSON line); it is not counted by the slow-reader rule. */
+  /** Queues one reply the client asked for; it is not counted by the slow-reader rule. */
   reply(message: string | Buffer): void;
   /**
    * Undefined when replies waiting to be written are within the push bound;

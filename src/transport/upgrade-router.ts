@@ -13,13 +13,15 @@ export interface UpgradeRouterOptions {
   onRefused?: (reason: string, request: IncomingMessage) => void;
 }
 
-/** The Centrifuge protocol's Protobuf variant, which this server does not serve (only JSON, the protocol without a subprotocol). */
-const PROTOBUF_SUBPROTOCOL = 'centrifuge-protobuf';
+interface Route {
+  handler: WebSocketHandler;
+  /** Subprotocols the endpoint speaks besides its default (no subprotocol), most preferred first. */
+  subprotocols: readonly string[];
+}
 
-/** Whether the upgrade asks for the Protobuf subprotocol (the header is a comma-separated list). */
-function asksForProtobuf(request: IncomingMessage): boolean {
-  const offered = request.headers['sec-websocket-protocol'];
-  return offered !== undefined && offered.split(',').some((name) => name.trim() === PROTOBUF_SUBPROTOCOL);
+/** The path of an upgrade request, without its query. */
+function pathOf(request: IncomingMessage): string {
+  return (request.url ?? '/').split('?', 1)[0] as string;
 }
 
 function destroyOnError(this: Duplex): void {
@@ -32,7 +34,7 @@ function destroyOnError(this: Duplex): void {
  * handshakes for every endpoint.
  */
 export class UpgradeRouter {
-  private readonly routes = new Map<string, WebSocketHandler>();
+  private readonly routes = new Map<string, Route>();
   private readonly wss: WebSocketServer;
   private accepting = true;
   private readonly open = new Set<WebSocket>();
@@ -45,11 +47,18 @@ export class UpgradeRouter {
       // a publication once for all subscribers.
       perMessageDeflate: false,
       clientTracking: false,
+      // The endpoint's first subprotocol the client offers; none (the endpoint's default) when it offers only others.
+      handleProtocols: (offered, request) => this.routes.get(pathOf(request))?.subprotocols.find((name) => offered.has(name)) ?? false,
     });
   }
 
-  route(path: string, handler: WebSocketHandler): void {
-    this.routes.set(path, handler);
+  /**
+   * Serves WebSocket upgrades at `path`. The handler reads the negotiated
+   * subprotocol from `socket.protocol`: one of `subprotocols`, or `""` when
+   * the client offered none of them.
+   */
+  route(path: string, handler: WebSocketHandler, subprotocols: readonly string[] = []): void {
+    this.routes.set(path, { handler, subprotocols });
   }
 
   attach(server: Server): void {
@@ -63,20 +72,14 @@ export class UpgradeRouter {
 
   private handle(request: IncomingMessage, socket: Duplex, head: Buffer): void {
     socket.on('error', destroyOnError);
-    const path = (request.url ?? '/').split('?', 1)[0] as string;
-    const handler = this.routes.get(path);
-    if (!handler) return this.refuse(socket, request, 404, 'Not Found', `no WebSocket endpoint at ${path}`);
+    const path = pathOf(request);
+    const route = this.routes.get(path);
+    if (!route) return this.refuse(socket, request, 404, 'Not Found', `no WebSocket endpoint at ${path}`);
     if (!this.accepting) return this.refuse(socket, request, 503, 'Service Unavailable', 'shutting down');
-    // Refused before the handshake: accepted, the client would speak Protobuf
-    // to a JSON server and be closed with "bad request", which stops it
-    // without saying why. A refused handshake says it in the response body.
-    if (asksForProtobuf(request)) {
-      return this.refuse(socket, request, 400, 'Bad Request', 'the centrifuge-protobuf subprotocol is not served: connect with the JSON protocol (no subprotocol)');
-    }
     if (!isOriginAllowed(request.headers.origin, request.headers.host, this.options.allowedOrigins)) {
       return this.refuse(socket, request, 403, 'Forbidden', 'origin not allowed');
     }
-    this.wss.handleUpgrade(request, socket, head, (ws) => this.accept(ws, request, handler));
+    this.wss.handleUpgrade(request, socket, head, (ws) => this.accept(ws, request, route.handler));
   }
 
   // Not inline in `handle`: a closure made there would share its scope, and

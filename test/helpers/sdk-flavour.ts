@@ -8,8 +8,9 @@
  * (default `json/websocket`). Every client the tests make through
  * `helpers/sdk.ts` uses it, so the same assertions hold for every flavour.
  */
-import type { Options, TransportEndpoint } from 'centrifuge';
+import { Centrifuge, type Options, type TransportEndpoint } from 'centrifuge';
 import { EventSource } from 'eventsource';
+import { protobufClient } from './sdk-protobuf.js';
 
 export type SdkEncoding = 'json' | 'protobuf';
 export type SdkTransport = 'websocket' | 'http_stream' | 'sse';
@@ -78,4 +79,11 @@ export function httpUrl(wsUrl: string, path: string): string {
   url.pathname = path;
   url.search = '';
   return url.toString();
+}
+
+/** A new client of the SDK build of this flavour's encoding, taking and giving JSON values whatever the encoding. */
+export function newCentrifuge(wsUrl: string, options: Partial<Options>): Centrifuge {
+  const endpoint = endpointFor(wsUrl);
+  const all = { ...optionsFor(wsUrl), ...options };
+  return flavour.encoding === 'protobuf' ? protobufClient(endpoint, all) : new Centrifuge(endpoint, all);
 }

@@ -13,7 +13,7 @@ import {
   type SubscriptionOptions,
 } from 'centrifuge';
 import WebSocket from 'ws';
-import { endpointFor, optionsFor } from './sdk-flavour.js';
+import { newCentrifuge } from './sdk-flavour.js';
 import { nextEvent, waitFor } from './wait.js';
 
 /** Reconnect quickly in tests (the SDK defaults are 0.5–20 s). */
@@ -71,12 +71,16 @@ function recorder(events: RecordedEvent[]) {
  * process's SDK flavour (see `sdk-flavour.ts`). An `error` listener is always attached.
  */
 export function makeClient(wsUrl: string, options: Partial<Options> = {}): TestClient {
-  return makeClientAt(endpointFor(wsUrl), { ...optionsFor(wsUrl), ...options });
+  return recorded(newCentrifuge(wsUrl, { websocket: WebSocket, ...FAST_RECONNECT, ...options }));
 }
 
-/** Like {@link makeClient}, for a test that chooses the SDK's endpoint (or transports) itself, whatever the flavour. */
+/** Like {@link makeClient}, for a test that chooses the SDK's endpoint (or transports) itself: JSON, whatever the flavour. */
 export function makeClientAt(endpoint: string | TransportEndpoint[], options: Partial<Options> = {}): TestClient {
-  const client = new Centrifuge(endpoint, { websocket: WebSocket, ...FAST_RECONNECT, ...options });
+  return recorded(new Centrifuge(endpoint, { websocket: WebSocket, ...FAST_RECONNECT, ...options }));
+}
+
+/** Records a new client's events and keeps it for {@link disconnectAll}. */
+function recorded(client: Centrifuge): TestClient {
   const events: RecordedEvent[] = [];
   for (const event of CLIENT_EVENTS) {
     client.on(event, (ctx: unknown) => events.push({ event, ctx, at: Date.now() }));
