@@ -22,6 +22,7 @@ export const DEFAULT_NAMESPACE: Readonly<NamespaceOptions> = deepFreeze({
   allowPresence: true,
   allowHistory: true,
   membersFromName: false,
+  allowedDeltaTypes: [],
 });
 
 /**
@@ -44,6 +45,7 @@ export const BUILTIN_NAMESPACES: Readonly<Record<string, Readonly<NamespaceOptio
     allowPresence: true,
     allowHistory: true,
     membersFromName: false,
+    allowedDeltaTypes: [],
   },
   dm: {
     presence: true,
@@ -57,6 +59,7 @@ export const BUILTIN_NAMESPACES: Readonly<Record<string, Readonly<NamespaceOptio
     allowPresence: 'members',
     allowHistory: 'members',
     membersFromName: true,
+    allowedDeltaTypes: [],
   },
   user: {
     presence: false,
@@ -70,6 +73,7 @@ export const BUILTIN_NAMESPACES: Readonly<Record<string, Readonly<NamespaceOptio
     allowPresence: false,
     allowHistory: 'members',
     membersFromName: true,
+    allowedDeltaTypes: [],
   },
 });
 

@@ -2,6 +2,7 @@
  * The configuration schema: every key that exists and what it accepts.
  * Unknown keys are errors, so a key missing here cannot be configured.
  */
+import { DELTA_TYPES } from '../protocol/commands.js';
 import type { AuthMode, Config, LogFormat, LogLevel, NamespaceOptions } from './types.js';
 import {
   accessRule,
@@ -9,6 +10,7 @@ import {
   duration,
   integer,
   keyPrefix,
+  listOf,
   oneOf,
   origins,
   positiveNumber,
@@ -92,6 +94,7 @@ export const NAMESPACE_FIELDS: { readonly [K in keyof NamespaceOptions]: Check<N
   allowPresence: accessRule(),
   allowHistory: accessRule(),
   membersFromName: boolean(),
+  allowedDeltaTypes: listOf(oneOf(DELTA_TYPES)),
 };
 
 /** Every namespace option key. */

@@ -3,6 +3,7 @@
  * `schema.ts` builds it once at start-up from defaults, the config file,
  * the environment and flags; nothing else parses configuration.
  */
+import type { DeltaType } from '../protocol/commands.js';
 
 /**
  * Who may perform an operation on a channel of a namespace:
@@ -47,6 +48,13 @@ export interface NamespaceOptions {
    * @default false
    */
   membersFromName: boolean;
+  /**
+   * Delta compression subscriptions may ask for: with `["fossil"]`, a
+   * subscriber asking for `fossil` gets each publication as a fossil delta
+   * from the previous one it was sent, when that is smaller. Needs history
+   * (the delta chain follows offsets). @default []
+   */
+  allowedDeltaTypes: readonly DeltaType[];
 }
 
 /**

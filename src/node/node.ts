@@ -12,6 +12,7 @@ import type { ClientInfo, Publication, PublishRequest, StreamPosition } from '..
 import { UnrecoverablePositionError, type HistoryPage, type HistoryQuery, type Store } from '../store/store.js';
 import { ChannelGates } from './channel-gates.js';
 import { ChannelListeners, type ChannelListener } from './channel-listeners.js';
+import { fossilPatch, type PatchMaker } from '../protocol/delta-push.js';
 import { ChannelPresence } from './channel-presence.js';
 import { SingleFlight } from './single-flight.js';
 import { StreamSequencer, type StreamSequencerOptions } from './stream-sequencer.js';
@@ -107,7 +108,12 @@ export class Node implements BrokerHandler {
   private readonly store: Store;
   private readonly broker: Broker;
   private readonly presence: PresenceManager;
-  private readonly listeners = new ChannelListeners();
+  /** Makes the fossil patches of delta subscriptions (fan-out and recovery), counting them. */
+  readonly deltaPatch: PatchMaker = (base, target) => {
+    this.metrics.deltaPatch();
+    return fossilPatch(base, target);
+  };
+  private readonly listeners = new ChannelListeners(this.deltaPatch);
   private readonly brokerSubscriptions = new Map<string, Promise<void>>();
   private readonly channelPresence: ChannelPresence;
   private readonly sessions = new SessionRegistry();

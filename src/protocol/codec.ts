@@ -39,6 +39,12 @@ export interface Codec {
   readonly ping: Buffer;
   /** Whether a received chunk is exactly one pong: the fast path for what idle connections send. */
   isPong(chunk: Buffer): boolean;
+  /**
+   * Whether a fossil patch can travel in this encoding as it is: Protobuf
+   * carries any bytes; JSON carries it in a string, so only valid UTF-8 (a
+   * patch may cut a character in two, and is then sent as the full payload).
+   */
+  carriesPatch(patch: Buffer): boolean;
   /** The commands of one received chunk (a WebSocket message, a request body), in order. */
   decode(chunk: Buffer): Decoded[];
   reply(reply: Reply): EncodedMessage;
