@@ -14,9 +14,10 @@ const readJson = (path: string): any => JSON.parse(readFileSync(new URL(path, ro
 
 type Version = [number, number, number];
 
-/** A version or partial version (`20`, `14.17`, `10.x`), missing parts as 0; how many parts were given. */
+/** A version or partial version (`20`, `14.17`, `10.x`, `v12.0.0`), missing parts as 0; how many parts were given. */
 function parseVersion(text: string): { version: Version; given: number } {
-  const parts = text.split('.').filter((part) => part !== '' && part !== 'x' && part !== 'X' && part !== '*');
+  // npm reads a leading `v` (or `=`) as nothing: `>=v12.0.0` is `>=12.0.0`.
+  const parts = text.replace(/^[v=]+/, '').split('.').filter((part) => part !== '' && part !== 'x' && part !== 'X' && part !== '*');
   const numbers = parts.map(Number);
   assert.ok(numbers.every(Number.isInteger), `a version: "${text}"`);
   return { version: [numbers[0] ?? 0, numbers[1] ?? 0, numbers[2] ?? 0], given: numbers.length };
@@ -72,6 +73,8 @@ test('the range check reads npm ranges as npm does', () => {
   assert.ok(satisfies('20.19.0', '>=16 || 14 >=14.17'));
   assert.ok(satisfies('20.19.0', '>= 10.x'));
   assert.ok(!satisfies('20.19.0', '^10 || ^12 || <20'));
+  assert.ok(satisfies('20.19.0', '>=v12.0.0'));
+  assert.ok(!satisfies('20.19.0', '>=v22'));
 });
 
 test('every package in the lock file accepts the oldest Node the project supports', () => {

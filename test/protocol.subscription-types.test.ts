@@ -1,10 +1,12 @@
 /**
  * Subscription types this server does not serve (map subscriptions and the
  * shared poll of newer SDKs, `type` ≠ 0) are refused with a reply error that
- * leaves the connection and its other subscriptions alone, and the
- * Protobuf subprotocol is refused at the handshake, saying why.
+ * leaves the connection and its other subscriptions alone; the Protobuf
+ * subprotocol is negotiated at the handshake, and a client offering only
+ * subprotocols the server does not know gets JSON.
  */
 import assert from 'node:assert/strict';
+import { request as httpRequest } from 'node:http';
 import { after, before, describe, test } from 'node:test';
 import WebSocket from 'ws';
 import { commandAsker, connectRaw, type RawClient } from './helpers/raw-client.js';
@@ -106,14 +108,38 @@ describe('the centrifuge-protobuf subprotocol', () => {
     });
   }
 
-  test('is refused at the handshake with HTTP 400 and a body saying Protobuf is not served', async () => {
+  test('is chosen at the handshake when offered, first or among others', async () => {
     for (const offered of [['centrifuge-protobuf'], ['something-else', 'centrifuge-protobuf']]) {
       const answer = await handshake(offered);
-      assert.equal(answer.status, 400, `offered ${offered.join(',')}`);
-      assert.match(answer.body, /centrifuge-protobuf subprotocol is not served/);
-      assert.match(answer.body, /JSON/);
+      assert.equal(answer.status, 101, `offered ${offered.join(',')}`);
+      assert.equal(answer.protocol, 'centrifuge-protobuf');
     }
-    assert.ok(t.logs.some((line) => line.includes('centrifuge-protobuf subprotocol is not served')), 'the refusal is logged');
+  });
+
+  test('a client offering only unknown subprotocols is accepted without one (the JSON protocol)', async () => {
+    const url = new URL(t.wsUrl);
+    const answer = await new Promise<{ status: number; protocol: string | undefined }>((resolve, reject) => {
+      const request = httpRequest({
+        host: url.hostname,
+        port: url.port,
+        path: url.pathname,
+        headers: {
+          Connection: 'Upgrade',
+          Upgrade: 'websocket',
+          'Sec-WebSocket-Version': '13',
+          'Sec-WebSocket-Key': Buffer.alloc(16, 7).toString('base64'),
+          'Sec-WebSocket-Protocol': 'something-else, centrifuge-json',
+        },
+      });
+      request.once('upgrade', (response, socket) => {
+        resolve({ status: response.statusCode ?? 0, protocol: response.headers['sec-websocket-protocol'] });
+        socket.destroy();
+      });
+      request.once('response', (response) => resolve({ status: response.statusCode ?? 0, protocol: undefined }));
+      request.once('error', reject);
+      request.end();
+    });
+    assert.deepEqual(answer, { status: 101, protocol: undefined });
   });
 
   test('a client offering no subprotocol (the JSON protocol) is accepted as before', async () => {

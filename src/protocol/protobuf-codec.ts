@@ -51,11 +51,13 @@ function subscribeResult(result: SubscribeResult): ISubscribeResult {
 }
 
 function connectResult(result: ConnectResult): IConnectResult {
-  const { subs, ...rest } = result;
-  if (!subs) return rest;
+  // `ping` is whole seconds here (uint32): a sub-second interval rounds up, never to 0, which would turn the client's ping check off.
+  const { subs, ping, ...rest } = result;
+  const base = { ...rest, ping: Math.ceil(ping) };
+  if (!subs) return base;
   const out: Record<string, ISubscribeResult> = {};
   for (const [channel, sub] of Object.entries(subs)) out[channel] = subscribeResult(sub);
-  return { ...rest, subs: out };
+  return { ...base, subs: out };
 }
 
 function replyMessage(reply: Reply): IReply {

@@ -30,14 +30,18 @@ function integer(value: Int64): number | undefined {
   return typeof value === 'number' ? value : value.toNumber();
 }
 
-/** A `data` field's JSON value (undefined when empty); notes a problem when the bytes are not UTF-8 JSON. */
+/**
+ * A `data` field's JSON value (undefined when empty). Bytes that are not
+ * UTF-8 JSON note a problem and stand as `null`, so that the command is
+ * still checked as one carrying data and refused for its data alone.
+ */
 function jsonData(bytes: Uint8Array | null | undefined, conversion: Conversion): unknown {
   if (!bytes || bytes.length === 0) return undefined;
   try {
     return JSON.parse(utf8.decode(bytes));
   } catch {
     conversion.problem = 'data must be UTF-8 encoded JSON';
-    return undefined;
+    return null;
   }
 }
 

@@ -314,7 +314,7 @@ export class Session implements SessionHandle, HeartbeatTarget, DeadlineTarget, 
       return;
     }
     await fromToken.activate();
-    if (this.context.logger.isLevelEnabled('debug')) this.logger.debug({ name: request.name, version: request.version }, 'connected');
+    if (this.context.logger.isLevelEnabled('debug')) this.logger.debug({ name: request.name, version: request.version, encoding: this.codec.name }, 'connected');
   }
 
   /** Verifies a connection token; answers or disconnects and returns undefined when it is not acceptable. */
