@@ -127,6 +127,33 @@ describe('sdk: delta compression', () => {
     assertPayloads(sub, 2, 6, 'the recovering subscriber');
   });
 
+  test('publications racing subscribes and cut connections: every payload is right, every publication once', async () => {
+    const TOTAL = 300;
+    const a = await connectClient(proxy.wsUrl, { token });
+    const recovering = await subscribe(a.client, 'deltas:race', { delta: 'fossil' });
+    const channel = ts.server.node.channels.resolve('deltas:race');
+    const joining: Promise<TestSubscription>[] = [];
+    const pending: Promise<unknown>[] = [];
+    for (let version = 1; version <= TOTAL; version++) {
+      pending.push(ts.server.node.publish(channel, { data: JSON.stringify(doc(version)) }));
+      // Paced so that subscribes and reconnects land in the middle of the stream.
+      if (version % 4 === 0) await new Promise((resolve) => setTimeout(resolve, 2));
+      if (version % 70 === 0) proxy.cut();
+      if (version % 60 === 30) joining.push(connectClient(ts.wsUrl, { token }).then((b) => subscribe(b.client, 'deltas:race', { delta: 'fossil' })));
+    }
+    await Promise.all(pending);
+    const late = await Promise.all(joining);
+    for (const made of [recovering, ...late]) {
+      await waitFor(() => made.publications.at(-1)?.offset === TOTAL || undefined, { timeoutMs: 15_000, message: `offset ${TOTAL} reached` });
+      const offsets = offsetsOf(made.publications);
+      assert.deepEqual(offsets, range(offsets[0] ?? 1, TOTAL), 'every publication once, in order');
+      for (const publication of made.publications) assert.deepEqual(publication.data, doc(publication.offset ?? 0));
+    }
+    assert.equal(recovering.publications[0]?.offset, 1);
+    assert.ok(a.of('connected').length >= 2, 'the connection was really cut and came back');
+    assert.ok(recovering.sub.deltaStats().numDeltaPayloads > TOTAL / 2, 'most came as patches');
+  });
+
   test('a namespace that allows no delta subscribes without it: plain data, no delta statistics', async () => {
     const sub = await subscribedThrough('plain:stream', range(1, 3));
     assert.equal(sub.sub.deltaStats().numPublications, 0, 'not negotiated: the SDK decodes nothing');
