@@ -12,6 +12,11 @@ import { applyDelta, createDelta } from 'fossil-delta';
 import { mintToken, startTestServer, type TestServer } from './helpers/server.js';
 import { commandAsker, connectRaw, type RawClient } from './helpers/raw-client.js';
 import { waitFor } from './helpers/wait.js';
+import { ChannelListeners, type ChannelListener } from '../src/node/channel-listeners.js';
+import type { Codec } from '../src/protocol/codec.js';
+import { fossilPatch } from '../src/protocol/delta-push.js';
+import { jsonCodec } from '../src/protocol/json-codec.js';
+import { protobufCodec } from '../src/protocol/protobuf-codec.js';
 
 /** A large document of which each version changes a little. */
 function docText(version: number): string {
@@ -185,5 +190,50 @@ describe('delta compression on the wire', () => {
       startTestServer({ file: { namespaces: { live: { historySize: 10, allowedDeltaTypes: ['xdelta'] } } } }),
       /namespaces\.live\.allowedDeltaTypes\[0\] must be one of fossil/,
     );
+  });
+});
+
+describe('delta fan-out', () => {
+  /** A delta listener that, like a live subscription, asks for a patch from the last publication it got. */
+  function deltaListener(codec: Codec, base = 0): ChannelListener & { frames: Buffer[] } {
+    const frames: Buffer[] = [];
+    return {
+      delta: true,
+      frames,
+      onPublication(_channel, publication, _push, delta) {
+        frames.push(delta!.after(base, codec));
+        base = publication.offset ?? 0;
+      },
+      onJoinLeave: () => undefined,
+    };
+  }
+
+  test('each form is encoded once per encoding and shared; Protobuf whole publications share the plain encoding', () => {
+    let patches = 0;
+    const listeners = new ChannelListeners((base, target) => {
+      patches++;
+      return fossilPatch(base, target);
+    });
+    const json = [deltaListener(jsonCodec), deltaListener(jsonCodec)];
+    const protobuf = [deltaListener(protobufCodec), deltaListener(protobufCodec)];
+    const plainFrames: Buffer[] = [];
+    const plain: ChannelListener = { onPublication: (_c, _p, push) => plainFrames.push(push.bytes(protobufCodec)), onJoinLeave: () => undefined };
+    for (const listener of [...json, ...protobuf, plain]) listeners.add('deltas:x', listener);
+    for (const offset of [1, 2, 3]) listeners.publication('deltas:x', { data: docText(offset), offset, epoch: 'e' });
+
+    assert.equal(patches, 2, 'one patch for publication 2, one for 3');
+    for (const pair of [json, protobuf]) {
+      for (let i = 0; i < 3; i++) assert.equal(pair[0]!.frames[i], pair[1]!.frames[i], 'the same bytes for both listeners');
+    }
+    assert.equal(protobuf[0]!.frames[0], plainFrames[0], 'whole in Protobuf: the plain encoding');
+    assert.notEqual(json[0]!.frames[0]!.toString(), json[0]!.frames[1]!.toString());
+
+    // Without delta listeners the channel keeps no publication: one coming back after 3 has nothing to patch from.
+    for (const listener of [...json, ...protobuf]) listeners.remove('deltas:x', listener);
+    const returning = deltaListener(jsonCodec, 3);
+    listeners.add('deltas:x', returning);
+    listeners.publication('deltas:x', { data: docText(4), offset: 4, epoch: 'e' });
+    assert.equal(patches, 2);
+    assert.equal(JSON.parse(returning.frames[0]!.toString()).push.pub.data, docText(4), 'whole');
   });
 });

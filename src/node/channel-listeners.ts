@@ -109,19 +109,19 @@ export class ChannelListeners {
     if (!set) return;
     this.delivered.set(channel, this.deliveries(channel) + 1);
     const push = new SharedPush({ type: 'pub', channel, pub: publication });
-    const delta = this.deltaPush(channel, publication);
+    const delta = this.deltaPush(channel, publication, push);
     for (const listener of set) listener.onPublication(channel, publication, push, listener.delta ? delta : undefined);
   }
 
   /** The publication's delta forms, when the channel has delta listeners; it becomes the base of the next one's patch. */
-  private deltaPush(channel: string, publication: Publication): DeltaPush | undefined {
+  private deltaPush(channel: string, publication: Publication, plain: SharedPush): DeltaPush | undefined {
     const deltas = this.deltaChannels.get(channel);
     if (!deltas) return undefined;
     const previous = deltas.previous;
     const follows = previous?.offset !== undefined && previous.offset + 1 === publication.offset && previous.epoch === publication.epoch;
     // Publications without an offset (ephemeral) are in no chain: the base stays the last one with an offset.
     if (publication.offset) deltas.previous = publication;
-    return new DeltaPush(channel, publication, follows ? previous : undefined, this.makePatch);
+    return new DeltaPush(channel, publication, plain, follows ? previous : undefined, this.makePatch);
   }
 
   join(channel: string, info: ClientInfo): void {

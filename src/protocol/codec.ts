@@ -45,6 +45,12 @@ export interface Codec {
    * patch may cut a character in two, and is then sent as the full payload).
    */
   carriesPatch(patch: Buffer): boolean;
+  /**
+   * Whether a whole publication in a delta subscription has the same bytes
+   * as outside one (Protobuf), so the two share one encoding; in JSON its
+   * `data` becomes a JSON string.
+   */
+  readonly deltaWholeIsPlain: boolean;
   /** The commands of one received chunk (a WebSocket message, a request body), in order. */
   decode(chunk: Buffer): Decoded[];
   reply(reply: Reply): EncodedMessage;

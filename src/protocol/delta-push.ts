@@ -76,6 +76,7 @@ export class DeltaPush {
   private patchPush: SharedPush | undefined;
 
   /**
+   * @param plain the publication's push to subscriptions without delta
    * @param previous the channel's publication just before this one in its
    *   stream (offset one less, same epoch), when the node kept it: the only
    *   base a patch is made from.
@@ -83,12 +84,14 @@ export class DeltaPush {
   constructor(
     private readonly channel: string,
     private readonly publication: Publication,
+    private readonly plain: SharedPush,
     private readonly previous: Publication | undefined,
     private readonly makePatch: PatchMaker,
   ) {}
 
   /** The publication whole, which becomes the receiving client's base. */
   full(codec: Codec): Buffer {
+    if (codec.deltaWholeIsPlain) return this.plain.bytes(codec);
     this.fullPush ??= new SharedPush({ type: 'pub', channel: this.channel, pub: { ...this.publication, deltaForm: FULL } });
     return this.fullPush.bytes(codec);
   }

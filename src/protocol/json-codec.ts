@@ -74,6 +74,8 @@ export const jsonCodec: Codec = {
     return isUtf8(patch);
   },
 
+  deltaWholeIsPlain: false,
+
   decode(chunk: Buffer): Decoded[] {
     return decodeFrame(chunk.toString('utf8'));
   },

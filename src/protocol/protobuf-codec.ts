@@ -121,6 +121,8 @@ export const protobufCodec: Codec = {
     return true;
   },
 
+  deltaWholeIsPlain: true,
+
   decode(chunk: Buffer) {
     return decodeCommands(chunk);
   },
