@@ -33,22 +33,23 @@ function doc(version: number): Record<string, unknown> {
 
 describe('sdk: delta compression', () => {
   let ts: TestServer;
+  /** Between the recovering client and the server, to cut its connection. */
   let proxy: TcpProxy;
   let token: string;
+  /** Every test starts with no client and an open network. */
+  const clearUp = () => {
+    disconnectAll();
+    proxy?.unblock();
+  };
 
   before(async () => {
-    ts = await startTestServer(SERVER_OPTIONS);
+    [ts, token] = await Promise.all([startTestServer(SERVER_OPTIONS), mintToken({ sub: 'alice' })]);
     proxy = await TcpProxy.start(ts.server.port);
-    token = await mintToken({ sub: 'alice' });
   });
-  afterEach(() => {
-    disconnectAll();
-    proxy.unblock();
-  });
+  afterEach(clearUp);
   after(async () => {
-    disconnectAll();
-    await proxy?.close();
-    await ts?.stop();
+    clearUp();
+    await Promise.all([proxy?.close(), ts?.stop()]);
   });
 
   async function publish(name: string, versions: readonly number[]): Promise<void> {
