@@ -11,6 +11,7 @@ import { isUtf8 } from 'node:buffer';
 import { applyDelta, createDelta } from 'fossil-delta';
 import { mintToken, startTestServer, type TestServer } from './helpers/server.js';
 import { commandAsker, connectRaw, type RawClient } from './helpers/raw-client.js';
+import { SlowRecoveryStore } from './helpers/slow-store.js';
 import { waitFor } from './helpers/wait.js';
 import { ChannelListeners, type ChannelListener } from '../src/node/channel-listeners.js';
 import type { Codec } from '../src/protocol/codec.js';
@@ -190,6 +191,43 @@ describe('delta compression on the wire', () => {
       startTestServer({ file: { namespaces: { live: { historySize: 10, allowedDeltaTypes: ['xdelta'] } } } }),
       /namespaces\.live\.allowedDeltaTypes\[0\] must be one of fossil/,
     );
+  });
+});
+
+describe('delta compression of events held during a subscribe', () => {
+  const store = new SlowRecoveryStore();
+  let ts: TestServer;
+  before(async () => {
+    ts = await startTestServer({ parts: { store }, file: { namespaces: { deltas: { historySize: 100, recover: true, allowedDeltaTypes: ['fossil'] } } } });
+  });
+  after(() => ts?.stop());
+
+  test('publications that arrive while the reply is prepared go whole after it; live ones then patch from the last', async () => {
+    const channel = ts.server.node.channels.resolve('deltas:held');
+    const publish = (version: number) => ts.server.node.publish(channel, { data: docText(version) });
+    const { epoch } = await publish(1);
+    await publish(2);
+    const client = await connectRaw(ts.wsUrl, await mintToken({ sub: 'alice' }));
+    try {
+      const held = store.holdNextRecovery();
+      client.command(10, 'subscribe', { channel: 'deltas:held', delta: 'fossil', recover: true, offset: 1, epoch });
+      const release = await held;
+      await publish(3);
+      await publish(4);
+      release();
+      const reply = await client.reply(10);
+      assert.deepEqual(reply.subscribe.publications.map((pub: Record<string, any>) => [pub.offset, pub.data]), [[2, docText(2)]]);
+      await publish(5);
+      const pushed = await waitFor(() => {
+        const found = client.received.filter((line) => line.push?.pub).map((line) => line.push.pub);
+        return found.length >= 3 ? found : undefined;
+      });
+      assert.deepEqual(pushed.slice(0, 2).map((pub) => [pub.offset, pub.data, pub.delta ?? false]), [[3, docText(3), false], [4, docText(4), false]]);
+      assert.equal(pushed[2]!.delta, true);
+      assert.equal(patched(docText(4), pushed[2]!.data), docText(5));
+    } finally {
+      client.close();
+    }
   });
 });
 
