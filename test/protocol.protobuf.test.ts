@@ -6,6 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { apiResult } from './helpers/api.js';
 import { connectRaw } from './helpers/raw-client.js';
 import {
   connectRawProtobuf,
@@ -167,6 +168,39 @@ describe('the Protobuf encoding over a raw WebSocket', () => {
     assert.deepEqual(Object.values(presence).map((info) => info.user).sort(), ['jason', 'raw']);
     json.close();
     protobuf.close();
+  });
+});
+
+describe('server-side subscriptions of a Protobuf client', () => {
+  let t: TestServer;
+  before(async () => {
+    t = await startTestServer();
+  });
+  after(() => t.stop());
+
+  test('the server API subscribes it with a subscribe push (data as JSON bytes, recovered publications after it) and ends it with an unsubscribe push', async () => {
+    const channel = 'room:api-protobuf';
+    const node = t.server.node;
+    for (let n = 1; n <= 3; n++) await node.publish(node.channels.resolve(channel), { data: JSON.stringify({ n }) });
+    const client = await connectRawProtobuf(t.wsUrl, await mintToken({ sub: 'served' }));
+    const { epoch } = await node.history(node.channels.resolve(channel), { limit: 0 }).then((page) => page.position);
+    await apiResult(t, 'subscribe', { user: 'served', channel, data: { welcome: 'aboard' }, recover_since: { offset: 1, epoch } });
+    const pushes = await waitFor(() => {
+      const found = client.received.filter((reply) => reply.push?.subscribe || reply.push?.pub);
+      return found.length >= 3 && found;
+    });
+    const subscribe = pushes[0]!.push!;
+    assert.equal(subscribe.channel, channel);
+    assert.deepEqual(fromJsonBytes(subscribe.subscribe?.data), { welcome: 'aboard' });
+    assert.equal(subscribe.subscribe?.recoverable, true);
+    assert.equal(subscribe.subscribe?.epoch, epoch);
+    assert.deepEqual(pushes.slice(1).map((reply) => fromJsonBytes(reply.push?.pub?.data)), [{ n: 2 }, { n: 3 }]);
+
+    await apiResult(t, 'unsubscribe', { user: 'served', channel });
+    const ended = await waitFor(() => client.received.find((reply) => reply.push?.unsubscribe)?.push ?? undefined);
+    assert.equal(ended.channel, channel);
+    assert.deepEqual({ code: ended.unsubscribe?.code, reason: ended.unsubscribe?.reason }, { code: 2000, reason: 'server unsubscribe' });
+    client.close();
   });
 });
 

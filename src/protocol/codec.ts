@@ -51,7 +51,12 @@ export interface Codec {
    * `data` becomes a JSON string.
    */
   readonly deltaWholeIsPlain: boolean;
-  /** The commands of one received chunk (a WebSocket message, a request body), in order. */
+  /**
+   * The commands of one received chunk (a WebSocket message, a request
+   * body), in order. A chunk holds whole messages: a transport reading a
+   * stream hands over complete ones (split by newlines, or by Protobuf's
+   * length prefixes); a message cut short counts as malformed.
+   */
   decode(chunk: Buffer): Decoded[];
   reply(reply: Reply): EncodedMessage;
   error(id: number, error: ProtocolError): EncodedMessage;

@@ -43,24 +43,25 @@ export function dataFrame(payload: Buffer | string, binary = false): Buffer {
 // Keyed by the payload Buffer the node shares between all subscribers of a
 // channel; entries go away with the payload.
 const framed = new WeakMap<Buffer, Buffer>();
-// A fan-out asks for the same payload once per subscriber, one after another:
-// the last one framed is answered without a lookup.
-let lastPayload: Buffer | undefined;
-let lastFrame: Buffer | undefined;
+// A fan-out asks for the same payload once per subscriber, one after another
+// (alternating between a channel's JSON and Protobuf payloads when its
+// subscribers use both): the last one framed of each kind is answered
+// without a lookup.
+const last = { text: { payload: undefined as Buffer | undefined, frame: undefined as Buffer | undefined }, binary: { payload: undefined as Buffer | undefined, frame: undefined as Buffer | undefined } };
 
 /**
  * Like {@link dataFrame}, but built once per payload Buffer and then reused.
  * A payload comes from one encoding, so it is always framed the same way.
  */
 export function sharedDataFrame(payload: Buffer, binary = false): Buffer {
-  const first = binary ? BINARY : TEXT;
-  if (payload === lastPayload && (lastFrame as Buffer)[0] === first) return lastFrame as Buffer;
+  const recent = binary ? last.binary : last.text;
+  if (payload === recent.payload) return recent.frame as Buffer;
   let frame = framed.get(payload);
-  if (!frame || frame[0] !== first) {
+  if (!frame || frame[0] !== (binary ? BINARY : TEXT)) {
     frame = dataFrame(payload, binary);
     framed.set(payload, frame);
   }
-  lastPayload = payload;
-  lastFrame = frame;
+  recent.payload = payload;
+  recent.frame = frame;
   return frame;
 }
