@@ -16,6 +16,7 @@ const CONFORMANCE_FILES = new Set([
   'sdk.presence.test.ts',
   'sdk.recovery.test.ts',
   'sdk.long-absence.test.ts',
+  'sdk.delta.test.ts',
 ]);
 /** Flavours run besides `json/websocket`, the default every file runs with. */
 const EXTRA_FLAVOURS = ['protobuf/websocket', 'json/http_stream', 'json/sse'];

@@ -79,22 +79,22 @@ describe('defaults', () => {
     assert.deepEqual(defaultNamespace, {
       presence: false, joinLeave: false, joinLeaveMaxClients: 100, historySize: 0, historyTtl: 0, recover: false,
       allowPublish: true, allowSubscribe: true, allowPresence: true, allowHistory: true, membersFromName: false,
-      proxySubscribe: false, proxyPublish: false,
+      proxySubscribe: false, proxyPublish: false, allowedDeltaTypes: [],
     });
     assert.deepEqual(namespaces['room'], {
       presence: true, joinLeave: true, joinLeaveMaxClients: 100, historySize: 1000, historyTtl: 0, recover: true,
       allowPublish: true, allowSubscribe: true, allowPresence: true, allowHistory: true, membersFromName: false,
-      proxySubscribe: false, proxyPublish: false,
+      proxySubscribe: false, proxyPublish: false, allowedDeltaTypes: [],
     });
     assert.deepEqual(namespaces['dm'], {
       presence: true, joinLeave: false, joinLeaveMaxClients: 100, historySize: 1000, historyTtl: 0, recover: true,
       allowPublish: 'members', allowSubscribe: 'members', allowPresence: 'members', allowHistory: 'members',
-      membersFromName: true, proxySubscribe: false, proxyPublish: false,
+      membersFromName: true, proxySubscribe: false, proxyPublish: false, allowedDeltaTypes: [],
     });
     assert.deepEqual(namespaces['user'], {
       presence: false, joinLeave: false, joinLeaveMaxClients: 100, historySize: 100, historyTtl: 86400, recover: true,
       allowPublish: false, allowSubscribe: 'members', allowPresence: false, allowHistory: 'members',
-      membersFromName: true, proxySubscribe: false, proxyPublish: false,
+      membersFromName: true, proxySubscribe: false, proxyPublish: false, allowedDeltaTypes: [],
     });
   });
 

@@ -24,6 +24,7 @@ export const DEFAULT_NAMESPACE: Readonly<NamespaceOptions> = deepFreeze({
   membersFromName: false,
   proxySubscribe: false,
   proxyPublish: false,
+  allowedDeltaTypes: [],
 });
 
 /**
@@ -48,6 +49,7 @@ export const BUILTIN_NAMESPACES: Readonly<Record<string, Readonly<NamespaceOptio
     membersFromName: false,
     proxySubscribe: false,
     proxyPublish: false,
+    allowedDeltaTypes: [],
   },
   dm: {
     presence: true,
@@ -63,6 +65,7 @@ export const BUILTIN_NAMESPACES: Readonly<Record<string, Readonly<NamespaceOptio
     membersFromName: true,
     proxySubscribe: false,
     proxyPublish: false,
+    allowedDeltaTypes: [],
   },
   user: {
     presence: false,
@@ -78,6 +81,7 @@ export const BUILTIN_NAMESPACES: Readonly<Record<string, Readonly<NamespaceOptio
     membersFromName: true,
     proxySubscribe: false,
     proxyPublish: false,
+    allowedDeltaTypes: [],
   },
 });
 

@@ -2,6 +2,7 @@
  * The configuration schema: every key that exists and what it accepts.
  * Unknown keys are errors, so a key missing here cannot be configured.
  */
+import { DELTA_TYPES } from '../protocol/commands.js';
 import type { AuthMode, Config, LogFormat, LogLevel, NamespaceOptions } from './types.js';
 import {
   accessRule,
@@ -10,6 +11,7 @@ import {
   headerNames,
   integer,
   keyPrefix,
+  listOf,
   oneOf,
   origins,
   positiveNumber,
@@ -110,6 +112,7 @@ export const NAMESPACE_FIELDS: { readonly [K in keyof NamespaceOptions]: Check<N
   membersFromName: boolean(),
   proxySubscribe: boolean(),
   proxyPublish: boolean(),
+  allowedDeltaTypes: listOf(oneOf(DELTA_TYPES)),
 };
 
 /** Every namespace option key. */

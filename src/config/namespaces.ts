@@ -100,6 +100,9 @@ function checkConsistency(options: NamespaceOptions, path: string, source: strin
   if (options.historyTtl > 0 && options.historySize === 0) {
     fail('historyTtl', `has no effect without history: set ${path}.historySize > 0 or ${path}.historyTtl to 0`);
   }
+  if (options.allowedDeltaTypes.length > 0 && options.historySize === 0) {
+    fail('allowedDeltaTypes', `needs history: set ${path}.historySize > 0 or ${path}.allowedDeltaTypes to []`);
+  }
   for (const key of ACCESS_KEYS) {
     if (options[key] === 'members' && !options.membersFromName) {
       fail(key, `is "members" but ${path}.membersFromName is false, so channels have no member list`);

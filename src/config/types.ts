@@ -3,6 +3,7 @@
  * `schema.ts` builds it once at start-up from defaults, the config file,
  * the environment and flags; nothing else parses configuration.
  */
+import type { DeltaType } from '../protocol/commands.js';
 
 /**
  * Who may perform an operation on a channel of a namespace:
@@ -58,6 +59,13 @@ export interface NamespaceOptions {
    * `publishProxyUrl` instead of `allowPublish`. Needs `publishProxyUrl`. @default false
    */
   proxyPublish: boolean;
+  /**
+   * Delta compression subscriptions may ask for: with `["fossil"]`, a
+   * subscriber asking for `fossil` gets each publication as a fossil delta
+   * from the previous one it was sent, when that is smaller. Needs history
+   * (the delta chain follows offsets). @default []
+   */
+  allowedDeltaTypes: readonly DeltaType[];
 }
 
 /**

@@ -181,6 +181,15 @@ export function oneOf<T extends string>(values: readonly T[]): Check<T> {
   };
 }
 
+/** A list whose entries each pass `entry` (text: comma-separated); repeated entries are kept once. */
+export function listOf<T>(entry: Check<T>): Check<readonly T[]> {
+  return (value, at) => {
+    const list = at.textual && typeof value === 'string' ? value.split(',').map((s) => s.trim()).filter(Boolean) : value;
+    if (!Array.isArray(list)) reject(at, 'a list', value);
+    return [...new Set(list.map((item: unknown, index) => entry(item, { ...at, path: `${at.path}[${index}]` })))];
+  };
+}
+
 /** `true`, `false` or `"members"`. */
 export function accessRule(): Check<AccessRule> {
   return (value, at) => {

@@ -7,6 +7,7 @@ import type { Logger } from '../log/logger.js';
 import { settleWithin } from '../async/settle-within.js';
 import { Metrics } from '../ops/metrics.js';
 import type { PresenceManager, PresenceStats, UserLookup } from '../presence/presence.js';
+import { fossilPatch, type PatchMaker } from '../protocol/delta-push.js';
 import { Errors, type Disconnect } from '../protocol/errors.js';
 import type { ClientInfo, Publication, PublishRequest, StreamPosition } from '../protocol/types.js';
 import { UnrecoverablePositionError, type HistoryPage, type HistoryQuery, type Store } from '../store/store.js';
@@ -107,7 +108,12 @@ export class Node implements BrokerHandler {
   private readonly store: Store;
   private readonly broker: Broker;
   private readonly presence: PresenceManager;
-  private readonly listeners = new ChannelListeners();
+  /** Makes the fossil patches of delta subscriptions (fan-out and recovery), counting them. */
+  readonly deltaPatch: PatchMaker = (base, target) => {
+    this.metrics.deltaPatch();
+    return fossilPatch(base, target);
+  };
+  private readonly listeners = new ChannelListeners(this.deltaPatch);
   private readonly brokerSubscriptions = new Map<string, Promise<void>>();
   private readonly channelPresence: ChannelPresence;
   private readonly sessions = new SessionRegistry();

@@ -37,6 +37,7 @@ export class Metrics {
   private readonly publications: Counter;
   private readonly fanOuts: Counter;
   private readonly deliveries: Counter;
+  private readonly deltaPatches: Counter;
   private readonly commitSeconds: Histogram;
   private readonly deliverySeconds: Histogram;
   private readonly recoveries: Counter<'outcome'>;
@@ -75,6 +76,11 @@ export class Metrics {
     this.publications = new Counter({ name: 'parley_publications_published_total', help: 'Publications published through this node (clients, server API, chat).', registers });
     this.fanOuts = new Counter({ name: 'parley_publications_fanned_out_total', help: 'Publications from the broker fanned out to local subscribers.', registers });
     this.deliveries = new Counter({ name: 'parley_publication_deliveries_total', help: 'Publications handed to local subscribers (one per subscriber per publication).', registers });
+    this.deltaPatches = new Counter({
+      name: 'parley_delta_patches_total',
+      help: 'Fossil patches computed for delta subscriptions: once per publication for all live subscribers, and per recovered publication.',
+      registers,
+    });
     this.commitSeconds = new Histogram({
       name: 'parley_publish_commit_seconds',
       help: 'Time from a publish reaching the store to its being durable (store append).',
@@ -211,6 +217,11 @@ export class Metrics {
     this.fanOuts.inc();
     this.deliveries.inc(subscribers);
     if (storedAt !== undefined) this.deliverySeconds.observe(Math.max(0, Date.now() - storedAt) / 1000);
+  }
+
+  /** A fossil patch was computed for delta subscriptions. */
+  deltaPatch(): void {
+    this.deltaPatches.inc();
   }
 
   /** A subscribe that asked for recovery ended with `outcome`. */

@@ -40,6 +40,18 @@ export interface Codec {
   /** Whether a received chunk is exactly one pong: the fast path for what idle connections send. */
   isPong(chunk: Buffer): boolean;
   /**
+   * Whether a fossil patch can travel in this encoding as it is: Protobuf
+   * carries any bytes; JSON carries it in a string, so only valid UTF-8 (a
+   * patch may cut a character in two, and is then sent as the full payload).
+   */
+  carriesPatch(patch: Buffer): boolean;
+  /**
+   * Whether a whole publication in a delta subscription has the same bytes
+   * as outside one (Protobuf), so the two share one encoding; in JSON its
+   * `data` becomes a JSON string.
+   */
+  readonly deltaWholeIsPlain: boolean;
+  /**
    * The commands of one received chunk (a WebSocket message, a request
    * body), in order. A chunk holds whole messages: a transport reading a
    * stream hands over complete ones (split by newlines, or by Protobuf's

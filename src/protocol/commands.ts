@@ -20,6 +20,10 @@ export interface ConnectRequest {
   subs?: Record<string, { recover?: boolean; offset?: number; epoch?: string }>;
 }
 
+/** Delta compressions of publications the protocol defines (a subscribe's `delta`). */
+export const DELTA_TYPES = ['fossil'] as const;
+export type DeltaType = (typeof DELTA_TYPES)[number];
+
 export interface SubscribeRequest {
   channel: string;
   token?: string;
@@ -30,6 +34,8 @@ export interface SubscribeRequest {
   positioned?: boolean;
   recoverable?: boolean;
   join_leave?: boolean;
+  /** The delta compression asked for, granted where the namespace allows it. */
+  delta?: DeltaType;
   flag?: number;
 }
 
@@ -216,6 +222,7 @@ const VALIDATORS: Record<Method, Validator> = {
       return 'recover, positioned and recoverable must be booleans';
     }
     if (!optionalBoolean(r.join_leave)) return 'join_leave must be a boolean';
+    if (r.delta !== undefined && !DELTA_TYPES.includes(r.delta as DeltaType)) return `unknown delta type ${JSON.stringify(r.delta)}`;
     if (r.flag !== undefined && (typeof r.flag !== 'number' || !Number.isSafeInteger(r.flag))) return 'flag must be an integer';
     return validatePosition(r);
   },

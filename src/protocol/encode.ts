@@ -3,19 +3,31 @@
  * so its JSON is assembled by concatenation, without parsing the payload
  * again; the JSON codec and the server API build on these.
  */
-import type { Publication } from './types.js';
+import type { SentPublication } from './messages.js';
+
+/**
+ * A publication's `data` as JSON text: the payload itself, or in a delta
+ * subscription a JSON string holding the payload's text or the fossil patch
+ * (valid UTF-8: see `Codec.carriesPatch`).
+ */
+function dataJson(publication: SentPublication): string {
+  const form = publication.deltaForm;
+  if (form === undefined) return publication.data;
+  return JSON.stringify(form.kind === 'full' ? publication.data : form.patch.toString('utf8'));
+}
 
 /** The `pub` object of a push or of a subscribe/history result, as JSON text. */
-export function encodePublication(publication: Publication): string {
-  let out = `{"data":${publication.data}`;
+export function encodePublication(publication: SentPublication): string {
+  let out = `{"data":${dataJson(publication)}`;
   if (publication.info) out += `,"info":${JSON.stringify(publication.info)}`;
   if (publication.offset) out += `,"offset":${publication.offset}`;
   if (publication.tags) out += `,"tags":${JSON.stringify(publication.tags)}`;
+  if (publication.deltaForm?.kind === 'patch') out += ',"delta":true';
   return out + '}';
 }
 
 /** A list of publications as a JSON array text. */
-export function encodePublications(publications: readonly Publication[]): string {
+export function encodePublications(publications: readonly SentPublication[]): string {
   return `[${publications.map(encodePublication).join(',')}]`;
 }
 

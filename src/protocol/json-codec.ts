@@ -3,6 +3,7 @@
  * newline-separated JSON objects in text frames. Payloads are stored as JSON
  * text and spliced in verbatim, never parsed and serialized again.
  */
+import { isUtf8 } from 'node:buffer';
 import type { Codec, EncodedMessage } from './codec.js';
 import { decodeFrame, type Decoded } from './commands.js';
 import { encodePublication, encodePublications, encodeWithRaw, RawJson } from './encode.js';
@@ -76,6 +77,12 @@ export const jsonCodec: Codec = {
   isPong(chunk: Buffer): boolean {
     return chunk.equals(EMPTY_OBJECT);
   },
+
+  carriesPatch(patch: Buffer): boolean {
+    return isUtf8(patch);
+  },
+
+  deltaWholeIsPlain: false,
 
   decode(chunk: Buffer): Decoded[] {
     return decodeFrame(chunk.toString('utf8'));

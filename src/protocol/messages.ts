@@ -8,6 +8,20 @@
  */
 import type { ClientInfo, Publication } from './types.js';
 
+/**
+ * How a publication travels in a subscription that negotiated fossil delta
+ * compression: `full`, its payload whole, which becomes the client's base
+ * (in JSON, as a JSON string holding the payload's JSON text); `patch`, the
+ * fossil delta from the payload of the publication sent before it in the
+ * subscription (with `delta: true`).
+ */
+export type DeltaForm = { readonly kind: 'full' } | { readonly kind: 'patch'; readonly patch: Buffer };
+
+/** A publication as sent to a client: as stored, or in a delta subscription's form. */
+export interface SentPublication extends Publication {
+  readonly deltaForm?: DeltaForm;
+}
+
 /** Token expiry, in the results of connect, subscribe, refresh and sub_refresh. */
 export interface ExpiryResult {
   expires?: boolean;
@@ -23,9 +37,11 @@ export interface SubscribeResult extends ExpiryResult {
   was_recovering?: boolean;
   recovered?: boolean;
   /** Recovered publications, oldest first. */
-  publications?: readonly Publication[];
+  publications?: readonly SentPublication[];
   /** JSON text for the client (the SDK's `subscribed` context `data`): from a token's `subs` or a proxy. */
   data?: string;
+  /** Whether the subscription's publications are delta-compressed (it asked for a delta type the namespace allows). */
+  delta?: boolean;
 }
 
 export interface ConnectResult extends ExpiryResult {
@@ -78,7 +94,7 @@ export interface SubscribePush {
 
 /** A message the server sends without being asked. */
 export type Push =
-  | { type: 'pub'; channel: string; pub: Publication }
+  | { type: 'pub'; channel: string; pub: SentPublication }
   | { type: 'join'; channel: string; info: ClientInfo }
   | { type: 'leave'; channel: string; info: ClientInfo }
   | { type: 'unsubscribe'; channel: string; code: number; reason: string }

@@ -10,10 +10,10 @@
  */
 import type { Codec, EncodedMessage } from './codec.js';
 import type { ProtocolError } from './errors.js';
-import type { ConnectResult, Push, Reply, SubscribeResult } from './messages.js';
+import type { ConnectResult, Push, Reply, SentPublication, SubscribeResult } from './messages.js';
 import { decodeCommands } from './protobuf-commands.js';
 import { pb, Writer, type centrifugal } from './protobuf-schema.js';
-import type { ClientInfo, Publication } from './types.js';
+import type { ClientInfo } from './types.js';
 
 type IReply = centrifugal.centrifuge.protocol.IReply;
 type IPublication = centrifugal.centrifuge.protocol.IPublication;
@@ -35,8 +35,10 @@ function clientInfo(info: ClientInfo): IClientInfo {
   return out;
 }
 
-function publication(pub: Publication): IPublication {
-  const out: IPublication = { data: Buffer.from(pub.data) };
+/** In a delta subscription, a `full` payload is the same bytes as outside one: only a patch differs. */
+function publication(pub: SentPublication): IPublication {
+  const patch = pub.deltaForm?.kind === 'patch' ? pub.deltaForm.patch : undefined;
+  const out: IPublication = patch ? { data: patch, delta: true } : { data: Buffer.from(pub.data) };
   if (pub.info) out.info = clientInfo(pub.info);
   if (pub.offset) out.offset = pub.offset;
   if (pub.tags) out.tags = pub.tags;
@@ -117,6 +119,12 @@ export const protobufCodec: Codec = {
   isPong(chunk: Buffer): boolean {
     return chunk.length === 1 && chunk[0] === 0;
   },
+
+  carriesPatch(): boolean {
+    return true;
+  },
+
+  deltaWholeIsPlain: true,
 
   decode(chunk: Buffer) {
     return decodeCommands(chunk);

@@ -68,6 +68,8 @@ const CONVERTERS: Converters = {
     positioned: r.positioned,
     recoverable: r.recoverable,
     join_leave: r.join_leave,
+    // proto3 has no absent string: "" is no delta asked for.
+    delta: r.delta || undefined,
     flag: integer(r.flag as Int64),
     type: r.type,
   }),

@@ -6,6 +6,7 @@ import type { Logger } from '../log/logger.js';
 import type { AttachResult, Node, RecoveryRequest, ServerSubscribeOptions } from '../node/node.js';
 import { SubscribeFlags, type CommandRequests, type ConnectRequest } from '../protocol/commands.js';
 import type { Codec } from '../protocol/codec.js';
+import { compressSubscribeResult } from '../protocol/delta-push.js';
 import type { Push, Reply, SubscribePush, SubscribeResult } from '../protocol/messages.js';
 import { Disconnects, Errors, ProtocolError, RESUBSCRIBE_UNSUBSCRIBE, SERVER_UNSUBSCRIBE, type Disconnect } from '../protocol/errors.js';
 import type { ClientInfo } from '../protocol/types.js';
@@ -113,7 +114,9 @@ export class SessionSubscriptions {
     // Whatever granted the subscription (token, permission claim, namespace rule), the gate has the last word.
     await node.gates.check(this.owner.principal.user, channel, 'subscribe');
     if (this.owner.isClosed) return;
-    const subscription = this.add(channel, info, viaToken, false);
+    // A delta type the namespace does not allow subscribes without delta, as the SDK then expects (no `delta` in the reply).
+    const delta = request.delta !== undefined && channel.options.allowedDeltaTypes.includes(request.delta);
+    const subscription = this.add(channel, info, viaToken, false, delta);
     subscription.expiresAt = expiresAt;
     const recovery = request.recover ? { offset: request.offset ?? 0, epoch: request.epoch ?? '' } : undefined;
     // After two overflows in a row, a third long recovery read would likely overflow again: answered as not recovered instead.
@@ -130,10 +133,11 @@ export class SessionSubscriptions {
     }
     const result = resultOf(channel, attached, recovery !== undefined);
     if (proxiedData) result.data = JSON.stringify(proxiedData.value ?? null);
+    const deltaBase = delta ? compressSubscribeResult(result, this.owner.codec, node.deltaPatch) : 0;
     const ttl = ttlSeconds(expiresAt);
     if (ttl !== undefined) Object.assign(result, { expires: true, ttl });
     this.owner.answer({ id, method: 'subscribe', result });
-    if (!(await this.goLive(subscription, attached.position?.offset ?? 0))) return;
+    if (!(await this.goLive(subscription, attached.position?.offset ?? 0, deltaBase))) return;
     this.scheduleExpiry(subscription);
     await this.join(subscription);
   }
@@ -321,10 +325,10 @@ export class SessionSubscriptions {
     }
   }
 
-  private add(channel: ChannelSpec, info: ClientInfo, viaToken: boolean, serverSide: boolean): Subscription {
+  private add(channel: ChannelSpec, info: ClientInfo, viaToken: boolean, serverSide: boolean, delta = false): Subscription {
     // Held events are delivered as pushes right after the reply: at most half the push bound, so delivering them is no slow-reader close.
     const { transport, codec } = this.owner;
-    const subscription = new Subscription(channel, info, viaToken, serverSide, { transport, codec }, this.holdBudget, (reset) => {
+    const subscription = new Subscription(channel, info, viaToken, serverSide, { transport, codec, delta }, this.holdBudget, (reset) => {
       this.owner.logger.info({ channel: channel.name }, 'the channel stream was reset; the client subscribes again');
       this.startOver(reset).catch((error: unknown) =>
         this.owner.logger.error({ err: error, channel: channel.name }, 'ending a reset subscription failed'),
@@ -361,11 +365,11 @@ export class SessionSubscriptions {
    * channel in a row, its next subscribe is answered without a recovery read
    * (`recovered: false`, or error 112 with `rejectUnrecovered`), so that a
    * busy channel and a slow store cannot make the two loop. Resolves whether
-   * delivery is live.
+   * delivery is live. `deltaBase`: see {@link Subscription.goLive}.
    */
-  private async goLive(subscription: Subscription, offset: number): Promise<boolean> {
+  private async goLive(subscription: Subscription, offset: number, deltaBase = 0): Promise<boolean> {
     const channel = subscription.channel.name;
-    if (subscription.goLive(offset) === 'live') {
+    if (subscription.goLive(offset, deltaBase) === 'live') {
       if (this.overflows.size > 0) this.overflows.delete(channel);
       return true;
     }

@@ -1,14 +1,17 @@
 import type { ChannelSpec } from '../channel/channel.js';
 import type { ChannelListener } from '../node/node.js';
 import type { Codec } from '../protocol/codec.js';
+import type { DeltaPush } from '../protocol/delta-push.js';
 import type { SharedPush } from '../protocol/shared-push.js';
 import type { ClientInfo, Publication } from '../protocol/types.js';
 import type { Transport } from '../transport/transport.js';
 
-/** Where a subscription delivers: the session's transport, in the session's encoding. */
+/** Where and how a subscription delivers: the session's transport, in the session's encoding. */
 export interface SubscriptionOutput {
   readonly transport: Transport;
   readonly codec: Codec;
+  /** Whether publications go delta-compressed (negotiated by the subscribe). */
+  readonly delta?: boolean;
 }
 
 /**
@@ -48,6 +51,8 @@ export class HoldBudget {
 interface HeldEvent {
   offset: number;
   frame: Buffer;
+  /** A publication (whole, in a delta subscription), rather than a join or leave. */
+  publication: boolean;
 }
 
 /** What {@link Subscription.goLive} did. */
@@ -64,6 +69,12 @@ export type GoLiveOutcome = 'live' | 'overflowed';
 export class Subscription implements ChannelListener {
   /** The highest offset the client has (or will have, from the reply). */
   private lastOffset = 0;
+  /**
+   * In a delta subscription, the offset of the last publication sent in it,
+   * whose payload the client patches next; 0 when the client has no base
+   * (nothing sent yet, or the last publication sent had no offset).
+   */
+  private deltaBase = 0;
   private held: HeldEvent[] | undefined = [];
   private heldBytes = 0;
   /** Set when more arrived before the reply than may be held (or the stream was reset meanwhile): all of them were dropped. */
@@ -106,19 +117,31 @@ export class Subscription implements ChannelListener {
     return this.held === undefined;
   }
 
-  onPublication(_channel: string, publication: Publication, push: SharedPush): void {
+  get delta(): boolean {
+    return this.output.delta === true;
+  }
+
+  /**
+   * In a delta subscription, a publication goes as a patch only when it
+   * follows the one sent last; held ones (the client's base is not known
+   * until the reply) go whole.
+   */
+  onPublication(_channel: string, publication: Publication, push: SharedPush, delta?: DeltaPush): void {
     const offset = publication.offset ?? 0;
-    const frame = push.bytes(this.output.codec);
+    const { codec } = this.output;
     if (this.held) {
-      this.hold({ offset, frame });
+      this.hold({ offset, frame: delta ? delta.full(codec) : push.bytes(codec), publication: true });
       return;
     }
-    this.deliver(offset, frame);
+    if (!this.accepts(offset)) return;
+    const frame = delta ? delta.after(this.deltaBase, codec) : push.bytes(codec);
+    this.deltaBase = offset;
+    this.output.transport.send(frame);
   }
 
   onJoinLeave(_channel: string, push: SharedPush): void {
     const frame = push.bytes(this.output.codec);
-    if (this.held) this.hold({ offset: 0, frame });
+    if (this.held) this.hold({ offset: 0, frame, publication: false });
     else if (!this.stopped) this.output.transport.send(frame);
   }
 
@@ -142,7 +165,9 @@ export class Subscription implements ChannelListener {
    * Call right after the subscribe reply was sent. `offset` is the top the
    * reply reported (publications up to it were in the reply or predate the
    * subscription); held events at or below it are dropped, the rest are
-   * sent in arrival order, and delivery goes live: `'live'`.
+   * sent in arrival order, and delivery goes live: `'live'`. `deltaBase` is
+   * the offset of the last publication the reply (or the pushes before it)
+   * gave a delta subscription whole or patched, 0 for none.
    *
    * `'overflowed'` when more events arrived meanwhile than could be held (a
    * long recovery read under a busy channel): none of them is sent and the
@@ -151,23 +176,29 @@ export class Subscription implements ChannelListener {
    * Holding them all instead would let one subscribe take unbounded memory,
    * and sending them in one burst would count as a reader falling behind.
    */
-  goLive(offset: number): GoLiveOutcome {
+  goLive(offset: number, deltaBase = 0): GoLiveOutcome {
     if (this.overflowed) return 'overflowed';
     this.lastOffset = offset;
+    this.deltaBase = deltaBase;
     const held = this.held ?? [];
     this.release();
     this.held = undefined;
-    for (const event of held) this.deliver(event.offset, event.frame);
+    for (const event of held) {
+      if (!this.accepts(event.offset)) continue;
+      if (event.publication) this.deltaBase = event.offset;
+      this.output.transport.send(event.frame);
+    }
     return 'live';
   }
 
-  private deliver(offset: number, frame: Buffer): void {
-    if (this.stopped) return;
+  /** Whether an event with this offset (0: none) is sent: not after a reset, and no publication twice. */
+  private accepts(offset: number): boolean {
+    if (this.stopped) return false;
     if (offset > 0) {
-      if (offset <= this.lastOffset) return;
+      if (offset <= this.lastOffset) return false;
       this.lastOffset = offset;
     }
-    this.output.transport.send(frame);
+    return true;
   }
 
   /**

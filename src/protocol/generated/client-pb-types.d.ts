@@ -135,6 +135,7 @@ export namespace centrifugal {
                 info?: (centrifugal.centrifuge.protocol.IClientInfo|null);
                 offset?: (number|null);
                 tags?: ({ [k: string]: string }|null);
+                delta?: (boolean|null);
             }
 
             class Publication implements IPublication {
@@ -143,6 +144,7 @@ export namespace centrifugal {
                 public info?: (centrifugal.centrifuge.protocol.IClientInfo|null);
                 public offset: number;
                 public tags: { [k: string]: string };
+                public delta: boolean;
                 public static encode(message: centrifugal.centrifuge.protocol.IPublication, writer?: $protobuf.Writer): $protobuf.Writer;
                 public static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): centrifugal.centrifuge.protocol.Publication;
             }
@@ -294,6 +296,7 @@ export namespace centrifugal {
                 positioned?: (boolean|null);
                 recoverable?: (boolean|null);
                 join_leave?: (boolean|null);
+                delta?: (string|null);
                 flag?: (number|null);
                 type?: (number|null);
             }
@@ -309,6 +312,7 @@ export namespace centrifugal {
                 public positioned: boolean;
                 public recoverable: boolean;
                 public join_leave: boolean;
+                public delta: string;
                 public flag: number;
                 public type: number;
                 public static encode(message: centrifugal.centrifuge.protocol.ISubscribeRequest, writer?: $protobuf.Writer): $protobuf.Writer;
@@ -326,6 +330,7 @@ export namespace centrifugal {
                 positioned?: (boolean|null);
                 data?: (Uint8Array|null);
                 was_recovering?: (boolean|null);
+                delta?: (boolean|null);
             }
 
             class SubscribeResult implements ISubscribeResult {
@@ -340,6 +345,7 @@ export namespace centrifugal {
                 public positioned: boolean;
                 public data: Uint8Array;
                 public was_recovering: boolean;
+                public delta: boolean;
                 public static encode(message: centrifugal.centrifuge.protocol.ISubscribeResult, writer?: $protobuf.Writer): $protobuf.Writer;
                 public static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): centrifugal.centrifuge.protocol.SubscribeResult;
             }

@@ -1091,6 +1091,7 @@ export const centrifugal = $root.centrifugal = (() => {
                  * @property {centrifugal.centrifuge.protocol.IClientInfo|null} [info] Publication info
                  * @property {number|null} [offset] Publication offset
                  * @property {Object.<string,string>|null} [tags] Publication tags
+                 * @property {boolean|null} [delta] Publication delta
                  */
 
                 /**
@@ -1142,6 +1143,14 @@ export const centrifugal = $root.centrifugal = (() => {
                 Publication.prototype.tags = $util.emptyObject;
 
                 /**
+                 * Publication delta.
+                 * @member {boolean} delta
+                 * @memberof centrifugal.centrifuge.protocol.Publication
+                 * @instance
+                 */
+                Publication.prototype.delta = false;
+
+                /**
                  * Encodes the specified Publication message. Does not implicitly {@link centrifugal.centrifuge.protocol.Publication.verify|verify} messages.
                  * @function encode
                  * @memberof centrifugal.centrifuge.protocol.Publication
@@ -1166,6 +1175,8 @@ export const centrifugal = $root.centrifugal = (() => {
                     if (message.tags != null && Object.hasOwnProperty.call(message, "tags"))
                         for (let keys = Object.keys(message.tags), i = 0; i < keys.length; ++i)
                             writer.uint32(/* id 7, wireType 2 =*/58).fork().uint32(/* id 1, wireType 2 =*/10).string(keys[i]).uint32(/* id 2, wireType 2 =*/18).string(message.tags[keys[i]]).ldelim();
+                    if (message.delta != null && Object.hasOwnProperty.call(message, "delta"))
+                        writer.uint32(/* id 8, wireType 0 =*/64).bool(message.delta);
                     return writer;
                 };
 
@@ -1244,6 +1255,10 @@ export const centrifugal = $root.centrifugal = (() => {
                                 if (key === "__proto__")
                                     $util.makeProp(message.tags, key);
                                 message.tags[key] = value;
+                                break;
+                            }
+                        case 8: {
+                                message.delta = reader.bool();
                                 break;
                             }
                         default:
@@ -2587,6 +2602,7 @@ export const centrifugal = $root.centrifugal = (() => {
                  * @property {boolean|null} [positioned] SubscribeRequest positioned
                  * @property {boolean|null} [recoverable] SubscribeRequest recoverable
                  * @property {boolean|null} [join_leave] SubscribeRequest join_leave
+                 * @property {string|null} [delta] SubscribeRequest delta
                  * @property {number|null} [flag] SubscribeRequest flag
                  * @property {number|null} [type] SubscribeRequest type
                  */
@@ -2679,6 +2695,14 @@ export const centrifugal = $root.centrifugal = (() => {
                 SubscribeRequest.prototype.join_leave = false;
 
                 /**
+                 * SubscribeRequest delta.
+                 * @member {string} delta
+                 * @memberof centrifugal.centrifuge.protocol.SubscribeRequest
+                 * @instance
+                 */
+                SubscribeRequest.prototype.delta = "";
+
+                /**
                  * SubscribeRequest flag.
                  * @member {number} flag
                  * @memberof centrifugal.centrifuge.protocol.SubscribeRequest
@@ -2728,6 +2752,8 @@ export const centrifugal = $root.centrifugal = (() => {
                         writer.uint32(/* id 10, wireType 0 =*/80).bool(message.recoverable);
                     if (message.join_leave != null && Object.hasOwnProperty.call(message, "join_leave"))
                         writer.uint32(/* id 11, wireType 0 =*/88).bool(message.join_leave);
+                    if (message.delta != null && Object.hasOwnProperty.call(message, "delta"))
+                        writer.uint32(/* id 12, wireType 2 =*/98).string(message.delta);
                     if (message.flag != null && Object.hasOwnProperty.call(message, "flag"))
                         writer.uint32(/* id 14, wireType 0 =*/112).int64(message.flag);
                     if (message.type != null && Object.hasOwnProperty.call(message, "type"))
@@ -2805,6 +2831,10 @@ export const centrifugal = $root.centrifugal = (() => {
                                 message.join_leave = reader.bool();
                                 break;
                             }
+                        case 12: {
+                                message.delta = reader.string();
+                                break;
+                            }
                         case 14: {
                                 message.flag = reader.int64();
                                 break;
@@ -2845,6 +2875,7 @@ export const centrifugal = $root.centrifugal = (() => {
                  * @property {boolean|null} [positioned] SubscribeResult positioned
                  * @property {Uint8Array|null} [data] SubscribeResult data
                  * @property {boolean|null} [was_recovering] SubscribeResult was_recovering
+                 * @property {boolean|null} [delta] SubscribeResult delta
                  */
 
                 /**
@@ -2944,6 +2975,14 @@ export const centrifugal = $root.centrifugal = (() => {
                 SubscribeResult.prototype.was_recovering = false;
 
                 /**
+                 * SubscribeResult delta.
+                 * @member {boolean} delta
+                 * @memberof centrifugal.centrifuge.protocol.SubscribeResult
+                 * @instance
+                 */
+                SubscribeResult.prototype.delta = false;
+
+                /**
                  * Encodes the specified SubscribeResult message. Does not implicitly {@link centrifugal.centrifuge.protocol.SubscribeResult.verify|verify} messages.
                  * @function encode
                  * @memberof centrifugal.centrifuge.protocol.SubscribeResult
@@ -2980,6 +3019,8 @@ export const centrifugal = $root.centrifugal = (() => {
                         writer.uint32(/* id 11, wireType 2 =*/90).bytes(message.data);
                     if (message.was_recovering != null && Object.hasOwnProperty.call(message, "was_recovering"))
                         writer.uint32(/* id 12, wireType 0 =*/96).bool(message.was_recovering);
+                    if (message.delta != null && Object.hasOwnProperty.call(message, "delta"))
+                        writer.uint32(/* id 13, wireType 0 =*/104).bool(message.delta);
                     return writer;
                 };
 
@@ -3057,6 +3098,10 @@ export const centrifugal = $root.centrifugal = (() => {
                             }
                         case 12: {
                                 message.was_recovering = reader.bool();
+                                break;
+                            }
+                        case 13: {
+                                message.delta = reader.bool();
                                 break;
                             }
                         default:
