@@ -241,9 +241,28 @@ describe('verifier: JWKS', () => {
     const before = jwks.requests;
     const forged = await Promise.all(Array.from({ length: 50 }, (_, i) => signWith(first, { sub: 'x' }, { kid: `made-up-${i}` })));
     const kinds = await Promise.all(forged.map((token) => verifier.verify(token, NOW).then(() => 'accepted', (error: TokenError) => error.kind)));
-    assert.deepEqual(new Set(kinds), new Set(['key']));
+    // Within the cooldown nobody looked for these kids: a temporary refusal (the SDK retries), never a final one.
+    assert.deepEqual(new Set(kinds), new Set(['unavailable']));
     // The cooldown started with the first fetch: none of these may fetch again.
     assert.equal(jwks.requests - before, 0);
+  });
+
+  test('a key published within the cooldown: a temporary refusal first, accepted once the cooldown lets a fetch run', async () => {
+    const verifier = new TokenVerifier({ secret: SECRET, jwks: keySet({ cooldownMs: 300 }) });
+    await verifier.verify(await signWith(first, { sub: 'warm' }), NOW);
+    const rotated = await providerKey('RS256', 'rotated-in-cooldown');
+    jwks.publish([first, rotated, ec]);
+    try {
+      const token = await signWith(rotated, { sub: 'fresh' });
+      await refusal(verifier, token, 'unavailable');
+      const accepted = await waitFor(() => verifier.verify(token, NOW).then((claims) => claims, () => undefined), { timeoutMs: 5000, message: 'the rotated key accepted after the cooldown' });
+      assert.equal(accepted.sub, 'fresh');
+      // A kid still unknown after a fetch that ran for it is refused for good.
+      const cooled = new TokenVerifier({ secret: SECRET, jwks: keySet({ cooldownMs: 0 }) });
+      await refusal(cooled, await signWith(first, { sub: 'x' }, { kid: 'never-published' }), 'key');
+    } finally {
+      jwks.publish([first, ec]);
+    }
   });
 
   test('a rotated key is found by fetching again; removed keys stop verifying', async () => {

@@ -67,8 +67,8 @@ export class RemoteKeySet {
   }
 
   /** Fetches the key set now (at start-up, so the first connects need not wait). Never rejects. */
-  prefetch(): Promise<void> {
-    return this.reload();
+  async prefetch(): Promise<void> {
+    await this.reload();
   }
 
   /**
@@ -81,30 +81,39 @@ export class RemoteKeySet {
    * `key` when the fetched key set holds no key for the token.
    */
   async keysFor(alg: string, kid: string | undefined): Promise<CryptoKey[]> {
-    if (this.keys === undefined) await this.reload();
+    // Whether a fetch ran for this token: only then is a kid missing from the set unknown for good.
+    let looked = false;
+    if (this.keys === undefined) looked = await this.reload();
     else if (Date.now() - this.fetchedAt >= this.options.cacheTtlMs) void this.reload();
     let found = await this.match(alg, kid);
     if (found.length === 0) {
       // A new `kid` is how rotation shows: look again, within the cooldown.
-      await this.reload();
+      looked = (await this.reload()) || looked;
       found = await this.match(alg, kid);
     }
     if (found.length > 0) return found;
-    if (this.keys === undefined || this.lastFailed) {
+    // Not looked for (the cooldown holds fetches back): the key may have just been
+    // published, so the client is told to retry (temporary) rather than refused for good.
+    if (this.keys === undefined || this.lastFailed || !looked) {
       throw new TokenError('unavailable', 'token keys are unavailable; retry later');
     }
     throw new TokenError('key', 'no known key matches the token');
   }
 
-  private reload(): Promise<void> {
-    if (this.pending) return this.pending;
+  /** Fetches the key set unless the cooldown holds fetches back; resolves true when a fetch ran (or one under way was joined). */
+  private async reload(): Promise<boolean> {
+    if (this.pending) {
+      await this.pending;
+      return true;
+    }
     const now = Date.now();
-    if (now - this.attemptedAt < this.options.cooldownMs) return Promise.resolve();
+    if (now - this.attemptedAt < this.options.cooldownMs) return false;
     this.attemptedAt = now;
     this.pending = this.fetchKeys().finally(() => {
       this.pending = undefined;
     });
-    return this.pending;
+    await this.pending;
+    return true;
   }
 
   private async fetchKeys(): Promise<void> {

@@ -155,6 +155,14 @@ export function tokenVerifierFor(config: Config, log: KeySetLog): TokenVerifier 
   }
   const publicKeys = config.tokenPublicKey === '' ? [] : readPublicKeys(config.tokenPublicKey);
   if (publicKeys.length > 0) log.info({ keys: publicKeys.map((key) => key.description) }, 'token public keys loaded');
+  // An identity provider signs tokens for every application of its tenant: without an
+  // audience (or at least an issuer) any of them would be accepted here as a Parley user.
+  if ((publicKeys.length > 0 || config.tokenJwksUrl !== '') && config.tokenAudience === '') {
+    log.warn(
+      { key: 'tokenAudience' },
+      'tokenAudience is not set: every token your identity provider signs is accepted, including those it issues for other applications; set tokenAudience (and tokenIssuer)',
+    );
+  }
   const jwks = config.tokenJwksUrl === ''
     ? undefined
     : new RemoteKeySet({

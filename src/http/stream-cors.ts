@@ -9,10 +9,16 @@ import type { FastifyInstance } from 'fastify';
 /** How long a browser may reuse a preflight answer, seconds. */
 const PREFLIGHT_MAX_AGE = '600';
 
-/** The headers that let the page at `origin` read a response (none for requests without Origin). */
+/**
+ * The headers that let the page at `origin` read a response (none for
+ * requests without Origin). Never with credentials: the SDK sends none
+ * across origins (`credentials: 'same-origin'`), and allowing them would let
+ * any allowed origin (every origin, with `*`) read a stream its visitor's
+ * cookies opened through the connect proxy.
+ */
 export function crossOriginHeaders(origin: string | undefined): Record<string, string> {
   if (origin === undefined || origin === '') return {};
-  return { 'access-control-allow-origin': origin, 'access-control-allow-credentials': 'true', vary: 'Origin' };
+  return { 'access-control-allow-origin': origin, vary: 'Origin' };
 }
 
 /**

@@ -115,6 +115,8 @@ export class ChannelListeners {
 
   /** The publication's delta forms, when the channel has delta listeners; it becomes the base of the next one's patch. */
   private deltaPush(channel: string, publication: Publication, plain: SharedPush): DeltaPush | undefined {
+    // Most deployments have no delta subscriber at all: no lookup per publication then.
+    if (this.deltaChannels.size === 0) return undefined;
     const deltas = this.deltaChannels.get(channel);
     if (!deltas) return undefined;
     const previous = deltas.previous;

@@ -96,7 +96,8 @@ export class BackendProxy {
       if (!(error instanceof ProxyFailure)) throw error;
       this.logger.warn({ proxy: kind, client: caller.client, problem: error.problem, status: error.status, detail: error.message }, 'backend proxy call failed');
       if (failed === 'return') return FAILED;
-      throw Errors.internal(`${kind} proxy failed: ${error.message}`);
+      // The detail (addresses, statuses) is for the operator's log, not for clients.
+      throw Errors.internal(`${kind} proxy failed`);
     } finally {
       this.metrics?.proxyCall(kind, outcome, performance.now() - started);
     }

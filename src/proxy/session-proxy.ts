@@ -62,10 +62,6 @@ export class SessionProxy {
     return this.proxied && this.backend.has('refresh');
   }
 
-  /** Whether rpc methods the server does not have go to the backend. */
-  get answersRpc(): boolean {
-    return this.backend.has('rpc');
-  }
 
   /** The rpc call, when the backend answers rpc methods the server does not have (see `Node.callRpc`). */
   get rpcFallback(): ((method: string, data: unknown) => Promise<unknown>) | undefined {

@@ -9,7 +9,8 @@ import type { Codec } from '../protocol/codec.js';
 import { compressSubscribeResult } from '../protocol/delta-push.js';
 import type { Push, Reply, SubscribePush, SubscribeResult } from '../protocol/messages.js';
 import { Disconnects, Errors, ProtocolError, RESUBSCRIBE_UNSUBSCRIBE, SERVER_UNSUBSCRIBE, type Disconnect } from '../protocol/errors.js';
-import type { ClientInfo } from '../protocol/types.js';
+import type { ClientInfo, Publication } from '../protocol/types.js';
+import { publicationBytes } from '../store/stream-rules.js';
 import type { Transport } from '../transport/transport.js';
 import { closeDelayMs, ttlSeconds } from './expiry.js';
 import { HoldBudget, Subscription } from './subscription.js';
@@ -202,7 +203,7 @@ export class SessionSubscriptions {
       if (recovery) this.countRecovery(attached, false);
       const result = resultOf(channel, attached, recovery !== undefined);
       if (given?.data !== undefined) result.data = JSON.stringify(given.data);
-      if (attached.publications) budget = Math.max(0, budget - this.encodedSize(result));
+      if (attached.publications) budget = Math.max(0, budget - recoveredBytes(attached.publications));
       subs[channel.name] = result;
       added.push({ subscription, offset: attached.position?.offset ?? 0 });
     }
@@ -288,12 +289,6 @@ export class SessionSubscriptions {
 
   private sendPush(push: Push): void {
     this.owner.transport.send(this.owner.codec.push(push));
-  }
-
-  /** Bytes a subscribe result takes in the connection's encoding (what a recovery spends of its budget). */
-  private encodedSize(result: SubscribeResult): number {
-    const encoded = this.owner.codec.reply({ id: 0, method: 'subscribe', result });
-    return typeof encoded === 'string' ? Buffer.byteLength(encoded) : encoded.length;
   }
 
   /** Whether the namespace's gate lets the user subscribe; a refusal is logged (token channels are skipped, not errors). */
@@ -455,4 +450,17 @@ function resultOf(channel: ChannelSpec, attached: AttachResult, recovering: bool
     }
   }
   return result;
+}
+
+/**
+ * What a recovery spends of the connection's budget, weighed as the store
+ * weighs a page (`publicationBytes`): measured without encoding the reply,
+ * which is encoded once, when it is sent.
+ */
+function recoveredBytes(publications: readonly Publication[]): number {
+  let bytes = 0;
+  for (const pub of publications) {
+    bytes += publicationBytes(pub.data, pub.info === undefined ? undefined : JSON.stringify(pub.info), pub.tags === undefined ? undefined : JSON.stringify(pub.tags));
+  }
+  return bytes;
 }

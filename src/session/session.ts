@@ -401,10 +401,13 @@ export class Session implements SessionHandle, HeartbeatTarget, DeadlineTarget, 
     if (this.isClosed) return;
     if ('disconnect' in outcome) this.disconnect(outcome.disconnect, 'the backend answered refresh with a disconnect');
     else if ('retryInMs' in outcome) this.context.deadlines.set(this, outcome.retryInMs);
-    else if (outcome.expired) this.disconnect(Disconnects.expired, 'the backend did not extend the connection');
-    else {
-      const { expiresAt: _expired, ...rest } = this.credentials;
-      this.credentials = outcome.expiresAt === undefined ? rest : { ...rest, expiresAt: outcome.expiresAt };
+    // As in Centrifugo: a refresh that does not move the expiry into the future ends the connection
+    // (an answer without `expire_at` keeps the expiry that just passed), so no answer can make
+    // the server ask again at once, nor let the connection live on without an expiry.
+    else if (outcome.expired || outcome.expiresAt === undefined || outcome.expiresAt * 1000 <= Date.now()) {
+      this.disconnect(Disconnects.expired, 'the backend did not extend the connection');
+    } else {
+      this.credentials = { ...this.credentials, expiresAt: outcome.expiresAt };
       if (outcome.info) {
         this.credentials.info = outcome.info.value;
         this.identity = { user: this.credentials.user, client: this.clientId, conn_info: outcome.info.value };

@@ -245,8 +245,6 @@ export abstract class QueuedTransport implements Transport, OutboxEntry {
   }
 }
 
-
-/** Messages joined by newlines, as the protocol batches them in one frame. */
 /** Messages joined into one buffer with `separator` between them (Protobuf's are length-prefixed and need none). */
 export function joinMessages(first: Message, more: readonly Message[], separator: Buffer): Buffer {
   const parts: Buffer[] = [toBuffer(first)];
