@@ -161,8 +161,9 @@ test('Centrifugo claims: expire_at decides the expiry (0: never), b64info carrie
   assert.equal('expiresAt' in forever, false);
   assert.equal(parseSubscriptionClaims({ sub: 'bob', channel: 'news', exp: NOW + 60, expire_at: NOW + 90 }).expiresAt, NOW + 90);
   assert.deepEqual(parseSubscriptionClaims({ channel: 'news', b64info: b64([1, 2]) }).info, [1, 2]);
-  // info wins over b64info, as sub over client.
-  assert.equal(parseConnectionClaims({ info: 'plain', b64info: b64('encoded') }).info, 'plain');
+  // A non-empty b64info wins over info, as in Centrifugo (and in the backend proxy's answers).
+  assert.equal(parseConnectionClaims({ info: 'plain', b64info: b64('encoded') }).info, 'encoded');
+  assert.equal(parseConnectionClaims({ info: 'plain', b64info: '' }).info, 'plain');
   claimsError(() => parseConnectionClaims({ expire_at: 'later' }), 'expire_at');
   claimsError(() => parseConnectionClaims({ expire_at: -1 }), 'expire_at');
   claimsError(() => parseConnectionClaims({ b64info: 42 }), 'b64info');

@@ -5,6 +5,7 @@
  * tokens minted for either kind of backend work unchanged.
  */
 
+import { jsonOrBase64 } from '../protocol/json-or-base64.js';
 import { PermissionSet } from './permissions.js';
 import type { RegexGuard } from './regex-guard.js';
 import { TokenError } from './token-error.js';
@@ -138,24 +139,12 @@ function sessionOf(value: unknown): string {
 }
 
 function infoOf(claims: Record<string, unknown>): { present: boolean; value?: unknown } {
-  const info = jsonField(claims, 'info', 'b64info');
+  const info = jsonField(claims, 'info');
   if (info.present) return info;
   if (Object.hasOwn(claims, 'data')) return { present: true, value: claims.data };
   return { present: false };
 }
 
-/**
- * `b64info` and `b64data` carry bytes as base64. Over the JSON protocol
- * they are JSON, so the bytes must be JSON text (binary needs a binary protocol).
- */
-function decodeB64Json(value: unknown, name: string): unknown {
-  if (typeof value !== 'string' || !/^[A-Za-z0-9+/_-]*={0,2}$/.test(value)) throw claimsError(`claim "${name}" must be a base64 string`);
-  try {
-    return JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(Buffer.from(value, 'base64')));
-  } catch {
-    throw claimsError(`claim "${name}" must be base64 of JSON text`);
-  }
-}
 
 /**
  * When the connection or subscription expires: `expire_at` when present (0
@@ -191,20 +180,19 @@ function subsOf(value: unknown): ReadonlyMap<string, TokenSubscriptionOptions> {
     if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) throw claimsError('claim "subs" must map channels to objects');
     const fields = entry as Record<string, unknown>;
     const options: TokenSubscriptionOptions = {};
-    const info = jsonField(fields, 'info', 'b64info');
+    const info = jsonField(fields, 'info');
     if (info.present) options.info = info.value;
-    const data = jsonField(fields, 'data', 'b64data');
+    const data = jsonField(fields, 'data');
     if (data.present) options.data = data.value;
     subs.set(name, options);
   }
   return subs;
 }
 
-/** A JSON value given as `name`, or as base64 of JSON text in `b64name`. */
-function jsonField(fields: Record<string, unknown>, name: string, b64name: string): { present: boolean; value?: unknown } {
-  if (Object.hasOwn(fields, name)) return { present: true, value: fields[name] };
-  if (Object.hasOwn(fields, b64name)) return { present: true, value: decodeB64Json(fields[b64name], b64name) };
-  return { present: false };
+/** A JSON value given as `name`, or as base64 of JSON text in `b64name` (see `jsonOrBase64`). */
+function jsonField(fields: Record<string, unknown>, name: 'info' | 'data'): { present: boolean; value?: unknown } {
+  const found = jsonOrBase64(fields, name, (message) => claimsError(`claim ${message}`));
+  return found === undefined ? { present: false } : { present: true, value: found.value };
 }
 
 function channelName(value: unknown, requirement: string): string {

@@ -6,6 +6,7 @@
  * endpoint.
  */
 import { createLocalJWKSet, errors, type CryptoKey, type JSONWebKeySet, type JWSHeaderParameters } from 'jose';
+import { fetchFailureCause, readBoundedText } from '../http/outgoing-response.js';
 import { TokenError } from './token-error.js';
 
 /** Largest key set read, in bytes; real ones are a few KiB. */
@@ -140,7 +141,7 @@ export class RemoteKeySet {
         headers: { accept: 'application/jwk-set+json, application/json' },
       });
     } catch (error) {
-      throw new Error(isTimeout(error) ? `no answer within ${this.options.timeoutMs} ms` : `request failed (${causeOf(error)})`);
+      throw new Error(isTimeout(error) ? `no answer within ${this.options.timeoutMs} ms` : `request failed (${fetchFailureCause(error)})`);
     }
     if (response.status !== 200) {
       await response.body?.cancel().catch(() => undefined);
@@ -148,7 +149,7 @@ export class RemoteKeySet {
     }
     let parsed: unknown;
     try {
-      parsed = JSON.parse(await readCapped(response, MAX_JWKS_BYTES));
+      parsed = JSON.parse(await readBoundedText(response, MAX_JWKS_BYTES));
     } catch (error) {
       throw new Error(error instanceof SyntaxError ? 'answered something that is not JSON' : (error as Error).message);
     }
@@ -180,36 +181,8 @@ function isPublicSigningKey(key: unknown): key is JSONWebKeySet['keys'][number] 
   return typeof kty === 'string' && PUBLIC_KEY_TYPES.has(kty) && d === undefined;
 }
 
-async function readCapped(response: Response, maxBytes: number): Promise<string> {
-  const declared = Number(response.headers.get('content-length'));
-  if (Number.isFinite(declared) && declared > maxBytes) {
-    await response.body?.cancel().catch(() => undefined);
-    throw new Error(`answered more than ${maxBytes} bytes`);
-  }
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  const reader = (response.body as ReadableStream<Uint8Array> | null)?.getReader();
-  if (!reader) return '';
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > maxBytes) {
-      await reader.cancel().catch(() => undefined);
-      throw new Error(`answered more than ${maxBytes} bytes`);
-    }
-    chunks.push(value);
-  }
-  return Buffer.concat(chunks).toString('utf8');
-}
 
 function isTimeout(error: unknown): boolean {
   return error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError');
 }
 
-function causeOf(error: unknown): string {
-  const cause = (error as { cause?: { code?: unknown; message?: unknown } } | undefined)?.cause;
-  if (typeof cause?.code === 'string') return cause.code;
-  if (typeof cause?.message === 'string') return cause.message.slice(0, 100);
-  return error instanceof Error ? error.message.slice(0, 100) : 'unknown error';
-}

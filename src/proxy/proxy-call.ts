@@ -5,6 +5,7 @@
  * backend alive between calls.
  */
 import { customDisconnect, customDisconnectProblem, ProtocolError, type Disconnect } from '../protocol/errors.js';
+import { BodyTooLarge, fetchFailureCause, readBoundedText } from '../http/outgoing-response.js';
 import type { ForwardedHeaders } from './forwarded-headers.js';
 
 /** Largest answer body read from a backend, in bytes; a longer one is a malformed answer. */
@@ -60,40 +61,21 @@ export async function callProxy(url: string, body: string, headers: ForwardedHea
       await response.body?.cancel().catch(() => undefined);
       throw new ProxyFailure('status', `the backend answered HTTP ${response.status}`, response.status);
     }
-    text = await readBounded(response);
+    try {
+      text = await readBoundedText(response, MAX_ANSWER_BYTES);
+    } catch (error) {
+      if (error instanceof BodyTooLarge) throw new ProxyFailure('malformed', `the backend ${error.message}`);
+      throw error;
+    }
   } catch (error) {
     if (error instanceof ProxyFailure) throw error;
     if (signal.aborted) throw new ProxyFailure('timeout', `the backend did not answer within ${timeoutMs} ms`);
-    throw new ProxyFailure('unreachable', `the backend could not be reached (${causeOf(error)})`);
+    throw new ProxyFailure('unreachable', `the backend could not be reached (${fetchFailureCause(error)})`);
   }
   return parseAnswer(text);
 }
 
-/** The body as text, refusing one over {@link MAX_ANSWER_BYTES} without reading the rest. */
-async function readBounded(response: Response): Promise<string> {
-  if (!response.body) return '';
-  const reader = response.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let bytes = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    bytes += value.byteLength;
-    if (bytes > MAX_ANSWER_BYTES) {
-      await reader.cancel().catch(() => undefined);
-      throw new ProxyFailure('malformed', `the backend answered more than ${MAX_ANSWER_BYTES} bytes`);
-    }
-    chunks.push(value);
-  }
-  return Buffer.concat(chunks).toString('utf8');
-}
 
-/** A short cause for the log (a connection refused, a DNS failure), from fetch's error or its cause. */
-function causeOf(error: unknown): string {
-  const cause = error instanceof Error && error.cause instanceof Error ? error.cause : error;
-  if (cause instanceof Error) return (cause as NodeJS.ErrnoException).code ?? cause.message.slice(0, 120);
-  return 'unknown error';
-}
 
 /** Reads Centrifugo's answer envelope; a `disconnect` wins over an `error`, which wins over a `result`. */
 function parseAnswer(text: string): ProxyAnswer {

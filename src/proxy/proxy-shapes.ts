@@ -7,6 +7,7 @@
  * {@link ProxyFailure} (`malformed`) naming the first bad one.
  */
 import { MAX_CHANNEL_LENGTH, MAX_USER_LENGTH } from '../auth/claims.js';
+import { jsonOrBase64 } from '../protocol/json-or-base64.js';
 import { isRecord, ProxyFailure } from './proxy-call.js';
 
 /** Who is calling: the fields every request starts with, and what the connect proxy gave the connection. */
@@ -33,16 +34,7 @@ export function requestBody(caller: ProxyCaller, fields: Record<string, unknown>
 
 /** A JSON value a result may carry as `name` (JSON) or `b64name` (base64 of JSON); absent when neither is set. */
 export function jsonField(result: Record<string, unknown>, name: string): { value: unknown } | undefined {
-  const b64 = result[`b64${name}`];
-  if (typeof b64 === 'string' && b64 !== '') {
-    try {
-      return { value: JSON.parse(Buffer.from(b64, 'base64').toString('utf8')) };
-    } catch {
-      throw new ProxyFailure('malformed', `b64${name} is not base64 of JSON`);
-    }
-  }
-  if (b64 !== undefined && typeof b64 !== 'string') throw new ProxyFailure('malformed', `b64${name} must be a string`);
-  return Object.hasOwn(result, name) && result[name] !== null ? { value: result[name] } : undefined;
+  return jsonOrBase64(result, name, (message) => new ProxyFailure('malformed', message));
 }
 
 /** `expire_at` in Unix seconds; undefined for 0 or absent (never expires). */
