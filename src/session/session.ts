@@ -293,6 +293,7 @@ export class Session implements SessionHandle, HeartbeatTarget, DeadlineTarget, 
     const config = this.node.config;
     let credentials: ConnectionCredentials;
     let proxied: ProxiedConnect | undefined;
+    this.proxy?.connecting(request);
     if (!request.token && this.proxy?.connects) {
       proxied = await this.proxy.connect(request);
       if (this.isClosed) return;
