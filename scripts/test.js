@@ -19,7 +19,7 @@ const CONFORMANCE_FILES = new Set([
   'sdk.delta.test.ts',
 ]);
 /** Flavours run besides `json/websocket`, the default every file runs with. */
-const EXTRA_FLAVOURS = ['protobuf/websocket', 'json/http_stream', 'json/sse'];
+const EXTRA_FLAVOURS = ['protobuf/websocket', 'protobuf/http_stream', 'json/http_stream', 'json/sse'];
 
 function collect(path, out) {
   if (statSync(path).isDirectory()) {

@@ -9,7 +9,8 @@ import assert from 'node:assert/strict';
 import WebSocket from 'ws';
 import { mintToken, startTestServer, type TestServer } from './helpers/server.js';
 import { startBackend, type BackendCall, type BackendAnswer, type TestBackend } from './helpers/proxy-backend.js';
-import { connectClient, disconnectAll, eventsOf, makeClient, rejection, subscribe } from './helpers/sdk.js';
+import { httpUrl } from './helpers/sdk-flavour.js';
+import { connectClient, disconnectAll, eventsOf, makeClient, makeClientAt, rejection, subscribe } from './helpers/sdk.js';
 import { waitFor } from './helpers/wait.js';
 
 const COOKIE = 'app_session=s3cr3t-cookie-value';
@@ -43,6 +44,7 @@ function proxyFile(backend: TestBackend, extra: Record<string, unknown> = {}): R
     rpcProxyUrl: `${backend.url}/rpc`,
     proxyTimeout: '300ms',
     proxyHttpHeaders: ['Cookie', 'X-App-Version'],
+    proxyEmulatedHeaders: ['X-App-Version', 'X-Device'],
     namespaces: {
       guarded: { proxySubscribe: true, presence: true },
       checked: { proxyPublish: true, historySize: 10, historyTtl: '1h' },
@@ -322,5 +324,97 @@ describe('backend proxy not configured', () => {
       await ts.stop();
       await backend.close();
     }
+  });
+});
+
+describe('backend proxy with emulated headers (the SDK\'s headers option)', () => {
+  let backend: TestBackend;
+  let ts: TestServer;
+  /** Who the backend's connect says the client is: a user from the emulated device header, with no cookie needed. */
+  const byDevice = (call: BackendCall): BackendAnswer =>
+    call.path === '/connect' ? { result: { user: `device-${String(call.headers['x-device'] ?? 'none')}` } } : { result: {} };
+
+  before(async () => {
+    backend = await startBackend(byDevice);
+    ts = await startTestServer({ file: proxyFile(backend) });
+  });
+  afterEach(() => disconnectAll());
+  after(async () => {
+    disconnectAll();
+    await ts?.stop();
+    await backend?.close();
+  });
+
+  const callOf = (path: string, client: string) => backend.callsTo(path).find((call) => call.body.client === client)!;
+
+  test('HTTP-streaming: the configured emulated headers reach every call; a header only in proxyHttpHeaders (the cookie) or in no list does not', async () => {
+    const made = makeClientAt([{ transport: 'http_stream', endpoint: httpUrl(ts.wsUrl, '/connection/http_stream') }], {
+      emulationEndpoint: httpUrl(ts.wsUrl, '/emulation'),
+      headers: { Cookie: COOKIE, 'X-App-Version': '3.0', 'X-Device': 'tab-7', 'X-Not-Forwarded': 'private' },
+    });
+    made.client.connect();
+    const [connected] = await eventsOf(made, 'connected');
+    assert.equal(connected.transport, 'http_stream');
+    const call = callOf('/connect', connected.client);
+    assert.equal(call.body.transport, 'http_stream');
+    assert.equal(call.headers['x-app-version'], '3.0');
+    assert.equal(call.headers['x-device'], 'tab-7');
+    assert.equal(call.headers.cookie, undefined, 'a client-written cookie is not taken for the real one');
+    assert.equal(call.headers['x-not-forwarded'], undefined, 'a header in no list is not forwarded');
+    // Later commands come through /emulation, act as the backend's user and forward the same headers.
+    await made.client.rpc('orders.list', {});
+    const rpc = callOf('/rpc', connected.client);
+    assert.equal(rpc.body.user, 'device-tab-7');
+    assert.equal(rpc.headers['x-device'], 'tab-7');
+  });
+
+  test('WebSocket: a real header wins over an emulated one of the same name; a token connection forwards them too', async () => {
+    const socket = withHeaders({ Cookie: COOKIE, 'X-App-Version': '2.1' });
+    const made = await connectClient(ts.wsUrl, { websocket: socket, headers: { 'X-App-Version': '9.9', 'X-Device': 'phone-1' } });
+    const call = callOf('/connect', made.clientId);
+    assert.equal(call.headers['x-app-version'], '2.1', 'the handshake\'s header wins');
+    assert.equal(call.headers['x-device'], 'phone-1');
+    assert.equal(call.headers.cookie, COOKIE);
+
+    const withToken = await connectClient(ts.wsUrl, { token: await mintToken({ sub: 'erin' }), headers: { 'x-device': 'desk-2' } });
+    await withToken.client.rpc('orders.list', {});
+    const rpc = callOf('/rpc', withToken.clientId);
+    assert.equal(rpc.body.user, 'erin');
+    assert.equal(rpc.headers['x-device'], 'desk-2');
+  });
+
+  test('bad headers are a bad request: too many, too large, or a value that would split the HTTP request', async () => {
+    const many = Object.fromEntries(Array.from({ length: 33 }, (_, i) => [`x-h${i}`, 'v']));
+    const cases: [string, Record<string, string>][] = [
+      ['too many', many],
+      ['too large', { 'x-device': 'x'.repeat(9000) }],
+      ['a line feed', { 'x-device': 'a\r\nX-Injected: yes' }],
+      ['a bad name', { 'x device': 'a' }],
+    ];
+    const calls = backend.callsTo('/connect').length;
+    for (const [name, headers] of cases) {
+      const made = makeClient(ts.wsUrl, { headers });
+      made.client.connect();
+      const [disconnected] = await eventsOf(made, 'disconnected');
+      assert.equal(disconnected.code, 3501, name);
+    }
+    assert.equal(backend.callsTo('/connect').length, calls, 'no call for a bad connect');
+    assert.equal((await connectClient(ts.wsUrl, { headers: { 'x-device': 'fine' } })).client.state, 'connected', 'the server goes on');
+  });
+
+  test('Protobuf: the calls name protocol "protobuf" with encoding "json" (data stays JSON), and emulated headers arrive from the Protobuf connect', async () => {
+    const made = makeClientAt(ts.wsUrl, { websocket: withHeaders({ Cookie: COOKIE }), headers: { 'X-Device': 'pb-3' }, data: { screen: 'small' } }, 'protobuf');
+    made.client.connect();
+    const [connected] = await eventsOf(made, 'connected');
+    const call = callOf('/connect', connected.client);
+    assert.equal(call.body.protocol, 'protobuf');
+    assert.equal(call.body.encoding, 'json');
+    assert.deepEqual(call.body.data, { screen: 'small' });
+    assert.equal(call.body.b64data, undefined);
+    assert.equal(call.headers['x-device'], 'pb-3');
+    await made.client.rpc('orders.count', { n: 1 });
+    const rpc = callOf('/rpc', connected.client);
+    assert.equal(rpc.body.protocol, 'protobuf');
+    assert.deepEqual(rpc.body.data, { n: 1 });
   });
 });

@@ -38,22 +38,24 @@ describe('emulation across two nodes on Redis', () => {
     await redis.close();
   });
 
-  for (const transport of ['http_stream', 'sse'] as const) {
-    test(`${transport}: the stream on node A, every command posted to node B: subscribe, receive, publish, presence, rpc`, async () => {
+  // SSE is JSON only; HTTP-streaming carries both encodings, Protobuf's commands crossing Redis as bytes.
+  const flavours = [['json', 'http_stream'], ['json', 'sse'], ['protobuf', 'http_stream']] as const;
+  for (const [encoding, transport] of flavours) {
+    test(`${encoding}/${transport}: the stream on node A, every command posted to node B: subscribe, receive, publish, presence, rpc`, async () => {
       const path = transport === 'sse' ? '/connection/sse' : '/connection/http_stream';
       const made = makeClientAt([{ transport, endpoint: httpUrl(a.ts.wsUrl, path) }], {
         emulationEndpoint: httpUrl(b.ts.wsUrl, '/emulation'),
         token: await mintToken({ sub: 'streamer' }),
         ...(transport === 'sse' ? { eventsource: EventSource } : {}),
-      });
+      }, encoding);
       made.client.connect();
       const [connected] = await eventsOf(made, 'connected');
       assert.equal(connected.transport, transport);
 
-      const sub = await subscribe(made.client, `room:emu-${transport}`);
+      const sub = await subscribe(made.client, `room:emu-${encoding}-${transport}`);
       // On A: these nodes share presence and the cluster bus, not a broker.
       const other = await connectClient(a.ts.wsUrl, { token: await mintToken({ sub: 'other' }) });
-      await other.client.publish(`room:emu-${transport}`, { text: 'from another client' });
+      await other.client.publish(`room:emu-${encoding}-${transport}`, { text: 'from another client' });
       await waitFor(() => sub.publications.length === 1, { message: 'the publication of another client' });
       assert.deepEqual(sub.publications[0]!.data, { text: 'from another client' });
 

@@ -145,6 +145,7 @@ export const DEFAULT_CONFIG: Config = deepFreeze({
   rpcProxyUrl: '',
   proxyTimeout: 1,
   proxyHttpHeaders: [],
+  proxyEmulatedHeaders: [],
   defaultNamespace: DEFAULT_NAMESPACE,
   namespaces: BUILTIN_NAMESPACES,
 });

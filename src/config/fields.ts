@@ -89,6 +89,7 @@ export const SCALAR_FIELDS: { readonly [K in ScalarKey]: Check<Config[K]> } = {
   rpcProxyUrl: serviceUrl(['http:', 'https:']),
   proxyTimeout: duration({ positive: true, max: 60 }),
   proxyHttpHeaders: headerNames(),
+  proxyEmulatedHeaders: headerNames(),
 };
 
 /** Every top-level scalar key, in declaration order. */

@@ -305,6 +305,15 @@ export interface Config {
    * Only these are sent: `Cookie` only when named here. @default []
    */
   proxyHttpHeaders: readonly string[];
+  /**
+   * Headers a client sends inside its connect command (headers emulation:
+   * the SDK's `headers` option) forwarded to every backend proxy call, by
+   * name (case-insensitive). Separate from {@link proxyHttpHeaders} because
+   * the client writes them: never list a header the backend trusts (a
+   * cookie, a user id set by a gateway). A real header of the same name
+   * wins. @default []
+   */
+  proxyEmulatedHeaders: readonly string[];
   /** Options of channels without a namespace. */
   defaultNamespace: NamespaceOptions;
   /**

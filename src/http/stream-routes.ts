@@ -13,7 +13,8 @@ import type { Cluster } from '../cluster/cluster.js';
 import type { Logger } from '../log/logger.js';
 import type { AcceptedStream } from '../session/http-stream-binding.js';
 import { isOriginAllowed } from '../transport/origin.js';
-import { jsonLines, serverSentEvents, type StreamFormat } from '../transport/stream-formats.js';
+import { readEmulationRequest } from '../protocol/emulation-request.js';
+import { jsonLines, protobufMessages, serverSentEvents, type StreamFormat } from '../transport/stream-formats.js';
 import { answerErrorsAsJson, HttpError } from './app-errors.js';
 import { answerPreflight, crossOriginHeaders } from './stream-cors.js';
 
@@ -48,12 +49,9 @@ const STREAM_HEADERS = [
   'Connection: close',
 ];
 
-/** The body layout a streaming request asks for by its Content-Type (JSON unless it asks for Protobuf). */
-function httpStreamFormat(contentType: string | undefined): StreamFormat {
-  if (mediaType(contentType) === 'application/octet-stream') {
-    throw new HttpError(415, 'the Protobuf encoding is not served: connect with the JSON protocol');
-  }
-  return jsonLines;
+/** Whether a request's Content-Type says it is in the Protobuf encoding (the SDK's Protobuf build sends this; anything else is JSON). */
+function isProtobuf(contentType: string | undefined): boolean {
+  return mediaType(contentType) === 'application/octet-stream';
 }
 
 function mediaType(contentType: string | undefined): string {
@@ -75,9 +73,9 @@ export async function registerStreamRoutes(http: FastifyInstance, options: Strea
     reply.headers(crossOriginHeaders(origin));
   };
 
-  const openStream = (request: FastifyRequest, reply: FastifyReply, format: StreamFormat, commands: string): void => {
+  const openStream = (request: FastifyRequest, reply: FastifyReply, format: StreamFormat, commands: Buffer): void => {
     if (!options.accepting()) throw new HttpError(503, 'shutting down');
-    if (commands.trim() === '') throw new HttpError(400, 'the request must carry the connect command');
+    if (isBlank(commands, format)) throw new HttpError(400, 'the request must carry the connect command');
     const socket = request.raw.socket;
     const chunked = request.raw.httpVersionMajor > 1 || request.raw.httpVersionMinor >= 1;
     const cors = Object.entries(crossOriginHeaders(request.headers.origin)).map(([name, value]) => `${name}: ${value}`);
@@ -107,8 +105,8 @@ export async function registerStreamRoutes(http: FastifyInstance, options: Strea
     answerPreflight(app, HTTP_STREAM_PATH, 'POST, OPTIONS', originAllowed);
     app.post(HTTP_STREAM_PATH, { bodyLimit: options.maxMessageSize }, async (request, reply) => {
       checkOrigin(request, reply);
-      const format = httpStreamFormat(request.headers['content-type']);
-      openStream(request, reply, format, bodyText(request.body));
+      const format = isProtobuf(request.headers['content-type']) ? protobufMessages : jsonLines;
+      openStream(request, reply, format, bodyBytes(request.body));
     });
 
     answerPreflight(app, SSE_PATH, 'GET, POST, OPTIONS', originAllowed);
@@ -116,26 +114,26 @@ export async function registerStreamRoutes(http: FastifyInstance, options: Strea
       checkOrigin(request, reply);
       const connect = (request.query as Record<string, unknown>)[SSE_CONNECT_PARAM];
       if (typeof connect !== 'string') throw new HttpError(400, `the ${SSE_CONNECT_PARAM} parameter must carry the connect command, once`);
-      openStream(request, reply, serverSentEvents, connect);
+      openStream(request, reply, serverSentEvents, Buffer.from(connect));
     });
     app.post(SSE_PATH, { bodyLimit: options.maxMessageSize }, async (request, reply) => {
       checkOrigin(request, reply);
-      openStream(request, reply, serverSentEvents, bodyText(request.body));
+      openStream(request, reply, serverSentEvents, bodyBytes(request.body));
     });
 
     answerPreflight(app, EMULATION_PATH, 'POST, OPTIONS', originAllowed);
     app.post(EMULATION_PATH, { bodyLimit: emulationBodyLimit }, async (request, reply) => {
       checkOrigin(request, reply);
-      if (mediaType(request.headers['content-type']) === 'application/octet-stream') {
-        throw new HttpError(415, 'the Protobuf encoding is not served: send the emulation request as JSON');
-      }
-      const { session, node, data } = emulationRequest(request.body);
-      if (Buffer.byteLength(data) > options.maxMessageSize) throw new HttpError(413, 'the commands are larger than the message size limit');
-      switch (await relayEmulation(options.cluster, node, session, data)) {
+      const read = readEmulationRequest(bodyBytes(request.body), isProtobuf(request.headers['content-type']));
+      if ('problem' in read) throw new HttpError(400, read.problem);
+      if (read.data.length > options.maxMessageSize) throw new HttpError(413, 'the commands are larger than the message size limit');
+      switch (await relayEmulation(options.cluster, read)) {
         case 'taken':
           return reply.code(204).send();
         case 'unknown':
           throw new HttpError(404, 'unknown session: its stream has ended; connect again');
+        case 'other-encoding':
+          throw new HttpError(400, `the session speaks another encoding than this request's (${read.codec.name})`);
         case 'busy':
           throw new HttpError(429, 'too many commands waiting for this session; send them again later');
         case 'unreachable':
@@ -145,21 +143,12 @@ export async function registerStreamRoutes(http: FastifyInstance, options: Strea
   });
 }
 
-function bodyText(body: unknown): string {
-  return Buffer.isBuffer(body) ? body.toString('utf8') : '';
+/** Whether a body carries no command: empty, or (JSON) only whitespace. */
+function isBlank(body: Buffer, format: StreamFormat): boolean {
+  return format.codec.binary ? body.length === 0 : body.toString('utf8').trim() === '';
 }
 
-/** The `{session, node, data}` object the SDK posts; 400 naming what is wrong otherwise. */
-function emulationRequest(body: unknown): { session: string; node: string; data: string } {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(bodyText(body));
-  } catch {
-    throw new HttpError(400, 'the emulation request must be a JSON object {session, node, data}');
-  }
-  const { session, node, data } = (typeof parsed === 'object' && parsed !== null ? parsed : {}) as Record<string, unknown>;
-  if (typeof session !== 'string' || session === '') throw new HttpError(400, 'session must be a non-empty string');
-  if (typeof node !== 'string') throw new HttpError(400, 'node must be a string');
-  if (typeof data !== 'string' || data === '') throw new HttpError(400, 'data must be the commands as a non-empty string');
-  return { session, node, data };
+/** The request body as bytes (every body is read as a Buffer here; a bodiless request gives none). */
+function bodyBytes(body: unknown): Buffer {
+  return Buffer.isBuffer(body) ? body : Buffer.alloc(0);
 }

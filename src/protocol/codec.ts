@@ -61,4 +61,10 @@ export interface Codec {
   reply(reply: Reply): EncodedMessage;
   error(id: number, error: ProtocolError): EncodedMessage;
   push(push: Push): Buffer;
+  /**
+   * The push that tells a client why the server ends its connection, for
+   * carriers without a close frame of their own (HTTP-streaming, SSE): the
+   * SDK acts on its code as on a WebSocket close code.
+   */
+  disconnect(code: number, reason: string): Buffer;
 }

@@ -18,6 +18,37 @@ export interface ConnectRequest {
   version?: string;
   /** Server-side subscriptions to recover, as the client last saw them. */
   subs?: Record<string, { recover?: boolean; offset?: number; epoch?: string }>;
+  /**
+   * Headers emulation: headers the client could not set on its transport
+   * (a browser's WebSocket or EventSource), for the backend proxy. Bounded
+   * by {@link MAX_EMULATED_HEADERS} and {@link MAX_EMULATED_HEADER_BYTES};
+   * names are HTTP tokens and values hold no control characters.
+   */
+  headers?: Record<string, string>;
+}
+
+/** Most emulated headers one connect may carry. */
+export const MAX_EMULATED_HEADERS = 32;
+/** Most bytes of emulated header names and values one connect may carry. */
+export const MAX_EMULATED_HEADER_BYTES = 8192;
+
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+// A value is sent on as a real HTTP header: no CR, LF, NUL or other control character but tab.
+const HEADER_VALUE = /^[^\x00-\x08\x0a-\x1f\x7f]*$/;
+
+/** What is wrong with a connect's `headers`, or undefined when they are fine. */
+function emulatedHeadersProblem(headers: unknown): string | undefined {
+  if (!isObject(headers)) return 'headers must be an object of strings';
+  const entries = Object.entries(headers);
+  if (entries.length > MAX_EMULATED_HEADERS) return `headers: at most ${MAX_EMULATED_HEADERS}`;
+  let bytes = 0;
+  for (const [name, value] of entries) {
+    if (!HEADER_NAME.test(name)) return 'headers: a name must be an HTTP header name';
+    if (typeof value !== 'string' || !HEADER_VALUE.test(value)) return `headers: ${name} must be a string without control characters`;
+    bytes += Buffer.byteLength(name) + Buffer.byteLength(value);
+  }
+  if (bytes > MAX_EMULATED_HEADER_BYTES) return `headers: at most ${MAX_EMULATED_HEADER_BYTES} bytes of names and values`;
+  return undefined;
 }
 
 /** Delta compressions of publications the protocol defines (a subscribe's `delta`). */
@@ -205,6 +236,10 @@ const VALIDATORS: Record<Method, Validator> = {
   connect(r) {
     if (!optionalString(r.token)) return 'token must be a string';
     if (!optionalString(r.name) || !optionalString(r.version)) return 'name and version must be strings';
+    if (r.headers !== undefined) {
+      const problem = emulatedHeadersProblem(r.headers);
+      if (problem) return problem;
+    }
     if (r.subs !== undefined) {
       if (!isObject(r.subs)) return 'subs must be an object';
       for (const sub of Object.values(r.subs)) {

@@ -50,11 +50,3 @@ export function encodeWithRaw(value: Record<string, unknown>): string {
   return `{${parts.join(',')}}`;
 }
 
-/**
- * The push that tells a client why the server ends its connection, for
- * carriers without a close frame of their own (HTTP streaming, SSE): the
- * SDK acts on its code as on a WebSocket close code.
- */
-export function encodeDisconnectPush(code: number, reason: string): string {
-  return `{"push":{"disconnect":{"code":${code},"reason":${JSON.stringify(reason)}}}}`;
-}

@@ -100,4 +100,8 @@ export const jsonCodec: Codec = {
     const channel = push.type === 'message' ? '' : `"channel":${JSON.stringify(push.channel)},`;
     return Buffer.from(`{"push":{${channel}${pushBody(push)}}}`);
   },
+
+  disconnect(code: number, reason: string): Buffer {
+    return Buffer.from(`{"push":{"disconnect":{"code":${code},"reason":${JSON.stringify(reason)}}}}`);
+  },
 };

@@ -55,6 +55,10 @@ export interface ConnectResult extends ExpiryResult {
   subs?: Record<string, SubscribeResult>;
   /** JSON text for the client (the SDK's `connected` context `data`): from the connect proxy. */
   data?: string;
+  /** Over emulated transports: the key the client's later commands name the session by. */
+  session?: string;
+  /** Over emulated transports: the node holding the session, which the later commands are relayed to. */
+  node?: string;
 }
 
 export interface HistoryResult {

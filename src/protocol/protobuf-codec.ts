@@ -141,4 +141,8 @@ export const protobufCodec: Codec = {
   push(push: Push): Buffer {
     return delimited(pushMessage(push));
   },
+
+  disconnect(code: number, reason: string): Buffer {
+    return delimited({ push: { disconnect: { code, reason } } });
+  },
 };

@@ -56,7 +56,9 @@ const CONVERTERS: Converters = {
         subs[channel] = { recover: sub.recover ?? false, offset: integer(sub.offset as Int64), epoch: sub.epoch ?? '' };
       }
     }
-    return { token: r.token, data: jsonData(r.data, conversion), name: r.name, version: r.version, subs };
+    // An empty map is no headers, as an absent JSON field.
+    const headers = r.headers && Object.keys(r.headers).length > 0 ? r.headers : undefined;
+    return { token: r.token, data: jsonData(r.data, conversion), name: r.name, version: r.version, subs, headers };
   },
   subscribe: (r, conversion) => ({
     channel: r.channel,

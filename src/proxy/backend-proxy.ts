@@ -11,7 +11,7 @@ import type { Config } from '../config/types.js';
 import type { Logger } from '../log/logger.js';
 import type { Metrics, ProxyCallOutcome } from '../ops/metrics.js';
 import { DisconnectError, Errors } from '../protocol/errors.js';
-import { forwardedHeaders, type ForwardedHeaders } from './forwarded-headers.js';
+import { forwardedHeaders, withEmulatedHeaders, type ForwardedHeaders } from './forwarded-headers.js';
 import { callProxy, FAILED, ProxyFailure } from './proxy-call.js';
 import { requestBody, type ProxyCaller } from './proxy-shapes.js';
 import { SessionProxy } from './session-proxy.js';
@@ -23,6 +23,7 @@ export class BackendProxy {
   private readonly urls: Readonly<Record<ProxyKind, string>>;
   private readonly timeoutMs: number;
   private readonly headerNames: readonly string[];
+  private readonly emulatedHeaderNames: readonly string[];
   /** Whether a connection keeps its forwarded headers after connect: only when a later call sends them. */
   readonly keepsHeaders: boolean;
 
@@ -40,7 +41,8 @@ export class BackendProxy {
     };
     this.timeoutMs = Math.max(1, Math.round(config.proxyTimeout * 1000));
     this.headerNames = config.proxyHttpHeaders;
-    this.keepsHeaders = this.headerNames.length > 0 && (['refresh', 'subscribe', 'publish', 'rpc'] as const).some((kind) => this.urls[kind] !== '');
+    this.emulatedHeaderNames = config.proxyEmulatedHeaders;
+    this.keepsHeaders = (this.headerNames.length > 0 || this.emulatedHeaderNames.length > 0) && (['refresh', 'subscribe', 'publish', 'rpc'] as const).some((kind) => this.urls[kind] !== '');
   }
 
   /** The server's proxy, or undefined when no proxy URL is configured (then nothing of this runs per connection). */
@@ -58,6 +60,11 @@ export class BackendProxy {
   forSession(client: string, request: IncomingMessage | undefined, user: () => string, transport = 'websocket', protocol = 'json'): SessionProxy {
     const headers = request && this.headerNames.length > 0 ? forwardedHeaders(this.headerNames, request.headers) : undefined;
     return new SessionProxy(this, client, headers, user, transport, protocol);
+  }
+
+  /** `headers` with the configured ones of the client's emulated headers (see `withEmulatedHeaders`). */
+  addEmulatedHeaders(headers: ForwardedHeaders | undefined, emulated: Readonly<Record<string, string>> | undefined): ForwardedHeaders | undefined {
+    return withEmulatedHeaders(headers, this.emulatedHeaderNames, emulated);
   }
 
   /**

@@ -33,3 +33,30 @@ export function forwardedHeaders(names: readonly string[], headers: IncomingHttp
   }
   return kept;
 }
+
+/**
+ * Adds to `real` (the request's forwarded headers) the emulated headers a
+ * client sent in its connect command whose names are in `names` (lower
+ * case). A real header wins over an emulated one of the same name: only
+ * the client's own transport-level headers can be set by an edge proxy in
+ * front of the server, so they are the more trustworthy. The total stays
+ * within {@link MAX_FORWARDED_HEADER_BYTES}.
+ */
+export function withEmulatedHeaders(
+  real: ForwardedHeaders | undefined,
+  names: readonly string[],
+  emulated: Readonly<Record<string, string>> | undefined,
+): ForwardedHeaders | undefined {
+  if (!emulated || names.length === 0) return real;
+  const kept: (readonly [string, string])[] = real ? [...real] : [];
+  let bytes = 0;
+  for (const [name, value] of kept) bytes += name.length + value.length;
+  for (const [given, value] of Object.entries(emulated)) {
+    const name = given.toLowerCase();
+    if (!names.includes(name) || kept.some(([present]) => present === name)) continue;
+    bytes += name.length + value.length;
+    if (bytes > MAX_FORWARDED_HEADER_BYTES) break;
+    kept.push([name, value]);
+  }
+  return kept.length > 0 ? kept : undefined;
+}

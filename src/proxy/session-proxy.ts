@@ -68,6 +68,14 @@ export class SessionProxy {
     return this.backend.has('rpc') ? this.rpc : undefined;
   }
 
+  /**
+   * Takes the headers the client emulates in its connect command, however
+   * it authenticates: every later call forwards the configured ones.
+   */
+  connecting(request: ConnectRequest): void {
+    this.headers = this.backend.addEmulatedHeaders(this.headers, request.headers);
+  }
+
   /** Authenticates the connection with the backend (see `BackendProxy.call` for what it throws). */
   async connect(request: ConnectRequest): Promise<ProxiedConnect> {
     const fields: Record<string, unknown> = { name: request.name, version: request.version };

@@ -8,7 +8,9 @@ export type EmulationDelivery =
   /** No open session has that key here: its stream ended, or it never existed. */
   | 'unknown'
   /** The session has too many commands waiting: these were refused, the client may send them again. */
-  | 'busy';
+  | 'busy'
+  /** The commands are in another encoding than the session's: refused, the session goes on. */
+  | 'other-encoding';
 
 /** A session whose transport can say that it holds back commands (see `HttpStreamTransport.holdingCommands`). */
 type EmulatedSession = Session & { readonly transport: { readonly holdingCommands?: boolean } };
@@ -45,12 +47,13 @@ export class EmulationSessions {
     return this.sessions.size;
   }
 
-  /** Hands `commands` (one or more command lines) to the session with `key`. */
-  deliver(key: string, commands: string): EmulationDelivery {
+  /** Hands `commands` (one or more commands in the encoding named `encoding`) to the session with `key`. */
+  deliver(key: string, commands: Buffer, encoding: string): EmulationDelivery {
     const session = this.sessions.get(key);
     if (!session || session.isClosed) return 'unknown';
+    if (session.codec.name !== encoding) return 'other-encoding';
     if (session.transport.holdingCommands) return 'busy';
-    session.receive(Buffer.from(commands));
+    session.receive(commands);
     return 'taken';
   }
 }

@@ -12,8 +12,8 @@ export interface AcceptedStream {
   format: StreamFormat;
   /** Whether the body is sent in HTTP/1.1 chunks. */
   chunked: boolean;
-  /** The command lines the request carried (the SDK sends its connect command). */
-  commands: string;
+  /** The commands the request carried, in the format's encoding (the SDK sends its connect command). */
+  commands: Buffer;
   /** The request that opened the stream: the backend proxy forwards its configured headers. */
   request: IncomingMessage;
 }
@@ -37,13 +37,14 @@ export function httpStreamSessions(context: SessionContext, sessions: EmulationS
       // Only the proxy's configured headers are kept from it, and only when a proxy is configured.
       openingRequest: context.proxy && request,
       transportName: format.transport,
+      codec: format.codec,
     });
     sessions.add(session);
     socket.once('close', () => {
       sessions.remove(session);
       session.closed();
     });
-    session.receive(Buffer.from(commands));
+    session.receive(commands);
     return session;
   };
 }

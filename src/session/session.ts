@@ -293,6 +293,7 @@ export class Session implements SessionHandle, HeartbeatTarget, DeadlineTarget, 
     const config = this.node.config;
     let credentials: ConnectionCredentials;
     let proxied: ProxiedConnect | undefined;
+    this.proxy?.connecting(request);
     if (!request.token && this.proxy?.connects) {
       proxied = await this.proxy.connect(request);
       if (this.isClosed) return;
@@ -333,7 +334,10 @@ export class Session implements SessionHandle, HeartbeatTarget, DeadlineTarget, 
     if (ttl !== undefined) Object.assign(result, { expires: true, ttl });
     if (proxied?.data) result.data = JSON.stringify(proxied.data.value ?? null);
     // Where the client's later commands go: this node, and the session there.
-    if (this.emulationKey !== undefined) Object.assign(result, { session: this.emulationKey, node: this.node.id });
+    if (this.emulationKey !== undefined) {
+      result.session = this.emulationKey;
+      result.node = this.node.id;
+    }
 
     // Server-side subscriptions from the token's `channels` claim (or the connect proxy's), recovered as the client asks.
     const fromToken = await this.subscriptions.fromToken(credentials.channels, request.subs, proxied?.subs ?? credentials.subscriptionOptions);

@@ -1,5 +1,4 @@
 import type { Socket } from 'node:net';
-import { encodeDisconnectPush } from '../protocol/encode.js';
 import type { Disconnect } from '../protocol/errors.js';
 import { QueuedTransport, type QueuedTransportOptions } from './queued-transport.js';
 import { bodyFraming, LAST_CHUNK, type StreamFormat } from './stream-formats.js';
@@ -28,7 +27,7 @@ export class HttpStreamTransport extends QueuedTransport {
 
   constructor(
     socket: Socket,
-    format: StreamFormat,
+    private readonly format: StreamFormat,
     private readonly chunked: boolean,
     options: QueuedTransportOptions,
   ) {
@@ -56,8 +55,9 @@ export class HttpStreamTransport extends QueuedTransport {
     this.holding = false;
   }
 
+  /** The disconnect push goes in the stream's own encoding, the last message before the body ends. */
   override close(disconnect: Disconnect): void {
-    if (!this.closed && this.open) this.enqueue(encodeDisconnectPush(disconnect.code, disconnect.reason));
+    if (!this.closed && this.open) this.enqueue(this.format.codec.disconnect(disconnect.code, disconnect.reason));
     super.close(disconnect);
   }
 

@@ -4,6 +4,9 @@
  * says; the HTTP chunk around a write is added here for every format, and a
  * publication shared by many subscribers is framed once for all of them.
  */
+import type { Codec } from '../protocol/codec.js';
+import { jsonCodec } from '../protocol/json-codec.js';
+import { protobufCodec } from '../protocol/protobuf-codec.js';
 import { SharedFrames } from './frame.js';
 import { toBuffer, type Framing, type Message } from './queued-transport.js';
 
@@ -13,6 +16,8 @@ export interface StreamFormat {
   readonly transport: 'http_stream' | 'sse';
   /** The response's Content-Type. */
   readonly contentType: string;
+  /** The encoding of the protocol its messages are in (the session's codec). */
+  readonly codec: Codec;
   /** The bytes of one message in the body, its delimiter included, as parts to concatenate. */
   parts(message: Message): Buffer[];
 }
@@ -26,7 +31,20 @@ const LINE_FEED = 0x0a;
 export const jsonLines: StreamFormat = {
   transport: 'http_stream',
   contentType: 'application/x-ndjson; charset=utf-8',
+  codec: jsonCodec,
   parts: (message) => [toBuffer(message), NEWLINE],
+};
+
+/**
+ * HTTP-streaming with the Protobuf protocol: varint length-delimited
+ * `Reply` messages one after another. Each encoded message carries its
+ * length prefix already, so the body is their concatenation.
+ */
+export const protobufMessages: StreamFormat = {
+  transport: 'http_stream',
+  contentType: 'application/octet-stream',
+  codec: protobufCodec,
+  parts: (message) => [toBuffer(message)],
 };
 
 /**
@@ -37,6 +55,7 @@ export const jsonLines: StreamFormat = {
 export const serverSentEvents: StreamFormat = {
   transport: 'sse',
   contentType: 'text/event-stream; charset=utf-8',
+  codec: jsonCodec,
   parts: (message) => {
     const bytes = toBuffer(message);
     if (!bytes.includes(LINE_FEED)) return [SSE_DATA, bytes, SSE_END];

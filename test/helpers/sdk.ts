@@ -13,7 +13,8 @@ import {
   type SubscriptionOptions,
 } from 'centrifuge';
 import WebSocket from 'ws';
-import { newCentrifuge } from './sdk-flavour.js';
+import { newCentrifuge, type SdkEncoding } from './sdk-flavour.js';
+import { protobufClient } from './sdk-protobuf.js';
 import { nextEvent, waitFor } from './wait.js';
 
 /** Reconnect quickly in tests (the SDK defaults are 0.5–20 s). */
@@ -74,9 +75,10 @@ export function makeClient(wsUrl: string, options: Partial<Options> = {}): TestC
   return recorded(newCentrifuge(wsUrl, { websocket: WebSocket, ...FAST_RECONNECT, ...options }));
 }
 
-/** Like {@link makeClient}, for a test that chooses the SDK's endpoint (or transports) itself: JSON, whatever the flavour. */
-export function makeClientAt(endpoint: string | TransportEndpoint[], options: Partial<Options> = {}): TestClient {
-  return recorded(new Centrifuge(endpoint, { websocket: WebSocket, ...FAST_RECONNECT, ...options }));
+/** Like {@link makeClient}, for a test that chooses the SDK's endpoint (or transports) and encoding itself: JSON unless told, whatever the flavour. */
+export function makeClientAt(endpoint: string | TransportEndpoint[], options: Partial<Options> = {}, encoding: SdkEncoding = 'json'): TestClient {
+  const all = { websocket: WebSocket, ...FAST_RECONNECT, ...options };
+  return recorded(encoding === 'protobuf' ? protobufClient(endpoint, all) : new Centrifuge(endpoint, all));
 }
 
 /** Records a new client's events and keeps it for {@link disconnectAll}. */

@@ -98,6 +98,7 @@ export namespace centrifugal {
                 unsubscribe?: (centrifugal.centrifuge.protocol.IUnsubscribe|null);
                 message?: (centrifugal.centrifuge.protocol.IMessage|null);
                 subscribe?: (centrifugal.centrifuge.protocol.ISubscribe|null);
+                disconnect?: (centrifugal.centrifuge.protocol.IDisconnect|null);
             }
 
             class Push implements IPush {
@@ -109,8 +110,22 @@ export namespace centrifugal {
                 public unsubscribe?: (centrifugal.centrifuge.protocol.IUnsubscribe|null);
                 public message?: (centrifugal.centrifuge.protocol.IMessage|null);
                 public subscribe?: (centrifugal.centrifuge.protocol.ISubscribe|null);
+                public disconnect?: (centrifugal.centrifuge.protocol.IDisconnect|null);
                 public static encode(message: centrifugal.centrifuge.protocol.IPush, writer?: $protobuf.Writer): $protobuf.Writer;
                 public static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): centrifugal.centrifuge.protocol.Push;
+            }
+
+            interface IDisconnect {
+                code?: (number|null);
+                reason?: (string|null);
+            }
+
+            class Disconnect implements IDisconnect {
+                constructor(properties?: centrifugal.centrifuge.protocol.IDisconnect);
+                public code: number;
+                public reason: string;
+                public static encode(message: centrifugal.centrifuge.protocol.IDisconnect, writer?: $protobuf.Writer): $protobuf.Writer;
+                public static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): centrifugal.centrifuge.protocol.Disconnect;
             }
 
             interface IClientInfo {
@@ -220,6 +235,7 @@ export namespace centrifugal {
                 subs?: ({ [k: string]: centrifugal.centrifuge.protocol.ISubscribeRequest }|null);
                 name?: (string|null);
                 version?: (string|null);
+                headers?: ({ [k: string]: string }|null);
             }
 
             class ConnectRequest implements IConnectRequest {
@@ -229,6 +245,7 @@ export namespace centrifugal {
                 public subs: { [k: string]: centrifugal.centrifuge.protocol.ISubscribeRequest };
                 public name: string;
                 public version: string;
+                public headers: { [k: string]: string };
                 public static encode(message: centrifugal.centrifuge.protocol.IConnectRequest, writer?: $protobuf.Writer): $protobuf.Writer;
                 public static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): centrifugal.centrifuge.protocol.ConnectRequest;
             }
@@ -242,6 +259,8 @@ export namespace centrifugal {
                 subs?: ({ [k: string]: centrifugal.centrifuge.protocol.ISubscribeResult }|null);
                 ping?: (number|null);
                 pong?: (boolean|null);
+                session?: (string|null);
+                node?: (string|null);
             }
 
             class ConnectResult implements IConnectResult {
@@ -254,6 +273,8 @@ export namespace centrifugal {
                 public subs: { [k: string]: centrifugal.centrifuge.protocol.ISubscribeResult };
                 public ping: number;
                 public pong: boolean;
+                public session: string;
+                public node: string;
                 public static encode(message: centrifugal.centrifuge.protocol.IConnectResult, writer?: $protobuf.Writer): $protobuf.Writer;
                 public static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): centrifugal.centrifuge.protocol.ConnectResult;
             }
@@ -546,6 +567,21 @@ export namespace centrifugal {
                 public data: Uint8Array;
                 public static encode(message: centrifugal.centrifuge.protocol.ISendRequest, writer?: $protobuf.Writer): $protobuf.Writer;
                 public static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): centrifugal.centrifuge.protocol.SendRequest;
+            }
+
+            interface IEmulationRequest {
+                node?: (string|null);
+                session?: (string|null);
+                data?: (Uint8Array|null);
+            }
+
+            class EmulationRequest implements IEmulationRequest {
+                constructor(properties?: centrifugal.centrifuge.protocol.IEmulationRequest);
+                public node: string;
+                public session: string;
+                public data: Uint8Array;
+                public static encode(message: centrifugal.centrifuge.protocol.IEmulationRequest, writer?: $protobuf.Writer): $protobuf.Writer;
+                public static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): centrifugal.centrifuge.protocol.EmulationRequest;
             }
         }
     }

@@ -745,6 +745,7 @@ export const centrifugal = $root.centrifugal = (() => {
                  * @property {centrifugal.centrifuge.protocol.IUnsubscribe|null} [unsubscribe] Push unsubscribe
                  * @property {centrifugal.centrifuge.protocol.IMessage|null} [message] Push message
                  * @property {centrifugal.centrifuge.protocol.ISubscribe|null} [subscribe] Push subscribe
+                 * @property {centrifugal.centrifuge.protocol.IDisconnect|null} [disconnect] Push disconnect
                  */
 
                 /**
@@ -819,6 +820,14 @@ export const centrifugal = $root.centrifugal = (() => {
                 Push.prototype.subscribe = null;
 
                 /**
+                 * Push disconnect.
+                 * @member {centrifugal.centrifuge.protocol.IDisconnect|null|undefined} disconnect
+                 * @memberof centrifugal.centrifuge.protocol.Push
+                 * @instance
+                 */
+                Push.prototype.disconnect = null;
+
+                /**
                  * Encodes the specified Push message. Does not implicitly {@link centrifugal.centrifuge.protocol.Push.verify|verify} messages.
                  * @function encode
                  * @memberof centrifugal.centrifuge.protocol.Push
@@ -848,6 +857,8 @@ export const centrifugal = $root.centrifugal = (() => {
                         $root.centrifugal.centrifuge.protocol.Message.encode(message.message, writer.uint32(/* id 8, wireType 2 =*/66).fork(), q + 1).ldelim();
                     if (message.subscribe != null && Object.hasOwnProperty.call(message, "subscribe"))
                         $root.centrifugal.centrifuge.protocol.Subscribe.encode(message.subscribe, writer.uint32(/* id 9, wireType 2 =*/74).fork(), q + 1).ldelim();
+                    if (message.disconnect != null && Object.hasOwnProperty.call(message, "disconnect"))
+                        $root.centrifugal.centrifuge.protocol.Disconnect.encode(message.disconnect, writer.uint32(/* id 11, wireType 2 =*/90).fork(), q + 1).ldelim();
                     return writer;
                 };
 
@@ -913,6 +924,10 @@ export const centrifugal = $root.centrifugal = (() => {
                                 message.subscribe = $root.centrifugal.centrifuge.protocol.Subscribe.decode(reader, reader.uint32(), undefined, long + 1);
                                 break;
                             }
+                        case 11: {
+                                message.disconnect = $root.centrifugal.centrifuge.protocol.Disconnect.decode(reader, reader.uint32(), undefined, long + 1);
+                                break;
+                            }
                         default:
                             reader.skipType(tag & 7, long);
                             break;
@@ -927,6 +942,128 @@ export const centrifugal = $root.centrifugal = (() => {
                 };
 
                 return Push;
+            })();
+
+            protocol.Disconnect = (function() {
+
+                /**
+                 * Properties of a Disconnect.
+                 * @memberof centrifugal.centrifuge.protocol
+                 * @interface IDisconnect
+                 * @property {number|null} [code] Disconnect code
+                 * @property {string|null} [reason] Disconnect reason
+                 */
+
+                /**
+                 * Constructs a new Disconnect.
+                 * @memberof centrifugal.centrifuge.protocol
+                 * @classdesc Represents a Disconnect.
+                 * @implements IDisconnect
+                 * @constructor
+                 * @param {centrifugal.centrifuge.protocol.IDisconnect=} [properties] Properties to set
+                 */
+                function Disconnect(properties) {
+                    if (properties)
+                        for (let keys = Object.keys(properties), i = 0; i < keys.length; ++i)
+                            if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                                this[keys[i]] = properties[keys[i]];
+                }
+
+                /**
+                 * Disconnect code.
+                 * @member {number} code
+                 * @memberof centrifugal.centrifuge.protocol.Disconnect
+                 * @instance
+                 */
+                Disconnect.prototype.code = 0;
+
+                /**
+                 * Disconnect reason.
+                 * @member {string} reason
+                 * @memberof centrifugal.centrifuge.protocol.Disconnect
+                 * @instance
+                 */
+                Disconnect.prototype.reason = "";
+
+                /**
+                 * Encodes the specified Disconnect message. Does not implicitly {@link centrifugal.centrifuge.protocol.Disconnect.verify|verify} messages.
+                 * @function encode
+                 * @memberof centrifugal.centrifuge.protocol.Disconnect
+                 * @static
+                 * @param {centrifugal.centrifuge.protocol.IDisconnect} message Disconnect message or plain object to encode
+                 * @param {$protobuf.Writer} [writer] Writer to encode to
+                 * @returns {$protobuf.Writer} Writer
+                 */
+                Disconnect.encode = function encode(message, writer, q) {
+                    if (!writer)
+                        writer = $Writer.create();
+                    if (q === undefined)
+                        q = 0;
+                    if (q > $util.recursionLimit)
+                        throw Error("max depth exceeded");
+                    if (message.code != null && Object.hasOwnProperty.call(message, "code"))
+                        writer.uint32(/* id 1, wireType 0 =*/8).uint32(message.code);
+                    if (message.reason != null && Object.hasOwnProperty.call(message, "reason"))
+                        writer.uint32(/* id 2, wireType 2 =*/18).string(message.reason);
+                    return writer;
+                };
+
+                /**
+                 * Decodes a Disconnect message from the specified reader or buffer.
+                 * @function decode
+                 * @memberof centrifugal.centrifuge.protocol.Disconnect
+                 * @static
+                 * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+                 * @param {number} [length] Message length if known beforehand
+                 * @returns {centrifugal.centrifuge.protocol.Disconnect} Disconnect
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                Disconnect.decode = function decode(reader, length, error, long) {
+                    if (!(reader instanceof $Reader))
+                        reader = $Reader.create(reader);
+                    if (long === undefined)
+                        long = 0;
+                    if (long > $Reader.recursionLimit)
+                        throw Error("maximum nesting depth exceeded");
+                    let end, message;
+                    if (length === undefined)
+                        end = reader.len;
+                    else {
+                        end = reader.pos + length;
+                        if (end > reader.len)
+                            throw RangeError("index out of range");
+                        length = reader.len;
+                        reader.len = end;
+                    }
+                    message = new $root.centrifugal.centrifuge.protocol.Disconnect();
+                    while (reader.pos < end) {
+                        let tag = reader.uint32();
+                        if (tag === error)
+                            break;
+                        switch (tag >>> 3) {
+                        case 1: {
+                                message.code = reader.uint32();
+                                break;
+                            }
+                        case 2: {
+                                message.reason = reader.string();
+                                break;
+                            }
+                        default:
+                            reader.skipType(tag & 7, long);
+                            break;
+                        }
+                    }
+                    if (length !== undefined) {
+                        if (reader.pos !== end)
+                            throw RangeError("index out of range");
+                        reader.len = length;
+                    }
+                    return message;
+                };
+
+                return Disconnect;
             })();
 
             protocol.ClientInfo = (function() {
@@ -1898,6 +2035,7 @@ export const centrifugal = $root.centrifugal = (() => {
                  * @property {Object.<string,centrifugal.centrifuge.protocol.ISubscribeRequest>|null} [subs] ConnectRequest subs
                  * @property {string|null} [name] ConnectRequest name
                  * @property {string|null} [version] ConnectRequest version
+                 * @property {Object.<string,string>|null} [headers] ConnectRequest headers
                  */
 
                 /**
@@ -1910,6 +2048,7 @@ export const centrifugal = $root.centrifugal = (() => {
                  */
                 function ConnectRequest(properties) {
                     this.subs = {};
+                    this.headers = {};
                     if (properties)
                         for (let keys = Object.keys(properties), i = 0; i < keys.length; ++i)
                             if (properties[keys[i]] != null && keys[i] !== "__proto__")
@@ -1957,6 +2096,14 @@ export const centrifugal = $root.centrifugal = (() => {
                 ConnectRequest.prototype.version = "";
 
                 /**
+                 * ConnectRequest headers.
+                 * @member {Object.<string,string>} headers
+                 * @memberof centrifugal.centrifuge.protocol.ConnectRequest
+                 * @instance
+                 */
+                ConnectRequest.prototype.headers = $util.emptyObject;
+
+                /**
                  * Encodes the specified ConnectRequest message. Does not implicitly {@link centrifugal.centrifuge.protocol.ConnectRequest.verify|verify} messages.
                  * @function encode
                  * @memberof centrifugal.centrifuge.protocol.ConnectRequest
@@ -1985,6 +2132,9 @@ export const centrifugal = $root.centrifugal = (() => {
                         writer.uint32(/* id 4, wireType 2 =*/34).string(message.name);
                     if (message.version != null && Object.hasOwnProperty.call(message, "version"))
                         writer.uint32(/* id 5, wireType 2 =*/42).string(message.version);
+                    if (message.headers != null && Object.hasOwnProperty.call(message, "headers"))
+                        for (let keys = Object.keys(message.headers), i = 0; i < keys.length; ++i)
+                            writer.uint32(/* id 6, wireType 2 =*/50).fork().uint32(/* id 1, wireType 2 =*/10).string(keys[i]).uint32(/* id 2, wireType 2 =*/18).string(message.headers[keys[i]]).ldelim();
                     return writer;
                 };
 
@@ -2069,6 +2219,37 @@ export const centrifugal = $root.centrifugal = (() => {
                                 message.version = reader.string();
                                 break;
                             }
+                        case 6: {
+                                if (message.headers === $util.emptyObject)
+                                    message.headers = {};
+                                let end2 = reader.uint32() + reader.pos;
+                                if (end2 > reader.len)
+                                    throw RangeError("index out of range");
+                                reader.len = end2;
+                                key = "";
+                                value = "";
+                                while (reader.pos < end2) {
+                                    let tag2 = reader.uint32();
+                                    switch (tag2 >>> 3) {
+                                    case 1:
+                                        key = reader.string();
+                                        break;
+                                    case 2:
+                                        value = reader.string();
+                                        break;
+                                    default:
+                                        reader.skipType(tag2 & 7, long);
+                                        break;
+                                    }
+                                }
+                                if (reader.pos !== end2)
+                                    throw RangeError("index out of range");
+                                reader.len = end;
+                                if (key === "__proto__")
+                                    $util.makeProp(message.headers, key);
+                                message.headers[key] = value;
+                                break;
+                            }
                         default:
                             reader.skipType(tag & 7, long);
                             break;
@@ -2099,6 +2280,8 @@ export const centrifugal = $root.centrifugal = (() => {
                  * @property {Object.<string,centrifugal.centrifuge.protocol.ISubscribeResult>|null} [subs] ConnectResult subs
                  * @property {number|null} [ping] ConnectResult ping
                  * @property {boolean|null} [pong] ConnectResult pong
+                 * @property {string|null} [session] ConnectResult session
+                 * @property {string|null} [node] ConnectResult node
                  */
 
                 /**
@@ -2182,6 +2365,22 @@ export const centrifugal = $root.centrifugal = (() => {
                 ConnectResult.prototype.pong = false;
 
                 /**
+                 * ConnectResult session.
+                 * @member {string} session
+                 * @memberof centrifugal.centrifuge.protocol.ConnectResult
+                 * @instance
+                 */
+                ConnectResult.prototype.session = "";
+
+                /**
+                 * ConnectResult node.
+                 * @member {string} node
+                 * @memberof centrifugal.centrifuge.protocol.ConnectResult
+                 * @instance
+                 */
+                ConnectResult.prototype.node = "";
+
+                /**
                  * Encodes the specified ConnectResult message. Does not implicitly {@link centrifugal.centrifuge.protocol.ConnectResult.verify|verify} messages.
                  * @function encode
                  * @memberof centrifugal.centrifuge.protocol.ConnectResult
@@ -2216,6 +2415,10 @@ export const centrifugal = $root.centrifugal = (() => {
                         writer.uint32(/* id 7, wireType 0 =*/56).uint32(message.ping);
                     if (message.pong != null && Object.hasOwnProperty.call(message, "pong"))
                         writer.uint32(/* id 8, wireType 0 =*/64).bool(message.pong);
+                    if (message.session != null && Object.hasOwnProperty.call(message, "session"))
+                        writer.uint32(/* id 9, wireType 2 =*/74).string(message.session);
+                    if (message.node != null && Object.hasOwnProperty.call(message, "node"))
+                        writer.uint32(/* id 10, wireType 2 =*/82).string(message.node);
                     return writer;
                 };
 
@@ -2310,6 +2513,14 @@ export const centrifugal = $root.centrifugal = (() => {
                             }
                         case 8: {
                                 message.pong = reader.bool();
+                                break;
+                            }
+                        case 9: {
+                                message.session = reader.string();
+                                break;
+                            }
+                        case 10: {
+                                message.node = reader.string();
                                 break;
                             }
                         default:
@@ -5030,6 +5241,143 @@ export const centrifugal = $root.centrifugal = (() => {
                 };
 
                 return SendRequest;
+            })();
+
+            protocol.EmulationRequest = (function() {
+
+                /**
+                 * Properties of an EmulationRequest.
+                 * @memberof centrifugal.centrifuge.protocol
+                 * @interface IEmulationRequest
+                 * @property {string|null} [node] EmulationRequest node
+                 * @property {string|null} [session] EmulationRequest session
+                 * @property {Uint8Array|null} [data] EmulationRequest data
+                 */
+
+                /**
+                 * Constructs a new EmulationRequest.
+                 * @memberof centrifugal.centrifuge.protocol
+                 * @classdesc Represents an EmulationRequest.
+                 * @implements IEmulationRequest
+                 * @constructor
+                 * @param {centrifugal.centrifuge.protocol.IEmulationRequest=} [properties] Properties to set
+                 */
+                function EmulationRequest(properties) {
+                    if (properties)
+                        for (let keys = Object.keys(properties), i = 0; i < keys.length; ++i)
+                            if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                                this[keys[i]] = properties[keys[i]];
+                }
+
+                /**
+                 * EmulationRequest node.
+                 * @member {string} node
+                 * @memberof centrifugal.centrifuge.protocol.EmulationRequest
+                 * @instance
+                 */
+                EmulationRequest.prototype.node = "";
+
+                /**
+                 * EmulationRequest session.
+                 * @member {string} session
+                 * @memberof centrifugal.centrifuge.protocol.EmulationRequest
+                 * @instance
+                 */
+                EmulationRequest.prototype.session = "";
+
+                /**
+                 * EmulationRequest data.
+                 * @member {Uint8Array} data
+                 * @memberof centrifugal.centrifuge.protocol.EmulationRequest
+                 * @instance
+                 */
+                EmulationRequest.prototype.data = $util.newBuffer([]);
+
+                /**
+                 * Encodes the specified EmulationRequest message. Does not implicitly {@link centrifugal.centrifuge.protocol.EmulationRequest.verify|verify} messages.
+                 * @function encode
+                 * @memberof centrifugal.centrifuge.protocol.EmulationRequest
+                 * @static
+                 * @param {centrifugal.centrifuge.protocol.IEmulationRequest} message EmulationRequest message or plain object to encode
+                 * @param {$protobuf.Writer} [writer] Writer to encode to
+                 * @returns {$protobuf.Writer} Writer
+                 */
+                EmulationRequest.encode = function encode(message, writer, q) {
+                    if (!writer)
+                        writer = $Writer.create();
+                    if (q === undefined)
+                        q = 0;
+                    if (q > $util.recursionLimit)
+                        throw Error("max depth exceeded");
+                    if (message.node != null && Object.hasOwnProperty.call(message, "node"))
+                        writer.uint32(/* id 1, wireType 2 =*/10).string(message.node);
+                    if (message.session != null && Object.hasOwnProperty.call(message, "session"))
+                        writer.uint32(/* id 2, wireType 2 =*/18).string(message.session);
+                    if (message.data != null && Object.hasOwnProperty.call(message, "data"))
+                        writer.uint32(/* id 3, wireType 2 =*/26).bytes(message.data);
+                    return writer;
+                };
+
+                /**
+                 * Decodes an EmulationRequest message from the specified reader or buffer.
+                 * @function decode
+                 * @memberof centrifugal.centrifuge.protocol.EmulationRequest
+                 * @static
+                 * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+                 * @param {number} [length] Message length if known beforehand
+                 * @returns {centrifugal.centrifuge.protocol.EmulationRequest} EmulationRequest
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                EmulationRequest.decode = function decode(reader, length, error, long) {
+                    if (!(reader instanceof $Reader))
+                        reader = $Reader.create(reader);
+                    if (long === undefined)
+                        long = 0;
+                    if (long > $Reader.recursionLimit)
+                        throw Error("maximum nesting depth exceeded");
+                    let end, message;
+                    if (length === undefined)
+                        end = reader.len;
+                    else {
+                        end = reader.pos + length;
+                        if (end > reader.len)
+                            throw RangeError("index out of range");
+                        length = reader.len;
+                        reader.len = end;
+                    }
+                    message = new $root.centrifugal.centrifuge.protocol.EmulationRequest();
+                    while (reader.pos < end) {
+                        let tag = reader.uint32();
+                        if (tag === error)
+                            break;
+                        switch (tag >>> 3) {
+                        case 1: {
+                                message.node = reader.string();
+                                break;
+                            }
+                        case 2: {
+                                message.session = reader.string();
+                                break;
+                            }
+                        case 3: {
+                                message.data = reader.bytes();
+                                break;
+                            }
+                        default:
+                            reader.skipType(tag & 7, long);
+                            break;
+                        }
+                    }
+                    if (length !== undefined) {
+                        if (reader.pos !== end)
+                            throw RangeError("index out of range");
+                        reader.len = length;
+                    }
+                    return message;
+                };
+
+                return EmulationRequest;
             })();
 
             return protocol;
