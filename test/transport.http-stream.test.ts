@@ -16,6 +16,9 @@ import { httpUrl } from './helpers/sdk-flavour.js';
 import { disconnectAll, eventsOf, makeClientAt } from './helpers/sdk.js';
 import { publishUntilSlowDrop } from './helpers/slow-reader.js';
 import { waitFor } from './helpers/wait.js';
+import { MAX_PENDING_FRAMES } from '../src/session/command-intake.js';
+import { MAX_COMMANDS_IN_FLIGHT } from '../src/session/commands-in-flight.js';
+import { MAX_WAITING_REQUESTS } from '../src/transport/http-stream-transport.js';
 
 /** An open streaming response whose body is collected line by line. */
 interface RawStream {
@@ -120,6 +123,51 @@ describe('HTTP-streaming, SSE and emulation on the wire', () => {
     assert.deepEqual(last, { push: { disconnect: { code: 3503, reason: 'force disconnect' } } });
     assert.equal((await emulate({ session, node, data: '{}' })).status, 404, 'the session is gone with its stream');
     await waitFor(() => ts.server.node.stats().clients === 0, { message: 'nothing left of the session' });
+  });
+
+  test('a session working through many commands makes further emulation requests wait, then takes them: none is lost', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    ts.server.node.registerRpc('hold', async () => {
+      await gate;
+      return { held: true };
+    });
+    const opened = await stream(await mintToken({ sub: 'raw-busy' }));
+    const { session, node } = (await nthMessage(opened, 0, 'the connect reply')).connect;
+    const send = (id: number) => emulate({ session, node, data: JSON.stringify({ id, rpc: { method: 'hold', data: {} } }) }).then((response) => response.status);
+    // Taken at once: the commands running (their slots full), the one waiting for a slot, and the frames
+    // the session queues before it holds back; then requests wait for it, up to a bound.
+    const takenAtOnce = MAX_COMMANDS_IN_FLIGHT + 1 + MAX_PENDING_FRAMES;
+    const statuses = new Map<number, number>();
+    // One more than may wait: whichever arrives last finds the waiting requests at their bound.
+    const ids = Array.from({ length: takenAtOnce + MAX_WAITING_REQUESTS + 1 }, (_, i) => 100 + i);
+    const answered = ids.map((id) => send(id).then((status) => void statuses.set(id, status)));
+    const counted = (status: number) => [...statuses.values()].filter((value) => value === status).length;
+    await waitFor(() => (statuses.size >= takenAtOnce + 1 ? true : undefined), { message: `${takenAtOnce} requests taken at once, one refused` });
+    assert.equal(counted(204), takenAtOnce);
+    // Past the bound of waiting requests one is refused, with a status the SDK acts on (it reconnects).
+    assert.equal(counted(503), 1);
+    assert.equal(statuses.size, takenAtOnce + 1, 'the rest wait for the session instead of being refused');
+    release();
+    await Promise.all(answered);
+    assert.equal(counted(204), takenAtOnce + MAX_WAITING_REQUESTS, 'the waiting requests were taken once the session caught up');
+    // Every command taken was answered on the stream: none was dropped.
+    const taken = ids.filter((id) => statuses.get(id) === 204);
+    await waitFor(() => (taken.every((id) => messagesOf(opened).some((message) => message.id === id && message.rpc?.data?.held)) ? true : undefined), {
+      message: 'a reply to every command taken',
+    });
+  });
+
+  test('a browser request made for another site without an Origin (an <img> or <script> load) opens no stream', async () => {
+    const url = new URL(`${base}/connection/sse`);
+    url.searchParams.set('cf_connect', connectCommand(await mintToken({ sub: 'raw-embedded' })));
+    const before = ts.server.node.stats().clients;
+    for (const site of ['cross-site', 'same-site']) {
+      const refused = await fetch(url, { headers: { 'sec-fetch-site': site, 'sec-fetch-mode': 'no-cors' } });
+      assert.equal(refused.status, 403, site);
+      assert.equal(await errorOf(refused), 'origin not allowed');
+    }
+    assert.equal(ts.server.node.stats().clients, before, 'no session was made');
   });
 
   test('an SSE stream carries each message as an event and takes its connect command from cf_connect', async () => {

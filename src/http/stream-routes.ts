@@ -66,6 +66,14 @@ export async function registerStreamRoutes(http: FastifyInstance, options: Strea
   /** Refuses a request from an origin that is not allowed; otherwise sets the headers that let it read the answer. */
   const checkOrigin = (request: FastifyRequest, reply: FastifyReply): void => {
     const origin = request.headers.origin;
+    // A browser loading the URL for another site's page (an <img> or <script> pointing at
+    // /connection/sse) sends no Origin, but says where the request comes from: such a
+    // request would open a session with the visitor's cookies, and is refused.
+    const site = request.headers['sec-fetch-site'];
+    if (origin === undefined && (site === 'cross-site' || site === 'same-site')) {
+      options.logger.info({ path: request.routeOptions.url, site }, 'streaming request refused: made for another site without an Origin');
+      throw new HttpError(403, 'origin not allowed');
+    }
     if (!originAllowed(origin, request.headers.host)) {
       options.logger.info({ path: request.routeOptions.url, origin }, 'streaming request refused: origin not allowed');
       throw new HttpError(403, 'origin not allowed');
@@ -135,7 +143,8 @@ export async function registerStreamRoutes(http: FastifyInstance, options: Strea
         case 'other-encoding':
           throw new HttpError(400, `the session speaks another encoding than this request's (${read.codec.name})`);
         case 'busy':
-          throw new HttpError(429, 'too many commands waiting for this session; send them again later');
+          // 503, not 429: the SDK drops a command refused with any other status without a word, and reconnects after a 5xx.
+          throw new HttpError(503, 'the session did not take more commands in time; connect again');
         case 'unreachable':
           throw new HttpError(503, 'the node holding the session did not answer; connect again');
       }

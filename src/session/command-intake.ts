@@ -4,7 +4,7 @@ import type { Transport } from '../transport/transport.js';
 import { CommandsInFlight } from './commands-in-flight.js';
 
 /** Frames that may wait unprocessed before reading from the socket pauses. */
-const MAX_PENDING_FRAMES = 32;
+export const MAX_PENDING_FRAMES = 32;
 /** Stands for "run the queued server tasks before the next command" where a wait is expected. */
 const SERVER_TASKS_FIRST: Promise<void> = Promise.resolve();
 

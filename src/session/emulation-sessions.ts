@@ -7,13 +7,20 @@ export type EmulationDelivery =
   | 'taken'
   /** No open session has that key here: its stream ended, or it never existed. */
   | 'unknown'
-  /** The session has too many commands waiting: these were refused, the client may send them again. */
+  /** The session kept too many commands waiting for too long: these were refused (the client reconnects). */
   | 'busy'
   /** The commands are in another encoding than the session's: refused, the session goes on. */
   | 'other-encoding';
 
-/** A session whose transport can say that it holds back commands (see `HttpStreamTransport.holdingCommands`). */
-type EmulatedSession = Session & { readonly transport: { readonly holdingCommands?: boolean } };
+/** A session whose transport says when it takes commands (see `HttpStreamTransport.whenTakingCommands`). */
+type EmulatedSession = Session & { readonly transport: { whenTakingCommands?(timeoutMs: number): Promise<boolean> } };
+
+/**
+ * How long an emulation request may wait for its session to take commands:
+ * below the cluster's question timeout, so a request relayed from another
+ * node is answered by this one rather than given up on.
+ */
+const DELIVERY_WAIT_MS = 2_000;
 
 /**
  * This node's sessions over emulated transports (HTTP-streaming, SSE), by
@@ -47,12 +54,19 @@ export class EmulationSessions {
     return this.sessions.size;
   }
 
-  /** Hands `commands` (one or more commands in the encoding named `encoding`) to the session with `key`. */
-  deliver(key: string, commands: Buffer, encoding: string): EmulationDelivery {
+  /**
+   * Hands `commands` (one or more commands in the encoding named `encoding`)
+   * to the session with `key`, once it takes commands: a session working
+   * through many waiting commands makes the request wait (up to
+   * `DELIVERY_WAIT_MS`) rather than hold more, or refuse them unseen.
+   */
+  async deliver(key: string, commands: Buffer, encoding: string): Promise<EmulationDelivery> {
     const session = this.sessions.get(key);
     if (!session || session.isClosed) return 'unknown';
     if (session.codec.name !== encoding) return 'other-encoding';
-    if (session.transport.holdingCommands) return 'busy';
+    const mayDeliver = (await session.transport.whenTakingCommands?.(DELIVERY_WAIT_MS)) ?? true;
+    if (session.isClosed) return 'unknown';
+    if (!mayDeliver) return 'busy';
     session.receive(commands);
     return 'taken';
   }

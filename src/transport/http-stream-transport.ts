@@ -5,6 +5,8 @@ import { bodyFraming, LAST_CHUNK, type StreamFormat } from './stream-formats.js'
 
 /** How long the peer may take to read the end of the stream before the socket is cut. */
 const END_GRACE_MS = 3_000;
+/** Emulation requests that may wait for a session holding back commands; more are refused at once. */
+export const MAX_WAITING_REQUESTS = 8;
 
 /**
  * A {@link Transport} over a streaming HTTP response (HTTP-streaming or
@@ -24,6 +26,8 @@ const END_GRACE_MS = 3_000;
 export class HttpStreamTransport extends QueuedTransport {
   private ended = false;
   private holding = false;
+  /** Emulation requests waiting for the session to take commands again: each is told whether it may. */
+  private waiting: ((mayDeliver: boolean) => void)[] = [];
 
   constructor(
     socket: Socket,
@@ -39,12 +43,29 @@ export class HttpStreamTransport extends QueuedTransport {
   }
 
   /**
-   * True while the session has too many command frames waiting: the
-   * emulation endpoint then refuses more for this session instead of
-   * holding them (an HTTP request has no TCP back-pressure to apply).
+   * Resolves true when the session takes commands (at once, unless it has
+   * too many command frames waiting; else once it has worked through half
+   * of them), false when the stream ends first, `timeoutMs` passes, or
+   * `MAX_WAITING_REQUESTS` requests wait already. This is the emulation
+   * endpoint's back-pressure: an HTTP request has no TCP window to fill, so
+   * the request is answered only once its commands are taken, and the
+   * number of commands a session can be made to hold stays bounded.
    */
-  get holdingCommands(): boolean {
-    return this.holding;
+  whenTakingCommands(timeoutMs: number): Promise<boolean> {
+    if (this.closed) return Promise.resolve(false);
+    if (!this.holding) return Promise.resolve(true);
+    if (this.waiting.length >= MAX_WAITING_REQUESTS) return Promise.resolve(false);
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.waiting = this.waiting.filter((waiter) => waiter !== answer);
+        resolve(false);
+      }, timeoutMs);
+      const answer = (mayDeliver: boolean): void => {
+        clearTimeout(timer);
+        resolve(mayDeliver);
+      };
+      this.waiting.push(answer);
+    });
   }
 
   pause(): void {
@@ -53,10 +74,18 @@ export class HttpStreamTransport extends QueuedTransport {
 
   resume(): void {
     this.holding = false;
+    this.answerWaiting(true);
+  }
+
+  private answerWaiting(mayDeliver: boolean): void {
+    const waiting = this.waiting;
+    this.waiting = [];
+    for (const answer of waiting) answer(mayDeliver);
   }
 
   /** The disconnect push goes in the stream's own encoding, the last message before the body ends. */
   override close(disconnect: Disconnect): void {
+    this.answerWaiting(false);
     if (!this.closed && this.open) this.enqueue(this.format.codec.disconnect(disconnect.code, disconnect.reason));
     super.close(disconnect);
   }
