@@ -163,7 +163,7 @@ export async function startServer(config: Config, logger: Logger, parts: ServerP
     seeds = await registerSeedEndpoints({ config, node, http, router, chat, logger, ...limits });
     await registerServerApi({ config, node, http, chat, logger, cluster, denials });
     answerForNode(cluster, node);
-    const emulated = new EmulationSessions();
+    const emulated = new EmulationSessions(cluster.questionTimeoutMs);
     answerEmulation(cluster, emulated);
     await registerStreamRoutes(http, {
       accept: httpStreamSessions(sessionContext, emulated),

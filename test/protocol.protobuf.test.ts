@@ -81,9 +81,11 @@ describe('the Protobuf encoding over a raw WebSocket', () => {
       Buffer.from([0x05, 0x08]), // a message longer than the frame
       Buffer.from([0x02, 0xff, 0xff]), // an invalid wire type
       Buffer.from([0xff, 0xff, 0xff, 0xff, 0xff, 0xff]), // a length prefix that is no varint
+      // a 4-byte command whose connect field claims 10 bytes: it runs into the next message
+      Buffer.from([0x04, 0x08, 0x01, 0x22, 0x0a, 0x03, 0x08, 0x02, 0x22, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00]),
       Buffer.from([0x02, 0x08, 0x00]), // a command without id (and no method)...
     ];
-    for (const frame of frames.slice(0, 3)) {
+    for (const frame of frames.slice(0, 4)) {
       const client = await connectRawProtobuf(t.wsUrl, token);
       client.sendBytes(frame);
       assert.equal((await client.waitClose()).code, 3501, `frame ${frame.toString('hex')}`);

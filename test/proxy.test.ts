@@ -390,6 +390,8 @@ describe('backend proxy with emulated headers (the SDK\'s headers option)', () =
       ['too large', { 'x-device': 'x'.repeat(9000) }],
       ['a line feed', { 'x-device': 'a\r\nX-Injected: yes' }],
       ['a bad name', { 'x device': 'a' }],
+      // Not sendable as an HTTP header byte string: refused at connect, not blamed on the backend later.
+      ['a character outside ASCII', { 'x-device': 'caf\u00e9 \u20ac' }],
     ];
     const calls = backend.callsTo('/connect').length;
     for (const [name, headers] of cases) {

@@ -136,6 +136,8 @@ describe('HTTP-streaming in the Protobuf encoding on the wire', () => {
     const malformed = await emulate(Buffer.from([0x0a, 0xff, 0xff]));
     assert.equal(malformed.status, 400);
     assert.match(((await malformed.json()) as { error: string }).error, /Protobuf EmulationRequest/);
+    // A string field whose length runs past the end is malformed, not cut short.
+    assert.equal((await emulate(Buffer.from([0x0a, 0x05, 0x61, 0x62, 0x63]))).status, 400, 'a truncated string');
     assert.equal((await emulate(emulationBody({ node: ts.server.node.id, data: commands({}) }))).status, 400, 'no session');
     assert.equal((await emulate(emulationBody({ session: 'no-such-session', node: ts.server.node.id, data: commands({}) }))).status, 404);
     assert.equal((await emulate(emulationBody({ session: 's', node: 'n', data: Buffer.alloc(4097) }))).status, 413, 'commands past the message size');

@@ -71,6 +71,12 @@ export interface Cluster {
   survey(question: string, payload?: unknown): Promise<SurveyResult>;
   /** Asks the node with id `nodeId` (this one included) and resolves with its answer. */
   ask(nodeId: string, question: string, payload?: unknown): Promise<AskResult>;
+  /**
+   * How long a question to another node waits for its answer (Infinity when
+   * there is no other node): an answerer that takes longer is answered for
+   * `no-answer` by the asker while it still acts.
+   */
+  readonly questionTimeoutMs: number;
   /** Calls `listener` with the id of every node evicted for silence. */
   onEvicted(listener: (nodeId: string) => void): void;
   /** Leaves gracefully: the others drop this node at once. Clients passed in stay open. */

@@ -5,6 +5,8 @@ import { answerOf, askSelf, infoOf, type Answerer, type AskResult, type Cluster,
  * this node only, and nobody is ever evicted. What `npm start` runs.
  */
 export class LocalCluster implements Cluster {
+  /** Questions are answered in this process: nobody gives up waiting. */
+  readonly questionTimeoutMs = Number.POSITIVE_INFINITY;
   private self: ClusterMember | undefined;
   private readonly answerers = new Map<string, Answerer>();
 

@@ -67,6 +67,9 @@ export class RedisCluster implements Cluster {
   private readonly heartbeatMs: number;
   private readonly evictAfterMs: number;
   private readonly surveyTimeoutMs: number;
+  get questionTimeoutMs(): number {
+    return this.surveyTimeoutMs;
+  }
   private readonly answerers = new Map<string, Answerer>();
   private readonly others = new Map<string, { info: NodeInfo; heardAt: number }>();
   private readonly pending = new Map<string, PendingSurvey>();

@@ -33,8 +33,9 @@ export const MAX_EMULATED_HEADERS = 32;
 export const MAX_EMULATED_HEADER_BYTES = 8192;
 
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
-// A value is sent on as a real HTTP header: no CR, LF, NUL or other control character but tab.
-const HEADER_VALUE = /^[^\x00-\x08\x0a-\x1f\x7f]*$/;
+// A value is sent on as a real HTTP header: printable ASCII and tab only (no CR, LF or other
+// control character, and nothing `fetch` cannot send as a header byte string).
+const HEADER_VALUE = /^[\t\x20-\x7e]*$/;
 
 /** What is wrong with a connect's `headers`, or undefined when they are fine. */
 function emulatedHeadersProblem(headers: unknown): string | undefined {
@@ -44,7 +45,7 @@ function emulatedHeadersProblem(headers: unknown): string | undefined {
   let bytes = 0;
   for (const [name, value] of entries) {
     if (!HEADER_NAME.test(name)) return 'headers: a name must be an HTTP header name';
-    if (typeof value !== 'string' || !HEADER_VALUE.test(value)) return `headers: ${name} must be a string without control characters`;
+    if (typeof value !== 'string' || !HEADER_VALUE.test(value)) return `headers: ${name} must be a string of printable ASCII characters`;
     bytes += Buffer.byteLength(name) + Buffer.byteLength(value);
   }
   if (bytes > MAX_EMULATED_HEADER_BYTES) return `headers: at most ${MAX_EMULATED_HEADER_BYTES} bytes of names and values`;

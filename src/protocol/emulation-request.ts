@@ -9,6 +9,7 @@
 import type { Codec } from './codec.js';
 import { jsonCodec } from './json-codec.js';
 import { protobufCodec } from './protobuf-codec.js';
+import { strictBytes } from './protobuf-commands.js';
 import { pb } from './protobuf-schema.js';
 
 export interface EmulationRequest {
@@ -28,7 +29,7 @@ export function readEmulationRequest(body: Buffer, protobuf: boolean): Emulation
 function fromProtobuf(body: Buffer): EmulationRequest | { problem: string } {
   let decoded: { session: string; node: string; data: Uint8Array };
   try {
-    decoded = pb.EmulationRequest.decode(body);
+    decoded = pb.EmulationRequest.decode(strictBytes(body));
   } catch {
     return { problem: 'the emulation request must be a Protobuf EmulationRequest {node, session, data}' };
   }

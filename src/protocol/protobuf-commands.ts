@@ -122,7 +122,7 @@ function fromCommand(command: ICommand): Decoded {
 /** The commands of one chunk of varint length-delimited `Command` messages, in order; unreadable input ends it as `invalid`. */
 export function decodeCommands(chunk: Uint8Array): Decoded[] {
   const out: Decoded[] = [];
-  const reader = Reader.create(chunk);
+  const reader = Reader.create(strictBytes(chunk));
   while (reader.pos < reader.len) {
     let command: ICommand;
     try {
@@ -131,7 +131,10 @@ export function decodeCommands(chunk: Uint8Array): Decoded[] {
         out.push({ kind: 'invalid', reason: 'a Protobuf message is longer than what was received' });
         break;
       }
+      const end = reader.pos + length;
       command = pb.Command.decode(reader, length);
+      // A field that ran past its message (into the next one) leaves the reader elsewhere.
+      if (reader.pos !== end) throw new RangeError('a field runs past its message');
     } catch {
       out.push({ kind: 'invalid', reason: 'malformed Protobuf' });
       break;
@@ -139,4 +142,13 @@ export function decodeCommands(chunk: Uint8Array): Decoded[] {
     out.push(fromCommand(command));
   }
   return out;
+}
+
+/**
+ * The same bytes as a plain Uint8Array: protobufjs reads a Node Buffer with
+ * a reader that cuts a string running past the end short without a word,
+ * where the plain reader refuses it, so malformed input stays malformed.
+ */
+export function strictBytes(bytes: Uint8Array): Uint8Array {
+  return Buffer.isBuffer(bytes) ? new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength) : bytes;
 }

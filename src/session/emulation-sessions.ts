@@ -15,12 +15,10 @@ export type EmulationDelivery =
 /** A session whose transport says when it takes commands (see `HttpStreamTransport.whenTakingCommands`). */
 type EmulatedSession = Session & { readonly transport: { whenTakingCommands?(timeoutMs: number): Promise<boolean> } };
 
-/**
- * How long an emulation request may wait for its session to take commands:
- * below the cluster's question timeout, so a request relayed from another
- * node is answered by this one rather than given up on.
- */
-const DELIVERY_WAIT_MS = 2_000;
+/** How long an emulation request may wait for its session to take commands, at most. */
+const MAX_DELIVERY_WAIT_MS = 10_000;
+/** Left between the wait and the cluster's question timeout, for the answer's way back. */
+const ANSWER_MARGIN_MS = 500;
 
 /**
  * This node's sessions over emulated transports (HTTP-streaming, SSE), by
@@ -35,6 +33,17 @@ const DELIVERY_WAIT_MS = 2_000;
  */
 export class EmulationSessions {
   private readonly sessions = new Map<string, EmulatedSession>();
+  private readonly deliveryWaitMs: number;
+
+  /**
+   * @param questionTimeoutMs how long a node relaying a request waits for
+   * this one (`Cluster.questionTimeoutMs`): a request waits for its session
+   * less than that, so the relaying node hears the outcome rather than give
+   * up while the commands are still delivered.
+   */
+  constructor(questionTimeoutMs = Number.POSITIVE_INFINITY) {
+    this.deliveryWaitMs = Math.max(0, Math.min(MAX_DELIVERY_WAIT_MS, questionTimeoutMs - ANSWER_MARGIN_MS));
+  }
 
   /** A fresh key for a new session. */
   newKey(): string {
@@ -57,14 +66,14 @@ export class EmulationSessions {
   /**
    * Hands `commands` (one or more commands in the encoding named `encoding`)
    * to the session with `key`, once it takes commands: a session working
-   * through many waiting commands makes the request wait (up to
-   * `DELIVERY_WAIT_MS`) rather than hold more, or refuse them unseen.
+   * through many waiting commands makes the request wait (see the
+   * constructor) rather than hold more, or refuse them unseen.
    */
   async deliver(key: string, commands: Buffer, encoding: string): Promise<EmulationDelivery> {
     const session = this.sessions.get(key);
     if (!session || session.isClosed) return 'unknown';
     if (session.codec.name !== encoding) return 'other-encoding';
-    const mayDeliver = (await session.transport.whenTakingCommands?.(DELIVERY_WAIT_MS)) ?? true;
+    const mayDeliver = (await session.transport.whenTakingCommands?.(this.deliveryWaitMs)) ?? true;
     if (session.isClosed) return 'unknown';
     if (!mayDeliver) return 'busy';
     session.receive(commands);

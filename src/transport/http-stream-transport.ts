@@ -36,6 +36,8 @@ export class HttpStreamTransport extends QueuedTransport {
     options: QueuedTransportOptions,
   ) {
     super(socket, bodyFraming(format, chunked), options);
+    // A client that goes away ends the stream without `close`: requests waiting to deliver learn it at once.
+    socket.once('close', () => this.answerWaiting(false));
   }
 
   protected get open(): boolean {
@@ -60,6 +62,7 @@ export class HttpStreamTransport extends QueuedTransport {
         this.waiting = this.waiting.filter((waiter) => waiter !== answer);
         resolve(false);
       }, timeoutMs);
+      timer.unref();
       const answer = (mayDeliver: boolean): void => {
         clearTimeout(timer);
         resolve(mayDeliver);
