@@ -8,14 +8,12 @@ import type { ChatStore, MessageRefusal } from './chat-store.js';
 import type { ProfileBook } from './profile-book.js';
 import type { Caller } from './profile.js';
 import type { Publication } from '../protocol/types.js';
-import type { ChannelEvent, ChatMessage, ChatRpc, ChatUser } from './protocol.js';
+import type { ChannelEvent, ChatMessage, ChatRpcRequest, ChatRpcResult, ChatUser } from './protocol.js';
 import type { ModerationService } from './moderation-service.js';
 import type { UserEvents } from './user-events.js';
 import * as valid from './validation.js';
 import { WindowLimiter } from './window-limiter.js';
 
-type Request<M extends keyof ChatRpc> = ChatRpc[M]['request'];
-type Result<M extends keyof ChatRpc> = Promise<ChatRpc[M]['result']>;
 
 /**
  * Typing notices per user and channel: one per this period, extras are
@@ -76,7 +74,7 @@ export class ChatService {
   }
 
   /** Adds a message; a retry with the same nonce returns the first one and publishes nothing. */
-  async send(caller: Caller, request: Request<'chat.send'>): Result<'chat.send'> {
+  async send(caller: Caller, request: ChatRpcRequest<'chat.send'>): ChatRpcResult<'chat.send'> {
     const text = valid.messageText(request.text);
     const nonce = valid.sendNonce(request.nonce);
     const channel = await this.channels.open(request.channel, 'publish', caller.principal);
@@ -85,7 +83,7 @@ export class ChatService {
   }
 
   /** Replaces the text of one of the caller's messages. */
-  async edit(caller: Caller, request: Request<'chat.edit'>): Result<'chat.edit'> {
+  async edit(caller: Caller, request: ChatRpcRequest<'chat.edit'>): ChatRpcResult<'chat.edit'> {
     const text = valid.messageText(request.text);
     const channel = await this.channels.open(request.channel, 'publish', caller.principal);
     const change = await this.store.editMessage(channel.spec.name, request.id, caller.user.id, text, Date.now());
@@ -99,7 +97,7 @@ export class ChatService {
    * Deletes one of the caller's messages, or, for a room's owner, moderators
    * and admins, anyone's; deleting it again changes nothing.
    */
-  async delete(caller: Caller, request: Request<'chat.delete'>): Result<'chat.delete'> {
+  async delete(caller: Caller, request: ChatRpcRequest<'chat.delete'>): ChatRpcResult<'chat.delete'> {
     let channel: ChatChannel;
     try {
       channel = await this.channels.open(request.channel, 'publish', caller.principal);
@@ -126,7 +124,7 @@ export class ChatService {
   }
 
   /** Toggles the caller's reaction on a message and returns the message's reactions. */
-  async react(caller: Caller, request: Request<'chat.react'>): Result<'chat.react'> {
+  async react(caller: Caller, request: ChatRpcRequest<'chat.react'>): ChatRpcResult<'chat.react'> {
     const emoji = valid.reactionEmoji(request.emoji);
     const channel = await this.channels.open(request.channel, 'publish', caller.principal);
     const change = await this.store.toggleReaction(channel.spec.name, request.id, caller.user.id, emoji);
@@ -137,7 +135,7 @@ export class ChatService {
   }
 
   /** Tells the conversation the caller is typing: live only, at most once per {@link TYPING_INTERVAL_MS}. */
-  async typingNotice(caller: Caller, request: Request<'chat.typing'>): Result<'chat.typing'> {
+  async typingNotice(caller: Caller, request: ChatRpcRequest<'chat.typing'>): ChatRpcResult<'chat.typing'> {
     const channel = await this.channels.open(request.channel, 'publish', caller.principal);
     // Extra notices are dropped without an error: clients send them on every keystroke.
     if (!this.typing.take(`${caller.user.id}\n${channel.spec.name}`)) return {};
@@ -146,7 +144,7 @@ export class ChatService {
   }
 
   /** A page of messages as they are now, oldest first. */
-  async history(caller: Caller, request: Request<'chat.history'>): Result<'chat.history'> {
+  async history(caller: Caller, request: ChatRpcRequest<'chat.history'>): ChatRpcResult<'chat.history'> {
     const channel = await this.channels.open(request.channel, 'history', caller.principal);
     const cap = Math.min(HISTORY_MAX, historyLimitFor(channel.spec, caller.principal) ?? HISTORY_MAX);
     if (cap < 1) throw Errors.permissionDenied('You may not read the history of this conversation');
@@ -160,7 +158,7 @@ export class ChatService {
   }
 
   /** Moves the caller's read position forward and tells their other devices. */
-  async markRead(caller: Caller, request: Request<'chat.markRead'>): Result<'chat.markRead'> {
+  async markRead(caller: Caller, request: ChatRpcRequest<'chat.markRead'>): ChatRpcResult<'chat.markRead'> {
     if (request.seq < 0) throw Errors.badRequest('seq must be at least 0');
     const channel = await this.channels.open(request.channel, 'history', caller.principal);
     const read = await this.store.markRead(caller.user.id, channel.spec.name, request.seq);
@@ -173,7 +171,7 @@ export class ChatService {
    * now, newest first: the rooms they are in (a ban or a removal ends the
    * membership) and their DMs, as far as their channel rights allow.
    */
-  async search(caller: Caller, request: Request<'chat.search'>): Result<'chat.search'> {
+  async search(caller: Caller, request: ChatRpcRequest<'chat.search'>): ChatRpcResult<'chat.search'> {
     const limit = valid.pageLimit(request.limit, SEARCH_DEFAULT, SEARCH_MAX);
     const query = valid.searchQuery(request.query);
     const readable = (channel: string): boolean => {

@@ -12,7 +12,8 @@ import {
   MAX_DM_USERS,
   MAX_MEMBERS_PAGE,
   ROOM_NAME_PATTERN,
-  type ChatRpc,
+  type ChatRpcRequest,
+  type ChatRpcResult,
   type ChatUser,
   type Conversation,
   type RoomRole,
@@ -20,8 +21,6 @@ import {
 import type { UserEvents } from './user-events.js';
 import * as valid from './validation.js';
 
-type Request<M extends keyof ChatRpc> = ChatRpc[M]['request'];
-type Result<M extends keyof ChatRpc> = Promise<ChatRpc[M]['result']>;
 
 /** What {@link ConversationService} works with. */
 export interface ConversationServiceOptions {
@@ -68,7 +67,7 @@ export class ConversationService {
   }
 
   /** Records the caller's profile, joins them to the default room on their first visit, lists their conversations. */
-  async bootstrap(caller: Caller): Result<'chat.bootstrap'> {
+  async bootstrap(caller: Caller): ChatRpcResult<'chat.bootstrap'> {
     const { user } = caller;
     await this.profiles.record(user);
     if (await this.store.claimFirstVisit(user.id)) {
@@ -86,7 +85,7 @@ export class ConversationService {
    * whether they joined: public rooms and the private rooms they are in
    * (admins: every private room, marked, so they can join it).
    */
-  async rooms(caller: Caller): Result<'chat.rooms'> {
+  async rooms(caller: Caller): ChatRpcResult<'chat.rooms'> {
     const rooms = [];
     const includePrivate = await this.isAdmin(caller.user.id);
     for (const room of await this.store.listRooms(caller.user.id, { includePrivate })) {
@@ -101,7 +100,7 @@ export class ConversationService {
   }
 
   /** Creates a room, public or private; the creator joins it as its owner. */
-  async createRoom(caller: Caller, request: Request<'chat.createRoom'>): Result<'chat.createRoom'> {
+  async createRoom(caller: Caller, request: ChatRpcRequest<'chat.createRoom'>): ChatRpcResult<'chat.createRoom'> {
     const name = valid.roomName(request.name);
     const topic = valid.roomTopic(request.topic);
     const spec = this.channels.roomSpec(name);
@@ -122,7 +121,7 @@ export class ConversationService {
   }
 
   /** Joins an existing room (joining again changes nothing): not when banned, and a private one only as an admin. */
-  async joinRoom(caller: Caller, request: Request<'chat.joinRoom'>): Result<'chat.joinRoom'> {
+  async joinRoom(caller: Caller, request: ChatRpcRequest<'chat.joinRoom'>): ChatRpcResult<'chat.joinRoom'> {
     const { name } = request;
     const room = ROOM_NAME_PATTERN.test(name) ? await this.store.getRoom(name) : undefined;
     if (!room) throw Errors.unknownChannel(`There is no room "${name}"`);
@@ -139,7 +138,7 @@ export class ConversationService {
   }
 
   /** Leaves a room (leaving one not joined changes nothing). */
-  async leaveRoom(caller: Caller, request: Request<'chat.leaveRoom'>): Result<'chat.leaveRoom'> {
+  async leaveRoom(caller: Caller, request: ChatRpcRequest<'chat.leaveRoom'>): ChatRpcResult<'chat.leaveRoom'> {
     const { name } = request;
     const room = ROOM_NAME_PATTERN.test(name) ? await this.store.getRoom(name) : undefined;
     if (!room) throw Errors.unknownChannel(`There is no room "${name}"`);
@@ -152,13 +151,13 @@ export class ConversationService {
   }
 
   /** Opens (or returns) the DM with another known user; a new one is announced to both. */
-  async openDm(caller: Caller, request: Request<'chat.openDm'>): Result<'chat.openDm'> {
+  async openDm(caller: Caller, request: ChatRpcRequest<'chat.openDm'>): ChatRpcResult<'chat.openDm'> {
     if (request.user === caller.user.id) throw Errors.badRequest('You cannot open a conversation with yourself');
     return { conversation: await this.openConversation(caller, [request.user]) };
   }
 
   /** Opens (or returns) the group DM of the caller and 2 to 7 others; a new one is announced to everyone in it. */
-  async openGroup(caller: Caller, request: Request<'chat.openGroup'>): Result<'chat.openGroup'> {
+  async openGroup(caller: Caller, request: ChatRpcRequest<'chat.openGroup'>): ChatRpcResult<'chat.openGroup'> {
     const others = [...new Set(request.users)].filter((id) => id !== caller.user.id);
     if (others.length < 2 || others.length > MAX_DM_USERS - 1) {
       throw Errors.badRequest(`A group conversation has 2 to ${MAX_DM_USERS - 1} other people`);
@@ -211,7 +210,7 @@ export class ConversationService {
    * member list in memory, an O(1) presence lookup per member, and account
    * reads for members whose account facts are not cached.
    */
-  async members(caller: Caller, request: Request<'chat.members'>): Result<'chat.members'> {
+  async members(caller: Caller, request: ChatRpcRequest<'chat.members'>): ChatRpcResult<'chat.members'> {
     const channel = await this.channels.open(request.channel, 'history', caller.principal);
     const limit = valid.pageLimit(request.limit, DEFAULT_MEMBERS_PAGE, MAX_MEMBERS_PAGE);
     const query = valid.memberQuery(request.query);

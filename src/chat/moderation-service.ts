@@ -7,11 +7,9 @@ import type { ChatChannel, ChatChannels } from './chat-channels.js';
 import type { ChatStore, RoomAccess, RoomRecord } from './chat-store.js';
 import { toConversation } from './conversation-service.js';
 import type { Caller } from './profile.js';
-import { MAX_ADD_MEMBERS, type ChannelEvent, type ChatRpc, type ChatUser, type MemberChange, type RoomRole } from './protocol.js';
+import { MAX_ADD_MEMBERS, type ChannelEvent, type ChatRpcRequest, type ChatRpcResult, type ChatUser, type MemberChange, type RoomRole } from './protocol.js';
 import type { UserEvents } from './user-events.js';
 
-type Request<M extends keyof ChatRpc> = ChatRpc[M]['request'];
-type Result<M extends keyof ChatRpc> = Promise<ChatRpc[M]['result']>;
 
 /** What {@link ModerationService} works with. */
 export interface ModerationServiceOptions {
@@ -56,7 +54,7 @@ export class ModerationService {
     return account?.role === 'admin' && account.deactivatedAt === undefined;
   }
 
-  async moderate(caller: Caller, request: Request<'chat.moderate'>): Result<'chat.moderate'> {
+  async moderate(caller: Caller, request: ChatRpcRequest<'chat.moderate'>): ChatRpcResult<'chat.moderate'> {
     const { room, channel } = await this.room(request.channel);
     const authority = await this.authorityOf(caller, room.name);
     const target = request.user;
@@ -104,7 +102,7 @@ export class ModerationService {
   }
 
   /** Adds people to a room: members of the room (of a private one above all) and admins. */
-  async addMembers(caller: Caller, request: Request<'chat.addMembers'>): Result<'chat.addMembers'> {
+  async addMembers(caller: Caller, request: ChatRpcRequest<'chat.addMembers'>): ChatRpcResult<'chat.addMembers'> {
     const { room, channel } = await this.room(request.channel);
     const { store } = this.options;
     const users = [...new Set(request.users)];
@@ -135,7 +133,7 @@ export class ModerationService {
   }
 
   /** The room's bans, for its moderators. */
-  async bans(caller: Caller, request: Request<'chat.bans'>): Result<'chat.bans'> {
+  async bans(caller: Caller, request: ChatRpcRequest<'chat.bans'>): ChatRpcResult<'chat.bans'> {
     const { room } = await this.room(request.channel);
     await this.authorityOf(caller, room.name);
     const bans = await this.options.store.roomBans(room.name);
@@ -186,7 +184,7 @@ export class ModerationService {
   }
 
   /** Refuses an action above the caller's rank. */
-  private checkRank(authority: Authority, target: RoomAccess, request: Request<'chat.moderate'>): void {
+  private checkRank(authority: Authority, target: RoomAccess, request: ChatRpcRequest<'chat.moderate'>): void {
     const targetRole = target.member?.role ?? 'member';
     if (targetRole === 'owner' && authority !== 'admin') throw Errors.permissionDenied("Only an admin can moderate the room's owner");
     if (targetRole === 'moderator' && authority === 'moderator') throw Errors.permissionDenied('Only the owner can moderate a moderator');

@@ -335,6 +335,11 @@ export interface ChatRpc {
   'chat.search': { request: { query: string; limit?: number }; result: { messages: ChatMessage[] } };
 }
 
+/** The request body of chat RPC method `M`. */
+export type ChatRpcRequest<M extends keyof ChatRpc> = ChatRpc[M]['request'];
+/** What a handler of chat RPC method `M` resolves with. */
+export type ChatRpcResult<M extends keyof ChatRpc> = Promise<ChatRpc[M]['result']>;
+
 export type ChatMethod = keyof ChatRpc;
 
 /** RPC methods for server admins only (103 for anyone else). */
